@@ -1,0 +1,1 @@
+//! Workload generator shared by the benchmarks.

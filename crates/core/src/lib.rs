@@ -1,0 +1,14 @@
+//! rolecall's domain core: the directory's types, the validation rules the seeds state, the
+//! application catalogue and the authorization engine.
+//!
+//! Architecture Invariant: this crate performs no I/O and knows nothing about HTTP, SQL, tokio or
+//! the clock. Time and identifiers are passed in by the caller, so every rule here is unit-tested
+//! without a database.
+
+pub mod authz;
+pub mod catalogue;
+pub mod error;
+pub mod model;
+pub mod validate;
+
+pub use error::{Error, FieldError};

@@ -1,0 +1,388 @@
+//! Parsed newtypes for every name the directory stores. A value of one of these types has passed
+//! its rule, so storage and HTTP never re-check. The rules quote the seeds they come from.
+
+use crate::error::FieldError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! string_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+fn err(field: &str, rule: &str, message: impl Into<String>) -> FieldError {
+    FieldError::new(field, rule, message)
+}
+
+fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), FieldError> {
+    let n = value.chars().count();
+    if n < min {
+        return Err(err(field, "required", format!("must have at least {min} character(s)")));
+    }
+    if n > max {
+        return Err(err(field, "max_length", format!("must have at most {max} characters")));
+    }
+    Ok(())
+}
+
+string_newtype!(
+    /// An e-mail address, following seed 002 exactly: ASCII only, exactly one `@`, a local part
+    /// of letters, digits and `_ + - . ! # $ ' % & * = ? ^ { }` that does not start with `.`.
+    /// Stored as given; uniqueness compares it case-insensitively.
+    Email
+);
+
+/// Characters seed 002 allows in the local part besides ASCII letters and digits.
+const EMAIL_LOCAL_SYMBOLS: &str = "_+-.!#$'%&*=?^{}";
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let value = value.trim();
+        check_len(field, value, 1, Self::MAX_LEN)?;
+        if !value.is_ascii() {
+            return Err(err(field, "email_ascii", "must contain ASCII characters only"));
+        }
+        let mut parts = value.split('@');
+        let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(l), Some(d), None) => (l, d),
+            _ => return Err(err(field, "email_one_at", "must contain exactly one @")),
+        };
+        if local.is_empty() {
+            return Err(err(field, "email_local_part", "must have a user name before the @"));
+        }
+        if local.len() > 64 {
+            return Err(err(field, "email_local_part", "user name before the @ must have at most 64 characters"));
+        }
+        if local.starts_with('.') {
+            return Err(err(field, "email_leading_dot", "must not start with ."));
+        }
+        if let Some(bad) = local.chars().find(|c| !c.is_ascii_alphanumeric() && !EMAIL_LOCAL_SYMBOLS.contains(*c)) {
+            return Err(err(
+                field,
+                "email_local_part",
+                format!("character {bad:?} is not allowed before the @ (letters, digits and _ + - . ! # $ ' % & * = ? ^ {{ }})"),
+            ));
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !domain_ok {
+            return Err(err(field, "email_domain", "must have a domain such as example.com after the @"));
+        }
+        Ok(Email(value.to_string()))
+    }
+
+    /// The key uniqueness is enforced on (case-insensitive, as the issue requires).
+    pub fn key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+}
+
+string_newtype!(
+    /// A role name, per seed 002: letters, digits, `-`, `_` and `.`, not starting with `_` or `.`.
+    RoleName
+);
+
+impl RoleName {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        check_len(field, value, 1, Self::MAX_LEN)?;
+        if value.starts_with('_') || value.starts_with('.') {
+            return Err(err(field, "role_name_leading", "must not start with _ or ."));
+        }
+        if let Some(bad) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+            return Err(err(
+                field,
+                "role_name_syntax",
+                format!("character {bad:?} is not allowed (letters, digits, -, _ and . only)"),
+            ));
+        }
+        Ok(RoleName(value.to_string()))
+    }
+}
+
+string_newtype!(
+    /// A sign-in name, unique per organization ignoring case. Magento's `admin_user.username` is
+    /// 40 characters, so imported users always fit.
+    Username
+);
+
+impl Username {
+    pub const MAX_LEN: usize = 40;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        check_len(field, value, 1, Self::MAX_LEN)?;
+        if let Some(bad) = value.chars().find(|c| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '+'))) {
+            return Err(err(
+                field,
+                "username_syntax",
+                format!("character {bad:?} is not allowed (letters, digits, . _ - @ + only)"),
+            ));
+        }
+        Ok(Username(value.to_string()))
+    }
+
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+string_newtype!(
+    /// A person's first or last name: free text without control characters.
+    PersonName
+);
+
+impl PersonName {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let value = value.trim();
+        check_len(field, value, 0, Self::MAX_LEN)?;
+        no_control(field, value)?;
+        Ok(PersonName(value.to_string()))
+    }
+}
+
+string_newtype!(
+    /// A display name for a group or organization: 1 to 100 characters of free text.
+    DisplayName
+);
+
+impl DisplayName {
+    pub const MAX_LEN: usize = 100;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let value = value.trim();
+        check_len(field, value, 1, Self::MAX_LEN)?;
+        no_control(field, value)?;
+        Ok(DisplayName(value.to_string()))
+    }
+}
+
+string_newtype!(
+    /// Free-text description (roles, groups): up to 1000 characters.
+    Description
+);
+
+impl Description {
+    pub const MAX_LEN: usize = 1000;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        check_len(field, value, 0, Self::MAX_LEN)?;
+        if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            return Err(err(field, "no_control_characters", "must not contain control characters"));
+        }
+        Ok(Description(value.to_string()))
+    }
+}
+
+string_newtype!(
+    /// An identifier used in URLs: organization slugs, application keys. Lower-case letters,
+    /// digits and `-`, starting with a letter or digit.
+    Slug
+);
+
+impl Slug {
+    pub const MAX_LEN: usize = 63;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        check_len(field, value, 1, Self::MAX_LEN)?;
+        let first_ok = value.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !first_ok || !value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            return Err(err(field, "slug_syntax", "must be lower-case letters, digits and -, starting with a letter or digit"));
+        }
+        Ok(Slug(value.to_string()))
+    }
+}
+
+string_newtype!(
+    /// A scope code (website, store view, environment), as Magento's store codes: lower-case
+    /// letters, digits and `_` or `-`, starting with a letter or digit.
+    ScopeCode
+);
+
+impl ScopeCode {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        check_len(field, value, 1, Self::MAX_LEN)?;
+        let first_ok = value.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !first_ok || !value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
+            return Err(err(field, "scope_code_syntax", "must be lower-case letters, digits, _ and -, starting with a letter or digit"));
+        }
+        Ok(ScopeCode(value.to_string()))
+    }
+}
+
+string_newtype!(
+    /// An interface locale such as `en_US` (Magento's `interface_locale`).
+    Locale
+);
+
+impl Locale {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let bytes = value.as_bytes();
+        let lang_ok = |s: &[u8]| (2..=3).contains(&s.len()) && s.iter().all(|b| b.is_ascii_lowercase());
+        let ok = match value.split_once('_') {
+            None => lang_ok(bytes),
+            Some((lang, region)) => {
+                lang_ok(lang.as_bytes()) && region.len() == 2 && region.bytes().all(|b| b.is_ascii_uppercase())
+            }
+        };
+        if !ok {
+            return Err(err(field, "locale_syntax", "must be a locale such as en_US or fr"));
+        }
+        Ok(Locale(value.to_string()))
+    }
+}
+
+impl Default for Locale {
+    fn default() -> Self {
+        Locale("en_US".to_string())
+    }
+}
+
+fn no_control(field: &str, value: &str) -> Result<(), FieldError> {
+    if value.chars().any(char::is_control) {
+        return Err(err(field, "no_control_characters", "must not contain control characters"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_accepts_every_symbol_seed_002_allows() {
+        for ok in [
+            "jane@example.com",
+            "jane.doe@example.com",
+            "j_a+n-e.d!o#e$f'g%h&i*j=k?l^m{n}o@shop.example.co.uk",
+            "1234@example.com",
+            "UPPER@Example.COM",
+            "a@b.io",
+        ] {
+            assert!(Email::parse("email", ok).is_ok(), "{ok} should be valid");
+        }
+    }
+
+    #[test]
+    fn email_rejects_what_seed_002_forbids() {
+        let cases = [
+            ("jané@example.com", "email_ascii"),
+            ("jane@@example.com", "email_one_at"),
+            ("jane@example@com", "email_one_at"),
+            ("jane.example.com", "email_one_at"),
+            (".jane@example.com", "email_leading_dot"),
+            ("ja ne@example.com", "email_local_part"),
+            ("ja(ne)@example.com", "email_local_part"),
+            ("ja\"ne@example.com", "email_local_part"),
+            ("jane/doe@example.com", "email_local_part"),
+            ("ja,ne@example.com", "email_local_part"),
+            ("@example.com", "email_local_part"),
+            ("jane@", "email_domain"),
+            ("jane@localhost", "email_domain"),
+            ("jane@exa_mple.com", "email_domain"),
+            ("jane@-example.com", "email_domain"),
+            ("jane@example..com", "email_domain"),
+            ("", "required"),
+        ];
+        for (input, rule) in cases {
+            let e = Email::parse("email", input).expect_err(input);
+            assert_eq!(e.rule, rule, "{input}");
+            assert_eq!(e.field, "email");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(Email::parse("email", &long).unwrap_err().rule, "max_length");
+    }
+
+    #[test]
+    fn email_key_ignores_case() {
+        let a = Email::parse("email", "Jane@Example.com").unwrap();
+        let b = Email::parse("email", "jane@example.COM").unwrap();
+        assert_eq!(a.key(), b.key());
+    }
+
+    #[test]
+    fn role_name_follows_seed_002() {
+        for ok in ["PR", "Content-Editors", "sales_team", "v1.2", "9lives", "a"] {
+            assert!(RoleName::parse("name", ok).is_ok(), "{ok}");
+        }
+        let cases = [
+            ("_hidden", "role_name_leading"),
+            (".dot", "role_name_leading"),
+            ("Public Relations", "role_name_syntax"),
+            ("pr/team", "role_name_syntax"),
+            ("café", "role_name_syntax"),
+            ("", "required"),
+        ];
+        for (input, rule) in cases {
+            assert_eq!(RoleName::parse("name", input).unwrap_err().rule, rule, "{input}");
+        }
+        assert_eq!(RoleName::parse("name", &"r".repeat(65)).unwrap_err().rule, "max_length");
+    }
+
+    #[test]
+    fn username_rules() {
+        assert!(Username::parse("username", "jane.doe").is_ok());
+        assert!(Username::parse("username", "jane@example.com").is_ok());
+        assert_eq!(Username::parse("username", "jane doe").unwrap_err().rule, "username_syntax");
+        assert_eq!(Username::parse("username", &"u".repeat(41)).unwrap_err().rule, "max_length");
+        assert_eq!(
+            Username::parse("username", "Jane").unwrap().key(),
+            Username::parse("username", "jANE").unwrap().key()
+        );
+    }
+
+    #[test]
+    fn other_names() {
+        assert!(Slug::parse("slug", "acme-shop").is_ok());
+        assert_eq!(Slug::parse("slug", "Acme").unwrap_err().rule, "slug_syntax");
+        assert_eq!(Slug::parse("slug", "-acme").unwrap_err().rule, "slug_syntax");
+        assert!(ScopeCode::parse("code", "main_website_store").is_ok());
+        assert_eq!(ScopeCode::parse("code", "Main").unwrap_err().rule, "scope_code_syntax");
+        assert!(Locale::parse("locale", "en_US").is_ok());
+        assert!(Locale::parse("locale", "fr").is_ok());
+        assert_eq!(Locale::parse("locale", "english").unwrap_err().rule, "locale_syntax");
+        assert_eq!(DisplayName::parse("name", "  ").unwrap_err().rule, "required");
+        assert_eq!(PersonName::parse("first_name", "a\u{7}b").unwrap_err().rule, "no_control_characters");
+        assert_eq!(PersonName::parse("first_name", &"x".repeat(65)).unwrap_err().rule, "max_length");
+        assert!(Description::parse("description", "line one\nline two").is_ok());
+    }
+}

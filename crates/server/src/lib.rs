@@ -1,0 +1,1 @@
+//! rolecall server library.

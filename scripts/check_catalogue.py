@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Validate the application catalogue files (standard library only).
+
+Usage: scripts/check_catalogue.py [FILE.json ...]   (default: catalogue/*.json)
+Exits 1 and lists every problem if any file is invalid.
+"""
+import glob
+import json
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KEY_RE = re.compile(r"^[a-z0-9-]+$")
+ROLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Expected resource counts for known apps (guards against accidental truncation).
+EXPECTED_COUNTS = {"commerce-admin": 231}
+REQUIRED = ["key", "name", "description", "one_role_per_user", "actions",
+            "scope_kinds", "default_scopes", "resources"]
+
+
+def check(path):
+    errs = []
+    err = errs.append
+    try:
+        with open(path, encoding="utf-8") as f:
+            cat = json.load(f)
+    except (OSError, ValueError) as e:
+        return [f"cannot read JSON: {e}"], None
+
+    for k in REQUIRED:
+        if k not in cat:
+            err(f"missing field {k!r}")
+    if errs:
+        return errs, None
+
+    key = cat["key"]
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        err(f"key {key!r} must match {KEY_RE.pattern}")
+    stem = os.path.splitext(os.path.basename(path))[0]
+    if key != stem:
+        err(f"key {key!r} does not match file name {stem!r}")
+    for k in ("name", "description"):
+        if not isinstance(cat[k], str) or not cat[k].strip():
+            err(f"{k} must be a non-empty string")
+    if not isinstance(cat["one_role_per_user"], bool):
+        err("one_role_per_user must be a boolean")
+
+    vocab = cat["actions"]
+    if not isinstance(vocab, list) or not all(isinstance(a, str) and a for a in vocab):
+        err("actions must be a list of non-empty strings")
+        vocab = []
+    if len(set(vocab)) != len(vocab):
+        err(f"duplicate entries in actions {vocab}")
+    vocab_set = set(vocab)
+
+    # --- resources
+    nodes = {}  # id -> node
+
+    def walk(node, where):
+        if not isinstance(node, dict):
+            err(f"{where}: resource must be an object")
+            return
+        rid = node.get("id")
+        if not isinstance(rid, str) or not rid:
+            err(f"{where}: resource without id")
+            return
+        if not isinstance(node.get("title"), str) or not node["title"].strip():
+            err(f"{rid}: missing title")
+        if rid in nodes:
+            err(f"duplicate resource id {rid!r}")
+        nodes[rid] = node
+        extra = set(node) - {"id", "title", "actions", "children"}
+        if extra:
+            err(f"{rid}: unexpected fields {sorted(extra)}")
+        if "actions" in node:
+            acts = node["actions"]
+            if not isinstance(acts, list):
+                err(f"{rid}: actions must be a list")
+            else:
+                if len(set(acts)) != len(acts):
+                    err(f"{rid}: duplicate actions {acts}")
+                bad = [a for a in acts if a not in vocab_set]
+                if bad:
+                    err(f"{rid}: actions {bad} not in app vocabulary {vocab}")
+        children = node.get("children", [])
+        if not isinstance(children, list):
+            err(f"{rid}: children must be a list")
+            return
+        for i, c in enumerate(children):
+            walk(c, f"{rid}/children[{i}]")
+
+    walk(cat["resources"], "resources")
+    exp = EXPECTED_COUNTS.get(key)
+    if exp is not None and len(nodes) != exp:
+        err(f"{len(nodes)} resources, expected {exp}")
+
+    # --- scopes
+    kinds = cat["scope_kinds"]
+    if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) and k for k in kinds):
+        err("scope_kinds must be a non-empty list of strings")
+        kinds = []
+    if len(set(kinds)) != len(kinds):
+        err(f"duplicate scope kinds {kinds}")
+    kind_idx = {k: i for i, k in enumerate(kinds)}
+    scopes = {}  # code -> kind
+    if kinds:
+        scopes[kinds[0]] = kinds[0]  # the root scope instance: code == root kind
+    for i, s in enumerate(cat["default_scopes"]):
+        where = f"default_scopes[{i}]"
+        if not isinstance(s, dict):
+            err(f"{where}: must be an object")
+            continue
+        code, kind, parent = s.get("code"), s.get("kind"), s.get("parent")
+        if not isinstance(code, str) or not KEY_RE.match(code.replace("_", "-")):
+            err(f"{where}: bad code {code!r}")
+            continue
+        if not isinstance(s.get("name"), str) or not s["name"].strip():
+            err(f"{where} ({code}): missing name")
+        if code in scopes:
+            err(f"{where}: duplicate scope code {code!r}")
+        if kind not in kind_idx:
+            err(f"{where} ({code}): kind {kind!r} not in scope_kinds {kinds}")
+            continue
+        if kind_idx[kind] == 0:
+            err(f"{where} ({code}): only the implicit root scope may have the root kind {kind!r}")
+        if parent not in scopes:
+            err(f"{where} ({code}): parent {parent!r} not defined before it")
+        elif kind_idx[scopes[parent]] + 1 != kind_idx[kind]:
+            err(f"{where} ({code}): kind {kind!r} cannot sit under {parent!r} of kind {scopes[parent]!r}")
+        scopes[code] = kind
+
+    # --- default roles
+    roles = cat.get("default_roles", [])
+    if not isinstance(roles, list):
+        err("default_roles must be a list")
+        roles = []
+    seen = set()
+    for i, r in enumerate(roles):
+        name = r.get("name") if isinstance(r, dict) else None
+        where = f"default_roles[{i}] ({name})"
+        if not isinstance(name, str) or not ROLE_RE.match(name):
+            err(f"{where}: role name must match {ROLE_RE.pattern}")
+            continue
+        if name.lower() == "administrators":
+            err(f"{where}: 'Administrators' is built in and must not be listed")
+        if name.lower() in seen:
+            err(f"{where}: duplicate role name")
+        seen.add(name.lower())
+        if not isinstance(r.get("description", ""), str):
+            err(f"{where}: description must be a string")
+        grants = r.get("grants")
+        if not isinstance(grants, list) or not grants:
+            err(f"{where}: grants must be a non-empty list")
+            continue
+        for j, g in enumerate(grants):
+            res = g.get("resource") if isinstance(g, dict) else None
+            if res not in nodes:
+                err(f"{where}: grant {j} names unknown resource {res!r}")
+                continue
+            acts = g.get("actions", "*")
+            if acts == "*":
+                continue
+            if not isinstance(acts, list) or not acts:
+                err(f"{where}: grant on {res}: actions must be '*' or a non-empty list")
+                continue
+            bad = [a for a in acts if a not in vocab_set]
+            if bad:
+                err(f"{where}: grant on {res}: actions {bad} not in app vocabulary")
+            node_acts = set(nodes[res].get("actions", []))
+            missing = [a for a in acts if a in vocab_set and a not in node_acts]
+            if missing:
+                err(f"{where}: grant on {res}: resource does not declare actions {missing}")
+
+    summary = (f"{key}: {len(nodes)} resources, {len(scopes)} scopes "
+               f"({len(scopes) - 1} default), {len(roles)} default roles")
+    return errs, summary
+
+
+def main(argv):
+    paths = argv[1:] or sorted(glob.glob(os.path.join(ROOT, "catalogue", "*.json")))
+    if not paths:
+        print("no catalogue files found", file=sys.stderr)
+        return 1
+    failed = False
+    keys = {}
+    for p in paths:
+        errs, summary = check(p)
+        if summary:
+            k = summary.split(":", 1)[0]
+            if k in keys:
+                errs.append(f"app key {k!r} also used by {keys[k]}")
+            keys[k] = p
+        if errs:
+            failed = True
+            print(f"FAIL {p}", file=sys.stderr)
+            for e in errs:
+                print(f"  - {e}", file=sys.stderr)
+        else:
+            print(f"ok   {summary}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
