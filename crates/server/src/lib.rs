@@ -1,1 +1,71 @@
-//! rolecall server library.
+//! rolecall: the server, its storage and HTTP adapters, and the `rolecall` command line.
+//! The domain rules live in `rolecall-core`; this crate wires them to SQL, HTTP and the terminal.
+
+pub mod auth;
+pub mod cli;
+pub mod cli_client;
+pub mod config;
+pub mod directory;
+pub mod error;
+pub mod http;
+pub mod sample;
+pub mod store;
+
+use crate::config::Config;
+use crate::directory::{Directory, SystemClock};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A bound, running server: tests start one on port 0 and read its address.
+pub struct Server {
+    pub addr: std::net::SocketAddr,
+    pub dir: Arc<Directory>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Opens the store, binds the listener and starts serving in the background.
+    pub async fn start(config: &Config) -> error::Result<Server> {
+        let db = store::Db::connect(config.database_url.as_deref(), &config.data_dir).await?;
+        let dir = Arc::new(Directory::open(db, Arc::new(SystemClock), config.extra_applications()?).await?);
+        Self::start_with(config, dir).await
+    }
+
+    pub async fn start_with(config: &Config, dir: Arc<Directory>) -> error::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .map_err(|e| error::Error::Internal(format!("cannot listen on {}: {e}", config.listen)))?;
+        let addr = listener.local_addr().map_err(|e| error::Error::Internal(e.to_string()))?;
+        let state = http::AppState { dir: dir.clone(), bootstrap_hash: config.bootstrap_token_hash.as_deref().map(Arc::from) };
+        let app = http::app(state);
+        let sync_dir = dir.clone();
+        let handle = tokio::spawn(async move {
+            // Other nodes on the same PostgreSQL change rights too: pick their changes up.
+            let sync = tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_millis(500));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = sync_dir.reload_catalogue().await {
+                        tracing::warn!(error = %e, "catalogue sync failed");
+                    }
+                    if let Err(e) = sync_dir.refresh_stale().await {
+                        tracing::warn!(error = %e, "snapshot sync failed");
+                    }
+                }
+            });
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "server stopped");
+            }
+            sync.abort();
+        });
+        Ok(Server { addr, dir, handle })
+    }
+
+    pub async fn run_until_stopped(self) {
+        let _ = self.handle.await;
+    }
+
+    pub fn stop(&self) {
+        self.handle.abort();
+    }
+}

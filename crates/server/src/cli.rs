@@ -1,0 +1,133 @@
+//! The `rolecall` command line: `serve` and `init` work on the store directly; the management
+//! commands (users, groups, roles, check...) are HTTP clients of a running server.
+
+use crate::config::ConfigArgs;
+use crate::directory::{Directory, NewUser, SystemClock};
+use crate::error::{Error, Result};
+use crate::store::Db;
+use clap::{Parser, Subcommand};
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "rolecall", version, about = "Who may do what in a commerce back office")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// On an empty store, create the sample organization `acme` and print a bootstrap token.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create the first organization, its first admin and the bootstrap token (shown once).
+    Init {
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[arg(long, default_value = "default")]
+        org_slug: String,
+        #[arg(long, default_value = "Default organization")]
+        org_name: String,
+        /// E-mail of the first administrator (holds every application's Administrators role).
+        #[arg(long)]
+        admin_email: String,
+        /// Print a JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create an API token limited to one organization (shown once).
+    Token {
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    #[command(flatten)]
+    Remote(crate::cli_client::RemoteCommand),
+}
+
+async fn open(config: &ConfigArgs) -> Result<(crate::config::Config, Directory)> {
+    let config = config.resolve()?;
+    let db = Db::connect(config.database_url.as_deref(), &config.data_dir).await?;
+    let dir = Directory::open(db, Arc::new(SystemClock), config.extra_applications()?).await?;
+    Ok((config, dir))
+}
+
+/// Runs a command; returns the process exit code.
+pub async fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Serve { config, demo } => {
+            let (config, dir) = open(&config).await?;
+            let dir = Arc::new(dir);
+            if demo && !dir.is_initialised().await? {
+                let sample = crate::sample::create(&dir).await?;
+                let token = dir.create_token("demo bootstrap", None).await?;
+                println!("Created sample organization {:?} (admin {}).", sample.org_slug, sample.admin_email);
+                println!("Bootstrap token (shown once, stored hashed): {token}");
+                println!("Try: curl -H 'Authorization: Bearer {token}' http://{}/api/v1/organizations/acme/users", config.listen);
+            }
+            let server = crate::Server::start_with(&config, dir).await?;
+            tracing::info!(addr = %server.addr, backend = ?server.dir.db.backend, "rolecall listening");
+            println!("rolecall listening on http://{}", server.addr);
+            server.run_until_stopped().await;
+            Ok(0)
+        }
+        Command::Init { config, org_slug, org_name, admin_email, json } => {
+            let (_, dir) = open(&config).await?;
+            if dir.is_initialised().await? {
+                let msg = "the data store is already initialised; nothing was changed";
+                if json {
+                    println!("{}", serde_json::json!({ "error": "already_initialised", "message": msg }));
+                } else {
+                    eprintln!("rolecall init: {msg}");
+                }
+                return Ok(2);
+            }
+            let org = dir.create_org(&org_slug, &org_name).await?;
+            let admin = dir.create_user(&org, NewUser { email: admin_email, ..Default::default() }).await?;
+            for role in dir.list_roles(&org, None, None).await? {
+                if role.builtin {
+                    dir.assign_role(&org, admin.id, role.id).await?;
+                }
+            }
+            let token = dir.create_token("bootstrap", None).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "organization": org, "admin": admin, "bootstrap_token": token })
+                );
+            } else {
+                println!("Organization {} created; first admin {} holds every application's Administrators role.", org.slug, admin.email);
+                println!("Bootstrap token (shown once, stored hashed):\n{token}");
+            }
+            Ok(0)
+        }
+        Command::Token { config, org, name, json } => {
+            let (_, dir) = open(&config).await?;
+            let org = dir.org(&org).await?;
+            let token = dir.create_token(&name, Some(org.id)).await?;
+            if json {
+                println!("{}", serde_json::json!({ "organization": org.slug, "name": name, "token": token }));
+            } else {
+                println!("{token}");
+            }
+            Ok(0)
+        }
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&crate::http::openapi()).map_err(|e| Error::Internal(e.to_string()))?);
+            Ok(0)
+        }
+        Command::Remote(cmd) => crate::cli_client::run(cmd).await,
+    }
+}

@@ -1,0 +1,246 @@
+//! Organizations, applications and scopes.
+
+use super::{check_version, lost_race, new_id, Directory};
+use crate::error::Result;
+use crate::store::{directory as q, tokens, Backend};
+use rolecall_core::catalogue::{AppTree, ApplicationDef};
+use rolecall_core::error::Problems;
+use rolecall_core::model::{Millis, OrgId, Organization, Role, RoleId, Scope};
+use rolecall_core::validate::{Description, DisplayName, RoleName, ScopeCode, Slug};
+use sqlx::AnyConnection;
+use std::sync::Arc;
+
+/// Gives an organization an application's built-in `Administrators` role, its template roles
+/// and default scopes, skipping what it already has.
+pub(super) async fn seed_application(c: &mut AnyConnection, b: Backend, org: OrgId, app: &AppTree, now: Millis) -> Result<()> {
+    let existing = q::list_roles(c, b, org, Some(app.key()), None).await?;
+    let has = |name: &str| existing.iter().any(|r| r.name.as_str().eq_ignore_ascii_case(name));
+    let mut templates = vec![(Role::ADMINISTRATORS.to_string(), "Everything, everywhere. Built in; cannot be edited or deleted.".to_string(), vec![], true)];
+    templates.extend(app.def.default_roles.iter().map(|t| (t.name.clone(), t.description.clone(), t.grants.clone(), false)));
+    for (name, description, grants, builtin) in templates {
+        if has(&name) {
+            continue;
+        }
+        let (Ok(name), Ok(description)) = (RoleName::parse("name", &name), Description::parse("description", &description)) else { continue };
+        let role = Role {
+            id: RoleId(new_id()),
+            org_id: org,
+            application: app.key().to_string(),
+            name,
+            description,
+            builtin,
+            grants,
+            scopes: vec![],
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        q::insert_role(c, b, &role).await?;
+    }
+    let scopes = q::list_scopes(c, b, org, Some(app.key())).await?;
+    let root = app.def.scope_kinds.first().cloned().unwrap_or_default();
+    for s in &app.def.default_scopes {
+        if scopes.iter().any(|(_, x)| x.code.as_str() == s.code) {
+            continue;
+        }
+        let (Ok(code), parent) = (ScopeCode::parse("code", &s.code), if s.parent == root { None } else { ScopeCode::parse("parent", &s.parent).ok() }) else {
+            continue;
+        };
+        let scope = Scope { code, kind: s.kind.clone(), parent, name: s.name.clone() };
+        q::insert_scope(c, b, org, app.key(), &scope, now).await?;
+    }
+    Ok(())
+}
+
+impl Directory {
+    pub async fn create_org(&self, slug: &str, name: &str) -> Result<Organization> {
+        let mut p = Problems::new();
+        let slug = p.check(Slug::parse("slug", slug));
+        let name = p.check(DisplayName::parse("name", name));
+        p.into_result()?;
+        let (Some(slug), Some(name)) = (slug, name) else { unreachable!("problems checked") };
+        let now = self.now();
+        let org = Organization { id: OrgId(new_id()), slug, name, version: 1, created_at: now, updated_at: now };
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        q::insert_org(&mut w.tx, b, &org).await?;
+        for app in &self.catalogue().apps {
+            seed_application(&mut w.tx, b, org.id, app, now).await?;
+        }
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(org)
+    }
+
+    pub async fn list_orgs(&self) -> Result<Vec<Organization>> {
+        let mut c = self.db.pool.acquire().await?;
+        q::list_orgs(&mut c, self.backend()).await
+    }
+
+    pub async fn rename_org(&self, org: &Organization, name: &str, if_match: Option<i64>) -> Result<Organization> {
+        let name = DisplayName::parse("name", name).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?;
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        let current = q::find_org(&mut w.tx, b, &org.id.to_string()).await?.ok_or_else(|| rolecall_core::Error::not_found("organization", org.id))?;
+        check_version(if_match, current.version)?;
+        let updated = Organization { name, version: current.version + 1, updated_at: self.now(), ..current.clone() };
+        if !q::update_org(&mut w.tx, b, &updated, current.version).await? {
+            return Err(lost_race("organization"));
+        }
+        w.commit().await?;
+        Ok(updated)
+    }
+
+    // ------------------------------------------------------------ applications
+
+    /// Adds or replaces an application definition for every organization.
+    pub async fn put_application(&self, def: ApplicationDef) -> Result<Arc<AppTree>> {
+        let json = serde_json::to_string(&def)?;
+        let tree = AppTree::compile(def)?;
+        let key = tree.key().to_string();
+        let version = self.catalogue().get(&key).map(|_| 2).unwrap_or(1);
+        let b = self.backend();
+        let now = self.now();
+        let mut w = self.db.write().await?;
+        q::upsert_app(&mut w.tx, b, &key, &json, version, now).await?;
+        for org in q::list_orgs(&mut w.tx, b).await? {
+            seed_application(&mut w.tx, b, org.id, &tree, now).await?;
+        }
+        q::bump_all_epochs(&mut w.tx).await?;
+        w.commit().await?;
+        let next = self.catalogue().with(tree);
+        self.set_catalogue(next);
+        for org in self.list_orgs().await? {
+            self.recompile(org.id).await?;
+        }
+        Ok(self.catalogue().get(&key).cloned().ok_or_else(|| crate::error::Error::Internal("application vanished".into()))?)
+    }
+
+    fn set_catalogue(&self, c: super::Catalogue) {
+        self.catalogue.store(Arc::new(c));
+    }
+
+    /// Re-reads application definitions changed by other nodes.
+    pub async fn reload_catalogue(&self) -> Result<()> {
+        let mut c = self.db.pool.acquire().await?;
+        let overrides = q::list_app_overrides(&mut c).await?;
+        let current = self.catalogue();
+        let changed = overrides.iter().any(|(k, json, _)| {
+            current.get(k).map(|t| serde_json::to_string(&t.def).ok().as_deref() != Some(json.as_str())).unwrap_or(true)
+        });
+        if changed {
+            let mut next = (*current).clone();
+            for (_, json, _) in overrides {
+                if let Ok(def) = serde_json::from_str::<ApplicationDef>(&json) {
+                    if let Ok(tree) = AppTree::compile(def) {
+                        next = next.with(tree);
+                    }
+                }
+            }
+            self.set_catalogue(next);
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ scopes
+
+    pub async fn list_scopes(&self, org: &Organization, app: &str) -> Result<Vec<Scope>> {
+        let tree = self.catalogue().require("application", app)?.clone();
+        let mut c = self.db.pool.acquire().await?;
+        let root = tree.def.scope_kinds[0].clone();
+        let mut out = vec![Scope {
+            code: ScopeCode::parse("code", &root).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?,
+            kind: root.clone(),
+            parent: None,
+            name: "Root".into(),
+        }];
+        out.extend(q::list_scopes(&mut c, self.backend(), org.id, Some(app)).await?.into_iter().map(|(_, s)| s));
+        Ok(out)
+    }
+
+    /// Adds a scope below `parent` (the root when `None`); its kind is the level below the parent's.
+    pub async fn create_scope(&self, org: &Organization, app: &str, code: &str, parent: Option<&str>, name: &str) -> Result<Scope> {
+        let tree = self.catalogue().require("application", app)?.clone();
+        let kinds = &tree.def.scope_kinds;
+        let code = ScopeCode::parse("code", code).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?;
+        if name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(rolecall_core::Error::invalid("name", "max_length", "must have at most 100 printable characters").into());
+        }
+        if code.as_str() == kinds[0] {
+            return Err(rolecall_core::Error::invalid("code", "unique", "the root scope already exists").into());
+        }
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        let existing = q::list_scopes(&mut w.tx, b, org.id, Some(app)).await?;
+        let parent_kind = match parent {
+            None => 0,
+            Some(p) if p == kinds[0] => 0,
+            Some(p) => {
+                let found = existing.iter().find(|(_, s)| s.code.as_str() == p);
+                let Some((_, ps)) = found else {
+                    return Err(rolecall_core::Error::invalid("parent", "unknown_scope", format!("no scope {p:?} in {app}")).into());
+                };
+                kinds.iter().position(|k| *k == ps.kind).unwrap_or(0)
+            }
+        };
+        let Some(kind) = kinds.get(parent_kind + 1) else {
+            return Err(rolecall_core::Error::invalid("parent", "scope_hierarchy", format!("{} scopes cannot have children", kinds[parent_kind])).into());
+        };
+        let parent = match parent {
+            Some(p) if p != kinds[0] => Some(ScopeCode::parse("parent", p).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?),
+            _ => None,
+        };
+        let scope = Scope { code, kind: kind.clone(), parent, name: name.to_string() };
+        q::insert_scope(&mut w.tx, b, org.id, app, &scope, self.now()).await?;
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(scope)
+    }
+
+    /// Deletes a leaf scope that no role is limited to.
+    pub async fn delete_scope(&self, org: &Organization, app: &str, code: &str) -> Result<()> {
+        self.catalogue().require("application", app)?;
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        let existing = q::list_scopes(&mut w.tx, b, org.id, Some(app)).await?;
+        if !existing.iter().any(|(_, s)| s.code.as_str() == code) {
+            return Err(rolecall_core::Error::not_found("scope", code).into());
+        }
+        if existing.iter().any(|(_, s)| s.parent.as_ref().is_some_and(|p| p.as_str() == code)) {
+            return Err(rolecall_core::Error::conflict("scope_has_children", format!("scope {code} has child scopes; delete them first")).into());
+        }
+        let users_of: Vec<String> = q::list_roles(&mut w.tx, b, org.id, Some(app), None)
+            .await?
+            .into_iter()
+            .filter(|r| r.scopes.iter().any(|s| s.as_str() == code))
+            .map(|r| r.name.into_string())
+            .collect();
+        if !users_of.is_empty() {
+            return Err(rolecall_core::Error::conflict("scope_in_use", format!("roles {} are limited to scope {code}", users_of.join(", "))).into());
+        }
+        q::delete_scope(&mut w.tx, b, org.id, app, code).await?;
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ tokens
+
+    /// Creates a bearer token and returns its secret, which is shown this once only.
+    pub async fn create_token(&self, name: &str, org: Option<OrgId>) -> Result<String> {
+        let secret = crate::auth::new_secret();
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        tokens::insert(&mut w.tx, b, &new_id().to_string(), &crate::auth::hash_secret(&secret), name, org, self.now()).await?;
+        w.commit().await?;
+        Ok(secret)
+    }
+
+    pub async fn is_initialised(&self) -> Result<bool> {
+        let mut c = self.db.pool.acquire().await?;
+        Ok(tokens::count_server_tokens(&mut c).await? > 0 || !q::list_orgs(&mut c, self.backend()).await?.is_empty())
+    }
+}

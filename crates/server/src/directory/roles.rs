@@ -1,0 +1,244 @@
+//! Roles, their grants and scope limits, and the checks applications call.
+
+use super::{check_version, lost_race, new_id, Directory};
+use crate::error::Result;
+use crate::store::directory as q;
+use rolecall_core::authz::{Decision, EffectivePermission, Explanation, Reason};
+use rolecall_core::catalogue::AppTree;
+use rolecall_core::error::Problems;
+use rolecall_core::model::{Grant, Organization, Role, RoleId, UserId};
+use rolecall_core::validate::{Description, RoleName, ScopeCode};
+use rolecall_core::{Error as DomainError, FieldError};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRole {
+    pub application: String,
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub grants: Vec<Grant>,
+    /// Scope codes the role is limited to; empty or absent means everywhere.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolePatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub grants: Option<Vec<Grant>>,
+    pub scopes: Option<Vec<String>>,
+}
+
+fn builtin_refused(role: &Role) -> crate::error::Error {
+    DomainError::conflict("builtin_role", format!("{} is built in: it grants everything everywhere and cannot be edited, narrowed or deleted", role.name))
+        .into()
+}
+
+impl Directory {
+    fn validate_scopes(&self, p: &mut Problems, tree: &AppTree, known: &[String], scopes: &[String]) -> Vec<ScopeCode> {
+        let mut out = Vec::new();
+        for (i, s) in scopes.iter().enumerate() {
+            let field = format!("scopes[{i}]");
+            if s == &tree.def.scope_kinds[0] {
+                p.push(FieldError::new(field, "root_scope", "the root scope is everywhere; leave scopes empty instead"));
+                continue;
+            }
+            if !known.contains(s) {
+                p.push(FieldError::new(field, "unknown_scope", format!("no scope {s:?} in {}", tree.key())));
+                continue;
+            }
+            if let Some(code) = p.check(ScopeCode::parse(&field, s)) {
+                if !out.contains(&code) {
+                    out.push(code);
+                }
+            }
+        }
+        out
+    }
+
+    pub async fn create_role(&self, org: &Organization, input: NewRole) -> Result<Role> {
+        let catalogue = self.catalogue();
+        let tree = catalogue.require("application", &input.application)?.clone();
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        let known: Vec<String> = q::list_scopes(&mut w.tx, b, org.id, Some(tree.key())).await?.into_iter().map(|(_, s)| s.code.into_string()).collect();
+        let mut p = Problems::new();
+        let name = p.check(RoleName::parse("name", &input.name));
+        if input.name.eq_ignore_ascii_case(Role::ADMINISTRATORS) {
+            p.push(FieldError::new("name", "unique", "Administrators is the built-in role"));
+        }
+        let description = p.check(Description::parse("description", input.description.as_deref().unwrap_or("")));
+        for e in tree.validate_grants("grants", &input.grants) {
+            p.push(e);
+        }
+        let scopes = self.validate_scopes(&mut p, &tree, &known, &input.scopes);
+        p.into_result()?;
+        let (Some(name), Some(description)) = (name, description) else { unreachable!("problems checked") };
+        let now = self.now();
+        let role = Role {
+            id: RoleId(new_id()),
+            org_id: org.id,
+            application: tree.key().to_string(),
+            name,
+            description,
+            builtin: false,
+            grants: input.grants,
+            scopes,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        q::insert_role(&mut w.tx, b, &role).await?;
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(role)
+    }
+
+    pub async fn get_role(&self, org: &Organization, id: RoleId) -> Result<Role> {
+        let mut c = self.db.pool.acquire().await?;
+        q::get_role(&mut c, self.backend(), org.id, id).await?.ok_or_else(|| DomainError::not_found("role", id).into())
+    }
+
+    pub async fn list_roles(&self, org: &Organization, application: Option<&str>, q_text: Option<&str>) -> Result<Vec<Role>> {
+        if let Some(a) = application {
+            self.catalogue().require("application", a)?;
+        }
+        let mut c = self.db.pool.acquire().await?;
+        q::list_roles(&mut c, self.backend(), org.id, application, q_text).await
+    }
+
+    pub async fn update_role(&self, org: &Organization, id: RoleId, patch: RolePatch, if_match: Option<i64>) -> Result<Role> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        let current = q::get_role(&mut w.tx, b, org.id, id).await?.ok_or_else(|| DomainError::not_found("role", id))?;
+        check_version(if_match, current.version)?;
+        if current.builtin {
+            return Err(builtin_refused(&current));
+        }
+        let catalogue = self.catalogue();
+        let tree = catalogue.require("application", &current.application)?.clone();
+        let mut next = current.clone();
+        let mut p = Problems::new();
+        if let Some(n) = &patch.name {
+            if n.eq_ignore_ascii_case(Role::ADMINISTRATORS) {
+                p.push(FieldError::new("name", "unique", "Administrators is the built-in role"));
+            }
+            if let Some(v) = p.check(RoleName::parse("name", n)) {
+                next.name = v;
+            }
+        }
+        if let Some(d) = &patch.description {
+            if let Some(v) = p.check(Description::parse("description", d)) {
+                next.description = v;
+            }
+        }
+        if let Some(g) = patch.grants {
+            for e in tree.validate_grants("grants", &g) {
+                p.push(e);
+            }
+            next.grants = g;
+        }
+        if let Some(s) = &patch.scopes {
+            let known: Vec<String> = q::list_scopes(&mut w.tx, b, org.id, Some(tree.key())).await?.into_iter().map(|(_, s)| s.code.into_string()).collect();
+            next.scopes = self.validate_scopes(&mut p, &tree, &known, s);
+        }
+        p.into_result()?;
+        next.version += 1;
+        next.updated_at = self.now();
+        if !q::update_role(&mut w.tx, b, &next, current.version).await? {
+            return Err(lost_race("role"));
+        }
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(next)
+    }
+
+    /// Deletes a role and its assignments; users and groups are never deleted with it.
+    pub async fn delete_role(&self, org: &Organization, id: RoleId, if_match: Option<i64>) -> Result<()> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        let current = q::get_role(&mut w.tx, b, org.id, id).await?.ok_or_else(|| DomainError::not_found("role", id))?;
+        check_version(if_match, current.version)?;
+        if current.builtin {
+            return Err(builtin_refused(&current));
+        }
+        q::delete_role(&mut w.tx, b, id).await?;
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ checks
+
+    pub async fn check(
+        &self,
+        org: &Organization,
+        user: UserId,
+        application: &str,
+        resource: &str,
+        action: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<Explanation> {
+        let compiled = self.snapshot(org.id).await?;
+        Ok(compiled.snapshot.explain(&user, application, resource, action, scope)?)
+    }
+
+    /// Decides many checks against one snapshot; the answer is all or nothing on bad input, so a
+    /// caller never acts on half a batch.
+    pub async fn check_batch(&self, org: &Organization, checks: &[BatchCheck], explain: bool) -> Result<Vec<BatchAnswer>> {
+        let compiled = self.snapshot(org.id).await?;
+        let snap = &compiled.snapshot;
+        let mut out = Vec::with_capacity(checks.len());
+        let mut p = Problems::new();
+        for (i, c) in checks.iter().enumerate() {
+            let Ok(user) = c.user_id.parse::<UserId>() else {
+                p.push(FieldError::new(format!("checks[{i}].user_id"), "uuid", "must be a user id"));
+                continue;
+            };
+            match snap.query(&c.application, &c.resource, c.action.as_deref(), c.scope.as_deref()) {
+                Err(e) => p.push(FieldError::new(format!("checks[{i}].{}", e.field()), e.rule(), e.to_string())),
+                Ok(query) if !explain => {
+                    let (decision, reason) = snap.decide(&user, &query);
+                    out.push(BatchAnswer { decision, reason, explanation: None });
+                }
+                Ok(_) => {
+                    let e = snap.explain(&user, &c.application, &c.resource, c.action.as_deref(), c.scope.as_deref())?;
+                    out.push(BatchAnswer { decision: e.decision, reason: e.reason, explanation: Some(e) });
+                }
+            }
+        }
+        p.into_result()?;
+        Ok(out)
+    }
+
+    pub async fn effective_permissions(&self, org: &Organization, user: UserId, application: &str, scope: Option<&str>) -> Result<Vec<EffectivePermission>> {
+        self.get_user(org, user).await?;
+        let compiled = self.snapshot(org.id).await?;
+        Ok(compiled.snapshot.effective_permissions(&user, application, scope)?)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchCheck {
+    pub user_id: String,
+    pub application: String,
+    pub resource: String,
+    pub action: Option<String>,
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct BatchAnswer {
+    pub decision: Decision,
+    pub reason: Reason,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}

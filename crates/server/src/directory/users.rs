@@ -1,0 +1,420 @@
+//! Users, groups, memberships and direct role assignments.
+
+use super::{check_version, lost_race, new_id, Directory};
+use crate::error::Result;
+use crate::store::directory::{self as q, UserFilter};
+use rolecall_core::error::Problems;
+use rolecall_core::model::{Group, GroupId, Organization, Role, RoleId, User, UserId, UserStatus, Via};
+use rolecall_core::validate::{Description, DisplayName, Email, Locale, PersonName, Username};
+use rolecall_core::Error as DomainError;
+use serde::{Deserialize, Serialize};
+
+/// Input for a new user. Only the e-mail is required (seed 002); the username defaults to it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub email: String,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub locale: Option<String>,
+    /// `active` (default) or `invited`.
+    pub status: Option<String>,
+}
+
+/// A partial update; absent fields are left alone.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub locale: Option<String>,
+    /// `active` or `inactive`: deactivation voids all access at once and keeps the record.
+    pub status: Option<String>,
+}
+
+/// A role a user holds, and how.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserRoleHolding {
+    pub role_id: RoleId,
+    pub role_name: String,
+    pub application: String,
+    #[serde(flatten)]
+    pub via: Via,
+}
+
+fn not_found_user(id: UserId) -> crate::error::Error {
+    DomainError::not_found("user", id).into()
+}
+
+impl Directory {
+    pub async fn create_user(&self, org: &Organization, input: NewUser) -> Result<User> {
+        let mut p = Problems::new();
+        let email = p.check(Email::parse("email", &input.email));
+        let username = match &input.username {
+            Some(u) => p.check(Username::parse("username", u)),
+            None => email.as_ref().and_then(|e| p.check(Username::parse("email", e.as_str()))),
+        };
+        let first = p.check(PersonName::parse("first_name", input.first_name.as_deref().unwrap_or("")));
+        let last = p.check(PersonName::parse("last_name", input.last_name.as_deref().unwrap_or("")));
+        let locale = match &input.locale {
+            Some(l) => p.check(Locale::parse("locale", l)),
+            None => Some(Locale::default()),
+        };
+        let status = match input.status.as_deref() {
+            None | Some("active") => Some(UserStatus::Active),
+            Some("invited") => Some(UserStatus::Invited),
+            Some(_) => {
+                p.push(rolecall_core::FieldError::new("status", "enum", "a new user is active or invited"));
+                None
+            }
+        };
+        p.into_result()?;
+        let (Some(email), Some(username), Some(first_name), Some(last_name), Some(locale), Some(status)) = (email, username, first, last, locale, status)
+        else {
+            unreachable!("problems checked")
+        };
+        let now = self.now();
+        let user = User {
+            id: UserId(new_id()),
+            org_id: org.id,
+            username,
+            email,
+            first_name,
+            last_name,
+            locale,
+            status,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            last_sign_in_at: None,
+        };
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        q::insert_user(&mut w.tx, b, &user).await?;
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(user)
+    }
+
+    /// A user, or `Gone` with the tombstone when deleted.
+    pub async fn get_user(&self, org: &Organization, id: UserId) -> Result<User> {
+        let b = self.backend();
+        let mut c = self.db.pool.acquire().await?;
+        if let Some(u) = q::get_user(&mut c, b, org.id, id).await? {
+            return Ok(u);
+        }
+        if q::get_tombstone(&mut c, b, org.id, id).await?.is_some() {
+            return Err(DomainError::Gone { entity: "user", id: id.to_string() }.into());
+        }
+        Err(not_found_user(id))
+    }
+
+    pub async fn list_users(&self, org: &Organization, filter: &UserFilter, page: i64, per_page: i64) -> Result<(Vec<User>, i64)> {
+        let mut c = self.db.pool.acquire().await?;
+        q::list_users(&mut c, self.backend(), org.id, filter, (page - 1) * per_page, per_page).await
+    }
+
+    pub async fn update_user(&self, org: &Organization, id: UserId, patch: UserPatch, if_match: Option<i64>) -> Result<User> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        let current = q::get_user(&mut w.tx, b, org.id, id).await?.ok_or_else(|| not_found_user(id))?;
+        check_version(if_match, current.version)?;
+        let mut next = current.clone();
+        let mut p = Problems::new();
+        if let Some(e) = &patch.email {
+            if let Some(v) = p.check(Email::parse("email", e)) {
+                next.email = v;
+            }
+        }
+        if let Some(u) = &patch.username {
+            if let Some(v) = p.check(Username::parse("username", u)) {
+                next.username = v;
+            }
+        }
+        if let Some(f) = &patch.first_name {
+            if let Some(v) = p.check(PersonName::parse("first_name", f)) {
+                next.first_name = v;
+            }
+        }
+        if let Some(l) = &patch.last_name {
+            if let Some(v) = p.check(PersonName::parse("last_name", l)) {
+                next.last_name = v;
+            }
+        }
+        if let Some(l) = &patch.locale {
+            if let Some(v) = p.check(Locale::parse("locale", l)) {
+                next.locale = v;
+            }
+        }
+        if let Some(s) = &patch.status {
+            match s.as_str() {
+                "active" => next.status = UserStatus::Active,
+                "inactive" => next.status = UserStatus::Inactive,
+                "invited" if current.status == UserStatus::Invited => {}
+                _ => p.push(rolecall_core::FieldError::new("status", "enum", "must be active or inactive")),
+            }
+        }
+        p.into_result()?;
+        next.version = current.version + 1;
+        next.updated_at = self.now();
+        if !q::update_user(&mut w.tx, b, &next, current.version).await? {
+            return Err(lost_race("user"));
+        }
+        let affects_rights = next.status != current.status;
+        if affects_rights {
+            q::bump_epoch(&mut w.tx, b, org.id).await?;
+        }
+        w.commit().await?;
+        if affects_rights {
+            self.recompile(org.id).await?;
+        }
+        Ok(next)
+    }
+
+    /// Irreversible: removes the user and their memberships and assignments, keeps a tombstone.
+    pub async fn delete_user(&self, org: &Organization, id: UserId, if_match: Option<i64>) -> Result<()> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        let current = q::get_user(&mut w.tx, b, org.id, id).await?.ok_or_else(|| not_found_user(id))?;
+        check_version(if_match, current.version)?;
+        q::delete_user(&mut w.tx, b, &current, self.now()).await?;
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ groups
+
+    pub async fn create_group(&self, org: &Organization, name: &str, description: Option<&str>) -> Result<Group> {
+        let mut p = Problems::new();
+        let name = p.check(DisplayName::parse("name", name));
+        let description = p.check(Description::parse("description", description.unwrap_or("")));
+        p.into_result()?;
+        let (Some(name), Some(description)) = (name, description) else { unreachable!("problems checked") };
+        let now = self.now();
+        let g = Group { id: GroupId(new_id()), org_id: org.id, name, description, version: 1, created_at: now, updated_at: now };
+        let mut w = self.db.write().await?;
+        q::insert_group(&mut w.tx, self.backend(), &g).await?;
+        q::bump_epoch(&mut w.tx, self.backend(), org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(g)
+    }
+
+    pub async fn get_group(&self, org: &Organization, id: GroupId) -> Result<Group> {
+        let mut c = self.db.pool.acquire().await?;
+        q::get_group(&mut c, self.backend(), org.id, id).await?.ok_or_else(|| DomainError::not_found("group", id).into())
+    }
+
+    pub async fn list_groups(&self, org: &Organization, q_text: Option<&str>, page: i64, per_page: i64) -> Result<(Vec<Group>, i64)> {
+        let mut c = self.db.pool.acquire().await?;
+        q::list_groups(&mut c, self.backend(), org.id, q_text, (page - 1) * per_page, per_page).await
+    }
+
+    pub async fn update_group(&self, org: &Organization, id: GroupId, name: Option<&str>, description: Option<&str>, if_match: Option<i64>) -> Result<Group> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        let current = q::get_group(&mut w.tx, b, org.id, id).await?.ok_or_else(|| DomainError::not_found("group", id))?;
+        check_version(if_match, current.version)?;
+        let mut next = current.clone();
+        let mut p = Problems::new();
+        if let Some(n) = name {
+            if let Some(v) = p.check(DisplayName::parse("name", n)) {
+                next.name = v;
+            }
+        }
+        if let Some(d) = description {
+            if let Some(v) = p.check(Description::parse("description", d)) {
+                next.description = v;
+            }
+        }
+        p.into_result()?;
+        next.version += 1;
+        next.updated_at = self.now();
+        if !q::update_group(&mut w.tx, b, &next, current.version).await? {
+            return Err(lost_race("group"));
+        }
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(next)
+    }
+
+    /// Deletes the group; its members keep their accounts and direct roles.
+    pub async fn delete_group(&self, org: &Organization, id: GroupId, if_match: Option<i64>) -> Result<()> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        let current = q::get_group(&mut w.tx, b, org.id, id).await?.ok_or_else(|| DomainError::not_found("group", id))?;
+        check_version(if_match, current.version)?;
+        q::delete_group(&mut w.tx, b, id).await?;
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(())
+    }
+
+    pub async fn group_members(&self, org: &Organization, id: GroupId) -> Result<Vec<User>> {
+        let b = self.backend();
+        let mut c = self.db.pool.acquire().await?;
+        q::get_group(&mut c, b, org.id, id).await?.ok_or_else(|| DomainError::not_found("group", id))?;
+        let filter = UserFilter { group: Some(id), ..Default::default() };
+        Ok(q::list_users(&mut c, b, org.id, &filter, 0, i64::MAX / 2).await?.0)
+    }
+
+    /// Adds a member; true if they were not one already (idempotent).
+    pub async fn add_member(&self, org: &Organization, group: GroupId, user: UserId) -> Result<bool> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        q::get_group(&mut w.tx, b, org.id, group).await?.ok_or_else(|| DomainError::not_found("group", group))?;
+        q::get_user(&mut w.tx, b, org.id, user)
+            .await?
+            .ok_or_else(|| DomainError::invalid("user_id", "unknown_user", format!("no user {user} in this organization")))?;
+        let added = q::add_member(&mut w.tx, b, org.id, group, user, self.now()).await?;
+        if added {
+            q::bump_epoch(&mut w.tx, b, org.id).await?;
+        }
+        w.commit().await?;
+        if added {
+            self.recompile(org.id).await?;
+        }
+        Ok(added)
+    }
+
+    pub async fn remove_member(&self, org: &Organization, group: GroupId, user: UserId) -> Result<()> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        q::get_group(&mut w.tx, b, org.id, group).await?.ok_or_else(|| DomainError::not_found("group", group))?;
+        if !q::remove_member(&mut w.tx, b, group, user).await? {
+            return Err(DomainError::not_found("membership", user).into());
+        }
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(())
+    }
+
+    pub async fn group_roles(&self, org: &Organization, group: GroupId) -> Result<Vec<Role>> {
+        let b = self.backend();
+        let mut c = self.db.pool.acquire().await?;
+        q::get_group(&mut c, b, org.id, group).await?.ok_or_else(|| DomainError::not_found("group", group))?;
+        let mut out = Vec::new();
+        for r in q::group_role_ids(&mut c, b, group).await? {
+            if let Some(role) = q::get_role(&mut c, b, org.id, r).await? {
+                out.push(role);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn add_group_role(&self, org: &Organization, group: GroupId, role: RoleId) -> Result<bool> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        q::get_group(&mut w.tx, b, org.id, group).await?.ok_or_else(|| DomainError::not_found("group", group))?;
+        q::get_role(&mut w.tx, b, org.id, role)
+            .await?
+            .ok_or_else(|| DomainError::invalid("role_id", "unknown_role", format!("no role {role} in this organization")))?;
+        let added = q::add_group_role(&mut w.tx, b, org.id, group, role, self.now()).await?;
+        if added {
+            q::bump_epoch(&mut w.tx, b, org.id).await?;
+        }
+        w.commit().await?;
+        if added {
+            self.recompile(org.id).await?;
+        }
+        Ok(added)
+    }
+
+    pub async fn remove_group_role(&self, org: &Organization, group: GroupId, role: RoleId) -> Result<()> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        q::get_group(&mut w.tx, b, org.id, group).await?.ok_or_else(|| DomainError::not_found("group", group))?;
+        if !q::remove_group_role(&mut w.tx, b, group, role).await? {
+            return Err(DomainError::not_found("group role", role).into());
+        }
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ assignments
+
+    /// Every role the user holds, directly and through groups.
+    pub async fn user_roles(&self, org: &Organization, user: UserId) -> Result<Vec<UserRoleHolding>> {
+        let b = self.backend();
+        let mut c = self.db.pool.acquire().await?;
+        q::get_user(&mut c, b, org.id, user).await?.ok_or_else(|| not_found_user(user))?;
+        let mut out = Vec::new();
+        for (r, _) in q::user_direct_roles(&mut c, b, user).await? {
+            if let Some(role) = q::get_role(&mut c, b, org.id, r).await? {
+                out.push(UserRoleHolding { role_id: role.id, role_name: role.name.into_string(), application: role.application, via: Via::Direct });
+            }
+        }
+        for g in q::user_group_ids(&mut c, b, user).await? {
+            for r in q::group_role_ids(&mut c, b, g).await? {
+                if let Some(role) = q::get_role(&mut c, b, org.id, r).await? {
+                    out.push(UserRoleHolding {
+                        role_id: role.id,
+                        role_name: role.name.into_string(),
+                        application: role.application,
+                        via: Via::Group { group_id: g },
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Assigns a role directly. In an application set to "one role per user" a second direct
+    /// role is refused (Magento's rule) rather than silently replacing the first.
+    pub async fn assign_role(&self, org: &Organization, user: UserId, role: RoleId) -> Result<bool> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        q::get_user(&mut w.tx, b, org.id, user).await?.ok_or_else(|| not_found_user(user))?;
+        let role = q::get_role(&mut w.tx, b, org.id, role)
+            .await?
+            .ok_or_else(|| DomainError::invalid("role_id", "unknown_role", format!("no role {role} in this organization")))?;
+        let one_role = self.catalogue().get(&role.application).is_some_and(|a| a.def.one_role_per_user);
+        if one_role {
+            let held: Vec<_> = q::user_direct_roles(&mut w.tx, b, user).await?.into_iter().filter(|(r, app)| *app == role.application && *r != role.id).collect();
+            if let Some((other, _)) = held.first() {
+                let other_name = q::get_role(&mut w.tx, b, org.id, *other).await?.map(|r| r.name.into_string()).unwrap_or_default();
+                return Err(DomainError::conflict(
+                    "one_role_per_user",
+                    format!(
+                        "{} allows one role per user and the user already holds {other_name}; remove it first",
+                        role.application
+                    ),
+                )
+                .into());
+            }
+        }
+        let added = q::add_user_role(&mut w.tx, b, org.id, user, &role, self.now()).await?;
+        if added {
+            q::bump_epoch(&mut w.tx, b, org.id).await?;
+        }
+        w.commit().await?;
+        if added {
+            self.recompile(org.id).await?;
+        }
+        Ok(added)
+    }
+
+    pub async fn unassign_role(&self, org: &Organization, user: UserId, role: RoleId) -> Result<()> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        q::get_user(&mut w.tx, b, org.id, user).await?.ok_or_else(|| not_found_user(user))?;
+        if !q::remove_user_role(&mut w.tx, b, user, role).await? {
+            return Err(DomainError::not_found("role assignment", role).into());
+        }
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,31 @@
+//! The server's one error type. Domain errors pass through untouched; storage and other
+//! internal failures are kept for the log and never shown to clients (see `http::problem`).
+
+use rolecall_core::authz::CheckError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Domain(#[from] rolecall_core::Error),
+    /// No or bad credentials.
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<CheckError> for Error {
+    fn from(e: CheckError) -> Self {
+        Error::Domain(rolecall_core::Error::invalid(e.field(), e.rule(), e.to_string()))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Internal(format!("json: {e}"))
+    }
+}

@@ -1,0 +1,124 @@
+//! Extractors that turn every malformed request into a problem response: JSON bodies (with the
+//! failing field's path), query strings, `If-Match` and the bearer token.
+
+use super::problem::ApiError;
+use super::AppState;
+use crate::auth::Caller;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::{header, request::Parts, StatusCode};
+use rolecall_core::FieldError;
+use serde::de::DeserializeOwned;
+
+/// A JSON body whose errors name the field and the rule.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("application/merge-patch+json") || ct.contains("+json"));
+        if !is_json {
+            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json"));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the request body is larger than the server accepts")
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text())
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses JSON, mapping serde's errors to a problem naming the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let malformed = |e: &serde_json::Error| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}"));
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(v) => {
+            de.end().map_err(|e| malformed(&e))?;
+            Ok(v)
+        }
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if !matches!(inner.classify(), serde_json::error::Category::Data) {
+                return Err(malformed(&inner));
+            }
+            let msg = inner.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            let join = |name: &str| if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+            let (field, rule) = if let Some(name) = between(&msg, "missing field `", "`") {
+                (join(name), "required")
+            } else if let Some(name) = between(&msg, "unknown field `", "`") {
+                (join(name), "unknown_field")
+            } else {
+                (if path == "." { "body".to_string() } else { path.clone() }, "type")
+            };
+            Err(ApiError::fields(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", format!("{field}: {msg}"), vec![FieldError::new(field, rule, msg)]))
+        }
+    }
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = &s[s.find(start)? + start.len()..];
+    Some(&rest[..rest.find(end)?])
+}
+
+/// A query string with problem-shaped errors.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(v)| ApiQuery(v)).map_err(|e| {
+            let text = e.body_text();
+            let field = between(&text, "field `", "`").unwrap_or("query").to_string();
+            ApiError::fields(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", text.clone(), vec![FieldError::new(field, "type", text)])
+        })
+    }
+}
+
+/// The version named by `If-Match`, if any (`*` means any version).
+pub struct IfMatch(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(v) = parts.headers.get(header::IF_MATCH) else { return Ok(IfMatch(None)) };
+        let raw = v.to_str().unwrap_or("").trim();
+        if raw == "*" {
+            return Ok(IfMatch(None));
+        }
+        let unquoted = raw.trim_start_matches("W/").trim_matches('"');
+        unquoted.parse::<i64>().map(|n| IfMatch(Some(n))).map_err(|_| {
+            ApiError::fields(
+                StatusCode::BAD_REQUEST,
+                "bad_if_match",
+                "If-Match must be an ETag this server sent, such as \"3\"",
+                vec![FieldError::new("If-Match", "etag", "not an ETag of this server")],
+            )
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(str::trim).unwrap_or("");
+        if token.is_empty() || token.len() > 512 {
+            return Err(crate::error::Error::Unauthenticated.into());
+        }
+        Ok(Caller::authenticate(&state.dir, state.bootstrap_hash.as_deref(), token).await?)
+    }
+}

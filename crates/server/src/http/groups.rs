@@ -1,0 +1,172 @@
+//! User groups, their members and the roles assigned to them.
+
+use super::extract::{ApiJson, ApiQuery, IfMatch};
+use super::{no_content, org_admin, paging, parse_id, with_etag, ApiResult, AppState};
+use crate::auth::Caller;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use rolecall_core::model::{Group, GroupId, Role, RoleId, User, UserId};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(get_group, update_group, delete_group))
+        .routes(routes!(list_members, add_member))
+        .routes(routes!(remove_member))
+        .routes(routes!(list_group_roles, add_group_role))
+        .routes(routes!(remove_group_role))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroup {
+    name: String,
+    description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupPatch {
+    name: Option<String>,
+    description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct GroupQuery {
+    /// Case-insensitive text in the name.
+    q: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GroupPage {
+    items: Vec<Group>,
+    page: i64,
+    per_page: i64,
+    total: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/groups", tag = "groups", params(("org" = String, Path), GroupQuery), responses((status = 200, body = GroupPage)))]
+async fn list_groups(State(s): State<AppState>, caller: Caller, Path(org): Path<String>, ApiQuery(q): ApiQuery<GroupQuery>) -> ApiResult<Json<GroupPage>> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    let (page, per_page) = paging(q.page, q.per_page)?;
+    let (items, total) = s.dir.list_groups(&admin.org, q.q.as_deref().filter(|t| !t.is_empty()), page, per_page).await?;
+    Ok(Json(GroupPage { items, page, per_page, total }))
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/groups", tag = "groups", params(("org" = String, Path)), request_body = NewGroup,
+    responses((status = 201, body = Group), (status = 422, body = super::problem::Problem)))]
+async fn create_group(State(s): State<AppState>, caller: Caller, Path(org): Path<String>, ApiJson(body): ApiJson<NewGroup>) -> ApiResult<Response> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    let g = s.dir.create_group(&admin.org, &body.name, body.description.as_deref()).await?;
+    Ok(with_etag(StatusCode::CREATED, g.version, &g))
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/groups/{id}", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Group), (status = 404, body = super::problem::Problem)))]
+async fn get_group(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>) -> ApiResult<Response> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    let g = s.dir.get_group(&admin.org, parse_id::<GroupId>("group", &id)?).await?;
+    Ok(with_etag(StatusCode::OK, g.version, &g))
+}
+
+#[utoipa::path(patch, path = "/api/v1/organizations/{org}/groups/{id}", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
+    request_body = GroupPatch, responses((status = 200, body = Group), (status = 412, body = super::problem::Problem)))]
+async fn update_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<GroupPatch>,
+) -> ApiResult<Response> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    let g = s.dir.update_group(&admin.org, parse_id::<GroupId>("group", &id)?, body.name.as_deref(), body.description.as_deref(), v).await?;
+    Ok(with_etag(StatusCode::OK, g.version, &g))
+}
+
+/// Deletes the group; members keep their accounts.
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 204), (status = 404, body = super::problem::Problem)))]
+async fn delete_group(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>, IfMatch(v): IfMatch) -> ApiResult<Response> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    s.dir.delete_group(&admin.org, parse_id::<GroupId>("group", &id)?, v).await?;
+    Ok(no_content())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MemberList {
+    items: Vec<User>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserRef {
+    user_id: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/groups/{id}/members", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = MemberList)))]
+async fn list_members(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>) -> ApiResult<Json<MemberList>> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    Ok(Json(MemberList { items: s.dir.group_members(&admin.org, parse_id::<GroupId>("group", &id)?).await? }))
+}
+
+/// Adds a member (201 when new, 200 when already a member).
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/groups/{id}/members", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
+    request_body = UserRef, responses((status = 201), (status = 200), (status = 422, body = super::problem::Problem)))]
+async fn add_member(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>, ApiJson(body): ApiJson<UserRef>) -> ApiResult<StatusCode> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    let user = body.user_id.parse::<UserId>().map_err(|_| rolecall_core::Error::invalid("user_id", "uuid", "must be a user id"))?;
+    let added = s.dir.add_member(&admin.org, parse_id::<GroupId>("group", &id)?, user).await?;
+    Ok(if added { StatusCode::CREATED } else { StatusCode::OK })
+}
+
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}/members/{user}", tag = "groups",
+    params(("org" = String, Path), ("id" = String, Path), ("user" = String, Path)), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+async fn remove_member(State(s): State<AppState>, caller: Caller, Path((org, id, user)): Path<(String, String, String)>) -> ApiResult<Response> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    s.dir.remove_member(&admin.org, parse_id::<GroupId>("group", &id)?, parse_id::<UserId>("membership", &user)?).await?;
+    Ok(no_content())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GroupRoleList {
+    items: Vec<Role>,
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/groups/{id}/roles", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = GroupRoleList)))]
+async fn list_group_roles(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>) -> ApiResult<Json<GroupRoleList>> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    Ok(Json(GroupRoleList { items: s.dir.group_roles(&admin.org, parse_id::<GroupId>("group", &id)?).await? }))
+}
+
+/// Assigns a role to the group: every member holds it.
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/groups/{id}/roles", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
+    request_body = super::users::RoleRef, responses((status = 201), (status = 200), (status = 422, body = super::problem::Problem)))]
+async fn add_group_role(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<super::users::RoleRef>,
+) -> ApiResult<StatusCode> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    let role = body.role_id.parse::<RoleId>().map_err(|_| rolecall_core::Error::invalid("role_id", "uuid", "must be a role id"))?;
+    let added = s.dir.add_group_role(&admin.org, parse_id::<GroupId>("group", &id)?, role).await?;
+    Ok(if added { StatusCode::CREATED } else { StatusCode::OK })
+}
+
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}/roles/{role}", tag = "groups",
+    params(("org" = String, Path), ("id" = String, Path), ("role" = String, Path)), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+async fn remove_group_role(State(s): State<AppState>, caller: Caller, Path((org, id, role)): Path<(String, String, String)>) -> ApiResult<Response> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    s.dir.remove_group_role(&admin.org, parse_id::<GroupId>("group", &id)?, parse_id::<RoleId>("group role", &role)?).await?;
+    Ok(no_content())
+}

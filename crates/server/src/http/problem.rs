@@ -1,0 +1,97 @@
+//! The one mapping from errors to HTTP: RFC 9457 `application/problem+json` bodies with a stable
+//! `code`, and the offending fields for validation errors. Internal detail is logged, never sent.
+
+use crate::error::Error;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rolecall_core::{Error as DomainError, FieldError};
+use serde::Serialize;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type; stable, so clients can branch on it.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Short machine-readable code, same as the last segment of `type`.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// An error on its way to becoming a problem response.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        ApiError { status, code: code.to_string(), detail: detail.into(), errors: vec![] }
+    }
+
+    pub fn fields(status: StatusCode, code: &str, detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
+        ApiError { status, code: code.to_string(), detail: detail.into(), errors }
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Domain(d) => match d {
+                DomainError::Invalid(errors) => {
+                    let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+                    ApiError::fields(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail, errors)
+                }
+                DomainError::NotFound { entity, id } => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{entity} {id} not found")),
+                DomainError::Gone { entity, id } => ApiError::new(StatusCode::GONE, "deleted", format!("{entity} {id} was deleted")),
+                DomainError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+                DomainError::PreconditionFailed { expected, current } => ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "version_mismatch",
+                    format!("If-Match names version {expected} but the current version is {current}; reload and retry"),
+                ),
+                DomainError::Forbidden { code, message } => ApiError::new(StatusCode::FORBIDDEN, code, message),
+            },
+            Error::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a valid bearer token is required"),
+            Error::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+            }
+            Error::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+            }
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        Error::Domain(e).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Problem {
+            kind: format!("urn:rolecall:problem:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_string(),
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code,
+            errors: self.errors,
+        };
+        let mut res = (self.status, axum::Json(body)).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"rolecall\""));
+        }
+        res
+    }
+}

@@ -1,0 +1,211 @@
+//! Storage: one query layer over SQLite and PostgreSQL through sqlx's `Any` driver with runtime
+//! queries. SQL is written once with `$1` placeholders; SQLite gets them as `?1` (same numbering).
+//!
+//! Architecture Invariant: every mutation runs in one transaction obtained from [`Db::write`];
+//! nothing outside this module writes SQL.
+
+pub mod directory;
+pub mod tokens;
+
+use crate::error::{Error, Result};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool plus what differs between backends. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    /// SQLite allows one writer; serialising writers here avoids SQLITE_BUSY on lock upgrade.
+    /// PostgreSQL needs no such lock: row versions guard concurrent updates.
+    write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// A write transaction; holds the SQLite writer lock until committed or dropped.
+pub struct WriteTx {
+    pub tx: Transaction<'static, Any>,
+    _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "directory", include_str!("../../migrations/0001_directory.sql"))];
+
+impl Db {
+    /// Opens `database_url` if given (a `postgres://` URL selects PostgreSQL), otherwise the
+    /// SQLite file `rolecall.db` in `data_dir`, created on first start in WAL mode.
+    pub async fn connect(database_url: Option<&str>, data_dir: &Path) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = match database_url {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => (u.to_string(), Backend::Postgres),
+            Some(u) if u.starts_with("sqlite:") => (u.to_string(), Backend::Sqlite),
+            Some(u) => return Err(Error::Internal(format!("unsupported database URL scheme in {:?}", redact(u)))),
+            None => {
+                std::fs::create_dir_all(data_dir)
+                    .map_err(|e| Error::Internal(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+                (format!("sqlite://{}?mode=rwc", data_dir.join("rolecall.db").display()), Backend::Sqlite)
+            }
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Db { pool, backend, write_lock })
+    }
+
+    /// Applies pending migrations, each in its own transaction. Several nodes starting at once
+    /// on PostgreSQL serialise on an advisory lock.
+    pub async fn migrate(&self, now: i64) -> Result<()> {
+        let mut w = self.write().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(7041960001)").execute(&mut *w.tx).await?;
+        }
+        w.tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+            .await?;
+        let applied: Vec<i64> =
+            sqlx::query("SELECT version FROM schema_migrations").fetch_all(&mut *w.tx).await?.iter().map(|r| r.get::<i64, _>(0)).collect();
+        for (version, name, sql) in MIGRATIONS {
+            if applied.contains(version) {
+                continue;
+            }
+            for statement in split_statements(sql) {
+                w.tx.execute(statement.as_str()).await?;
+            }
+            sqlx::query(&self.sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"))
+                .bind(*version)
+                .bind(*name)
+                .bind(now)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        w.commit().await
+    }
+
+    pub async fn write(&self) -> Result<WriteTx> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+
+    /// Translates `$n` placeholders for the backend.
+    pub fn sql(&self, sql: &str) -> String {
+        sql_for(self.backend, sql)
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+pub fn sql_for(backend: Backend, sql: &str) -> String {
+    match backend {
+        Backend::Postgres => sql.to_string(),
+        Backend::Sqlite => {
+            let mut out = String::with_capacity(sql.len());
+            let mut chars = sql.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '$' && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
+                    out.push('?');
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    }
+}
+
+fn split_statements(sql: &str) -> Vec<String> {
+    let without_comments: String = sql.lines().map(|l| l.split("--").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+    without_comments.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((_, host)) => format!("…@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// Maps a unique-index violation to the domain conflict the caller can act on.
+pub fn unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.kind() == sqlx::error::ErrorKind::UniqueViolation
+                || d.code().as_deref() == Some("23505")
+                || d.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}
+
+pub(crate) fn get_str(row: &AnyRow, col: &str) -> Result<String> {
+    Ok(row.try_get::<String, _>(col)?)
+}
+
+pub(crate) fn get_i64(row: &AnyRow, col: &str) -> Result<i64> {
+    Ok(row.try_get::<i64, _>(col)?)
+}
+
+pub(crate) fn get_opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>> {
+    Ok(row.try_get::<Option<i64>, _>(col)?)
+}
+
+pub(crate) fn get_opt_str(row: &AnyRow, col: &str) -> Result<Option<String>> {
+    Ok(row.try_get::<Option<String>, _>(col)?)
+}
+
+pub(crate) fn get_uuid(row: &AnyRow, col: &str) -> Result<uuid::Uuid> {
+    let s: String = row.try_get(col)?;
+    uuid::Uuid::parse_str(&s).map_err(|e| Error::Internal(format!("bad uuid in {col}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_keep_their_numbers_on_sqlite() {
+        assert_eq!(sql_for(Backend::Sqlite, "a = $2 AND b = $1 AND c = $10"), "a = ?2 AND b = ?1 AND c = ?10");
+        assert_eq!(sql_for(Backend::Postgres, "a = $1"), "a = $1");
+    }
+
+    #[test]
+    fn migration_statements_split_without_comments() {
+        let parts = split_statements("-- x; y\nCREATE TABLE a (b TEXT); -- c\nCREATE INDEX i ON a (b);");
+        assert_eq!(parts, vec!["CREATE TABLE a (b TEXT)", "CREATE INDEX i ON a (b)"]);
+    }
+}
