@@ -180,17 +180,35 @@ struct ScopeIndex {
 
 impl ScopeIndex {
     fn build(tree: &AppTree, scopes: &[&Scope]) -> ScopeIndex {
-        let root = tree.def.scope_kinds.first().cloned().unwrap_or_else(|| "global".to_string());
+        let root = tree
+            .def
+            .scope_kinds
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "global".to_string());
         let mut children: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
         for s in scopes {
-            let parent = s.parent.as_ref().map(|p| p.as_str()).unwrap_or(root.as_str());
+            let parent = s
+                .parent
+                .as_ref()
+                .map(|p| p.as_str())
+                .unwrap_or(root.as_str());
             children.entry(parent).or_default().push(s.code.as_str());
         }
         for list in children.values_mut() {
             list.sort_unstable();
         }
-        let mut out = ScopeIndex { codes: Vec::new(), end: Vec::new(), index: FxHashMap::default() };
-        fn walk(code: &str, children: &FxHashMap<&str, Vec<&str>>, out: &mut ScopeIndex, depth: usize) {
+        let mut out = ScopeIndex {
+            codes: Vec::new(),
+            end: Vec::new(),
+            index: FxHashMap::default(),
+        };
+        fn walk(
+            code: &str,
+            children: &FxHashMap<&str, Vec<&str>>,
+            out: &mut ScopeIndex,
+            depth: usize,
+        ) {
             let idx = out.codes.len();
             out.codes.push(code.to_string());
             out.end.push(0);
@@ -210,7 +228,9 @@ impl ScopeIndex {
 
     #[inline]
     fn within(&self, allowed: &[u32], scope: u32) -> bool {
-        allowed.iter().any(|&a| a <= scope && scope < self.end[a as usize])
+        allowed
+            .iter()
+            .any(|&a| a <= scope && scope < self.end[a as usize])
     }
 }
 
@@ -242,7 +262,12 @@ impl OrgSnapshot {
             .enumerate()
             .map(|(i, tree)| {
                 app_index.insert(tree.key().to_string(), i as u32);
-                let scopes: Vec<&Scope> = model.scopes.iter().filter(|(a, _)| a == tree.key()).map(|(_, s)| s).collect();
+                let scopes: Vec<&Scope> = model
+                    .scopes
+                    .iter()
+                    .filter(|(a, _)| a == tree.key())
+                    .map(|(_, s)| s)
+                    .collect();
                 let words = (tree.resources.len() * tree.slots()).div_ceil(64);
                 AppSnapshot {
                     tree: tree.clone(),
@@ -260,7 +285,9 @@ impl OrgSnapshot {
         // Roles, compiled once each.
         let mut role_loc: FxHashMap<RoleId, (u32, u32)> = FxHashMap::default();
         for role in &model.roles {
-            let Some(&a) = app_index.get(&role.application) else { continue };
+            let Some(&a) = app_index.get(&role.application) else {
+                continue;
+            };
             let app = &mut snapshots[a as usize];
             let compiled = compile_role(app, role);
             role_loc.insert(role.id, (a, app.roles.len() as u32));
@@ -272,20 +299,25 @@ impl OrgSnapshot {
         for (g, r) in &model.group_roles {
             group_roles.entry(*g).or_default().push(*r);
         }
-        let mut holdings: Vec<(u32, RoleId, Via)> = Vec::with_capacity(model.user_roles.len() + model.group_members.len() * 2);
+        let mut holdings: Vec<(u32, RoleId, Via)> =
+            Vec::with_capacity(model.user_roles.len() + model.group_members.len() * 2);
         for (u, r) in &model.user_roles {
             if let Some(&ui) = users.get(u) {
                 holdings.push((ui, *r, Via::Direct));
             }
         }
         for (g, u) in &model.group_members {
-            let (Some(&ui), Some(roles)) = (users.get(u), group_roles.get(g)) else { continue };
+            let (Some(&ui), Some(roles)) = (users.get(u), group_roles.get(g)) else {
+                continue;
+            };
             for r in roles {
                 holdings.push((ui, *r, Via::Group { group_id: *g }));
             }
         }
         for (ui, r, via) in holdings {
-            let Some(&(a, ri)) = role_loc.get(&r) else { continue };
+            let Some(&(a, ri)) = role_loc.get(&r) else {
+                continue;
+            };
             let app = &mut snapshots[a as usize];
             let u = ui as usize;
             app.held[u].push((ri, via));
@@ -298,7 +330,10 @@ impl OrgSnapshot {
                 }
             } else {
                 let words = app.words;
-                for (dst, src) in app.unrestricted[u * words..(u + 1) * words].iter_mut().zip(role.bits.iter()) {
+                for (dst, src) in app.unrestricted[u * words..(u + 1) * words]
+                    .iter_mut()
+                    .zip(role.bits.iter())
+                {
                     *dst |= *src;
                 }
             }
@@ -314,14 +349,29 @@ impl OrgSnapshot {
     }
 
     /// Resolves the non-user arguments of a check once.
-    pub fn query(&self, application: &str, resource: &str, action: Option<&str>, scope: Option<&str>) -> Result<Query, CheckError> {
-        let a = *self.app_index.get(application).ok_or_else(|| CheckError::UnknownApplication(application.to_string()))?;
+    pub fn query(
+        &self,
+        application: &str,
+        resource: &str,
+        action: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<Query, CheckError> {
+        let a = *self
+            .app_index
+            .get(application)
+            .ok_or_else(|| CheckError::UnknownApplication(application.to_string()))?;
         let app = &self.apps[a as usize];
-        let r = app.tree.resource(resource).ok_or_else(|| CheckError::UnknownResource(resource.to_string()))?;
+        let r = app
+            .tree
+            .resource(resource)
+            .ok_or_else(|| CheckError::UnknownResource(resource.to_string()))?;
         let slot = match action {
             None | Some("access") => 0,
             Some(name) => {
-                let slot = app.tree.action_slot(name).ok_or_else(|| CheckError::UnsupportedAction(name.to_string()))?;
+                let slot = app
+                    .tree
+                    .action_slot(name)
+                    .ok_or_else(|| CheckError::UnsupportedAction(name.to_string()))?;
                 if app.tree.resources[r as usize].action_mask & (1u64 << slot) == 0 {
                     return Err(CheckError::UnsupportedAction(name.to_string()));
                 }
@@ -330,16 +380,27 @@ impl OrgSnapshot {
         };
         let scope = match scope {
             None => 0,
-            Some(code) => *app.scopes.index.get(code).ok_or_else(|| CheckError::UnknownScope(code.to_string()))?,
+            Some(code) => *app
+                .scopes
+                .index
+                .get(code)
+                .ok_or_else(|| CheckError::UnknownScope(code.to_string()))?,
         };
         let bit = r as usize * app.tree.slots() + slot as usize;
-        Ok(Query { app: a, word: (bit / 64) as u32, mask: 1u64 << (bit % 64), scope })
+        Ok(Query {
+            app: a,
+            word: (bit / 64) as u32,
+            mask: 1u64 << (bit % 64),
+            scope,
+        })
     }
 
     /// The hot path: may `user` do the resolved query?
     #[inline]
     pub fn decide(&self, user: &UserId, q: &Query) -> (Decision, Reason) {
-        let Some(&u) = self.users.get(user) else { return (Decision::Deny, Reason::UnknownUser) };
+        let Some(&u) = self.users.get(user) else {
+            return (Decision::Deny, Reason::UnknownUser);
+        };
         let u = u as usize;
         if self.status[u] != UserStatus::Active {
             return (Decision::Deny, Reason::UserNotActive);
@@ -352,7 +413,10 @@ impl OrgSnapshot {
         for &ri in &app.restricted[u] {
             let role = &app.roles[ri as usize];
             if role.bits[q.word as usize] & q.mask != 0 {
-                if app.scopes.within(role.scopes.as_deref().unwrap_or(&[]), q.scope) {
+                if app
+                    .scopes
+                    .within(role.scopes.as_deref().unwrap_or(&[]), q.scope)
+                {
                     return (Decision::Allow, Reason::Granted);
                 }
                 out_of_scope = true;
@@ -429,7 +493,11 @@ impl OrgSnapshot {
             Reason::Granted => format!("{what} is granted by {}", describe_roles(&roles)),
             Reason::UnknownUser => "no such user in this organization".to_string(),
             Reason::UserNotActive => {
-                let st = self.users.get(user).map(|&u| self.status[u as usize].as_str()).unwrap_or("unknown");
+                let st = self
+                    .users
+                    .get(user)
+                    .map(|&u| self.status[u as usize].as_str())
+                    .unwrap_or("unknown");
                 format!("the user is {st}; only active users have access")
             }
             Reason::NoRole => format!("the user holds no role in {application}"),
@@ -440,7 +508,12 @@ impl OrgSnapshot {
                 scope.unwrap_or(app.scopes.codes[0].as_str())
             ),
         };
-        Ok(Explanation { decision, reason, message, roles })
+        Ok(Explanation {
+            decision,
+            reason,
+            message,
+            roles,
+        })
     }
 
     /// Everything the user may do in an application at a scope (the root scope by default).
@@ -450,13 +523,22 @@ impl OrgSnapshot {
         application: &str,
         scope: Option<&str>,
     ) -> Result<Vec<EffectivePermission>, CheckError> {
-        let a = *self.app_index.get(application).ok_or_else(|| CheckError::UnknownApplication(application.to_string()))?;
+        let a = *self
+            .app_index
+            .get(application)
+            .ok_or_else(|| CheckError::UnknownApplication(application.to_string()))?;
         let app = &self.apps[a as usize];
         let scope_idx = match scope {
             None => 0,
-            Some(code) => *app.scopes.index.get(code).ok_or_else(|| CheckError::UnknownScope(code.to_string()))?,
+            Some(code) => *app
+                .scopes
+                .index
+                .get(code)
+                .ok_or_else(|| CheckError::UnknownScope(code.to_string()))?,
         };
-        let Some(&u) = self.users.get(user) else { return Ok(Vec::new()) };
+        let Some(&u) = self.users.get(user) else {
+            return Ok(Vec::new());
+        };
         let u = u as usize;
         if self.status[u] != UserStatus::Active {
             return Ok(Vec::new());
@@ -468,7 +550,10 @@ impl OrgSnapshot {
         };
         for &ri in &app.restricted[u] {
             let role = &app.roles[ri as usize];
-            if app.scopes.within(role.scopes.as_deref().unwrap_or(&[]), scope_idx) {
+            if app
+                .scopes
+                .within(role.scopes.as_deref().unwrap_or(&[]), scope_idx)
+            {
                 for (d, s) in bits.iter_mut().zip(role.bits.iter()) {
                     *d |= *s;
                 }
@@ -484,8 +569,19 @@ impl OrgSnapshot {
             if !test(0) {
                 continue;
             }
-            let actions = app.tree.actions().iter().enumerate().filter(|(i, _)| test(i + 1)).map(|(_, a)| a.clone()).collect();
-            out.push(EffectivePermission { resource: node.id.clone(), title: node.title.clone(), actions });
+            let actions = app
+                .tree
+                .actions()
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| test(i + 1))
+                .map(|(_, a)| a.clone())
+                .collect();
+            out.push(EffectivePermission {
+                resource: node.id.clone(),
+                title: node.title.clone(),
+                actions,
+            });
         }
         Ok(out)
     }
@@ -495,9 +591,21 @@ impl OrgSnapshot {
         let mut n = self.users.capacity() * (16 + 4 + 8) + self.status.capacity();
         for app in &self.apps {
             n += app.unrestricted.capacity() * 8 + app.admin.capacity();
-            n += app.restricted.iter().map(|v| 24 + v.capacity() * 4).sum::<usize>();
-            n += app.held.iter().map(|v| 24 + v.capacity() * std::mem::size_of::<(u32, Via)>()).sum::<usize>();
-            n += app.roles.iter().map(|r| 96 + r.bits.len() * 8 + r.name.len()).sum::<usize>();
+            n += app
+                .restricted
+                .iter()
+                .map(|v| 24 + v.capacity() * 4)
+                .sum::<usize>();
+            n += app
+                .held
+                .iter()
+                .map(|v| 24 + v.capacity() * std::mem::size_of::<(u32, Via)>())
+                .sum::<usize>();
+            n += app
+                .roles
+                .iter()
+                .map(|r| 96 + r.bits.len() * 8 + r.name.len())
+                .sum::<usize>();
         }
         n
     }
@@ -526,11 +634,18 @@ fn compile_role(app: &AppSnapshot, role: &RoleRule) -> CompiledRole {
         bits.iter_mut().for_each(|w| *w = u64::MAX);
     } else {
         for g in &role.grants {
-            let Some(r) = tree.resource(&g.resource) else { continue };
+            let Some(r) = tree.resource(&g.resource) else {
+                continue;
+            };
             let mask = tree.action_mask(&g.actions);
             let end = tree.resources[r as usize].end;
             for n in r..end {
                 let m = mask & tree.resources[n as usize].action_mask;
+                // A grant of named actions reaches only the nodes that support one of them:
+                // "view" on a project does not open its SSH access.
+                if mask != u64::MAX && m & !1 == 0 {
+                    continue;
+                }
                 let base = n as usize * slots;
                 let mut rest = m;
                 while rest != 0 {
@@ -545,14 +660,23 @@ fn compile_role(app: &AppSnapshot, role: &RoleRule) -> CompiledRole {
     let scopes = if role.builtin_admin || role.scopes.is_empty() {
         None
     } else {
-        Some(role.scopes.iter().filter_map(|c| app.scopes.index.get(c).copied()).collect())
+        Some(
+            role.scopes
+                .iter()
+                .filter_map(|c| app.scopes.index.get(c).copied())
+                .collect(),
+        )
     };
     CompiledRole {
         id: role.id,
         name: role.name.clone(),
         admin: role.builtin_admin,
         scopes,
-        scope_codes: if role.builtin_admin { Vec::new() } else { role.scopes.clone() },
+        scope_codes: if role.builtin_admin {
+            Vec::new()
+        } else {
+            role.scopes.clone()
+        },
         bits,
     }
 }
@@ -583,7 +707,11 @@ mod tests {
     fn grant(resource: &str, actions: &[&str]) -> Grant {
         Grant {
             resource: resource.into(),
-            actions: if actions == ["*"] { ActionSet::All } else { ActionSet::Only(actions.iter().map(|s| s.to_string()).collect()) },
+            actions: if actions == ["*"] {
+                ActionSet::All
+            } else {
+                ActionSet::Only(actions.iter().map(|s| s.to_string()).collect())
+            },
         }
     }
 
@@ -605,25 +733,71 @@ mod tests {
             .default_scopes
             .iter()
             .map(|s| {
-                let parent = if s.parent == "global" { None } else { Some(ScopeCode::parse("p", &s.parent).unwrap()) };
-                ("shop".to_string(), Scope { code: ScopeCode::parse("c", &s.code).unwrap(), kind: s.kind.clone(), parent, name: String::new() })
+                let parent = if s.parent == "global" {
+                    None
+                } else {
+                    Some(ScopeCode::parse("p", &s.parent).unwrap())
+                };
+                (
+                    "shop".to_string(),
+                    Scope {
+                        code: ScopeCode::parse("c", &s.code).unwrap(),
+                        kind: s.kind.clone(),
+                        parent,
+                        name: String::new(),
+                    },
+                )
             })
             .collect();
         let model = AuthzModel {
-            users: (1..=6).map(|n| (uid(n), if n == 5 { UserStatus::Inactive } else if n == 6 { UserStatus::Invited } else { UserStatus::Active })).collect(),
+            users: (1..=6)
+                .map(|n| {
+                    (
+                        uid(n),
+                        if n == 5 {
+                            UserStatus::Inactive
+                        } else if n == 6 {
+                            UserStatus::Invited
+                        } else {
+                            UserStatus::Active
+                        },
+                    )
+                })
+                .collect(),
             roles: vec![
-                RoleRule { id: rid(0), application: "shop".into(), name: "Administrators".into(), builtin_admin: true, grants: vec![], scopes: vec![] },
+                RoleRule {
+                    id: rid(0),
+                    application: "shop".into(),
+                    name: "Administrators".into(),
+                    builtin_admin: true,
+                    grants: vec![],
+                    scopes: vec![],
+                },
                 role(1, "sales-viewer", vec![grant("sales", &["view"])], &[]),
                 role(2, "catalog-editor", vec![grant("catalog", &["*"])], &[]),
-                role(3, "eu-orders", vec![grant("sales.orders", &["view", "edit"])], &["eu"]),
+                role(
+                    3,
+                    "eu-orders",
+                    vec![grant("sales.orders", &["view", "edit"])],
+                    &["eu"],
+                ),
             ],
             groups: vec![(gid(1), "Merchandisers".into())],
             group_members: vec![(gid(1), uid(2))],
             group_roles: vec![(gid(1), rid(2))],
-            user_roles: vec![(uid(1), rid(0)), (uid(2), rid(1)), (uid(3), rid(3)), (uid(5), rid(0)), (uid(6), rid(1))],
+            user_roles: vec![
+                (uid(1), rid(0)),
+                (uid(2), rid(1)),
+                (uid(3), rid(3)),
+                (uid(5), rid(0)),
+                (uid(6), rid(1)),
+            ],
             scopes,
         };
-        Fixture { apps: vec![tree], model }
+        Fixture {
+            apps: vec![tree],
+            model,
+        }
     }
 
     fn snap(f: &Fixture) -> OrgSnapshot {
@@ -634,25 +808,53 @@ mod tests {
     fn a_grant_on_a_node_covers_its_subtree_only() {
         let s = snap(&fixture());
         let u = uid(2);
-        assert_eq!(s.check(&u, "shop", "sales", Some("view"), None), Ok(Decision::Allow));
-        assert_eq!(s.check(&u, "shop", "sales.orders.invoice", Some("view"), None), Ok(Decision::Allow));
-        assert_eq!(s.check(&u, "shop", "sales.shipments", None, None), Ok(Decision::Allow));
-        assert_eq!(s.check(&u, "shop", "sales.orders", Some("edit"), None), Ok(Decision::Deny));
-        assert_eq!(s.check(&u, "shop", "admin", None, None), Ok(Decision::Deny), "a grant never covers ancestors");
-        assert_eq!(s.check(&u, "shop", "system", None, None), Ok(Decision::Deny));
+        assert_eq!(
+            s.check(&u, "shop", "sales", Some("view"), None),
+            Ok(Decision::Allow)
+        );
+        assert_eq!(
+            s.check(&u, "shop", "sales.orders.invoice", Some("view"), None),
+            Ok(Decision::Allow)
+        );
+        assert_eq!(
+            s.check(&u, "shop", "sales.shipments", None, None),
+            Ok(Decision::Allow)
+        );
+        assert_eq!(
+            s.check(&u, "shop", "sales.orders", Some("edit"), None),
+            Ok(Decision::Deny)
+        );
+        assert_eq!(
+            s.check(&u, "shop", "admin", None, None),
+            Ok(Decision::Deny),
+            "a grant never covers ancestors"
+        );
+        assert_eq!(
+            s.check(&u, "shop", "system", None, None),
+            Ok(Decision::Deny)
+        );
     }
 
     #[test]
     fn roles_through_groups_add_to_direct_roles() {
         let s = snap(&fixture());
         let u = uid(2);
-        assert_eq!(s.check(&u, "shop", "catalog.products", Some("delete"), None), Ok(Decision::Allow));
-        let e = s.explain(&u, "shop", "catalog.products", Some("delete"), None).unwrap();
+        assert_eq!(
+            s.check(&u, "shop", "catalog.products", Some("delete"), None),
+            Ok(Decision::Allow)
+        );
+        let e = s
+            .explain(&u, "shop", "catalog.products", Some("delete"), None)
+            .unwrap();
         assert_eq!(e.reason, Reason::Granted);
         assert_eq!(e.roles.len(), 1);
         assert_eq!(e.roles[0].role_name, "catalog-editor");
         assert_eq!(e.roles[0].via, Via::Group { group_id: gid(1) });
-        assert!(e.message.contains("through group Merchandisers"), "{}", e.message);
+        assert!(
+            e.message.contains("through group Merchandisers"),
+            "{}",
+            e.message
+        );
         let e = s.explain(&u, "shop", "sales", Some("view"), None).unwrap();
         assert_eq!(e.roles[0].via, Via::Direct);
     }
@@ -661,20 +863,49 @@ mod tests {
     fn administrators_grant_everything_everywhere() {
         let s = snap(&fixture());
         for r in ["admin", "system", "sales.orders.invoice"] {
-            assert_eq!(s.check(&uid(1), "shop", r, None, Some("us_en")), Ok(Decision::Allow), "{r}");
+            assert_eq!(
+                s.check(&uid(1), "shop", r, None, Some("us_en")),
+                Ok(Decision::Allow),
+                "{r}"
+            );
         }
-        assert_eq!(s.check(&uid(1), "shop", "catalog.products", Some("delete"), Some("eu")), Ok(Decision::Allow));
+        assert_eq!(
+            s.check(
+                &uid(1),
+                "shop",
+                "catalog.products",
+                Some("delete"),
+                Some("eu")
+            ),
+            Ok(Decision::Allow)
+        );
     }
 
     #[test]
     fn scoped_roles_apply_within_their_scopes_only() {
         let s = snap(&fixture());
         let u = uid(3);
-        assert_eq!(s.check(&u, "shop", "sales.orders", Some("edit"), Some("eu")), Ok(Decision::Allow));
-        assert_eq!(s.check(&u, "shop", "sales.orders", Some("edit"), Some("eu_fr")), Ok(Decision::Allow), "descendant scope");
-        assert_eq!(s.check(&u, "shop", "sales.orders", Some("edit"), Some("us_en")), Ok(Decision::Deny));
-        assert_eq!(s.check(&u, "shop", "sales.orders", Some("edit"), None), Ok(Decision::Deny), "a website role sees nothing global");
-        let e = s.explain(&u, "shop", "sales.orders", Some("edit"), Some("us")).unwrap();
+        assert_eq!(
+            s.check(&u, "shop", "sales.orders", Some("edit"), Some("eu")),
+            Ok(Decision::Allow)
+        );
+        assert_eq!(
+            s.check(&u, "shop", "sales.orders", Some("edit"), Some("eu_fr")),
+            Ok(Decision::Allow),
+            "descendant scope"
+        );
+        assert_eq!(
+            s.check(&u, "shop", "sales.orders", Some("edit"), Some("us_en")),
+            Ok(Decision::Deny)
+        );
+        assert_eq!(
+            s.check(&u, "shop", "sales.orders", Some("edit"), None),
+            Ok(Decision::Deny),
+            "a website role sees nothing global"
+        );
+        let e = s
+            .explain(&u, "shop", "sales.orders", Some("edit"), Some("us"))
+            .unwrap();
         assert_eq!(e.reason, Reason::OutOfScope);
         assert_eq!(e.roles[0].scopes, vec!["eu".to_string()]);
     }
@@ -684,37 +915,84 @@ mod tests {
         let mut f = fixture();
         f.model.roles[3].scopes = vec!["gone".into()];
         let s = snap(&f);
-        assert_eq!(s.check(&uid(3), "shop", "sales.orders", Some("view"), Some("eu")), Ok(Decision::Deny));
-        assert_eq!(s.check(&uid(3), "shop", "sales.orders", Some("view"), None), Ok(Decision::Deny));
+        assert_eq!(
+            s.check(&uid(3), "shop", "sales.orders", Some("view"), Some("eu")),
+            Ok(Decision::Deny)
+        );
+        assert_eq!(
+            s.check(&uid(3), "shop", "sales.orders", Some("view"), None),
+            Ok(Decision::Deny)
+        );
     }
 
     #[test]
     fn only_active_users_get_anything() {
         let s = snap(&fixture());
         let e = s.explain(&uid(5), "shop", "system", None, None).unwrap();
-        assert_eq!((e.decision, e.reason), (Decision::Deny, Reason::UserNotActive));
+        assert_eq!(
+            (e.decision, e.reason),
+            (Decision::Deny, Reason::UserNotActive)
+        );
         assert!(e.message.contains("inactive"));
-        assert_eq!(s.explain(&uid(6), "shop", "sales", None, None).unwrap().reason, Reason::UserNotActive);
-        assert_eq!(s.explain(&uid(99), "shop", "sales", None, None).unwrap().reason, Reason::UnknownUser);
-        assert!(s.effective_permissions(&uid(5), "shop", None).unwrap().is_empty());
+        assert_eq!(
+            s.explain(&uid(6), "shop", "sales", None, None)
+                .unwrap()
+                .reason,
+            Reason::UserNotActive
+        );
+        assert_eq!(
+            s.explain(&uid(99), "shop", "sales", None, None)
+                .unwrap()
+                .reason,
+            Reason::UnknownUser
+        );
+        assert!(s
+            .effective_permissions(&uid(5), "shop", None)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
     fn deny_reasons_distinguish_no_role_from_not_granted() {
         let s = snap(&fixture());
-        assert_eq!(s.explain(&uid(4), "shop", "sales", None, None).unwrap().reason, Reason::NoRole);
-        assert_eq!(s.explain(&uid(2), "shop", "system", None, None).unwrap().reason, Reason::NotGranted);
+        assert_eq!(
+            s.explain(&uid(4), "shop", "sales", None, None)
+                .unwrap()
+                .reason,
+            Reason::NoRole
+        );
+        assert_eq!(
+            s.explain(&uid(2), "shop", "system", None, None)
+                .unwrap()
+                .reason,
+            Reason::NotGranted
+        );
     }
 
     #[test]
     fn bad_arguments_are_errors_not_denials() {
         let s = snap(&fixture());
         let u = uid(1);
-        assert_eq!(s.check(&u, "nope", "sales", None, None), Err(CheckError::UnknownApplication("nope".into())));
-        assert_eq!(s.check(&u, "shop", "nope", None, None), Err(CheckError::UnknownResource("nope".into())));
-        assert_eq!(s.check(&u, "shop", "system", Some("edit"), None), Err(CheckError::UnsupportedAction("edit".into())));
-        assert_eq!(s.check(&u, "shop", "sales", Some("fly"), None), Err(CheckError::UnsupportedAction("fly".into())));
-        assert_eq!(s.check(&u, "shop", "sales", None, Some("mars")), Err(CheckError::UnknownScope("mars".into())));
+        assert_eq!(
+            s.check(&u, "nope", "sales", None, None),
+            Err(CheckError::UnknownApplication("nope".into()))
+        );
+        assert_eq!(
+            s.check(&u, "shop", "nope", None, None),
+            Err(CheckError::UnknownResource("nope".into()))
+        );
+        assert_eq!(
+            s.check(&u, "shop", "system", Some("edit"), None),
+            Err(CheckError::UnsupportedAction("edit".into()))
+        );
+        assert_eq!(
+            s.check(&u, "shop", "sales", Some("fly"), None),
+            Err(CheckError::UnsupportedAction("fly".into()))
+        );
+        assert_eq!(
+            s.check(&u, "shop", "sales", None, Some("mars")),
+            Err(CheckError::UnknownScope("mars".into()))
+        );
     }
 
     #[test]
@@ -722,22 +1000,53 @@ mod tests {
         let s = snap(&fixture());
         let perms = s.effective_permissions(&uid(2), "shop", None).unwrap();
         let ids: Vec<&str> = perms.iter().map(|p| p.resource.as_str()).collect();
-        assert_eq!(ids, ["sales", "sales.orders", "sales.orders.invoice", "sales.shipments", "catalog", "catalog.products"]);
+        assert_eq!(
+            ids,
+            [
+                "sales",
+                "sales.orders",
+                "sales.orders.invoice",
+                "sales.shipments",
+                "catalog",
+                "catalog.products"
+            ]
+        );
         assert_eq!(perms[1].actions, vec!["view".to_string()]);
         assert_eq!(perms[5].actions, vec!["view", "add", "edit", "delete"]);
-        assert!(s.effective_permissions(&uid(3), "shop", None).unwrap().is_empty());
-        let eu = s.effective_permissions(&uid(3), "shop", Some("eu_fr")).unwrap();
-        assert_eq!(eu.iter().map(|p| p.resource.as_str()).collect::<Vec<_>>(), ["sales.orders", "sales.orders.invoice"]);
+        assert!(s
+            .effective_permissions(&uid(3), "shop", None)
+            .unwrap()
+            .is_empty());
+        let eu = s
+            .effective_permissions(&uid(3), "shop", Some("eu_fr"))
+            .unwrap();
+        assert_eq!(
+            eu.iter().map(|p| p.resource.as_str()).collect::<Vec<_>>(),
+            ["sales.orders", "sales.orders.invoice"]
+        );
         assert_eq!(eu[0].actions, vec!["view", "edit"]);
-        assert_eq!(s.effective_permissions(&uid(1), "shop", None).unwrap().len(), 8);
+        assert_eq!(
+            s.effective_permissions(&uid(1), "shop", None)
+                .unwrap()
+                .len(),
+            8
+        );
     }
 
     #[test]
     fn grants_on_resources_no_longer_in_the_tree_grant_nothing() {
         let mut f = fixture();
-        f.model.roles[1].grants.push(grant("removed.section", &["*"]));
+        f.model.roles[1]
+            .grants
+            .push(grant("removed.section", &["*"]));
         let s = snap(&f);
-        assert_eq!(s.check(&uid(2), "shop", "sales", Some("view"), None), Ok(Decision::Allow));
-        assert_eq!(s.check(&uid(2), "shop", "system", None, None), Ok(Decision::Deny));
+        assert_eq!(
+            s.check(&uid(2), "shop", "sales", Some("view"), None),
+            Ok(Decision::Allow)
+        );
+        assert_eq!(
+            s.check(&uid(2), "shop", "system", None, None),
+            Ok(Decision::Deny)
+        );
     }
 }

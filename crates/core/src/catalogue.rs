@@ -103,10 +103,18 @@ impl AppTree {
         let mut problems = Problems::new();
         problems.check(Slug::parse("key", &def.key));
         if def.name.trim().is_empty() || def.name.chars().count() > 100 {
-            problems.push(FieldError::new("name", "required", "must have 1 to 100 characters"));
+            problems.push(FieldError::new(
+                "name",
+                "required",
+                "must have 1 to 100 characters",
+            ));
         }
         if def.actions.len() > MAX_ACTIONS {
-            problems.push(FieldError::new("actions", "max_items", format!("at most {MAX_ACTIONS} actions")));
+            problems.push(FieldError::new(
+                "actions",
+                "max_items",
+                format!("at most {MAX_ACTIONS} actions"),
+            ));
         }
         let mut action_index = FxHashMap::default();
         for (i, a) in def.actions.iter().enumerate() {
@@ -114,7 +122,8 @@ impl AppTree {
                 && a.len() <= 32
                 && a != "access"
                 && a != "*"
-                && a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+                && a.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
             if !valid {
                 problems.push(FieldError::new(
                     format!("actions[{i}]"),
@@ -123,11 +132,19 @@ impl AppTree {
                 ));
             }
             if action_index.insert(a.clone(), i as u32).is_some() {
-                problems.push(FieldError::new(format!("actions[{i}]"), "unique", format!("action {a:?} is listed twice")));
+                problems.push(FieldError::new(
+                    format!("actions[{i}]"),
+                    "unique",
+                    format!("action {a:?} is listed twice"),
+                ));
             }
         }
         if def.scope_kinds.is_empty() {
-            problems.push(FieldError::new("scope_kinds", "required", "must name at least the root scope kind"));
+            problems.push(FieldError::new(
+                "scope_kinds",
+                "required",
+                "must name at least the root scope kind",
+            ));
         }
         for (i, k) in def.scope_kinds.iter().enumerate() {
             if let Err(mut e) = ScopeCode::parse(&format!("scope_kinds[{i}]"), k) {
@@ -138,9 +155,23 @@ impl AppTree {
 
         let mut resources = Vec::new();
         let mut index = FxHashMap::default();
-        intern(&def.resources, None, 0, "resources", &action_index, &mut resources, &mut index, &mut problems);
+        intern(
+            &def.resources,
+            None,
+            0,
+            "resources",
+            &action_index,
+            &mut resources,
+            &mut index,
+            &mut problems,
+        );
 
-        let mut tree = AppTree { def, resources, index, action_index };
+        let mut tree = AppTree {
+            def,
+            resources,
+            index,
+            action_index,
+        };
         tree.validate_defaults(&mut problems);
         problems.into_result()?;
         Ok(tree)
@@ -156,8 +187,16 @@ impl AppTree {
             problems.check(ScopeCode::parse(&format!("{path}.code"), &s.code));
             let kind_idx = self.def.scope_kinds.iter().position(|k| *k == s.kind);
             match (kinds_of.get(&s.parent), kind_idx) {
-                (None, _) => problems.push(FieldError::new(format!("{path}.parent"), "unknown_scope", "parent must be listed before its children")),
-                (_, None) => problems.push(FieldError::new(format!("{path}.kind"), "unknown_scope_kind", "kind must be one of scope_kinds")),
+                (None, _) => problems.push(FieldError::new(
+                    format!("{path}.parent"),
+                    "unknown_scope",
+                    "parent must be listed before its children",
+                )),
+                (_, None) => problems.push(FieldError::new(
+                    format!("{path}.kind"),
+                    "unknown_scope_kind",
+                    "kind must be one of scope_kinds",
+                )),
                 (Some(&pk), Some(k)) if k != pk + 1 => problems.push(FieldError::new(
                     format!("{path}.kind"),
                     "scope_hierarchy",
@@ -165,17 +204,31 @@ impl AppTree {
                 )),
                 (Some(_), Some(k)) => {
                     if kinds_of.insert(s.code.clone(), k).is_some() {
-                        problems.push(FieldError::new(format!("{path}.code"), "unique", "scope code appears twice"));
+                        problems.push(FieldError::new(
+                            format!("{path}.code"),
+                            "unique",
+                            "scope code appears twice",
+                        ));
                     }
                 }
             }
         }
         let templates = std::mem::take(&mut self.def.default_roles);
         for (i, r) in templates.iter().enumerate() {
-            problems.check(RoleName::parse(&format!("default_roles[{i}].name"), &r.name));
-            problems.check(Description::parse(&format!("default_roles[{i}].description"), &r.description));
+            problems.check(RoleName::parse(
+                &format!("default_roles[{i}].name"),
+                &r.name,
+            ));
+            problems.check(Description::parse(
+                &format!("default_roles[{i}].description"),
+                &r.description,
+            ));
             if r.name == crate::model::Role::ADMINISTRATORS {
-                problems.push(FieldError::new(format!("default_roles[{i}].name"), "reserved", "Administrators is built in"));
+                problems.push(FieldError::new(
+                    format!("default_roles[{i}].name"),
+                    "reserved",
+                    "Administrators is built in",
+                ));
             }
             for e in self.validate_grants(&format!("default_roles[{i}].grants"), &r.grants) {
                 problems.push(e);
@@ -214,12 +267,20 @@ impl AppTree {
                 out.push(FieldError::new(
                     format!("{path}[{i}].resource"),
                     "unknown_resource",
-                    format!("resource {:?} is not in application {}", g.resource, self.key()),
+                    format!(
+                        "resource {:?} is not in application {}",
+                        g.resource,
+                        self.key()
+                    ),
                 ));
             }
             if let ActionSet::Only(actions) = &g.actions {
                 if actions.is_empty() {
-                    out.push(FieldError::new(format!("{path}[{i}].actions"), "required", "name at least one action, or \"*\""));
+                    out.push(FieldError::new(
+                        format!("{path}[{i}].actions"),
+                        "required",
+                        "name at least one action, or \"*\"",
+                    ));
                 }
                 for (j, a) in actions.iter().enumerate() {
                     if self.action_slot(a).is_none() {
@@ -239,7 +300,10 @@ impl AppTree {
     pub fn action_mask(&self, actions: &ActionSet) -> u64 {
         match actions {
             ActionSet::All => u64::MAX,
-            ActionSet::Only(list) => list.iter().filter_map(|a| self.action_slot(a)).fold(1u64, |m, s| m | (1u64 << s)),
+            ActionSet::Only(list) => list
+                .iter()
+                .filter_map(|a| self.action_slot(a))
+                .fold(1u64, |m, s| m | (1u64 << s)),
         }
     }
 
@@ -262,15 +326,27 @@ fn intern(
     problems: &mut Problems,
 ) {
     if depth > 64 {
-        problems.push(FieldError::new(path, "max_depth", "resource trees may be at most 64 levels deep"));
+        problems.push(FieldError::new(
+            path,
+            "max_depth",
+            "resource trees may be at most 64 levels deep",
+        ));
         return;
     }
     let idx = resources.len() as u32;
     if node.id.is_empty() || node.id.len() > 255 || node.id.chars().any(char::is_control) {
-        problems.push(FieldError::new(format!("{path}.id"), "resource_id_syntax", "must have 1 to 255 printable characters"));
+        problems.push(FieldError::new(
+            format!("{path}.id"),
+            "resource_id_syntax",
+            "must have 1 to 255 printable characters",
+        ));
     }
     if index.insert(node.id.clone(), idx).is_some() {
-        problems.push(FieldError::new(format!("{path}.id"), "unique", format!("resource {:?} appears twice", node.id)));
+        problems.push(FieldError::new(
+            format!("{path}.id"),
+            "unique",
+            format!("resource {:?} appears twice", node.id),
+        ));
     }
     let mut mask = 1u64;
     for (j, a) in node.actions.iter().enumerate() {
@@ -283,9 +359,25 @@ fn intern(
             )),
         }
     }
-    resources.push(ResourceNode { id: node.id.clone(), title: node.title.clone(), parent, depth, end: idx + 1, action_mask: mask });
+    resources.push(ResourceNode {
+        id: node.id.clone(),
+        title: node.title.clone(),
+        parent,
+        depth,
+        end: idx + 1,
+        action_mask: mask,
+    });
     for (ci, child) in node.children.iter().enumerate() {
-        intern(child, Some(idx), depth + 1, &format!("{path}.children[{ci}]"), action_index, resources, index, problems);
+        intern(
+            child,
+            Some(idx),
+            depth + 1,
+            &format!("{path}.children[{ci}]"),
+            action_index,
+            resources,
+            index,
+            problems,
+        );
     }
     resources[idx as usize].end = resources.len() as u32;
 }
@@ -328,7 +420,16 @@ pub(crate) mod tests {
         let ids: Vec<&str> = t.resources.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["admin", "sales", "sales.orders", "sales.orders.invoice", "sales.shipments", "catalog", "catalog.products", "system"]
+            [
+                "admin",
+                "sales",
+                "sales.orders",
+                "sales.orders.invoice",
+                "sales.shipments",
+                "catalog",
+                "catalog.products",
+                "system"
+            ]
         );
         let sales = t.resource("sales").unwrap();
         assert!(t.covers(sales, t.resource("sales.orders.invoice").unwrap()));
@@ -342,23 +443,59 @@ pub(crate) mod tests {
     fn compile_reports_every_problem_with_its_path() {
         let mut def = sample_def();
         def.key = "Bad Key".into();
-        def.resources.children[0].children[0].actions.push("fly".into());
+        def.resources.children[0].children[0]
+            .actions
+            .push("fly".into());
         def.resources.children[1].id = "sales".into();
-        def.default_roles.push(RoleTemplate { name: "_x".into(), description: String::new(), grants: vec![Grant { resource: "nope".into(), actions: ActionSet::All }] });
-        let Err(Error::Invalid(errors)) = AppTree::compile(def) else { panic!("expected invalid") };
-        let fields: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.rule.as_str())).collect();
+        def.default_roles.push(RoleTemplate {
+            name: "_x".into(),
+            description: String::new(),
+            grants: vec![Grant {
+                resource: "nope".into(),
+                actions: ActionSet::All,
+            }],
+        });
+        let Err(Error::Invalid(errors)) = AppTree::compile(def) else {
+            panic!("expected invalid")
+        };
+        let fields: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.rule.as_str()))
+            .collect();
         assert!(fields.contains(&("key", "slug_syntax")), "{fields:?}");
-        assert!(fields.contains(&("resources.children[0].children[0].actions[4]", "unknown_action")), "{fields:?}");
-        assert!(fields.contains(&("resources.children[1].id", "unique")), "{fields:?}");
-        assert!(fields.contains(&("default_roles[0].name", "role_name_leading")), "{fields:?}");
-        assert!(fields.contains(&("default_roles[0].grants[0].resource", "unknown_resource")), "{fields:?}");
+        assert!(
+            fields.contains(&(
+                "resources.children[0].children[0].actions[4]",
+                "unknown_action"
+            )),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&("resources.children[1].id", "unique")),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&("default_roles[0].name", "role_name_leading")),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&("default_roles[0].grants[0].resource", "unknown_resource")),
+            "{fields:?}"
+        );
     }
 
     #[test]
     fn scope_defaults_must_follow_the_kind_hierarchy() {
         let mut def = sample_def();
-        def.default_scopes.push(ScopeDef { code: "bad".into(), kind: "store_view".into(), parent: "global".into(), name: String::new() });
-        let Err(Error::Invalid(errors)) = AppTree::compile(def) else { panic!("expected invalid") };
+        def.default_scopes.push(ScopeDef {
+            code: "bad".into(),
+            kind: "store_view".into(),
+            parent: "global".into(),
+            name: String::new(),
+        });
+        let Err(Error::Invalid(errors)) = AppTree::compile(def) else {
+            panic!("expected invalid")
+        };
         assert_eq!(errors[0].rule, "scope_hierarchy");
     }
 }

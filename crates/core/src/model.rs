@@ -1,7 +1,9 @@
 //! The directory's aggregates as plain data: organizations, users, groups, roles and their
 //! grants. Persistence and transport are adapters around these types.
 
-use crate::validate::{Description, DisplayName, Email, Locale, PersonName, RoleName, ScopeCode, Slug, Username};
+use crate::validate::{
+    Description, DisplayName, Email, Locale, PersonName, RoleName, ScopeCode, Slug, Username,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -96,7 +98,11 @@ impl UserStatus {
             "invited" => Ok(UserStatus::Invited),
             "active" => Ok(UserStatus::Active),
             "inactive" => Ok(UserStatus::Inactive),
-            _ => Err(crate::FieldError::new(field, "enum", "must be one of invited, active, inactive")),
+            _ => Err(crate::FieldError::new(
+                field,
+                "enum",
+                "must be one of invited, active, inactive",
+            )),
         }
     }
 }
@@ -158,7 +164,9 @@ impl<'de> Deserialize<'de> for ActionSet {
         }
         match Raw::deserialize(d)? {
             Raw::Star(s) if s == "*" => Ok(ActionSet::All),
-            Raw::Star(s) => Err(serde::de::Error::custom(format!("expected \"*\" or a list of actions, got {s:?}"))),
+            Raw::Star(s) => Err(serde::de::Error::custom(format!(
+                "expected \"*\" or a list of actions, got {s:?}"
+            ))),
             Raw::List(v) => Ok(ActionSet::Only(v)),
         }
     }
@@ -169,7 +177,11 @@ impl utoipa::PartialSchema for ActionSet {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
         OneOfBuilder::new()
-            .item(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["*"])))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["*"])),
+            )
             .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)))
             .description(Some("\"*\" for every action, or a list of action names"))
             .into()

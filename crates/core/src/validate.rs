@@ -43,10 +43,18 @@ fn err(field: &str, rule: &str, message: impl Into<String>) -> FieldError {
 fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), FieldError> {
     let n = value.chars().count();
     if n < min {
-        return Err(err(field, "required", format!("must have at least {min} character(s)")));
+        return Err(err(
+            field,
+            "required",
+            format!("must have at least {min} character(s)"),
+        ));
     }
     if n > max {
-        return Err(err(field, "max_length", format!("must have at most {max} characters")));
+        return Err(err(
+            field,
+            "max_length",
+            format!("must have at most {max} characters"),
+        ));
     }
     Ok(())
 }
@@ -68,7 +76,11 @@ impl Email {
         let value = value.trim();
         check_len(field, value, 1, Self::MAX_LEN)?;
         if !value.is_ascii() {
-            return Err(err(field, "email_ascii", "must contain ASCII characters only"));
+            return Err(err(
+                field,
+                "email_ascii",
+                "must contain ASCII characters only",
+            ));
         }
         let mut parts = value.split('@');
         let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
@@ -76,15 +88,26 @@ impl Email {
             _ => return Err(err(field, "email_one_at", "must contain exactly one @")),
         };
         if local.is_empty() {
-            return Err(err(field, "email_local_part", "must have a user name before the @"));
+            return Err(err(
+                field,
+                "email_local_part",
+                "must have a user name before the @",
+            ));
         }
         if local.len() > 64 {
-            return Err(err(field, "email_local_part", "user name before the @ must have at most 64 characters"));
+            return Err(err(
+                field,
+                "email_local_part",
+                "user name before the @ must have at most 64 characters",
+            ));
         }
         if local.starts_with('.') {
             return Err(err(field, "email_leading_dot", "must not start with ."));
         }
-        if let Some(bad) = local.chars().find(|c| !c.is_ascii_alphanumeric() && !EMAIL_LOCAL_SYMBOLS.contains(*c)) {
+        if let Some(bad) = local
+            .chars()
+            .find(|c| !c.is_ascii_alphanumeric() && !EMAIL_LOCAL_SYMBOLS.contains(*c))
+        {
             return Err(err(
                 field,
                 "email_local_part",
@@ -101,7 +124,11 @@ impl Email {
                     && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             });
         if !domain_ok {
-            return Err(err(field, "email_domain", "must have a domain such as example.com after the @"));
+            return Err(err(
+                field,
+                "email_domain",
+                "must have a domain such as example.com after the @",
+            ));
         }
         Ok(Email(value.to_string()))
     }
@@ -123,9 +150,16 @@ impl RoleName {
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         check_len(field, value, 1, Self::MAX_LEN)?;
         if value.starts_with('_') || value.starts_with('.') {
-            return Err(err(field, "role_name_leading", "must not start with _ or ."));
+            return Err(err(
+                field,
+                "role_name_leading",
+                "must not start with _ or .",
+            ));
         }
-        if let Some(bad) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+        if let Some(bad) = value
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
             return Err(err(
                 field,
                 "role_name_syntax",
@@ -147,11 +181,14 @@ impl Username {
 
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         check_len(field, value, 1, Self::MAX_LEN)?;
-        if let Some(bad) = value.chars().find(|c| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '+'))) {
+        // Every character an e-mail may contain is allowed, because the username defaults to it.
+        if let Some(bad) = value.chars().find(|c| {
+            !(c.is_alphanumeric() || c.is_ascii_punctuation()) || "\"/\\<>(),;:[]`|~".contains(*c)
+        }) {
             return Err(err(
                 field,
                 "username_syntax",
-                format!("character {bad:?} is not allowed (letters, digits, . _ - @ + only)"),
+                format!("character {bad:?} is not allowed (letters, digits and the symbols an e-mail address may hold)"),
             ));
         }
         Ok(Username(value.to_string()))
@@ -204,8 +241,15 @@ impl Description {
 
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         check_len(field, value, 0, Self::MAX_LEN)?;
-        if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            return Err(err(field, "no_control_characters", "must not contain control characters"));
+        if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(err(
+                field,
+                "no_control_characters",
+                "must not contain control characters",
+            ));
         }
         Ok(Description(value.to_string()))
     }
@@ -222,9 +266,20 @@ impl Slug {
 
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         check_len(field, value, 1, Self::MAX_LEN)?;
-        let first_ok = value.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        if !first_ok || !value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-            return Err(err(field, "slug_syntax", "must be lower-case letters, digits and -, starting with a letter or digit"));
+        let first_ok = value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !first_ok
+            || !value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(err(
+                field,
+                "slug_syntax",
+                "must be lower-case letters, digits and -, starting with a letter or digit",
+            ));
         }
         Ok(Slug(value.to_string()))
     }
@@ -241,9 +296,20 @@ impl ScopeCode {
 
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         check_len(field, value, 1, Self::MAX_LEN)?;
-        let first_ok = value.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        if !first_ok || !value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
-            return Err(err(field, "scope_code_syntax", "must be lower-case letters, digits, _ and -, starting with a letter or digit"));
+        let first_ok = value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !first_ok
+            || !value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        {
+            return Err(err(
+                field,
+                "scope_code_syntax",
+                "must be lower-case letters, digits, _ and -, starting with a letter or digit",
+            ));
         }
         Ok(ScopeCode(value.to_string()))
     }
@@ -257,15 +323,22 @@ string_newtype!(
 impl Locale {
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         let bytes = value.as_bytes();
-        let lang_ok = |s: &[u8]| (2..=3).contains(&s.len()) && s.iter().all(|b| b.is_ascii_lowercase());
+        let lang_ok =
+            |s: &[u8]| (2..=3).contains(&s.len()) && s.iter().all(|b| b.is_ascii_lowercase());
         let ok = match value.split_once('_') {
             None => lang_ok(bytes),
             Some((lang, region)) => {
-                lang_ok(lang.as_bytes()) && region.len() == 2 && region.bytes().all(|b| b.is_ascii_uppercase())
+                lang_ok(lang.as_bytes())
+                    && region.len() == 2
+                    && region.bytes().all(|b| b.is_ascii_uppercase())
             }
         };
         if !ok {
-            return Err(err(field, "locale_syntax", "must be a locale such as en_US or fr"));
+            return Err(err(
+                field,
+                "locale_syntax",
+                "must be a locale such as en_US or fr",
+            ));
         }
         Ok(Locale(value.to_string()))
     }
@@ -279,7 +352,11 @@ impl Default for Locale {
 
 fn no_control(field: &str, value: &str) -> Result<(), FieldError> {
     if value.chars().any(char::is_control) {
-        return Err(err(field, "no_control_characters", "must not contain control characters"));
+        return Err(err(
+            field,
+            "no_control_characters",
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -353,17 +430,37 @@ mod tests {
             ("", "required"),
         ];
         for (input, rule) in cases {
-            assert_eq!(RoleName::parse("name", input).unwrap_err().rule, rule, "{input}");
+            assert_eq!(
+                RoleName::parse("name", input).unwrap_err().rule,
+                rule,
+                "{input}"
+            );
         }
-        assert_eq!(RoleName::parse("name", &"r".repeat(65)).unwrap_err().rule, "max_length");
+        assert_eq!(
+            RoleName::parse("name", &"r".repeat(65)).unwrap_err().rule,
+            "max_length"
+        );
     }
 
     #[test]
     fn username_rules() {
         assert!(Username::parse("username", "jane.doe").is_ok());
         assert!(Username::parse("username", "jane@example.com").is_ok());
-        assert_eq!(Username::parse("username", "jane doe").unwrap_err().rule, "username_syntax");
-        assert_eq!(Username::parse("username", &"u".repeat(41)).unwrap_err().rule, "max_length");
+        assert!(Username::parse("username", "zed_100%{x}@example.com").is_ok());
+        assert_eq!(
+            Username::parse("username", "jane doe").unwrap_err().rule,
+            "username_syntax"
+        );
+        assert_eq!(
+            Username::parse("username", "jane/doe").unwrap_err().rule,
+            "username_syntax"
+        );
+        assert_eq!(
+            Username::parse("username", &"u".repeat(41))
+                .unwrap_err()
+                .rule,
+            "max_length"
+        );
         assert_eq!(
             Username::parse("username", "Jane").unwrap().key(),
             Username::parse("username", "jANE").unwrap().key()
@@ -374,15 +471,35 @@ mod tests {
     fn other_names() {
         assert!(Slug::parse("slug", "acme-shop").is_ok());
         assert_eq!(Slug::parse("slug", "Acme").unwrap_err().rule, "slug_syntax");
-        assert_eq!(Slug::parse("slug", "-acme").unwrap_err().rule, "slug_syntax");
+        assert_eq!(
+            Slug::parse("slug", "-acme").unwrap_err().rule,
+            "slug_syntax"
+        );
         assert!(ScopeCode::parse("code", "main_website_store").is_ok());
-        assert_eq!(ScopeCode::parse("code", "Main").unwrap_err().rule, "scope_code_syntax");
+        assert_eq!(
+            ScopeCode::parse("code", "Main").unwrap_err().rule,
+            "scope_code_syntax"
+        );
         assert!(Locale::parse("locale", "en_US").is_ok());
         assert!(Locale::parse("locale", "fr").is_ok());
-        assert_eq!(Locale::parse("locale", "english").unwrap_err().rule, "locale_syntax");
-        assert_eq!(DisplayName::parse("name", "  ").unwrap_err().rule, "required");
-        assert_eq!(PersonName::parse("first_name", "a\u{7}b").unwrap_err().rule, "no_control_characters");
-        assert_eq!(PersonName::parse("first_name", &"x".repeat(65)).unwrap_err().rule, "max_length");
+        assert_eq!(
+            Locale::parse("locale", "english").unwrap_err().rule,
+            "locale_syntax"
+        );
+        assert_eq!(
+            DisplayName::parse("name", "  ").unwrap_err().rule,
+            "required"
+        );
+        assert_eq!(
+            PersonName::parse("first_name", "a\u{7}b").unwrap_err().rule,
+            "no_control_characters"
+        );
+        assert_eq!(
+            PersonName::parse("first_name", &"x".repeat(65))
+                .unwrap_err()
+                .rule,
+            "max_length"
+        );
         assert!(Description::parse("description", "line one\nline two").is_ok());
     }
 }

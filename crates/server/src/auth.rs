@@ -13,7 +13,10 @@ use subtle::ConstantTimeEq;
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("rc_{}", base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes))
+    format!(
+        "rc_{}",
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
+    )
 }
 
 pub fn hash_secret(secret: &str) -> String {
@@ -35,19 +38,30 @@ pub struct OrgAdmin {
 }
 
 impl Caller {
-    pub async fn authenticate(dir: &Directory, bootstrap_hash: Option<&str>, bearer: &str) -> Result<Caller> {
+    pub async fn authenticate(
+        dir: &Directory,
+        bootstrap_hash: Option<&str>,
+        bearer: &str,
+    ) -> Result<Caller> {
         let hash = hash_secret(bearer);
         if let Some(expected) = bootstrap_hash {
             if bool::from(expected.as_bytes().ct_eq(hash.as_bytes())) {
-                return Ok(Caller::Server { token: "environment bootstrap token".into() });
+                return Ok(Caller::Server {
+                    token: "environment bootstrap token".into(),
+                });
             }
         }
         let mut c = dir.db.pool.acquire().await?;
-        let grant = tokens::find_by_hash(&mut c, dir.db.backend, &hash).await?.ok_or(Error::Unauthenticated)?;
+        let grant = tokens::find_by_hash(&mut c, dir.db.backend, &hash)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
         tokens::touch(&mut c, dir.db.backend, &grant.token_id, dir.now()).await?;
         Ok(match grant.org_id {
             None => Caller::Server { token: grant.name },
-            Some(org_id) => Caller::Org { token: grant.name, org_id },
+            Some(org_id) => Caller::Org {
+                token: grant.name,
+                org_id,
+            },
         })
     }
 
@@ -55,7 +69,11 @@ impl Caller {
     pub fn require_server(&self) -> Result<()> {
         match self {
             Caller::Server { .. } => Ok(()),
-            Caller::Org { .. } => Err(rolecall_core::Error::forbidden("server_admin_required", "this operation needs a server-wide token").into()),
+            Caller::Org { .. } => Err(rolecall_core::Error::forbidden(
+                "server_admin_required",
+                "this operation needs a server-wide token",
+            )
+            .into()),
         }
     }
 
@@ -63,7 +81,11 @@ impl Caller {
         match self {
             Caller::Server { .. } => Ok(OrgAdmin { org }),
             Caller::Org { org_id, .. } if *org_id == org.id => Ok(OrgAdmin { org }),
-            Caller::Org { .. } => Err(rolecall_core::Error::forbidden("other_organization", "this token is limited to another organization").into()),
+            Caller::Org { .. } => Err(rolecall_core::Error::forbidden(
+                "other_organization",
+                "this token is limited to another organization",
+            )
+            .into()),
         }
     }
 

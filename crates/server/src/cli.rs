@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "rolecall", version, about = "Who may do what in a commerce back office")]
+#[command(
+    name = "rolecall",
+    version,
+    about = "Who may do what in a commerce back office"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -73,7 +77,10 @@ pub async fn run(cli: Cli) -> Result<i32> {
             if demo && !dir.is_initialised().await? {
                 let sample = crate::sample::create(&dir).await?;
                 let token = dir.create_token("demo bootstrap", None).await?;
-                println!("Created sample organization {:?} (admin {}).", sample.org_slug, sample.admin_email);
+                println!(
+                    "Created sample organization {:?} (admin {}).",
+                    sample.org_slug, sample.admin_email
+                );
                 println!("Bootstrap token (shown once, stored hashed): {token}");
                 println!("Try: curl -H 'Authorization: Bearer {token}' http://{}/api/v1/organizations/acme/users", config.listen);
             }
@@ -83,19 +90,36 @@ pub async fn run(cli: Cli) -> Result<i32> {
             server.run_until_stopped().await;
             Ok(0)
         }
-        Command::Init { config, org_slug, org_name, admin_email, json } => {
+        Command::Init {
+            config,
+            org_slug,
+            org_name,
+            admin_email,
+            json,
+        } => {
             let (_, dir) = open(&config).await?;
             if dir.is_initialised().await? {
                 let msg = "the data store is already initialised; nothing was changed";
                 if json {
-                    println!("{}", serde_json::json!({ "error": "already_initialised", "message": msg }));
+                    println!(
+                        "{}",
+                        serde_json::json!({ "error": "already_initialised", "message": msg })
+                    );
                 } else {
                     eprintln!("rolecall init: {msg}");
                 }
                 return Ok(2);
             }
             let org = dir.create_org(&org_slug, &org_name).await?;
-            let admin = dir.create_user(&org, NewUser { email: admin_email, ..Default::default() }).await?;
+            let admin = dir
+                .create_user(
+                    &org,
+                    NewUser {
+                        email: admin_email,
+                        ..Default::default()
+                    },
+                )
+                .await?;
             for role in dir.list_roles(&org, None, None).await? {
                 if role.builtin {
                     dir.assign_role(&org, admin.id, role.id).await?;
@@ -113,19 +137,31 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Token { config, org, name, json } => {
+        Command::Token {
+            config,
+            org,
+            name,
+            json,
+        } => {
             let (_, dir) = open(&config).await?;
             let org = dir.org(&org).await?;
             let token = dir.create_token(&name, Some(org.id)).await?;
             if json {
-                println!("{}", serde_json::json!({ "organization": org.slug, "name": name, "token": token }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "organization": org.slug, "name": name, "token": token })
+                );
             } else {
                 println!("{token}");
             }
             Ok(0)
         }
         Command::Openapi => {
-            println!("{}", serde_json::to_string_pretty(&crate::http::openapi()).map_err(|e| Error::Internal(e.to_string()))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::http::openapi())
+                    .map_err(|e| Error::Internal(e.to_string()))?
+            );
             Ok(0)
         }
         Command::Remote(cmd) => crate::cli_client::run(cmd).await,

@@ -47,16 +47,33 @@ impl ConfigArgs {
     pub fn resolve(&self) -> Result<Config> {
         let file: FileConfig = match &self.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| Error::Internal(format!("cannot read {}: {e}", path.display())))?;
-                toml::from_str(&text).map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Error::Internal(format!("cannot read {}: {e}", path.display())))?;
+                toml::from_str(&text)
+                    .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?
             }
             None => FileConfig::default(),
         };
-        let bootstrap_token_hash = std::env::var("ROLECALL_BOOTSTRAP_TOKEN").ok().filter(|t| !t.is_empty()).map(|t| crate::auth::hash_secret(&t));
+        let bootstrap_token_hash = std::env::var("ROLECALL_BOOTSTRAP_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .map(|t| crate::auth::hash_secret(&t));
         Ok(Config {
-            listen: self.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
-            data_dir: self.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data")),
-            database_url: self.database_url.clone().or(file.database_url).filter(|s| !s.is_empty()),
+            listen: self
+                .listen
+                .clone()
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir: self
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("./data")),
+            database_url: self
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .filter(|s| !s.is_empty()),
             catalogue_dir: self.catalogue_dir.clone().or(file.catalogue_dir),
             bootstrap_token_hash,
         })
@@ -66,14 +83,24 @@ impl ConfigArgs {
 impl Config {
     /// Extra application definitions from the catalogue directory, read once at start.
     pub fn extra_applications(&self) -> Result<Vec<rolecall_core::catalogue::ApplicationDef>> {
-        let Some(dir) = &self.catalogue_dir else { return Ok(vec![]) };
+        let Some(dir) = &self.catalogue_dir else {
+            return Ok(vec![]);
+        };
         let mut out = Vec::new();
-        let entries = std::fs::read_dir(dir).map_err(|e| Error::Internal(format!("cannot read {}: {e}", dir.display())))?;
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| Error::Internal(format!("cannot read {}: {e}", dir.display())))?;
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
         paths.sort();
         for p in paths {
-            let text = std::fs::read_to_string(&p).map_err(|e| Error::Internal(format!("cannot read {}: {e}", p.display())))?;
-            out.push(serde_json::from_str(&text).map_err(|e| Error::Internal(format!("{}: {e}", p.display())))?);
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| Error::Internal(format!("cannot read {}: {e}", p.display())))?;
+            out.push(
+                serde_json::from_str(&text)
+                    .map_err(|e| Error::Internal(format!("{}: {e}", p.display())))?,
+            );
         }
         Ok(out)
     }
@@ -88,8 +115,16 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("rolecall-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("rolecall.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9999\"\ndata_dir = \"/srv/rolecall\"\n").unwrap();
-        let args = ConfigArgs { listen: Some("0.0.0.0:1".into()), config: Some(file.clone()), ..Default::default() };
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9999\"\ndata_dir = \"/srv/rolecall\"\n",
+        )
+        .unwrap();
+        let args = ConfigArgs {
+            listen: Some("0.0.0.0:1".into()),
+            config: Some(file.clone()),
+            ..Default::default()
+        };
         let c = args.resolve().unwrap();
         assert_eq!(c.listen, "0.0.0.0:1");
         assert_eq!(c.data_dir, PathBuf::from("/srv/rolecall"));
@@ -97,6 +132,11 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:8080");
         assert_eq!(c.data_dir, PathBuf::from("./data"));
         std::fs::write(&file, "lisen = 1\n").unwrap();
-        assert!(ConfigArgs { config: Some(file), ..Default::default() }.resolve().is_err());
+        assert!(ConfigArgs {
+            config: Some(file),
+            ..Default::default()
+        }
+        .resolve()
+        .is_err());
     }
 }

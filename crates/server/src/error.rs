@@ -20,7 +20,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl From<CheckError> for Error {
     fn from(e: CheckError) -> Self {
-        Error::Domain(rolecall_core::Error::invalid(e.field(), e.rule(), e.to_string()))
+        Error::Domain(rolecall_core::Error::invalid(
+            e.field(),
+            e.rule(),
+            e.to_string(),
+        ))
     }
 }
 

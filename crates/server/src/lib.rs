@@ -27,16 +27,25 @@ impl Server {
     /// Opens the store, binds the listener and starts serving in the background.
     pub async fn start(config: &Config) -> error::Result<Server> {
         let db = store::Db::connect(config.database_url.as_deref(), &config.data_dir).await?;
-        let dir = Arc::new(Directory::open(db, Arc::new(SystemClock), config.extra_applications()?).await?);
+        let dir = Arc::new(
+            Directory::open(db, Arc::new(SystemClock), config.extra_applications()?).await?,
+        );
         Self::start_with(config, dir).await
     }
 
     pub async fn start_with(config: &Config, dir: Arc<Directory>) -> error::Result<Server> {
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
-            .map_err(|e| error::Error::Internal(format!("cannot listen on {}: {e}", config.listen)))?;
-        let addr = listener.local_addr().map_err(|e| error::Error::Internal(e.to_string()))?;
-        let state = http::AppState { dir: dir.clone(), bootstrap_hash: config.bootstrap_token_hash.as_deref().map(Arc::from) };
+            .map_err(|e| {
+                error::Error::Internal(format!("cannot listen on {}: {e}", config.listen))
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| error::Error::Internal(e.to_string()))?;
+        let state = http::AppState {
+            dir: dir.clone(),
+            bootstrap_hash: config.bootstrap_token_hash.as_deref().map(Arc::from),
+        };
         let app = http::app(state);
         let sync_dir = dir.clone();
         let handle = tokio::spawn(async move {

@@ -12,43 +12,103 @@ pub struct Sample {
 
 pub async fn create(dir: &Directory) -> Result<Sample> {
     let org = dir.create_org("acme", "Acme Commerce").await?;
-    let admin = dir.create_user(&org, NewUser { email: "owner@acme.example".into(), first_name: Some("Olivia".into()), last_name: Some("Owner".into()), ..Default::default() }).await?;
+    let admin = dir
+        .create_user(
+            &org,
+            NewUser {
+                email: "owner@acme.example".into(),
+                first_name: Some("Olivia".into()),
+                last_name: Some("Owner".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
     for role in dir.list_roles(&org, None, None).await? {
         if role.builtin && role.application == "commerce-admin" {
             dir.assign_role(&org, admin.id, role.id).await?;
         }
     }
-    let all = |r: &str| Grant { resource: r.into(), actions: ActionSet::All };
-    dir.create_scope(&org, "commerce-admin", "eu", Some("global"), "EU Website").await?;
-    dir.create_scope(&org, "commerce-admin", "eu_store", Some("eu"), "EU Store").await?;
-    dir.create_scope(&org, "commerce-admin", "eu_fr", Some("eu_store"), "French Store View").await?;
+    let all = |r: &str| Grant {
+        resource: r.into(),
+        actions: ActionSet::All,
+    };
+    dir.create_scope(&org, "commerce-admin", "eu", Some("global"), "EU Website")
+        .await?;
+    dir.create_scope(&org, "commerce-admin", "eu_store", Some("eu"), "EU Store")
+        .await?;
+    dir.create_scope(
+        &org,
+        "commerce-admin",
+        "eu_fr",
+        Some("eu_store"),
+        "French Store View",
+    )
+    .await?;
     let sales = dir
-        .create_role(&org, NewRole {
-            application: "commerce-admin".into(),
-            name: "Sales-Operations".into(),
-            description: Some("Orders, invoices, shipments and credit memos".into()),
-            grants: vec![all("Magento_Sales::sales"), all("Magento_Backend::dashboard")],
-            scopes: vec![],
-        })
+        .create_role(
+            &org,
+            NewRole {
+                application: "commerce-admin".into(),
+                name: "Sales-Operations".into(),
+                description: Some("Orders, invoices, shipments and credit memos".into()),
+                grants: vec![
+                    all("Magento_Sales::sales"),
+                    all("Magento_Backend::dashboard"),
+                ],
+                scopes: vec![],
+            },
+        )
         .await?;
     let eu_content = dir
-        .create_role(&org, NewRole {
-            application: "commerce-admin".into(),
-            name: "EU-Content".into(),
-            description: Some("CMS pages and blocks of the EU website only".into()),
-            grants: vec![all("Magento_Cms::page"), all("Magento_Cms::block")],
-            scopes: vec!["eu".into()],
-        })
+        .create_role(
+            &org,
+            NewRole {
+                application: "commerce-admin".into(),
+                name: "EU-Content".into(),
+                description: Some("CMS pages and blocks of the EU website only".into()),
+                grants: vec![all("Magento_Cms::page"), all("Magento_Cms::block")],
+                scopes: vec!["eu".into()],
+            },
+        )
         .await?;
-    let sam = dir.create_user(&org, NewUser { email: "sam@acme.example".into(), first_name: Some("Sam".into()), last_name: Some("Seller".into()), ..Default::default() }).await?;
+    let sam = dir
+        .create_user(
+            &org,
+            NewUser {
+                email: "sam@acme.example".into(),
+                first_name: Some("Sam".into()),
+                last_name: Some("Seller".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
     dir.assign_role(&org, sam.id, sales.id).await?;
-    let group = dir.create_group(&org, "Content team", Some("Editors of the EU storefront")).await?;
-    let eve = dir.create_user(&org, NewUser { email: "eve@acme.example".into(), first_name: Some("Eve".into()), last_name: Some("Editor".into()), ..Default::default() }).await?;
+    let group = dir
+        .create_group(&org, "Content team", Some("Editors of the EU storefront"))
+        .await?;
+    let eve = dir
+        .create_user(
+            &org,
+            NewUser {
+                email: "eve@acme.example".into(),
+                first_name: Some("Eve".into()),
+                last_name: Some("Editor".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
     dir.add_member(&org, group.id, eve.id).await?;
     dir.add_group_role(&org, group.id, eu_content.id).await?;
-    let viewer: Option<Role> = dir.list_roles(&org, Some("cloud-project"), Some("viewer")).await?.into_iter().next();
+    let viewer: Option<Role> = dir
+        .list_roles(&org, Some("cloud-project"), Some("viewer"))
+        .await?
+        .into_iter()
+        .next();
     if let Some(viewer) = viewer {
         dir.add_group_role(&org, group.id, viewer.id).await?;
     }
-    Ok(Sample { org_slug: org.slug.into_string(), admin_email: admin.email.into_string() })
+    Ok(Sample {
+        org_slug: org.slug.into_string(),
+        admin_email: admin.email.into_string(),
+    })
 }

@@ -21,11 +21,20 @@ pub struct Catalogue {
 
 impl Catalogue {
     pub fn shipped() -> Result<Vec<ApplicationDef>> {
-        SHIPPED.iter().map(|s| serde_json::from_str(s).map_err(|e| Error::Internal(format!("shipped catalogue: {e}")))).collect()
+        SHIPPED
+            .iter()
+            .map(|s| {
+                serde_json::from_str(s)
+                    .map_err(|e| Error::Internal(format!("shipped catalogue: {e}")))
+            })
+            .collect()
     }
 
     /// Later sources override earlier ones by key: shipped, then `extra`, then stored overrides.
-    pub fn load(extra: Vec<ApplicationDef>, overrides: Vec<(String, String, i64)>) -> Result<Catalogue> {
+    pub fn load(
+        extra: Vec<ApplicationDef>,
+        overrides: Vec<(String, String, i64)>,
+    ) -> Result<Catalogue> {
         let mut defs: Vec<ApplicationDef> = Self::shipped()?;
         let mut put = |d: ApplicationDef| {
             defs.retain(|x| x.key != d.key);
@@ -37,13 +46,16 @@ impl Catalogue {
         for (key, json, _) in overrides {
             match serde_json::from_str::<ApplicationDef>(&json) {
                 Ok(d) => put(d),
-                Err(e) => tracing::error!(application = %key, error = %e, "stored application definition is unreadable; keeping the shipped one"),
+                Err(e) => {
+                    tracing::error!(application = %key, error = %e, "stored application definition is unreadable; keeping the shipped one")
+                }
             }
         }
         let mut apps = Vec::new();
         for d in defs {
             let key = d.key.clone();
-            let tree = AppTree::compile(d).map_err(|e| Error::Internal(format!("application {key} is invalid: {e:?}")))?;
+            let tree = AppTree::compile(d)
+                .map_err(|e| Error::Internal(format!("application {key} is invalid: {e:?}")))?;
             apps.push(Arc::new(tree));
         }
         apps.sort_by(|a, b| a.key().cmp(b.key()));
@@ -55,11 +67,23 @@ impl Catalogue {
     }
 
     pub fn require(&self, field: &str, key: &str) -> Result<&Arc<AppTree>> {
-        self.get(key).ok_or_else(|| rolecall_core::Error::invalid(field, "unknown_application", format!("no application {key:?}")).into())
+        self.get(key).ok_or_else(|| {
+            rolecall_core::Error::invalid(
+                field,
+                "unknown_application",
+                format!("no application {key:?}"),
+            )
+            .into()
+        })
     }
 
     pub fn with(&self, tree: AppTree) -> Catalogue {
-        let mut apps: Vec<Arc<AppTree>> = self.apps.iter().filter(|a| a.key() != tree.key()).cloned().collect();
+        let mut apps: Vec<Arc<AppTree>> = self
+            .apps
+            .iter()
+            .filter(|a| a.key() != tree.key())
+            .cloned()
+            .collect();
         apps.push(Arc::new(tree));
         apps.sort_by(|a, b| a.key().cmp(b.key()));
         Catalogue { apps }

@@ -33,7 +33,10 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Millis {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
     }
 }
 
@@ -55,7 +58,11 @@ pub struct Directory {
 
 impl Directory {
     /// Opens the directory: migrates the schema, loads the catalogue and compiles every org.
-    pub async fn open(db: Db, clock: Arc<dyn Clock>, extra_apps: Vec<rolecall_core::catalogue::ApplicationDef>) -> Result<Directory> {
+    pub async fn open(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        extra_apps: Vec<rolecall_core::catalogue::ApplicationDef>,
+    ) -> Result<Directory> {
         db.migrate(clock.now()).await?;
         let mut conn = db.pool.acquire().await?;
         let overrides = q::list_app_overrides(&mut conn).await?;
@@ -88,7 +95,9 @@ impl Directory {
     /// The organization named by `key` (slug or id).
     pub async fn org(&self, key: &str) -> Result<Organization> {
         let mut c = self.db.pool.acquire().await?;
-        q::find_org(&mut c, self.backend(), key).await?.ok_or_else(|| rolecall_core::Error::not_found("organization", key).into())
+        q::find_org(&mut c, self.backend(), key)
+            .await?
+            .ok_or_else(|| rolecall_core::Error::not_found("organization", key).into())
     }
 
     /// The compiled rights of an organization, compiling on first use.
@@ -105,7 +114,9 @@ impl Directory {
         let (model, epoch) = {
             let mut tx = self.db.pool.begin().await?;
             if self.backend() == store::Backend::Postgres {
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    .execute(&mut *tx)
+                    .await?;
             }
             let loaded = q::load_authz_model(&mut tx, self.backend(), org).await?;
             tx.commit().await?;
@@ -116,7 +127,10 @@ impl Directory {
                 return Ok(existing.clone());
             }
         }
-        let compiled = Arc::new(CompiledOrg { epoch, snapshot: OrgSnapshot::compile(&self.catalogue().apps, &model) });
+        let compiled = Arc::new(CompiledOrg {
+            epoch,
+            snapshot: OrgSnapshot::compile(&self.catalogue().apps, &model),
+        });
         let mut map = (**self.snapshots.load()).clone();
         map.insert(org, compiled.clone());
         self.snapshots.store(Arc::new(map));
@@ -159,14 +173,22 @@ impl Directory {
 /// Compares an `If-Match` version with the stored one.
 pub(crate) fn check_version(expected: Option<i64>, current: i64) -> Result<()> {
     match expected {
-        Some(v) if v != current => Err(rolecall_core::Error::PreconditionFailed { expected: v, current }.into()),
+        Some(v) if v != current => Err(rolecall_core::Error::PreconditionFailed {
+            expected: v,
+            current,
+        }
+        .into()),
         _ => Ok(()),
     }
 }
 
 /// The answer when a conditional update matched no row: someone changed it meanwhile.
 pub(crate) fn lost_race(entity: &str) -> Error {
-    rolecall_core::Error::conflict("concurrent_update", format!("the {entity} was changed by another request; reload and retry")).into()
+    rolecall_core::Error::conflict(
+        "concurrent_update",
+        format!("the {entity} was changed by another request; reload and retry"),
+    )
+    .into()
 }
 
 pub(crate) fn new_id() -> uuid::Uuid {

@@ -12,16 +12,43 @@ use std::sync::Arc;
 
 /// Gives an organization an application's built-in `Administrators` role, its template roles
 /// and default scopes, skipping what it already has.
-pub(super) async fn seed_application(c: &mut AnyConnection, b: Backend, org: OrgId, app: &AppTree, now: Millis) -> Result<()> {
+pub(super) async fn seed_application(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    app: &AppTree,
+    now: Millis,
+) -> Result<()> {
     let existing = q::list_roles(c, b, org, Some(app.key()), None).await?;
-    let has = |name: &str| existing.iter().any(|r| r.name.as_str().eq_ignore_ascii_case(name));
-    let mut templates = vec![(Role::ADMINISTRATORS.to_string(), "Everything, everywhere. Built in; cannot be edited or deleted.".to_string(), vec![], true)];
-    templates.extend(app.def.default_roles.iter().map(|t| (t.name.clone(), t.description.clone(), t.grants.clone(), false)));
+    let has = |name: &str| {
+        existing
+            .iter()
+            .any(|r| r.name.as_str().eq_ignore_ascii_case(name))
+    };
+    let mut templates = vec![(
+        Role::ADMINISTRATORS.to_string(),
+        "Everything, everywhere. Built in; cannot be edited or deleted.".to_string(),
+        vec![],
+        true,
+    )];
+    templates.extend(app.def.default_roles.iter().map(|t| {
+        (
+            t.name.clone(),
+            t.description.clone(),
+            t.grants.clone(),
+            false,
+        )
+    }));
     for (name, description, grants, builtin) in templates {
         if has(&name) {
             continue;
         }
-        let (Ok(name), Ok(description)) = (RoleName::parse("name", &name), Description::parse("description", &description)) else { continue };
+        let (Ok(name), Ok(description)) = (
+            RoleName::parse("name", &name),
+            Description::parse("description", &description),
+        ) else {
+            continue;
+        };
         let role = Role {
             id: RoleId(new_id()),
             org_id: org,
@@ -43,10 +70,22 @@ pub(super) async fn seed_application(c: &mut AnyConnection, b: Backend, org: Org
         if scopes.iter().any(|(_, x)| x.code.as_str() == s.code) {
             continue;
         }
-        let (Ok(code), parent) = (ScopeCode::parse("code", &s.code), if s.parent == root { None } else { ScopeCode::parse("parent", &s.parent).ok() }) else {
+        let (Ok(code), parent) = (
+            ScopeCode::parse("code", &s.code),
+            if s.parent == root {
+                None
+            } else {
+                ScopeCode::parse("parent", &s.parent).ok()
+            },
+        ) else {
             continue;
         };
-        let scope = Scope { code, kind: s.kind.clone(), parent, name: s.name.clone() };
+        let scope = Scope {
+            code,
+            kind: s.kind.clone(),
+            parent,
+            name: s.name.clone(),
+        };
         q::insert_scope(c, b, org, app.key(), &scope, now).await?;
     }
     Ok(())
@@ -58,9 +97,18 @@ impl Directory {
         let slug = p.check(Slug::parse("slug", slug));
         let name = p.check(DisplayName::parse("name", name));
         p.into_result()?;
-        let (Some(slug), Some(name)) = (slug, name) else { unreachable!("problems checked") };
+        let (Some(slug), Some(name)) = (slug, name) else {
+            unreachable!("problems checked")
+        };
         let now = self.now();
-        let org = Organization { id: OrgId(new_id()), slug, name, version: 1, created_at: now, updated_at: now };
+        let org = Organization {
+            id: OrgId(new_id()),
+            slug,
+            name,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
         let b = self.backend();
         let mut w = self.db.write().await?;
         q::insert_org(&mut w.tx, b, &org).await?;
@@ -78,13 +126,26 @@ impl Directory {
         q::list_orgs(&mut c, self.backend()).await
     }
 
-    pub async fn rename_org(&self, org: &Organization, name: &str, if_match: Option<i64>) -> Result<Organization> {
-        let name = DisplayName::parse("name", name).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?;
+    pub async fn rename_org(
+        &self,
+        org: &Organization,
+        name: &str,
+        if_match: Option<i64>,
+    ) -> Result<Organization> {
+        let name =
+            DisplayName::parse("name", name).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let current = q::find_org(&mut w.tx, b, &org.id.to_string()).await?.ok_or_else(|| rolecall_core::Error::not_found("organization", org.id))?;
+        let current = q::lock_org(&mut w.tx, b, org.id)
+            .await?
+            .ok_or_else(|| rolecall_core::Error::not_found("organization", org.id))?;
         check_version(if_match, current.version)?;
-        let updated = Organization { name, version: current.version + 1, updated_at: self.now(), ..current.clone() };
+        let updated = Organization {
+            name,
+            version: current.version + 1,
+            updated_at: self.now(),
+            ..current.clone()
+        };
         if !q::update_org(&mut w.tx, b, &updated, current.version).await? {
             return Err(lost_race("organization"));
         }
@@ -114,7 +175,11 @@ impl Directory {
         for org in self.list_orgs().await? {
             self.recompile(org.id).await?;
         }
-        Ok(self.catalogue().get(&key).cloned().ok_or_else(|| crate::error::Error::Internal("application vanished".into()))?)
+        Ok(self
+            .catalogue()
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| crate::error::Error::Internal("application vanished".into()))?)
     }
 
     fn set_catalogue(&self, c: super::Catalogue) {
@@ -127,7 +192,10 @@ impl Directory {
         let overrides = q::list_app_overrides(&mut c).await?;
         let current = self.catalogue();
         let changed = overrides.iter().any(|(k, json, _)| {
-            current.get(k).map(|t| serde_json::to_string(&t.def).ok().as_deref() != Some(json.as_str())).unwrap_or(true)
+            current
+                .get(k)
+                .map(|t| serde_json::to_string(&t.def).ok().as_deref() != Some(json.as_str()))
+                .unwrap_or(true)
         });
         if changed {
             let mut next = (*current).clone();
@@ -150,25 +218,65 @@ impl Directory {
         let mut c = self.db.pool.acquire().await?;
         let root = tree.def.scope_kinds[0].clone();
         let mut out = vec![Scope {
-            code: ScopeCode::parse("code", &root).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?,
+            code: ScopeCode::parse("code", &root)
+                .map_err(|e| rolecall_core::Error::Invalid(vec![e]))?,
             kind: root.clone(),
             parent: None,
             name: "Root".into(),
         }];
-        out.extend(q::list_scopes(&mut c, self.backend(), org.id, Some(app)).await?.into_iter().map(|(_, s)| s));
+        let mut rest: Vec<Scope> = q::list_scopes(&mut c, self.backend(), org.id, Some(app))
+            .await?
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        // Pre-order: each scope right after its parent, siblings by code.
+        rest.sort_by(|a, b| a.code.cmp(&b.code));
+        fn take_children(parent: Option<&str>, rest: &mut Vec<Scope>, out: &mut Vec<Scope>) {
+            let mut i = 0;
+            while i < rest.len() {
+                if rest[i].parent.as_ref().map(|p| p.as_str()) == parent {
+                    let s = rest.remove(i);
+                    let code = s.code.as_str().to_string();
+                    out.push(s);
+                    take_children(Some(&code), rest, out);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        take_children(None, &mut rest, &mut out);
+        out.extend(rest);
         Ok(out)
     }
 
     /// Adds a scope below `parent` (the root when `None`); its kind is the level below the parent's.
-    pub async fn create_scope(&self, org: &Organization, app: &str, code: &str, parent: Option<&str>, name: &str) -> Result<Scope> {
+    pub async fn create_scope(
+        &self,
+        org: &Organization,
+        app: &str,
+        code: &str,
+        parent: Option<&str>,
+        name: &str,
+    ) -> Result<Scope> {
         let tree = self.catalogue().require("application", app)?.clone();
         let kinds = &tree.def.scope_kinds;
-        let code = ScopeCode::parse("code", code).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?;
+        let code =
+            ScopeCode::parse("code", code).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?;
         if name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(rolecall_core::Error::invalid("name", "max_length", "must have at most 100 printable characters").into());
+            return Err(rolecall_core::Error::invalid(
+                "name",
+                "max_length",
+                "must have at most 100 printable characters",
+            )
+            .into());
         }
         if code.as_str() == kinds[0] {
-            return Err(rolecall_core::Error::invalid("code", "unique", "the root scope already exists").into());
+            return Err(rolecall_core::Error::invalid(
+                "code",
+                "unique",
+                "the root scope already exists",
+            )
+            .into());
         }
         let b = self.backend();
         let mut w = self.db.write().await?;
@@ -179,19 +287,37 @@ impl Directory {
             Some(p) => {
                 let found = existing.iter().find(|(_, s)| s.code.as_str() == p);
                 let Some((_, ps)) = found else {
-                    return Err(rolecall_core::Error::invalid("parent", "unknown_scope", format!("no scope {p:?} in {app}")).into());
+                    return Err(rolecall_core::Error::invalid(
+                        "parent",
+                        "unknown_scope",
+                        format!("no scope {p:?} in {app}"),
+                    )
+                    .into());
                 };
                 kinds.iter().position(|k| *k == ps.kind).unwrap_or(0)
             }
         };
         let Some(kind) = kinds.get(parent_kind + 1) else {
-            return Err(rolecall_core::Error::invalid("parent", "scope_hierarchy", format!("{} scopes cannot have children", kinds[parent_kind])).into());
+            return Err(rolecall_core::Error::invalid(
+                "parent",
+                "scope_hierarchy",
+                format!("{} scopes cannot have children", kinds[parent_kind]),
+            )
+            .into());
         };
         let parent = match parent {
-            Some(p) if p != kinds[0] => Some(ScopeCode::parse("parent", p).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?),
+            Some(p) if p != kinds[0] => Some(
+                ScopeCode::parse("parent", p)
+                    .map_err(|e| rolecall_core::Error::Invalid(vec![e]))?,
+            ),
             _ => None,
         };
-        let scope = Scope { code, kind: kind.clone(), parent, name: name.to_string() };
+        let scope = Scope {
+            code,
+            kind: kind.clone(),
+            parent,
+            name: name.to_string(),
+        };
         q::insert_scope(&mut w.tx, b, org.id, app, &scope, self.now()).await?;
         q::bump_epoch(&mut w.tx, b, org.id).await?;
         w.commit().await?;
@@ -208,8 +334,15 @@ impl Directory {
         if !existing.iter().any(|(_, s)| s.code.as_str() == code) {
             return Err(rolecall_core::Error::not_found("scope", code).into());
         }
-        if existing.iter().any(|(_, s)| s.parent.as_ref().is_some_and(|p| p.as_str() == code)) {
-            return Err(rolecall_core::Error::conflict("scope_has_children", format!("scope {code} has child scopes; delete them first")).into());
+        if existing
+            .iter()
+            .any(|(_, s)| s.parent.as_ref().is_some_and(|p| p.as_str() == code))
+        {
+            return Err(rolecall_core::Error::conflict(
+                "scope_has_children",
+                format!("scope {code} has child scopes; delete them first"),
+            )
+            .into());
         }
         let users_of: Vec<String> = q::list_roles(&mut w.tx, b, org.id, Some(app), None)
             .await?
@@ -218,7 +351,11 @@ impl Directory {
             .map(|r| r.name.into_string())
             .collect();
         if !users_of.is_empty() {
-            return Err(rolecall_core::Error::conflict("scope_in_use", format!("roles {} are limited to scope {code}", users_of.join(", "))).into());
+            return Err(rolecall_core::Error::conflict(
+                "scope_in_use",
+                format!("roles {} are limited to scope {code}", users_of.join(", ")),
+            )
+            .into());
         }
         q::delete_scope(&mut w.tx, b, org.id, app, code).await?;
         q::bump_epoch(&mut w.tx, b, org.id).await?;
@@ -234,13 +371,23 @@ impl Directory {
         let secret = crate::auth::new_secret();
         let b = self.backend();
         let mut w = self.db.write().await?;
-        tokens::insert(&mut w.tx, b, &new_id().to_string(), &crate::auth::hash_secret(&secret), name, org, self.now()).await?;
+        tokens::insert(
+            &mut w.tx,
+            b,
+            &new_id().to_string(),
+            &crate::auth::hash_secret(&secret),
+            name,
+            org,
+            self.now(),
+        )
+        .await?;
         w.commit().await?;
         Ok(secret)
     }
 
     pub async fn is_initialised(&self) -> Result<bool> {
         let mut c = self.db.pool.acquire().await?;
-        Ok(tokens::count_server_tokens(&mut c).await? > 0 || !q::list_orgs(&mut c, self.backend()).await?.is_empty())
+        Ok(tokens::count_server_tokens(&mut c).await? > 0
+            || !q::list_orgs(&mut c, self.backend()).await?.is_empty())
     }
 }

@@ -39,16 +39,30 @@ fn builtin_refused(role: &Role) -> crate::error::Error {
 }
 
 impl Directory {
-    fn validate_scopes(&self, p: &mut Problems, tree: &AppTree, known: &[String], scopes: &[String]) -> Vec<ScopeCode> {
+    fn validate_scopes(
+        &self,
+        p: &mut Problems,
+        tree: &AppTree,
+        known: &[String],
+        scopes: &[String],
+    ) -> Vec<ScopeCode> {
         let mut out = Vec::new();
         for (i, s) in scopes.iter().enumerate() {
             let field = format!("scopes[{i}]");
             if s == &tree.def.scope_kinds[0] {
-                p.push(FieldError::new(field, "root_scope", "the root scope is everywhere; leave scopes empty instead"));
+                p.push(FieldError::new(
+                    field,
+                    "root_scope",
+                    "the root scope is everywhere; leave scopes empty instead",
+                ));
                 continue;
             }
             if !known.contains(s) {
-                p.push(FieldError::new(field, "unknown_scope", format!("no scope {s:?} in {}", tree.key())));
+                p.push(FieldError::new(
+                    field,
+                    "unknown_scope",
+                    format!("no scope {s:?} in {}", tree.key()),
+                ));
                 continue;
             }
             if let Some(code) = p.check(ScopeCode::parse(&field, s)) {
@@ -62,22 +76,37 @@ impl Directory {
 
     pub async fn create_role(&self, org: &Organization, input: NewRole) -> Result<Role> {
         let catalogue = self.catalogue();
-        let tree = catalogue.require("application", &input.application)?.clone();
+        let tree = catalogue
+            .require("application", &input.application)?
+            .clone();
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let known: Vec<String> = q::list_scopes(&mut w.tx, b, org.id, Some(tree.key())).await?.into_iter().map(|(_, s)| s.code.into_string()).collect();
+        let known: Vec<String> = q::list_scopes(&mut w.tx, b, org.id, Some(tree.key()))
+            .await?
+            .into_iter()
+            .map(|(_, s)| s.code.into_string())
+            .collect();
         let mut p = Problems::new();
         let name = p.check(RoleName::parse("name", &input.name));
         if input.name.eq_ignore_ascii_case(Role::ADMINISTRATORS) {
-            p.push(FieldError::new("name", "unique", "Administrators is the built-in role"));
+            p.push(FieldError::new(
+                "name",
+                "unique",
+                "Administrators is the built-in role",
+            ));
         }
-        let description = p.check(Description::parse("description", input.description.as_deref().unwrap_or("")));
+        let description = p.check(Description::parse(
+            "description",
+            input.description.as_deref().unwrap_or(""),
+        ));
         for e in tree.validate_grants("grants", &input.grants) {
             p.push(e);
         }
         let scopes = self.validate_scopes(&mut p, &tree, &known, &input.scopes);
         p.into_result()?;
-        let (Some(name), Some(description)) = (name, description) else { unreachable!("problems checked") };
+        let (Some(name), Some(description)) = (name, description) else {
+            unreachable!("problems checked")
+        };
         let now = self.now();
         let role = Role {
             id: RoleId(new_id()),
@@ -101,10 +130,17 @@ impl Directory {
 
     pub async fn get_role(&self, org: &Organization, id: RoleId) -> Result<Role> {
         let mut c = self.db.pool.acquire().await?;
-        q::get_role(&mut c, self.backend(), org.id, id).await?.ok_or_else(|| DomainError::not_found("role", id).into())
+        q::get_role(&mut c, self.backend(), org.id, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("role", id).into())
     }
 
-    pub async fn list_roles(&self, org: &Organization, application: Option<&str>, q_text: Option<&str>) -> Result<Vec<Role>> {
+    pub async fn list_roles(
+        &self,
+        org: &Organization,
+        application: Option<&str>,
+        q_text: Option<&str>,
+    ) -> Result<Vec<Role>> {
         if let Some(a) = application {
             self.catalogue().require("application", a)?;
         }
@@ -112,21 +148,35 @@ impl Directory {
         q::list_roles(&mut c, self.backend(), org.id, application, q_text).await
     }
 
-    pub async fn update_role(&self, org: &Organization, id: RoleId, patch: RolePatch, if_match: Option<i64>) -> Result<Role> {
+    pub async fn update_role(
+        &self,
+        org: &Organization,
+        id: RoleId,
+        patch: RolePatch,
+        if_match: Option<i64>,
+    ) -> Result<Role> {
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let current = q::get_role(&mut w.tx, b, org.id, id).await?.ok_or_else(|| DomainError::not_found("role", id))?;
+        let current = q::lock_role(&mut w.tx, b, org.id, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("role", id))?;
         check_version(if_match, current.version)?;
         if current.builtin {
             return Err(builtin_refused(&current));
         }
         let catalogue = self.catalogue();
-        let tree = catalogue.require("application", &current.application)?.clone();
+        let tree = catalogue
+            .require("application", &current.application)?
+            .clone();
         let mut next = current.clone();
         let mut p = Problems::new();
         if let Some(n) = &patch.name {
             if n.eq_ignore_ascii_case(Role::ADMINISTRATORS) {
-                p.push(FieldError::new("name", "unique", "Administrators is the built-in role"));
+                p.push(FieldError::new(
+                    "name",
+                    "unique",
+                    "Administrators is the built-in role",
+                ));
             }
             if let Some(v) = p.check(RoleName::parse("name", n)) {
                 next.name = v;
@@ -144,7 +194,11 @@ impl Directory {
             next.grants = g;
         }
         if let Some(s) = &patch.scopes {
-            let known: Vec<String> = q::list_scopes(&mut w.tx, b, org.id, Some(tree.key())).await?.into_iter().map(|(_, s)| s.code.into_string()).collect();
+            let known: Vec<String> = q::list_scopes(&mut w.tx, b, org.id, Some(tree.key()))
+                .await?
+                .into_iter()
+                .map(|(_, s)| s.code.into_string())
+                .collect();
             next.scopes = self.validate_scopes(&mut p, &tree, &known, s);
         }
         p.into_result()?;
@@ -160,10 +214,17 @@ impl Directory {
     }
 
     /// Deletes a role and its assignments; users and groups are never deleted with it.
-    pub async fn delete_role(&self, org: &Organization, id: RoleId, if_match: Option<i64>) -> Result<()> {
+    pub async fn delete_role(
+        &self,
+        org: &Organization,
+        id: RoleId,
+        if_match: Option<i64>,
+    ) -> Result<()> {
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let current = q::get_role(&mut w.tx, b, org.id, id).await?.ok_or_else(|| DomainError::not_found("role", id))?;
+        let current = q::lock_role(&mut w.tx, b, org.id, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("role", id))?;
         check_version(if_match, current.version)?;
         if current.builtin {
             return Err(builtin_refused(&current));
@@ -187,30 +248,64 @@ impl Directory {
         scope: Option<&str>,
     ) -> Result<Explanation> {
         let compiled = self.snapshot(org.id).await?;
-        Ok(compiled.snapshot.explain(&user, application, resource, action, scope)?)
+        Ok(compiled
+            .snapshot
+            .explain(&user, application, resource, action, scope)?)
     }
 
     /// Decides many checks against one snapshot; the answer is all or nothing on bad input, so a
     /// caller never acts on half a batch.
-    pub async fn check_batch(&self, org: &Organization, checks: &[BatchCheck], explain: bool) -> Result<Vec<BatchAnswer>> {
+    pub async fn check_batch(
+        &self,
+        org: &Organization,
+        checks: &[BatchCheck],
+        explain: bool,
+    ) -> Result<Vec<BatchAnswer>> {
         let compiled = self.snapshot(org.id).await?;
         let snap = &compiled.snapshot;
         let mut out = Vec::with_capacity(checks.len());
         let mut p = Problems::new();
         for (i, c) in checks.iter().enumerate() {
             let Ok(user) = c.user_id.parse::<UserId>() else {
-                p.push(FieldError::new(format!("checks[{i}].user_id"), "uuid", "must be a user id"));
+                p.push(FieldError::new(
+                    format!("checks[{i}].user_id"),
+                    "uuid",
+                    "must be a user id",
+                ));
                 continue;
             };
-            match snap.query(&c.application, &c.resource, c.action.as_deref(), c.scope.as_deref()) {
-                Err(e) => p.push(FieldError::new(format!("checks[{i}].{}", e.field()), e.rule(), e.to_string())),
+            match snap.query(
+                &c.application,
+                &c.resource,
+                c.action.as_deref(),
+                c.scope.as_deref(),
+            ) {
+                Err(e) => p.push(FieldError::new(
+                    format!("checks[{i}].{}", e.field()),
+                    e.rule(),
+                    e.to_string(),
+                )),
                 Ok(query) if !explain => {
                     let (decision, reason) = snap.decide(&user, &query);
-                    out.push(BatchAnswer { decision, reason, explanation: None });
+                    out.push(BatchAnswer {
+                        decision,
+                        reason,
+                        explanation: None,
+                    });
                 }
                 Ok(_) => {
-                    let e = snap.explain(&user, &c.application, &c.resource, c.action.as_deref(), c.scope.as_deref())?;
-                    out.push(BatchAnswer { decision: e.decision, reason: e.reason, explanation: Some(e) });
+                    let e = snap.explain(
+                        &user,
+                        &c.application,
+                        &c.resource,
+                        c.action.as_deref(),
+                        c.scope.as_deref(),
+                    )?;
+                    out.push(BatchAnswer {
+                        decision: e.decision,
+                        reason: e.reason,
+                        explanation: Some(e),
+                    });
                 }
             }
         }
@@ -218,10 +313,18 @@ impl Directory {
         Ok(out)
     }
 
-    pub async fn effective_permissions(&self, org: &Organization, user: UserId, application: &str, scope: Option<&str>) -> Result<Vec<EffectivePermission>> {
+    pub async fn effective_permissions(
+        &self,
+        org: &Organization,
+        user: UserId,
+        application: &str,
+        scope: Option<&str>,
+    ) -> Result<Vec<EffectivePermission>> {
         self.get_user(org, user).await?;
         let compiled = self.snapshot(org.id).await?;
-        Ok(compiled.snapshot.effective_permissions(&user, application, scope)?)
+        Ok(compiled
+            .snapshot
+            .effective_permissions(&user, application, scope)?)
     }
 }
 

@@ -4,7 +4,9 @@ use super::{check_version, lost_race, new_id, Directory};
 use crate::error::Result;
 use crate::store::directory::{self as q, UserFilter};
 use rolecall_core::error::Problems;
-use rolecall_core::model::{Group, GroupId, Organization, Role, RoleId, User, UserId, UserStatus, Via};
+use rolecall_core::model::{
+    Group, GroupId, Organization, Role, RoleId, User, UserId, UserStatus, Via,
+};
 use rolecall_core::validate::{Description, DisplayName, Email, Locale, PersonName, Username};
 use rolecall_core::Error as DomainError;
 use serde::{Deserialize, Serialize};
@@ -55,10 +57,18 @@ impl Directory {
         let email = p.check(Email::parse("email", &input.email));
         let username = match &input.username {
             Some(u) => p.check(Username::parse("username", u)),
-            None => email.as_ref().and_then(|e| p.check(Username::parse("email", e.as_str()))),
+            None => email
+                .as_ref()
+                .and_then(|e| p.check(Username::parse("email", e.as_str()))),
         };
-        let first = p.check(PersonName::parse("first_name", input.first_name.as_deref().unwrap_or("")));
-        let last = p.check(PersonName::parse("last_name", input.last_name.as_deref().unwrap_or("")));
+        let first = p.check(PersonName::parse(
+            "first_name",
+            input.first_name.as_deref().unwrap_or(""),
+        ));
+        let last = p.check(PersonName::parse(
+            "last_name",
+            input.last_name.as_deref().unwrap_or(""),
+        ));
         let locale = match &input.locale {
             Some(l) => p.check(Locale::parse("locale", l)),
             None => Some(Locale::default()),
@@ -67,12 +77,23 @@ impl Directory {
             None | Some("active") => Some(UserStatus::Active),
             Some("invited") => Some(UserStatus::Invited),
             Some(_) => {
-                p.push(rolecall_core::FieldError::new("status", "enum", "a new user is active or invited"));
+                p.push(rolecall_core::FieldError::new(
+                    "status",
+                    "enum",
+                    "a new user is active or invited",
+                ));
                 None
             }
         };
         p.into_result()?;
-        let (Some(email), Some(username), Some(first_name), Some(last_name), Some(locale), Some(status)) = (email, username, first, last, locale, status)
+        let (
+            Some(email),
+            Some(username),
+            Some(first_name),
+            Some(last_name),
+            Some(locale),
+            Some(status),
+        ) = (email, username, first, last, locale, status)
         else {
             unreachable!("problems checked")
         };
@@ -108,20 +129,46 @@ impl Directory {
             return Ok(u);
         }
         if q::get_tombstone(&mut c, b, org.id, id).await?.is_some() {
-            return Err(DomainError::Gone { entity: "user", id: id.to_string() }.into());
+            return Err(DomainError::Gone {
+                entity: "user",
+                id: id.to_string(),
+            }
+            .into());
         }
         Err(not_found_user(id))
     }
 
-    pub async fn list_users(&self, org: &Organization, filter: &UserFilter, page: i64, per_page: i64) -> Result<(Vec<User>, i64)> {
+    pub async fn list_users(
+        &self,
+        org: &Organization,
+        filter: &UserFilter,
+        page: i64,
+        per_page: i64,
+    ) -> Result<(Vec<User>, i64)> {
         let mut c = self.db.pool.acquire().await?;
-        q::list_users(&mut c, self.backend(), org.id, filter, (page - 1) * per_page, per_page).await
+        q::list_users(
+            &mut c,
+            self.backend(),
+            org.id,
+            filter,
+            (page - 1) * per_page,
+            per_page,
+        )
+        .await
     }
 
-    pub async fn update_user(&self, org: &Organization, id: UserId, patch: UserPatch, if_match: Option<i64>) -> Result<User> {
+    pub async fn update_user(
+        &self,
+        org: &Organization,
+        id: UserId,
+        patch: UserPatch,
+        if_match: Option<i64>,
+    ) -> Result<User> {
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let current = q::get_user(&mut w.tx, b, org.id, id).await?.ok_or_else(|| not_found_user(id))?;
+        let current = q::lock_user(&mut w.tx, b, org.id, id)
+            .await?
+            .ok_or_else(|| not_found_user(id))?;
         check_version(if_match, current.version)?;
         let mut next = current.clone();
         let mut p = Problems::new();
@@ -155,7 +202,11 @@ impl Directory {
                 "active" => next.status = UserStatus::Active,
                 "inactive" => next.status = UserStatus::Inactive,
                 "invited" if current.status == UserStatus::Invited => {}
-                _ => p.push(rolecall_core::FieldError::new("status", "enum", "must be active or inactive")),
+                _ => p.push(rolecall_core::FieldError::new(
+                    "status",
+                    "enum",
+                    "must be active or inactive",
+                )),
             }
         }
         p.into_result()?;
@@ -176,10 +227,17 @@ impl Directory {
     }
 
     /// Irreversible: removes the user and their memberships and assignments, keeps a tombstone.
-    pub async fn delete_user(&self, org: &Organization, id: UserId, if_match: Option<i64>) -> Result<()> {
+    pub async fn delete_user(
+        &self,
+        org: &Organization,
+        id: UserId,
+        if_match: Option<i64>,
+    ) -> Result<()> {
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let current = q::get_user(&mut w.tx, b, org.id, id).await?.ok_or_else(|| not_found_user(id))?;
+        let current = q::lock_user(&mut w.tx, b, org.id, id)
+            .await?
+            .ok_or_else(|| not_found_user(id))?;
         check_version(if_match, current.version)?;
         q::delete_user(&mut w.tx, b, &current, self.now()).await?;
         q::bump_epoch(&mut w.tx, b, org.id).await?;
@@ -190,14 +248,29 @@ impl Directory {
 
     // ------------------------------------------------------------ groups
 
-    pub async fn create_group(&self, org: &Organization, name: &str, description: Option<&str>) -> Result<Group> {
+    pub async fn create_group(
+        &self,
+        org: &Organization,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Group> {
         let mut p = Problems::new();
         let name = p.check(DisplayName::parse("name", name));
         let description = p.check(Description::parse("description", description.unwrap_or("")));
         p.into_result()?;
-        let (Some(name), Some(description)) = (name, description) else { unreachable!("problems checked") };
+        let (Some(name), Some(description)) = (name, description) else {
+            unreachable!("problems checked")
+        };
         let now = self.now();
-        let g = Group { id: GroupId(new_id()), org_id: org.id, name, description, version: 1, created_at: now, updated_at: now };
+        let g = Group {
+            id: GroupId(new_id()),
+            org_id: org.id,
+            name,
+            description,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
         let mut w = self.db.write().await?;
         q::insert_group(&mut w.tx, self.backend(), &g).await?;
         q::bump_epoch(&mut w.tx, self.backend(), org.id).await?;
@@ -208,18 +281,43 @@ impl Directory {
 
     pub async fn get_group(&self, org: &Organization, id: GroupId) -> Result<Group> {
         let mut c = self.db.pool.acquire().await?;
-        q::get_group(&mut c, self.backend(), org.id, id).await?.ok_or_else(|| DomainError::not_found("group", id).into())
+        q::get_group(&mut c, self.backend(), org.id, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("group", id).into())
     }
 
-    pub async fn list_groups(&self, org: &Organization, q_text: Option<&str>, page: i64, per_page: i64) -> Result<(Vec<Group>, i64)> {
+    pub async fn list_groups(
+        &self,
+        org: &Organization,
+        q_text: Option<&str>,
+        page: i64,
+        per_page: i64,
+    ) -> Result<(Vec<Group>, i64)> {
         let mut c = self.db.pool.acquire().await?;
-        q::list_groups(&mut c, self.backend(), org.id, q_text, (page - 1) * per_page, per_page).await
+        q::list_groups(
+            &mut c,
+            self.backend(),
+            org.id,
+            q_text,
+            (page - 1) * per_page,
+            per_page,
+        )
+        .await
     }
 
-    pub async fn update_group(&self, org: &Organization, id: GroupId, name: Option<&str>, description: Option<&str>, if_match: Option<i64>) -> Result<Group> {
+    pub async fn update_group(
+        &self,
+        org: &Organization,
+        id: GroupId,
+        name: Option<&str>,
+        description: Option<&str>,
+        if_match: Option<i64>,
+    ) -> Result<Group> {
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let current = q::get_group(&mut w.tx, b, org.id, id).await?.ok_or_else(|| DomainError::not_found("group", id))?;
+        let current = q::lock_group(&mut w.tx, b, org.id, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("group", id))?;
         check_version(if_match, current.version)?;
         let mut next = current.clone();
         let mut p = Problems::new();
@@ -246,10 +344,17 @@ impl Directory {
     }
 
     /// Deletes the group; its members keep their accounts and direct roles.
-    pub async fn delete_group(&self, org: &Organization, id: GroupId, if_match: Option<i64>) -> Result<()> {
+    pub async fn delete_group(
+        &self,
+        org: &Organization,
+        id: GroupId,
+        if_match: Option<i64>,
+    ) -> Result<()> {
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let current = q::get_group(&mut w.tx, b, org.id, id).await?.ok_or_else(|| DomainError::not_found("group", id))?;
+        let current = q::lock_group(&mut w.tx, b, org.id, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("group", id))?;
         check_version(if_match, current.version)?;
         q::delete_group(&mut w.tx, b, id).await?;
         q::bump_epoch(&mut w.tx, b, org.id).await?;
@@ -261,19 +366,39 @@ impl Directory {
     pub async fn group_members(&self, org: &Organization, id: GroupId) -> Result<Vec<User>> {
         let b = self.backend();
         let mut c = self.db.pool.acquire().await?;
-        q::get_group(&mut c, b, org.id, id).await?.ok_or_else(|| DomainError::not_found("group", id))?;
-        let filter = UserFilter { group: Some(id), ..Default::default() };
-        Ok(q::list_users(&mut c, b, org.id, &filter, 0, i64::MAX / 2).await?.0)
+        q::get_group(&mut c, b, org.id, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("group", id))?;
+        let filter = UserFilter {
+            group: Some(id),
+            ..Default::default()
+        };
+        Ok(q::list_users(&mut c, b, org.id, &filter, 0, i64::MAX / 2)
+            .await?
+            .0)
     }
 
     /// Adds a member; true if they were not one already (idempotent).
-    pub async fn add_member(&self, org: &Organization, group: GroupId, user: UserId) -> Result<bool> {
+    pub async fn add_member(
+        &self,
+        org: &Organization,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<bool> {
         let b = self.backend();
         let mut w = self.db.write().await?;
-        q::get_group(&mut w.tx, b, org.id, group).await?.ok_or_else(|| DomainError::not_found("group", group))?;
+        q::get_group(&mut w.tx, b, org.id, group)
+            .await?
+            .ok_or_else(|| DomainError::not_found("group", group))?;
         q::get_user(&mut w.tx, b, org.id, user)
             .await?
-            .ok_or_else(|| DomainError::invalid("user_id", "unknown_user", format!("no user {user} in this organization")))?;
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "user_id",
+                    "unknown_user",
+                    format!("no user {user} in this organization"),
+                )
+            })?;
         let added = q::add_member(&mut w.tx, b, org.id, group, user, self.now()).await?;
         if added {
             q::bump_epoch(&mut w.tx, b, org.id).await?;
@@ -285,10 +410,17 @@ impl Directory {
         Ok(added)
     }
 
-    pub async fn remove_member(&self, org: &Organization, group: GroupId, user: UserId) -> Result<()> {
+    pub async fn remove_member(
+        &self,
+        org: &Organization,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<()> {
         let b = self.backend();
         let mut w = self.db.write().await?;
-        q::get_group(&mut w.tx, b, org.id, group).await?.ok_or_else(|| DomainError::not_found("group", group))?;
+        q::get_group(&mut w.tx, b, org.id, group)
+            .await?
+            .ok_or_else(|| DomainError::not_found("group", group))?;
         if !q::remove_member(&mut w.tx, b, group, user).await? {
             return Err(DomainError::not_found("membership", user).into());
         }
@@ -301,7 +433,9 @@ impl Directory {
     pub async fn group_roles(&self, org: &Organization, group: GroupId) -> Result<Vec<Role>> {
         let b = self.backend();
         let mut c = self.db.pool.acquire().await?;
-        q::get_group(&mut c, b, org.id, group).await?.ok_or_else(|| DomainError::not_found("group", group))?;
+        q::get_group(&mut c, b, org.id, group)
+            .await?
+            .ok_or_else(|| DomainError::not_found("group", group))?;
         let mut out = Vec::new();
         for r in q::group_role_ids(&mut c, b, group).await? {
             if let Some(role) = q::get_role(&mut c, b, org.id, r).await? {
@@ -311,13 +445,26 @@ impl Directory {
         Ok(out)
     }
 
-    pub async fn add_group_role(&self, org: &Organization, group: GroupId, role: RoleId) -> Result<bool> {
+    pub async fn add_group_role(
+        &self,
+        org: &Organization,
+        group: GroupId,
+        role: RoleId,
+    ) -> Result<bool> {
         let b = self.backend();
         let mut w = self.db.write().await?;
-        q::get_group(&mut w.tx, b, org.id, group).await?.ok_or_else(|| DomainError::not_found("group", group))?;
+        q::get_group(&mut w.tx, b, org.id, group)
+            .await?
+            .ok_or_else(|| DomainError::not_found("group", group))?;
         q::get_role(&mut w.tx, b, org.id, role)
             .await?
-            .ok_or_else(|| DomainError::invalid("role_id", "unknown_role", format!("no role {role} in this organization")))?;
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "role_id",
+                    "unknown_role",
+                    format!("no role {role} in this organization"),
+                )
+            })?;
         let added = q::add_group_role(&mut w.tx, b, org.id, group, role, self.now()).await?;
         if added {
             q::bump_epoch(&mut w.tx, b, org.id).await?;
@@ -329,10 +476,17 @@ impl Directory {
         Ok(added)
     }
 
-    pub async fn remove_group_role(&self, org: &Organization, group: GroupId, role: RoleId) -> Result<()> {
+    pub async fn remove_group_role(
+        &self,
+        org: &Organization,
+        group: GroupId,
+        role: RoleId,
+    ) -> Result<()> {
         let b = self.backend();
         let mut w = self.db.write().await?;
-        q::get_group(&mut w.tx, b, org.id, group).await?.ok_or_else(|| DomainError::not_found("group", group))?;
+        q::get_group(&mut w.tx, b, org.id, group)
+            .await?
+            .ok_or_else(|| DomainError::not_found("group", group))?;
         if !q::remove_group_role(&mut w.tx, b, group, role).await? {
             return Err(DomainError::not_found("group role", role).into());
         }
@@ -345,14 +499,25 @@ impl Directory {
     // ------------------------------------------------------------ assignments
 
     /// Every role the user holds, directly and through groups.
-    pub async fn user_roles(&self, org: &Organization, user: UserId) -> Result<Vec<UserRoleHolding>> {
+    pub async fn user_roles(
+        &self,
+        org: &Organization,
+        user: UserId,
+    ) -> Result<Vec<UserRoleHolding>> {
         let b = self.backend();
         let mut c = self.db.pool.acquire().await?;
-        q::get_user(&mut c, b, org.id, user).await?.ok_or_else(|| not_found_user(user))?;
+        q::get_user(&mut c, b, org.id, user)
+            .await?
+            .ok_or_else(|| not_found_user(user))?;
         let mut out = Vec::new();
         for (r, _) in q::user_direct_roles(&mut c, b, user).await? {
             if let Some(role) = q::get_role(&mut c, b, org.id, r).await? {
-                out.push(UserRoleHolding { role_id: role.id, role_name: role.name.into_string(), application: role.application, via: Via::Direct });
+                out.push(UserRoleHolding {
+                    role_id: role.id,
+                    role_name: role.name.into_string(),
+                    application: role.application,
+                    via: Via::Direct,
+                });
             }
         }
         for g in q::user_group_ids(&mut c, b, user).await? {
@@ -372,18 +537,41 @@ impl Directory {
 
     /// Assigns a role directly. In an application set to "one role per user" a second direct
     /// role is refused (Magento's rule) rather than silently replacing the first.
-    pub async fn assign_role(&self, org: &Organization, user: UserId, role: RoleId) -> Result<bool> {
+    pub async fn assign_role(
+        &self,
+        org: &Organization,
+        user: UserId,
+        role: RoleId,
+    ) -> Result<bool> {
         let b = self.backend();
         let mut w = self.db.write().await?;
-        q::get_user(&mut w.tx, b, org.id, user).await?.ok_or_else(|| not_found_user(user))?;
+        q::get_user(&mut w.tx, b, org.id, user)
+            .await?
+            .ok_or_else(|| not_found_user(user))?;
         let role = q::get_role(&mut w.tx, b, org.id, role)
             .await?
-            .ok_or_else(|| DomainError::invalid("role_id", "unknown_role", format!("no role {role} in this organization")))?;
-        let one_role = self.catalogue().get(&role.application).is_some_and(|a| a.def.one_role_per_user);
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "role_id",
+                    "unknown_role",
+                    format!("no role {role} in this organization"),
+                )
+            })?;
+        let one_role = self
+            .catalogue()
+            .get(&role.application)
+            .is_some_and(|a| a.def.one_role_per_user);
         if one_role {
-            let held: Vec<_> = q::user_direct_roles(&mut w.tx, b, user).await?.into_iter().filter(|(r, app)| *app == role.application && *r != role.id).collect();
+            let held: Vec<_> = q::user_direct_roles(&mut w.tx, b, user)
+                .await?
+                .into_iter()
+                .filter(|(r, app)| *app == role.application && *r != role.id)
+                .collect();
             if let Some((other, _)) = held.first() {
-                let other_name = q::get_role(&mut w.tx, b, org.id, *other).await?.map(|r| r.name.into_string()).unwrap_or_default();
+                let other_name = q::get_role(&mut w.tx, b, org.id, *other)
+                    .await?
+                    .map(|r| r.name.into_string())
+                    .unwrap_or_default();
                 return Err(DomainError::conflict(
                     "one_role_per_user",
                     format!(
@@ -405,10 +593,17 @@ impl Directory {
         Ok(added)
     }
 
-    pub async fn unassign_role(&self, org: &Organization, user: UserId, role: RoleId) -> Result<()> {
+    pub async fn unassign_role(
+        &self,
+        org: &Organization,
+        user: UserId,
+        role: RoleId,
+    ) -> Result<()> {
         let b = self.backend();
         let mut w = self.db.write().await?;
-        q::get_user(&mut w.tx, b, org.id, user).await?.ok_or_else(|| not_found_user(user))?;
+        q::get_user(&mut w.tx, b, org.id, user)
+            .await?
+            .ok_or_else(|| not_found_user(user))?;
         if !q::remove_user_role(&mut w.tx, b, user, role).await? {
             return Err(DomainError::not_found("role assignment", role).into());
         }

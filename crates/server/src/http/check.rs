@@ -13,7 +13,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(check)).routes(routes!(check_batch)).routes(routes!(effective_permissions))
+    OpenApiRouter::new()
+        .routes(routes!(check))
+        .routes(routes!(check_batch))
+        .routes(routes!(effective_permissions))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -31,10 +34,28 @@ pub struct CheckRequest {
 /// May this user do this? Answers allow or deny with the roles (and groups) that decided it.
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/check", tag = "check", params(("org" = String, Path)), request_body = CheckRequest,
     responses((status = 200, body = Explanation), (status = 422, body = super::problem::Problem)))]
-async fn check(State(s): State<AppState>, caller: Caller, Path(org): Path<String>, ApiJson(body): ApiJson<CheckRequest>) -> ApiResult<Json<Explanation>> {
+async fn check(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<CheckRequest>,
+) -> ApiResult<Json<Explanation>> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let user = body.user_id.parse::<UserId>().map_err(|_| rolecall_core::Error::invalid("user_id", "uuid", "must be a user id"))?;
-    let e = s.dir.check(&admin.org, user, &body.application, &body.resource, body.action.as_deref(), body.scope.as_deref()).await?;
+    let user = body
+        .user_id
+        .parse::<UserId>()
+        .map_err(|_| rolecall_core::Error::invalid("user_id", "uuid", "must be a user id"))?;
+    let e = s
+        .dir
+        .check(
+            &admin.org,
+            user,
+            &body.application,
+            &body.resource,
+            body.action.as_deref(),
+            body.scope.as_deref(),
+        )
+        .await?;
     Ok(Json(e))
 }
 
@@ -56,12 +77,25 @@ pub struct BatchResponse {
 
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/check/batch", tag = "check", params(("org" = String, Path)), request_body = BatchRequest,
     responses((status = 200, body = BatchResponse), (status = 422, body = super::problem::Problem)))]
-async fn check_batch(State(s): State<AppState>, caller: Caller, Path(org): Path<String>, ApiJson(body): ApiJson<BatchRequest>) -> ApiResult<Json<BatchResponse>> {
+async fn check_batch(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<BatchRequest>,
+) -> ApiResult<Json<BatchResponse>> {
     let admin = org_admin(&s, &caller, &org).await?;
     if body.checks.len() > 1000 {
-        return Err(rolecall_core::Error::invalid("checks", "max_items", "at most 1000 checks per batch").into());
+        return Err(rolecall_core::Error::invalid(
+            "checks",
+            "max_items",
+            "at most 1000 checks per batch",
+        )
+        .into());
     }
-    let results = s.dir.check_batch(&admin.org, &body.checks, body.explain).await?;
+    let results = s
+        .dir
+        .check_batch(&admin.org, &body.checks, body.explain)
+        .await?;
     Ok(Json(BatchResponse { results }))
 }
 
@@ -88,6 +122,14 @@ async fn effective_permissions(
     ApiQuery(q): ApiQuery<EffectiveQuery>,
 ) -> ApiResult<Json<EffectiveList>> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let items = s.dir.effective_permissions(&admin.org, parse_id::<UserId>("user", &id)?, &q.application, q.scope.as_deref()).await?;
+    let items = s
+        .dir
+        .effective_permissions(
+            &admin.org,
+            parse_id::<UserId>("user", &id)?,
+            &q.application,
+            q.scope.as_deref(),
+        )
+        .await?;
     Ok(Json(EffectiveList { items }))
 }

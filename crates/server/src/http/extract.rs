@@ -21,13 +21,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("application/merge-patch+json") || ct.contains("+json"));
+            .is_some_and(|ct| {
+                ct.starts_with("application/json")
+                    || ct.starts_with("application/merge-patch+json")
+                    || ct.contains("+json")
+            });
         if !is_json {
-            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json"));
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the request body is larger than the server accepts")
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "the request body is larger than the server accepts",
+                )
             } else {
                 ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text())
             }
@@ -38,7 +50,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 /// Parses JSON, mapping serde's errors to a problem naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let malformed = |e: &serde_json::Error| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}"));
+    let malformed = |e: &serde_json::Error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    };
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => {
@@ -53,15 +71,41 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             let msg = inner.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            let join = |name: &str| if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+            let join = |name: &str| {
+                if path == "." || path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}.{name}")
+                }
+            };
             let (field, rule) = if let Some(name) = between(&msg, "missing field `", "`") {
                 (join(name), "required")
             } else if let Some(name) = between(&msg, "unknown field `", "`") {
-                (join(name), "unknown_field")
+                // serde_path_to_error already ends the path with the unknown key.
+                (
+                    if path == "." || path.is_empty() {
+                        name.to_string()
+                    } else {
+                        path.clone()
+                    },
+                    "unknown_field",
+                )
             } else {
-                (if path == "." { "body".to_string() } else { path.clone() }, "type")
+                (
+                    if path == "." {
+                        "body".to_string()
+                    } else {
+                        path.clone()
+                    },
+                    "type",
+                )
             };
-            Err(ApiError::fields(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", format!("{field}: {msg}"), vec![FieldError::new(field, rule, msg)]))
+            Err(ApiError::fields(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                format!("{field}: {msg}"),
+                vec![FieldError::new(field, rule, msg)],
+            ))
         }
     }
 }
@@ -78,11 +122,21 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state).await.map(|Query(v)| ApiQuery(v)).map_err(|e| {
-            let text = e.body_text();
-            let field = between(&text, "field `", "`").unwrap_or("query").to_string();
-            ApiError::fields(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", text.clone(), vec![FieldError::new(field, "type", text)])
-        })
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| {
+                let text = e.body_text();
+                let field = between(&text, "field `", "`")
+                    .unwrap_or("query")
+                    .to_string();
+                ApiError::fields(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    text.clone(),
+                    vec![FieldError::new(field, "type", text)],
+                )
+            })
     }
 }
 
@@ -93,29 +147,49 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(v) = parts.headers.get(header::IF_MATCH) else { return Ok(IfMatch(None)) };
+        let Some(v) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
         let raw = v.to_str().unwrap_or("").trim();
         if raw == "*" {
             return Ok(IfMatch(None));
         }
         let unquoted = raw.trim_start_matches("W/").trim_matches('"');
-        unquoted.parse::<i64>().map(|n| IfMatch(Some(n))).map_err(|_| {
-            ApiError::fields(
-                StatusCode::BAD_REQUEST,
-                "bad_if_match",
-                "If-Match must be an ETag this server sent, such as \"3\"",
-                vec![FieldError::new("If-Match", "etag", "not an ETag of this server")],
-            )
-        })
+        unquoted
+            .parse::<i64>()
+            .map(|n| IfMatch(Some(n)))
+            .map_err(|_| {
+                ApiError::fields(
+                    StatusCode::BAD_REQUEST,
+                    "bad_if_match",
+                    "If-Match must be an ETag this server sent, such as \"3\"",
+                    vec![FieldError::new(
+                        "If-Match",
+                        "etag",
+                        "not an ETag of this server",
+                    )],
+                )
+            })
     }
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(str::trim).unwrap_or("");
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .unwrap_or("");
         if token.is_empty() || token.len() > 512 {
             return Err(crate::error::Error::Unauthenticated.into());
         }

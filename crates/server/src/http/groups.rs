@@ -54,26 +54,59 @@ pub struct GroupPage {
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/groups", tag = "groups", params(("org" = String, Path), GroupQuery), responses((status = 200, body = GroupPage)))]
-async fn list_groups(State(s): State<AppState>, caller: Caller, Path(org): Path<String>, ApiQuery(q): ApiQuery<GroupQuery>) -> ApiResult<Json<GroupPage>> {
+async fn list_groups(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiQuery(q): ApiQuery<GroupQuery>,
+) -> ApiResult<Json<GroupPage>> {
     let admin = org_admin(&s, &caller, &org).await?;
     let (page, per_page) = paging(q.page, q.per_page)?;
-    let (items, total) = s.dir.list_groups(&admin.org, q.q.as_deref().filter(|t| !t.is_empty()), page, per_page).await?;
-    Ok(Json(GroupPage { items, page, per_page, total }))
+    let (items, total) = s
+        .dir
+        .list_groups(
+            &admin.org,
+            q.q.as_deref().filter(|t| !t.is_empty()),
+            page,
+            per_page,
+        )
+        .await?;
+    Ok(Json(GroupPage {
+        items,
+        page,
+        per_page,
+        total,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/groups", tag = "groups", params(("org" = String, Path)), request_body = NewGroup,
     responses((status = 201, body = Group), (status = 422, body = super::problem::Problem)))]
-async fn create_group(State(s): State<AppState>, caller: Caller, Path(org): Path<String>, ApiJson(body): ApiJson<NewGroup>) -> ApiResult<Response> {
+async fn create_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<NewGroup>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let g = s.dir.create_group(&admin.org, &body.name, body.description.as_deref()).await?;
+    let g = s
+        .dir
+        .create_group(&admin.org, &body.name, body.description.as_deref())
+        .await?;
     Ok(with_etag(StatusCode::CREATED, g.version, &g))
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/groups/{id}", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = Group), (status = 404, body = super::problem::Problem)))]
-async fn get_group(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>) -> ApiResult<Response> {
+async fn get_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let g = s.dir.get_group(&admin.org, parse_id::<GroupId>("group", &id)?).await?;
+    let g = s
+        .dir
+        .get_group(&admin.org, parse_id::<GroupId>("group", &id)?)
+        .await?;
     Ok(with_etag(StatusCode::OK, g.version, &g))
 }
 
@@ -87,16 +120,32 @@ async fn update_group(
     ApiJson(body): ApiJson<GroupPatch>,
 ) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let g = s.dir.update_group(&admin.org, parse_id::<GroupId>("group", &id)?, body.name.as_deref(), body.description.as_deref(), v).await?;
+    let g = s
+        .dir
+        .update_group(
+            &admin.org,
+            parse_id::<GroupId>("group", &id)?,
+            body.name.as_deref(),
+            body.description.as_deref(),
+            v,
+        )
+        .await?;
     Ok(with_etag(StatusCode::OK, g.version, &g))
 }
 
 /// Deletes the group; members keep their accounts.
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 204), (status = 404, body = super::problem::Problem)))]
-async fn delete_group(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>, IfMatch(v): IfMatch) -> ApiResult<Response> {
+async fn delete_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    IfMatch(v): IfMatch,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    s.dir.delete_group(&admin.org, parse_id::<GroupId>("group", &id)?, v).await?;
+    s.dir
+        .delete_group(&admin.org, parse_id::<GroupId>("group", &id)?, v)
+        .await?;
     Ok(no_content())
 }
 
@@ -113,26 +162,60 @@ pub struct UserRef {
 
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/groups/{id}/members", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = MemberList)))]
-async fn list_members(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>) -> ApiResult<Json<MemberList>> {
+async fn list_members(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Json<MemberList>> {
     let admin = org_admin(&s, &caller, &org).await?;
-    Ok(Json(MemberList { items: s.dir.group_members(&admin.org, parse_id::<GroupId>("group", &id)?).await? }))
+    Ok(Json(MemberList {
+        items: s
+            .dir
+            .group_members(&admin.org, parse_id::<GroupId>("group", &id)?)
+            .await?,
+    }))
 }
 
 /// Adds a member (201 when new, 200 when already a member).
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/groups/{id}/members", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
     request_body = UserRef, responses((status = 201), (status = 200), (status = 422, body = super::problem::Problem)))]
-async fn add_member(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>, ApiJson(body): ApiJson<UserRef>) -> ApiResult<StatusCode> {
+async fn add_member(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<UserRef>,
+) -> ApiResult<StatusCode> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let user = body.user_id.parse::<UserId>().map_err(|_| rolecall_core::Error::invalid("user_id", "uuid", "must be a user id"))?;
-    let added = s.dir.add_member(&admin.org, parse_id::<GroupId>("group", &id)?, user).await?;
-    Ok(if added { StatusCode::CREATED } else { StatusCode::OK })
+    let user = body
+        .user_id
+        .parse::<UserId>()
+        .map_err(|_| rolecall_core::Error::invalid("user_id", "uuid", "must be a user id"))?;
+    let added = s
+        .dir
+        .add_member(&admin.org, parse_id::<GroupId>("group", &id)?, user)
+        .await?;
+    Ok(if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    })
 }
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}/members/{user}", tag = "groups",
     params(("org" = String, Path), ("id" = String, Path), ("user" = String, Path)), responses((status = 204), (status = 404, body = super::problem::Problem)))]
-async fn remove_member(State(s): State<AppState>, caller: Caller, Path((org, id, user)): Path<(String, String, String)>) -> ApiResult<Response> {
+async fn remove_member(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id, user)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    s.dir.remove_member(&admin.org, parse_id::<GroupId>("group", &id)?, parse_id::<UserId>("membership", &user)?).await?;
+    s.dir
+        .remove_member(
+            &admin.org,
+            parse_id::<GroupId>("group", &id)?,
+            parse_id::<UserId>("membership", &user)?,
+        )
+        .await?;
     Ok(no_content())
 }
 
@@ -143,9 +226,18 @@ pub struct GroupRoleList {
 
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/groups/{id}/roles", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = GroupRoleList)))]
-async fn list_group_roles(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>) -> ApiResult<Json<GroupRoleList>> {
+async fn list_group_roles(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Json<GroupRoleList>> {
     let admin = org_admin(&s, &caller, &org).await?;
-    Ok(Json(GroupRoleList { items: s.dir.group_roles(&admin.org, parse_id::<GroupId>("group", &id)?).await? }))
+    Ok(Json(GroupRoleList {
+        items: s
+            .dir
+            .group_roles(&admin.org, parse_id::<GroupId>("group", &id)?)
+            .await?,
+    }))
 }
 
 /// Assigns a role to the group: every member holds it.
@@ -158,15 +250,35 @@ async fn add_group_role(
     ApiJson(body): ApiJson<super::users::RoleRef>,
 ) -> ApiResult<StatusCode> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let role = body.role_id.parse::<RoleId>().map_err(|_| rolecall_core::Error::invalid("role_id", "uuid", "must be a role id"))?;
-    let added = s.dir.add_group_role(&admin.org, parse_id::<GroupId>("group", &id)?, role).await?;
-    Ok(if added { StatusCode::CREATED } else { StatusCode::OK })
+    let role = body
+        .role_id
+        .parse::<RoleId>()
+        .map_err(|_| rolecall_core::Error::invalid("role_id", "uuid", "must be a role id"))?;
+    let added = s
+        .dir
+        .add_group_role(&admin.org, parse_id::<GroupId>("group", &id)?, role)
+        .await?;
+    Ok(if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    })
 }
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}/roles/{role}", tag = "groups",
     params(("org" = String, Path), ("id" = String, Path), ("role" = String, Path)), responses((status = 204), (status = 404, body = super::problem::Problem)))]
-async fn remove_group_role(State(s): State<AppState>, caller: Caller, Path((org, id, role)): Path<(String, String, String)>) -> ApiResult<Response> {
+async fn remove_group_role(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id, role)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    s.dir.remove_group_role(&admin.org, parse_id::<GroupId>("group", &id)?, parse_id::<RoleId>("group role", &role)?).await?;
+    s.dir
+        .remove_group_role(
+            &admin.org,
+            parse_id::<GroupId>("group", &id)?,
+            parse_id::<RoleId>("group role", &role)?,
+        )
+        .await?;
     Ok(no_content())
 }

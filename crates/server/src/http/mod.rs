@@ -48,7 +48,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -57,10 +60,15 @@ pub fn app(state: AppState) -> Router {
     let (router, api) = api_router().split_for_parts();
     let api = Arc::new(api);
     router
-        .route("/api/v1/openapi.json", get(move || async move { Json(api.as_ref().clone()) }))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { Json(api.as_ref().clone()) }),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -85,7 +93,12 @@ async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> Resp
         Ok(()) => "ready".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the database is not reachable").into_response()
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "the database is not reachable",
+            )
+            .into_response()
         }
     }
 }
@@ -106,7 +119,8 @@ pub(crate) fn with_etag<T: Serialize>(status: StatusCode, version: i64, body: &T
 }
 
 pub(crate) fn parse_id<T: std::str::FromStr>(entity: &'static str, raw: &str) -> ApiResult<T> {
-    raw.parse::<T>().map_err(|_| rolecall_core::Error::not_found(entity, raw).into())
+    raw.parse::<T>()
+        .map_err(|_| rolecall_core::Error::not_found(entity, raw).into())
 }
 
 /// Page selection shared by every list.
@@ -124,10 +138,18 @@ pub(crate) fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64
     let per_page = per_page.unwrap_or(50);
     let mut errors = Vec::new();
     if page < 1 || page > 1_000_000 {
-        errors.push(rolecall_core::FieldError::new("page", "range", "must be between 1 and 1000000"));
+        errors.push(rolecall_core::FieldError::new(
+            "page",
+            "range",
+            "must be between 1 and 1000000",
+        ));
     }
     if !(1..=500).contains(&per_page) {
-        errors.push(rolecall_core::FieldError::new("per_page", "range", "must be between 1 and 500"));
+        errors.push(rolecall_core::FieldError::new(
+            "per_page",
+            "range",
+            "must be between 1 and 500",
+        ));
     }
     if errors.is_empty() {
         Ok((page, per_page))

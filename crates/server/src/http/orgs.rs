@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use rolecall_core::catalogue::{ApplicationDef, AppTree, ResourceDef};
+use rolecall_core::catalogue::{AppTree, ApplicationDef, ResourceDef};
 use rolecall_core::model::{Organization, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -45,14 +45,24 @@ pub struct OrgList {
 /// Organizations the caller can see.
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", responses((status = 200, body = OrgList), (status = 401, body = super::problem::Problem)))]
 async fn list_orgs(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<OrgList>> {
-    let items = s.dir.list_orgs().await?.into_iter().filter(|o| caller.may_see(o)).collect();
+    let items = s
+        .dir
+        .list_orgs()
+        .await?
+        .into_iter()
+        .filter(|o| caller.may_see(o))
+        .collect();
     Ok(Json(OrgList { items }))
 }
 
 /// Creates an organization with every application's built-in roles and default scopes.
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = NewOrg,
     responses((status = 201, body = Organization), (status = 403, body = super::problem::Problem), (status = 422, body = super::problem::Problem)))]
-async fn create_org(State(s): State<AppState>, caller: Caller, ApiJson(body): ApiJson<NewOrg>) -> ApiResult<Response> {
+async fn create_org(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewOrg>,
+) -> ApiResult<Response> {
     caller.require_server()?;
     let org = s.dir.create_org(&body.slug, &body.name).await?;
     Ok(with_etag(StatusCode::CREATED, org.version, &org))
@@ -60,14 +70,24 @@ async fn create_org(State(s): State<AppState>, caller: Caller, ApiJson(body): Ap
 
 #[utoipa::path(get, path = "/api/v1/organizations/{org}", tag = "organizations", params(("org" = String, Path, description = "slug or id")),
     responses((status = 200, body = Organization), (status = 404, body = super::problem::Problem)))]
-async fn get_org(State(s): State<AppState>, caller: Caller, Path(org): Path<String>) -> ApiResult<Response> {
+async fn get_org(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
     Ok(with_etag(StatusCode::OK, admin.org.version, &admin.org))
 }
 
 #[utoipa::path(patch, path = "/api/v1/organizations/{org}", tag = "organizations", params(("org" = String, Path)), request_body = OrgPatch,
     responses((status = 200, body = Organization), (status = 412, body = super::problem::Problem)))]
-async fn update_org(State(s): State<AppState>, caller: Caller, Path(org): Path<String>, IfMatch(v): IfMatch, ApiJson(body): ApiJson<OrgPatch>) -> ApiResult<Response> {
+async fn update_org(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<OrgPatch>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
     let org = s.dir.rename_org(&admin.org, &body.name, v).await?;
     Ok(with_etag(StatusCode::OK, org.version, &org))
@@ -104,7 +124,9 @@ pub struct AppList {
 /// The governed applications.
 #[utoipa::path(get, path = "/api/v1/applications", tag = "applications", responses((status = 200, body = AppList)))]
 async fn list_apps(State(s): State<AppState>, _caller: Caller) -> ApiResult<Json<AppList>> {
-    Ok(Json(AppList { items: s.dir.catalogue().apps.iter().map(|a| summary(a)).collect() }))
+    Ok(Json(AppList {
+        items: s.dir.catalogue().apps.iter().map(|a| summary(a)).collect(),
+    }))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -117,19 +139,38 @@ pub struct AppDetail {
 /// One application with its whole resource tree.
 #[utoipa::path(get, path = "/api/v1/applications/{key}", tag = "applications", params(("key" = String, Path)),
     responses((status = 200, body = AppDetail), (status = 404, body = super::problem::Problem)))]
-async fn get_app(State(s): State<AppState>, _caller: Caller, Path(key): Path<String>) -> ApiResult<Json<AppDetail>> {
+async fn get_app(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Json<AppDetail>> {
     let catalogue = s.dir.catalogue();
-    let app = catalogue.get(&key).ok_or_else(|| rolecall_core::Error::not_found("application", &key))?;
-    Ok(Json(AppDetail { summary: summary(app), resources: app.def.resources.clone() }))
+    let app = catalogue
+        .get(&key)
+        .ok_or_else(|| rolecall_core::Error::not_found("application", &key))?;
+    Ok(Json(AppDetail {
+        summary: summary(app),
+        resources: app.def.resources.clone(),
+    }))
 }
 
 /// Adds or replaces an application definition (server-wide tokens only).
 #[utoipa::path(put, path = "/api/v1/applications/{key}", tag = "applications", params(("key" = String, Path)), request_body = ApplicationDef,
     responses((status = 200, body = AppSummary), (status = 422, body = super::problem::Problem)))]
-async fn put_app(State(s): State<AppState>, caller: Caller, Path(key): Path<String>, ApiJson(def): ApiJson<ApplicationDef>) -> ApiResult<Json<AppSummary>> {
+async fn put_app(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    ApiJson(def): ApiJson<ApplicationDef>,
+) -> ApiResult<Json<AppSummary>> {
     caller.require_server()?;
     if def.key != key {
-        return Err(rolecall_core::Error::invalid("key", "matches_path", "must equal the key in the URL").into());
+        return Err(rolecall_core::Error::invalid(
+            "key",
+            "matches_path",
+            "must equal the key in the URL",
+        )
+        .into());
     }
     let tree = s.dir.put_application(def).await?;
     Ok(Json(summary(&tree)))
@@ -153,17 +194,37 @@ pub struct NewScope {
 /// The organization's scope tree for an application, root first.
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/applications/{app}/scopes", tag = "applications", params(("org" = String, Path), ("app" = String, Path)),
     responses((status = 200, body = ScopeList)))]
-async fn list_scopes(State(s): State<AppState>, caller: Caller, Path((org, app)): Path<(String, String)>) -> ApiResult<Json<ScopeList>> {
+async fn list_scopes(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, app)): Path<(String, String)>,
+) -> ApiResult<Json<ScopeList>> {
     let admin = org_admin(&s, &caller, &org).await?;
-    Ok(Json(ScopeList { items: s.dir.list_scopes(&admin.org, &app).await? }))
+    Ok(Json(ScopeList {
+        items: s.dir.list_scopes(&admin.org, &app).await?,
+    }))
 }
 
 /// Adds a website, store, store view or environment below its parent.
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/applications/{app}/scopes", tag = "applications", params(("org" = String, Path), ("app" = String, Path)),
     request_body = NewScope, responses((status = 201, body = Scope), (status = 422, body = super::problem::Problem)))]
-async fn create_scope(State(s): State<AppState>, caller: Caller, Path((org, app)): Path<(String, String)>, ApiJson(body): ApiJson<NewScope>) -> ApiResult<(StatusCode, Json<Scope>)> {
+async fn create_scope(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, app)): Path<(String, String)>,
+    ApiJson(body): ApiJson<NewScope>,
+) -> ApiResult<(StatusCode, Json<Scope>)> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let scope = s.dir.create_scope(&admin.org, &app, &body.code, body.parent.as_deref(), &body.name).await?;
+    let scope = s
+        .dir
+        .create_scope(
+            &admin.org,
+            &app,
+            &body.code,
+            body.parent.as_deref(),
+            &body.name,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(scope)))
 }
 
@@ -171,7 +232,11 @@ async fn create_scope(State(s): State<AppState>, caller: Caller, Path((org, app)
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/applications/{app}/scopes/{code}", tag = "applications",
     params(("org" = String, Path), ("app" = String, Path), ("code" = String, Path)),
     responses((status = 204), (status = 409, body = super::problem::Problem)))]
-async fn delete_scope(State(s): State<AppState>, caller: Caller, Path((org, app, code)): Path<(String, String, String)>) -> ApiResult<Response> {
+async fn delete_scope(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, app, code)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
     s.dir.delete_scope(&admin.org, &app, &code).await?;
     Ok(no_content())

@@ -32,11 +32,26 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
-        ApiError { status, code: code.to_string(), detail: detail.into(), errors: vec![] }
+        ApiError {
+            status,
+            code: code.to_string(),
+            detail: detail.into(),
+            errors: vec![],
+        }
     }
 
-    pub fn fields(status: StatusCode, code: &str, detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
-        ApiError { status, code: code.to_string(), detail: detail.into(), errors }
+    pub fn fields(
+        status: StatusCode,
+        code: &str,
+        detail: impl Into<String>,
+        errors: Vec<FieldError>,
+    ) -> Self {
+        ApiError {
+            status,
+            code: code.to_string(),
+            detail: detail.into(),
+            errors,
+        }
     }
 }
 
@@ -81,16 +96,26 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Problem {
             kind: format!("urn:rolecall:problem:{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error").to_string(),
+            title: self
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_string(),
             status: self.status.as_u16(),
             detail: self.detail,
             code: self.code,
             errors: self.errors,
         };
         let mut res = (self.status, axum::Json(body)).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if self.status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"rolecall\""));
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"rolecall\""),
+            );
         }
         res
     }

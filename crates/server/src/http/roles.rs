@@ -35,15 +35,34 @@ pub struct RoleList {
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/roles", tag = "roles", params(("org" = String, Path), RoleQuery), responses((status = 200, body = RoleList)))]
-async fn list_roles(State(s): State<AppState>, caller: Caller, Path(org): Path<String>, ApiQuery(q): ApiQuery<RoleQuery>) -> ApiResult<Json<RoleList>> {
+async fn list_roles(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiQuery(q): ApiQuery<RoleQuery>,
+) -> ApiResult<Json<RoleList>> {
     let admin = org_admin(&s, &caller, &org).await?;
-    Ok(Json(RoleList { items: s.dir.list_roles(&admin.org, q.application.as_deref(), q.q.as_deref().filter(|t| !t.is_empty())).await? }))
+    Ok(Json(RoleList {
+        items: s
+            .dir
+            .list_roles(
+                &admin.org,
+                q.application.as_deref(),
+                q.q.as_deref().filter(|t| !t.is_empty()),
+            )
+            .await?,
+    }))
 }
 
 /// Creates a role of one application, optionally limited to scopes.
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/roles", tag = "roles", params(("org" = String, Path)), request_body = NewRole,
     responses((status = 201, body = Role), (status = 422, body = super::problem::Problem)))]
-async fn create_role(State(s): State<AppState>, caller: Caller, Path(org): Path<String>, ApiJson(body): ApiJson<NewRole>) -> ApiResult<Response> {
+async fn create_role(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<NewRole>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
     let role = s.dir.create_role(&admin.org, body).await?;
     Ok(with_etag(StatusCode::CREATED, role.version, &role))
@@ -51,9 +70,16 @@ async fn create_role(State(s): State<AppState>, caller: Caller, Path(org): Path<
 
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/roles/{id}", tag = "roles", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = Role), (status = 404, body = super::problem::Problem)))]
-async fn get_role(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>) -> ApiResult<Response> {
+async fn get_role(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let role = s.dir.get_role(&admin.org, parse_id::<RoleId>("role", &id)?).await?;
+    let role = s
+        .dir
+        .get_role(&admin.org, parse_id::<RoleId>("role", &id)?)
+        .await?;
     Ok(with_etag(StatusCode::OK, role.version, &role))
 }
 
@@ -68,16 +94,26 @@ async fn update_role(
     ApiJson(body): ApiJson<RolePatch>,
 ) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let role = s.dir.update_role(&admin.org, parse_id::<RoleId>("role", &id)?, body, v).await?;
+    let role = s
+        .dir
+        .update_role(&admin.org, parse_id::<RoleId>("role", &id)?, body, v)
+        .await?;
     Ok(with_etag(StatusCode::OK, role.version, &role))
 }
 
 /// Deletes a role; its holders keep their accounts.
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/roles/{id}", tag = "roles", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 204), (status = 409, body = super::problem::Problem)))]
-async fn delete_role(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>, IfMatch(v): IfMatch) -> ApiResult<Response> {
+async fn delete_role(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    IfMatch(v): IfMatch,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    s.dir.delete_role(&admin.org, parse_id::<RoleId>("role", &id)?, v).await?;
+    s.dir
+        .delete_role(&admin.org, parse_id::<RoleId>("role", &id)?, v)
+        .await?;
     Ok(no_content())
 }
 
@@ -89,10 +125,23 @@ pub struct GrantList {
 
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/roles/{id}/grants", tag = "roles", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = GrantList)))]
-async fn get_grants(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>) -> ApiResult<Response> {
+async fn get_grants(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let role = s.dir.get_role(&admin.org, parse_id::<RoleId>("role", &id)?).await?;
-    Ok(with_etag(StatusCode::OK, role.version, &GrantList { grants: role.grants }))
+    let role = s
+        .dir
+        .get_role(&admin.org, parse_id::<RoleId>("role", &id)?)
+        .await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        role.version,
+        &GrantList {
+            grants: role.grants,
+        },
+    ))
 }
 
 /// Replaces the role's grants as a whole.
@@ -106,7 +155,19 @@ async fn put_grants(
     ApiJson(body): ApiJson<GrantList>,
 ) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let patch = RolePatch { grants: Some(body.grants), ..Default::default() };
-    let role = s.dir.update_role(&admin.org, parse_id::<RoleId>("role", &id)?, patch, v).await?;
-    Ok(with_etag(StatusCode::OK, role.version, &GrantList { grants: role.grants }))
+    let patch = RolePatch {
+        grants: Some(body.grants),
+        ..Default::default()
+    };
+    let role = s
+        .dir
+        .update_role(&admin.org, parse_id::<RoleId>("role", &id)?, patch, v)
+        .await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        role.version,
+        &GrantList {
+            grants: role.grants,
+        },
+    ))
 }

@@ -49,42 +49,89 @@ fn filter_from(q: &UserQuery) -> ApiResult<UserFilter> {
     let mut errors = Vec::new();
     let status = match q.status.as_deref() {
         None => None,
-        Some(s) => UserStatus::parse("status", s).map_err(|e| errors.push(e)).ok(),
+        Some(s) => UserStatus::parse("status", s)
+            .map_err(|e| errors.push(e))
+            .ok(),
     };
     let group = match q.group.as_deref() {
         None => None,
-        Some(g) => g.parse::<GroupId>().map_err(|_| errors.push(rolecall_core::FieldError::new("group", "uuid", "must be a group id"))).ok(),
+        Some(g) => g
+            .parse::<GroupId>()
+            .map_err(|_| {
+                errors.push(rolecall_core::FieldError::new(
+                    "group",
+                    "uuid",
+                    "must be a group id",
+                ))
+            })
+            .ok(),
     };
     let role = match q.role.as_deref() {
         None => None,
-        Some(r) => r.parse::<RoleId>().map_err(|_| errors.push(rolecall_core::FieldError::new("role", "uuid", "must be a role id"))).ok(),
+        Some(r) => r
+            .parse::<RoleId>()
+            .map_err(|_| {
+                errors.push(rolecall_core::FieldError::new(
+                    "role",
+                    "uuid",
+                    "must be a role id",
+                ))
+            })
+            .ok(),
     };
     if let Some(text) = &q.q {
         if text.chars().count() > 200 {
-            errors.push(rolecall_core::FieldError::new("q", "max_length", "must have at most 200 characters"));
+            errors.push(rolecall_core::FieldError::new(
+                "q",
+                "max_length",
+                "must have at most 200 characters",
+            ));
         }
     }
     if !errors.is_empty() {
         return Err(rolecall_core::Error::Invalid(errors).into());
     }
-    Ok(UserFilter { status, q: q.q.clone().filter(|s| !s.is_empty()), group, role })
+    Ok(UserFilter {
+        status,
+        q: q.q.clone().filter(|s| !s.is_empty()),
+        group,
+        role,
+    })
 }
 
 /// Lists users, filtered and paged.
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/users", tag = "users", params(("org" = String, Path), UserQuery),
     responses((status = 200, body = UserPage), (status = 422, body = super::problem::Problem)))]
-async fn list_users(State(s): State<AppState>, caller: Caller, Path(org): Path<String>, ApiQuery(q): ApiQuery<UserQuery>) -> ApiResult<Json<UserPage>> {
+async fn list_users(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiQuery(q): ApiQuery<UserQuery>,
+) -> ApiResult<Json<UserPage>> {
     let admin = org_admin(&s, &caller, &org).await?;
     let filter = filter_from(&q)?;
     let (page, per_page) = paging(q.page, q.per_page)?;
-    let (items, total) = s.dir.list_users(&admin.org, &filter, page, per_page).await?;
-    Ok(Json(UserPage { items, page, per_page, total }))
+    let (items, total) = s
+        .dir
+        .list_users(&admin.org, &filter, page, per_page)
+        .await?;
+    Ok(Json(UserPage {
+        items,
+        page,
+        per_page,
+        total,
+    }))
 }
 
 /// Adds a user. Only the e-mail is required; the username defaults to it.
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/users", tag = "users", params(("org" = String, Path)), request_body = NewUser,
     responses((status = 201, body = User), (status = 422, body = super::problem::Problem)))]
-async fn create_user(State(s): State<AppState>, caller: Caller, Path(org): Path<String>, ApiJson(body): ApiJson<NewUser>) -> ApiResult<Response> {
+async fn create_user(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<NewUser>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
     let user = s.dir.create_user(&admin.org, body).await?;
     Ok(with_etag(StatusCode::CREATED, user.version, &user))
@@ -93,9 +140,16 @@ async fn create_user(State(s): State<AppState>, caller: Caller, Path(org): Path<
 /// A user; 410 Gone once deleted.
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/users/{id}", tag = "users", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = User), (status = 404, body = super::problem::Problem), (status = 410, body = super::problem::Problem)))]
-async fn get_user(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>) -> ApiResult<Response> {
+async fn get_user(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let user = s.dir.get_user(&admin.org, parse_id::<UserId>("user", &id)?).await?;
+    let user = s
+        .dir
+        .get_user(&admin.org, parse_id::<UserId>("user", &id)?)
+        .await?;
     Ok(with_etag(StatusCode::OK, user.version, &user))
 }
 
@@ -111,16 +165,26 @@ async fn update_user(
     ApiJson(body): ApiJson<UserPatch>,
 ) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    let user = s.dir.update_user(&admin.org, parse_id::<UserId>("user", &id)?, body, v).await?;
+    let user = s
+        .dir
+        .update_user(&admin.org, parse_id::<UserId>("user", &id)?, body, v)
+        .await?;
     Ok(with_etag(StatusCode::OK, user.version, &user))
 }
 
 /// Deletes a user irreversibly; the id stays resolvable as deleted.
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/users/{id}", tag = "users", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 204), (status = 404, body = super::problem::Problem)))]
-async fn delete_user(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>, IfMatch(v): IfMatch) -> ApiResult<Response> {
+async fn delete_user(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    IfMatch(v): IfMatch,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    s.dir.delete_user(&admin.org, parse_id::<UserId>("user", &id)?, v).await?;
+    s.dir
+        .delete_user(&admin.org, parse_id::<UserId>("user", &id)?, v)
+        .await?;
     Ok(no_content())
 }
 
@@ -138,29 +202,63 @@ pub struct RoleRef {
 /// Every role the user holds, directly and through groups.
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/users/{id}/roles", tag = "assignments", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = UserRoleList)))]
-async fn list_user_roles(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>) -> ApiResult<Json<UserRoleList>> {
+async fn list_user_roles(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Json<UserRoleList>> {
     let admin = org_admin(&s, &caller, &org).await?;
-    Ok(Json(UserRoleList { items: s.dir.user_roles(&admin.org, parse_id::<UserId>("user", &id)?).await? }))
+    Ok(Json(UserRoleList {
+        items: s
+            .dir
+            .user_roles(&admin.org, parse_id::<UserId>("user", &id)?)
+            .await?,
+    }))
 }
 
 /// Assigns a role directly (201 when new, 200 when already held).
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/users/{id}/roles", tag = "assignments", params(("org" = String, Path), ("id" = String, Path)),
     request_body = RoleRef,
     responses((status = 201, body = UserRoleList), (status = 200, body = UserRoleList), (status = 409, body = super::problem::Problem)))]
-async fn assign_role(State(s): State<AppState>, caller: Caller, Path((org, id)): Path<(String, String)>, ApiJson(body): ApiJson<RoleRef>) -> ApiResult<(StatusCode, Json<UserRoleList>)> {
+async fn assign_role(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<RoleRef>,
+) -> ApiResult<(StatusCode, Json<UserRoleList>)> {
     let admin = org_admin(&s, &caller, &org).await?;
     let user = parse_id::<UserId>("user", &id)?;
-    let role = body.role_id.parse::<RoleId>().map_err(|_| rolecall_core::Error::invalid("role_id", "uuid", "must be a role id"))?;
+    let role = body
+        .role_id
+        .parse::<RoleId>()
+        .map_err(|_| rolecall_core::Error::invalid("role_id", "uuid", "must be a role id"))?;
     let added = s.dir.assign_role(&admin.org, user, role).await?;
     let items = s.dir.user_roles(&admin.org, user).await?;
-    Ok((if added { StatusCode::CREATED } else { StatusCode::OK }, Json(UserRoleList { items })))
+    Ok((
+        if added {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(UserRoleList { items }),
+    ))
 }
 
 /// Removes a direct assignment.
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/users/{id}/roles/{role}", tag = "assignments",
     params(("org" = String, Path), ("id" = String, Path), ("role" = String, Path)), responses((status = 204), (status = 404, body = super::problem::Problem)))]
-async fn unassign_role(State(s): State<AppState>, caller: Caller, Path((org, id, role)): Path<(String, String, String)>) -> ApiResult<Response> {
+async fn unassign_role(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id, role)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
     let admin = org_admin(&s, &caller, &org).await?;
-    s.dir.unassign_role(&admin.org, parse_id::<UserId>("user", &id)?, parse_id::<RoleId>("role assignment", &role)?).await?;
+    s.dir
+        .unassign_role(
+            &admin.org,
+            parse_id::<UserId>("user", &id)?,
+            parse_id::<RoleId>("role assignment", &role)?,
+        )
+        .await?;
     Ok(no_content())
 }

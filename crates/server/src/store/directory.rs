@@ -2,11 +2,17 @@
 //! memberships and assignments, and the load of one organization's authorization model.
 //! Functions take a connection (usually a transaction) so use cases compose them atomically.
 
-use super::{get_i64, get_opt_i64, get_opt_str, get_str, get_uuid, sql_for, unique_violation, Backend};
+use super::{
+    get_i64, get_opt_i64, get_opt_str, get_str, get_uuid, sql_for, unique_violation, Backend,
+};
 use crate::error::{Error, Result};
 use rolecall_core::authz::{AuthzModel, RoleRule};
-use rolecall_core::model::{GroupId, Millis, OrgId, Organization, Role, RoleId, Scope, User, UserId, UserStatus, Group};
-use rolecall_core::validate::{Description, DisplayName, Email, Locale, PersonName, RoleName, ScopeCode, Slug, Username};
+use rolecall_core::model::{
+    Group, GroupId, Millis, OrgId, Organization, Role, RoleId, Scope, User, UserId, UserStatus,
+};
+use rolecall_core::validate::{
+    Description, DisplayName, Email, Locale, PersonName, RoleName, ScopeCode, Slug, Username,
+};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -27,8 +33,10 @@ fn conflict_on_unique(e: sqlx::Error, code: &'static str, message: String) -> Er
 fn org_from_row(row: &AnyRow) -> Result<Organization> {
     Ok(Organization {
         id: OrgId(get_uuid(row, "id")?),
-        slug: Slug::parse("slug", &get_str(row, "slug")?).map_err(|e| corrupt("slug", e.message))?,
-        name: DisplayName::parse("name", &get_str(row, "name")?).map_err(|e| corrupt("name", e.message))?,
+        slug: Slug::parse("slug", &get_str(row, "slug")?)
+            .map_err(|e| corrupt("slug", e.message))?,
+        name: DisplayName::parse("name", &get_str(row, "name")?)
+            .map_err(|e| corrupt("name", e.message))?,
         version: get_i64(row, "version")?,
         created_at: get_i64(row, "created_at")?,
         updated_at: get_i64(row, "updated_at")?,
@@ -50,21 +58,53 @@ pub async fn insert_org(c: &mut AnyConnection, b: Backend, org: &Organization) -
 }
 
 /// Finds an organization by id or slug.
-pub async fn find_org(c: &mut AnyConnection, b: Backend, key: &str) -> Result<Option<Organization>> {
+pub async fn find_org(
+    c: &mut AnyConnection,
+    b: Backend,
+    key: &str,
+) -> Result<Option<Organization>> {
     let row = if uuid::Uuid::parse_str(key).is_ok() {
-        sqlx::query(&sql_for(b, "SELECT * FROM organizations WHERE id = $1")).bind(key.to_ascii_lowercase()).fetch_optional(c).await?
+        sqlx::query(&sql_for(b, "SELECT * FROM organizations WHERE id = $1"))
+            .bind(key.to_ascii_lowercase())
+            .fetch_optional(c)
+            .await?
     } else {
-        sqlx::query(&sql_for(b, "SELECT * FROM organizations WHERE slug = $1")).bind(key).fetch_optional(c).await?
+        sqlx::query(&sql_for(b, "SELECT * FROM organizations WHERE slug = $1"))
+            .bind(key)
+            .fetch_optional(c)
+            .await?
     };
     row.as_ref().map(org_from_row).transpose()
 }
 
+pub async fn lock_org(
+    c: &mut AnyConnection,
+    b: Backend,
+    id: OrgId,
+) -> Result<Option<Organization>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        &format!("SELECT * FROM organizations WHERE id = $1{}", for_update(b)),
+    ))
+    .bind(id.to_string())
+    .fetch_optional(c)
+    .await?;
+    row.as_ref().map(org_from_row).transpose()
+}
+
 pub async fn list_orgs(c: &mut AnyConnection, b: Backend) -> Result<Vec<Organization>> {
-    let rows = sqlx::query(&sql_for(b, "SELECT * FROM organizations ORDER BY slug")).fetch_all(c).await?;
+    let rows = sqlx::query(&sql_for(b, "SELECT * FROM organizations ORDER BY slug"))
+        .fetch_all(c)
+        .await?;
     rows.iter().map(org_from_row).collect()
 }
 
-pub async fn update_org(c: &mut AnyConnection, b: Backend, org: &Organization, expected_version: i64) -> Result<bool> {
+pub async fn update_org(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: &Organization,
+    expected_version: i64,
+) -> Result<bool> {
     let r = sqlx::query(&sql_for(b, "UPDATE organizations SET name = $1, version = $2, updated_at = $3 WHERE id = $4 AND version = $5"))
         .bind(org.name.as_str())
         .bind(org.version)
@@ -78,13 +118,23 @@ pub async fn update_org(c: &mut AnyConnection, b: Backend, org: &Organization, e
 
 /// Marks the organization's compiled rights stale; called in the same transaction as the change.
 pub async fn bump_epoch(c: &mut AnyConnection, b: Backend, org: OrgId) -> Result<()> {
-    sqlx::query(&sql_for(b, "UPDATE organizations SET authz_epoch = authz_epoch + 1 WHERE id = $1")).bind(org.to_string()).execute(c).await?;
+    sqlx::query(&sql_for(
+        b,
+        "UPDATE organizations SET authz_epoch = authz_epoch + 1 WHERE id = $1",
+    ))
+    .bind(org.to_string())
+    .execute(c)
+    .await?;
     Ok(())
 }
 
 pub async fn epochs(c: &mut AnyConnection) -> Result<Vec<(OrgId, i64)>> {
-    let rows = sqlx::query("SELECT id, authz_epoch FROM organizations").fetch_all(c).await?;
-    rows.iter().map(|r| Ok((OrgId(get_uuid(r, "id")?), get_i64(r, "authz_epoch")?))).collect()
+    let rows = sqlx::query("SELECT id, authz_epoch FROM organizations")
+        .fetch_all(c)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((OrgId(get_uuid(r, "id")?), get_i64(r, "authz_epoch")?)))
+        .collect()
 }
 
 // ---------------------------------------------------------------- users
@@ -94,11 +144,16 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
     Ok(User {
         id: UserId(get_uuid(row, "id")?),
         org_id: OrgId(get_uuid(row, "org_id")?),
-        username: Username::parse("username", &get_str(row, "username")?).map_err(|e| corrupt("username", e.message))?,
-        email: Email::parse("email", &get_str(row, "email")?).map_err(|e| corrupt("email", e.message))?,
-        first_name: PersonName::parse("first_name", &get_str(row, "first_name")?).map_err(|e| corrupt("first_name", e.message))?,
-        last_name: PersonName::parse("last_name", &get_str(row, "last_name")?).map_err(|e| corrupt("last_name", e.message))?,
-        locale: Locale::parse("locale", &get_str(row, "locale")?).map_err(|e| corrupt("locale", e.message))?,
+        username: Username::parse("username", &get_str(row, "username")?)
+            .map_err(|e| corrupt("username", e.message))?,
+        email: Email::parse("email", &get_str(row, "email")?)
+            .map_err(|e| corrupt("email", e.message))?,
+        first_name: PersonName::parse("first_name", &get_str(row, "first_name")?)
+            .map_err(|e| corrupt("first_name", e.message))?,
+        last_name: PersonName::parse("last_name", &get_str(row, "last_name")?)
+            .map_err(|e| corrupt("last_name", e.message))?,
+        locale: Locale::parse("locale", &get_str(row, "locale")?)
+            .map_err(|e| corrupt("locale", e.message))?,
         status: UserStatus::parse("status", &status).map_err(|e| corrupt("status", e.message))?,
         version: get_i64(row, "version")?,
         created_at: get_i64(row, "created_at")?,
@@ -113,7 +168,12 @@ fn user_conflict(e: sqlx::Error, u: &User) -> Error {
     }
     let msg = e.to_string();
     if msg.contains("email") {
-        rolecall_core::Error::Invalid(vec![rolecall_core::FieldError::new("email", "unique", format!("{} is already used in this organization", u.email))]).into()
+        rolecall_core::Error::Invalid(vec![rolecall_core::FieldError::new(
+            "email",
+            "unique",
+            format!("{} is already used in this organization", u.email),
+        )])
+        .into()
     } else {
         rolecall_core::Error::Invalid(vec![rolecall_core::FieldError::new(
             "username",
@@ -151,7 +211,12 @@ pub async fn insert_user(c: &mut AnyConnection, b: Backend, u: &User) -> Result<
 }
 
 /// Writes `u` if the stored version is still `expected_version`; false when someone else won.
-pub async fn update_user(c: &mut AnyConnection, b: Backend, u: &User, expected_version: i64) -> Result<bool> {
+pub async fn update_user(
+    c: &mut AnyConnection,
+    b: Backend,
+    u: &User,
+    expected_version: i64,
+) -> Result<bool> {
     let r = sqlx::query(&sql_for(
         b,
         "UPDATE users SET username = $1, username_key = $2, email = $3, email_key = $4, first_name = $5, last_name = $6, locale = $7, status = $8, \
@@ -176,30 +241,89 @@ pub async fn update_user(c: &mut AnyConnection, b: Backend, u: &User, expected_v
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn get_user(c: &mut AnyConnection, b: Backend, org: OrgId, id: UserId) -> Result<Option<User>> {
-    let row = sqlx::query(&sql_for(b, "SELECT * FROM users WHERE id = $1 AND org_id = $2"))
-        .bind(id.to_string())
-        .bind(org.to_string())
-        .fetch_optional(c)
-        .await?;
+/// Row lock for read-modify-write on PostgreSQL, so a concurrent writer waits and then sees the
+/// new version (412) instead of both passing the version check. SQLite writers are serialised.
+fn for_update(b: Backend) -> &'static str {
+    match b {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    }
+}
+
+pub async fn lock_user(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    id: UserId,
+) -> Result<Option<User>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        &format!(
+            "SELECT * FROM users WHERE id = $1 AND org_id = $2{}",
+            for_update(b)
+        ),
+    ))
+    .bind(id.to_string())
+    .bind(org.to_string())
+    .fetch_optional(c)
+    .await?;
+    row.as_ref().map(user_from_row).transpose()
+}
+
+pub async fn get_user(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    id: UserId,
+) -> Result<Option<User>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT * FROM users WHERE id = $1 AND org_id = $2",
+    ))
+    .bind(id.to_string())
+    .bind(org.to_string())
+    .fetch_optional(c)
+    .await?;
     row.as_ref().map(user_from_row).transpose()
 }
 
 /// A deleted user's tombstone: (username, email, deleted_at).
-pub async fn get_tombstone(c: &mut AnyConnection, b: Backend, org: OrgId, id: UserId) -> Result<Option<(String, String, Millis)>> {
-    let row = sqlx::query(&sql_for(b, "SELECT username, email, deleted_at FROM deleted_users WHERE id = $1 AND org_id = $2"))
-        .bind(id.to_string())
-        .bind(org.to_string())
-        .fetch_optional(c)
-        .await?;
-    row.map(|r| Ok((get_str(&r, "username")?, get_str(&r, "email")?, get_i64(&r, "deleted_at")?))).transpose()
+pub async fn get_tombstone(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    id: UserId,
+) -> Result<Option<(String, String, Millis)>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT username, email, deleted_at FROM deleted_users WHERE id = $1 AND org_id = $2",
+    ))
+    .bind(id.to_string())
+    .bind(org.to_string())
+    .fetch_optional(c)
+    .await?;
+    row.map(|r| {
+        Ok((
+            get_str(&r, "username")?,
+            get_str(&r, "email")?,
+            get_i64(&r, "deleted_at")?,
+        ))
+    })
+    .transpose()
 }
 
 /// Removes the user and everything that gave them access, leaving a tombstone for history.
 pub async fn delete_user(c: &mut AnyConnection, b: Backend, u: &User, now: Millis) -> Result<()> {
     let id = u.id.to_string();
-    for stmt in ["DELETE FROM group_members WHERE user_id = $1", "DELETE FROM user_roles WHERE user_id = $1", "DELETE FROM users WHERE id = $1"] {
-        sqlx::query(&sql_for(b, stmt)).bind(&id).execute(&mut *c).await?;
+    for stmt in [
+        "DELETE FROM group_members WHERE user_id = $1",
+        "DELETE FROM user_roles WHERE user_id = $1",
+        "DELETE FROM users WHERE id = $1",
+    ] {
+        sqlx::query(&sql_for(b, stmt))
+            .bind(&id)
+            .execute(&mut *c)
+            .await?;
     }
     sqlx::query(&sql_for(b, "INSERT INTO deleted_users (id, org_id, username, email, deleted_at) VALUES ($1, $2, $3, $4, $5)"))
         .bind(&id)
@@ -223,7 +347,14 @@ pub struct UserFilter {
     pub role: Option<RoleId>,
 }
 
-pub async fn list_users(c: &mut AnyConnection, b: Backend, org: OrgId, f: &UserFilter, offset: i64, limit: i64) -> Result<(Vec<User>, i64)> {
+pub async fn list_users(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    f: &UserFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<User>, i64)> {
     let mut wh = vec!["u.org_id = $1".to_string()];
     let mut args: Vec<String> = vec![org.to_string()];
     if let Some(s) = f.status {
@@ -231,7 +362,11 @@ pub async fn list_users(c: &mut AnyConnection, b: Backend, org: OrgId, f: &UserF
         wh.push(format!("u.status = ${}", args.len()));
     }
     if let Some(q) = &f.q {
-        let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = q
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         args.push(format!("%{escaped}%"));
         let n = args.len();
         wh.push(format!(
@@ -240,7 +375,10 @@ pub async fn list_users(c: &mut AnyConnection, b: Backend, org: OrgId, f: &UserF
     }
     if let Some(g) = f.group {
         args.push(g.to_string());
-        wh.push(format!("u.id IN (SELECT user_id FROM group_members WHERE group_id = ${})", args.len()));
+        wh.push(format!(
+            "u.id IN (SELECT user_id FROM group_members WHERE group_id = ${})",
+            args.len()
+        ));
     }
     if let Some(r) = f.role {
         args.push(r.to_string());
@@ -250,7 +388,10 @@ pub async fn list_users(c: &mut AnyConnection, b: Backend, org: OrgId, f: &UserF
         ));
     }
     let where_sql = wh.join(" AND ");
-    let count_sql = sql_for(b, &format!("SELECT COUNT(*) AS n FROM users u WHERE {where_sql}"));
+    let count_sql = sql_for(
+        b,
+        &format!("SELECT COUNT(*) AS n FROM users u WHERE {where_sql}"),
+    );
     let mut q = sqlx::query(&count_sql);
     for a in &args {
         q = q.bind(a.clone());
@@ -262,7 +403,10 @@ pub async fn list_users(c: &mut AnyConnection, b: Backend, org: OrgId, f: &UserF
         q = q.bind(a.clone());
     }
     let rows = q.fetch_all(c).await?;
-    Ok((rows.iter().map(user_from_row).collect::<Result<_>>()?, total))
+    Ok((
+        rows.iter().map(user_from_row).collect::<Result<_>>()?,
+        total,
+    ))
 }
 
 // ---------------------------------------------------------------- groups
@@ -271,8 +415,10 @@ fn group_from_row(row: &AnyRow) -> Result<Group> {
     Ok(Group {
         id: GroupId(get_uuid(row, "id")?),
         org_id: OrgId(get_uuid(row, "org_id")?),
-        name: DisplayName::parse("name", &get_str(row, "name")?).map_err(|e| corrupt("group name", e.message))?,
-        description: Description::parse("description", &get_str(row, "description")?).map_err(|e| corrupt("description", e.message))?,
+        name: DisplayName::parse("name", &get_str(row, "name")?)
+            .map_err(|e| corrupt("group name", e.message))?,
+        description: Description::parse("description", &get_str(row, "description")?)
+            .map_err(|e| corrupt("description", e.message))?,
         version: get_i64(row, "version")?,
         created_at: get_i64(row, "created_at")?,
         updated_at: get_i64(row, "updated_at")?,
@@ -281,7 +427,12 @@ fn group_from_row(row: &AnyRow) -> Result<Group> {
 
 fn group_conflict(e: sqlx::Error, g: &Group) -> Error {
     if unique_violation(&e) {
-        rolecall_core::Error::invalid("name", "unique", format!("a group named {} already exists", g.name)).into()
+        rolecall_core::Error::invalid(
+            "name",
+            "unique",
+            format!("a group named {} already exists", g.name),
+        )
+        .into()
     } else {
         Error::Database(e)
     }
@@ -306,7 +457,12 @@ pub async fn insert_group(c: &mut AnyConnection, b: Backend, g: &Group) -> Resul
     Ok(())
 }
 
-pub async fn update_group(c: &mut AnyConnection, b: Backend, g: &Group, expected_version: i64) -> Result<bool> {
+pub async fn update_group(
+    c: &mut AnyConnection,
+    b: Backend,
+    g: &Group,
+    expected_version: i64,
+) -> Result<bool> {
     let r = sqlx::query(&sql_for(
         b,
         "UPDATE user_groups SET name = $1, name_key = $2, description = $3, version = $4, updated_at = $5 WHERE id = $6 AND org_id = $7 AND version = $8",
@@ -325,24 +481,69 @@ pub async fn update_group(c: &mut AnyConnection, b: Backend, g: &Group, expected
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn get_group(c: &mut AnyConnection, b: Backend, org: OrgId, id: GroupId) -> Result<Option<Group>> {
-    let row = sqlx::query(&sql_for(b, "SELECT * FROM user_groups WHERE id = $1 AND org_id = $2"))
-        .bind(id.to_string())
-        .bind(org.to_string())
-        .fetch_optional(c)
-        .await?;
+pub async fn lock_group(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    id: GroupId,
+) -> Result<Option<Group>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        &format!(
+            "SELECT * FROM user_groups WHERE id = $1 AND org_id = $2{}",
+            for_update(b)
+        ),
+    ))
+    .bind(id.to_string())
+    .bind(org.to_string())
+    .fetch_optional(c)
+    .await?;
     row.as_ref().map(group_from_row).transpose()
 }
 
-pub async fn list_groups(c: &mut AnyConnection, b: Backend, org: OrgId, q: Option<&str>, offset: i64, limit: i64) -> Result<(Vec<Group>, i64)> {
+pub async fn get_group(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    id: GroupId,
+) -> Result<Option<Group>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT * FROM user_groups WHERE id = $1 AND org_id = $2",
+    ))
+    .bind(id.to_string())
+    .bind(org.to_string())
+    .fetch_optional(c)
+    .await?;
+    row.as_ref().map(group_from_row).transpose()
+}
+
+pub async fn list_groups(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    q: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Group>, i64)> {
     let (where_sql, arg) = match q {
         Some(q) => {
-            let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            ("org_id = $1 AND name_key LIKE $2 ESCAPE '\\'", Some(format!("%{escaped}%")))
+            let escaped = q
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            (
+                "org_id = $1 AND name_key LIKE $2 ESCAPE '\\'",
+                Some(format!("%{escaped}%")),
+            )
         }
         None => ("org_id = $1", None),
     };
-    let count_sql = sql_for(b, &format!("SELECT COUNT(*) AS n FROM user_groups WHERE {where_sql}"));
+    let count_sql = sql_for(
+        b,
+        &format!("SELECT COUNT(*) AS n FROM user_groups WHERE {where_sql}"),
+    );
     let list_sql = sql_for(b, &format!("SELECT * FROM user_groups WHERE {where_sql} ORDER BY name_key, id LIMIT {limit} OFFSET {offset}"));
     let mut cq = sqlx::query(&count_sql).bind(org.to_string());
     let mut lq = sqlx::query(&list_sql).bind(org.to_string());
@@ -352,89 +553,169 @@ pub async fn list_groups(c: &mut AnyConnection, b: Backend, org: OrgId, q: Optio
     }
     let total = get_i64(&cq.fetch_one(&mut *c).await?, "n")?;
     let rows = lq.fetch_all(c).await?;
-    Ok((rows.iter().map(group_from_row).collect::<Result<_>>()?, total))
+    Ok((
+        rows.iter().map(group_from_row).collect::<Result<_>>()?,
+        total,
+    ))
 }
 
 /// Deletes the group and its memberships and role assignments; never a user.
 pub async fn delete_group(c: &mut AnyConnection, b: Backend, id: GroupId) -> Result<()> {
-    for stmt in ["DELETE FROM group_members WHERE group_id = $1", "DELETE FROM group_roles WHERE group_id = $1", "DELETE FROM user_groups WHERE id = $1"] {
-        sqlx::query(&sql_for(b, stmt)).bind(id.to_string()).execute(&mut *c).await?;
+    for stmt in [
+        "DELETE FROM group_members WHERE group_id = $1",
+        "DELETE FROM group_roles WHERE group_id = $1",
+        "DELETE FROM user_groups WHERE id = $1",
+    ] {
+        sqlx::query(&sql_for(b, stmt))
+            .bind(id.to_string())
+            .execute(&mut *c)
+            .await?;
     }
     Ok(())
 }
 
 /// Adds a member; false if already one.
-pub async fn add_member(c: &mut AnyConnection, b: Backend, org: OrgId, g: GroupId, u: UserId, now: Millis) -> Result<bool> {
-    let exists = sqlx::query(&sql_for(b, "SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2"))
-        .bind(g.to_string())
-        .bind(u.to_string())
-        .fetch_optional(&mut *c)
-        .await?
-        .is_some();
+pub async fn add_member(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    g: GroupId,
+    u: UserId,
+    now: Millis,
+) -> Result<bool> {
+    let exists = sqlx::query(&sql_for(
+        b,
+        "SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2",
+    ))
+    .bind(g.to_string())
+    .bind(u.to_string())
+    .fetch_optional(&mut *c)
+    .await?
+    .is_some();
     if exists {
         return Ok(false);
     }
-    sqlx::query(&sql_for(b, "INSERT INTO group_members (group_id, user_id, org_id, created_at) VALUES ($1, $2, $3, $4)"))
-        .bind(g.to_string())
-        .bind(u.to_string())
-        .bind(org.to_string())
-        .bind(now)
-        .execute(c)
-        .await?;
+    sqlx::query(&sql_for(
+        b,
+        "INSERT INTO group_members (group_id, user_id, org_id, created_at) VALUES ($1, $2, $3, $4)",
+    ))
+    .bind(g.to_string())
+    .bind(u.to_string())
+    .bind(org.to_string())
+    .bind(now)
+    .execute(c)
+    .await?;
     Ok(true)
 }
 
-pub async fn remove_member(c: &mut AnyConnection, b: Backend, g: GroupId, u: UserId) -> Result<bool> {
-    let r = sqlx::query(&sql_for(b, "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2"))
-        .bind(g.to_string())
-        .bind(u.to_string())
-        .execute(c)
-        .await?;
+pub async fn remove_member(
+    c: &mut AnyConnection,
+    b: Backend,
+    g: GroupId,
+    u: UserId,
+) -> Result<bool> {
+    let r = sqlx::query(&sql_for(
+        b,
+        "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2",
+    ))
+    .bind(g.to_string())
+    .bind(u.to_string())
+    .execute(c)
+    .await?;
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn group_member_ids(c: &mut AnyConnection, b: Backend, g: GroupId) -> Result<Vec<UserId>> {
-    let rows = sqlx::query(&sql_for(b, "SELECT user_id FROM group_members WHERE group_id = $1")).bind(g.to_string()).fetch_all(c).await?;
-    rows.iter().map(|r| Ok(UserId(get_uuid(r, "user_id")?))).collect()
+pub async fn group_member_ids(
+    c: &mut AnyConnection,
+    b: Backend,
+    g: GroupId,
+) -> Result<Vec<UserId>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT user_id FROM group_members WHERE group_id = $1",
+    ))
+    .bind(g.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(UserId(get_uuid(r, "user_id")?)))
+        .collect()
 }
 
 pub async fn user_group_ids(c: &mut AnyConnection, b: Backend, u: UserId) -> Result<Vec<GroupId>> {
-    let rows = sqlx::query(&sql_for(b, "SELECT group_id FROM group_members WHERE user_id = $1")).bind(u.to_string()).fetch_all(c).await?;
-    rows.iter().map(|r| Ok(GroupId(get_uuid(r, "group_id")?))).collect()
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT group_id FROM group_members WHERE user_id = $1",
+    ))
+    .bind(u.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(GroupId(get_uuid(r, "group_id")?)))
+        .collect()
 }
 
-pub async fn add_group_role(c: &mut AnyConnection, b: Backend, org: OrgId, g: GroupId, r: RoleId, now: Millis) -> Result<bool> {
-    let exists = sqlx::query(&sql_for(b, "SELECT 1 FROM group_roles WHERE group_id = $1 AND role_id = $2"))
-        .bind(g.to_string())
-        .bind(r.to_string())
-        .fetch_optional(&mut *c)
-        .await?
-        .is_some();
+pub async fn add_group_role(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    g: GroupId,
+    r: RoleId,
+    now: Millis,
+) -> Result<bool> {
+    let exists = sqlx::query(&sql_for(
+        b,
+        "SELECT 1 FROM group_roles WHERE group_id = $1 AND role_id = $2",
+    ))
+    .bind(g.to_string())
+    .bind(r.to_string())
+    .fetch_optional(&mut *c)
+    .await?
+    .is_some();
     if exists {
         return Ok(false);
     }
-    sqlx::query(&sql_for(b, "INSERT INTO group_roles (group_id, role_id, org_id, created_at) VALUES ($1, $2, $3, $4)"))
-        .bind(g.to_string())
-        .bind(r.to_string())
-        .bind(org.to_string())
-        .bind(now)
-        .execute(c)
-        .await?;
+    sqlx::query(&sql_for(
+        b,
+        "INSERT INTO group_roles (group_id, role_id, org_id, created_at) VALUES ($1, $2, $3, $4)",
+    ))
+    .bind(g.to_string())
+    .bind(r.to_string())
+    .bind(org.to_string())
+    .bind(now)
+    .execute(c)
+    .await?;
     Ok(true)
 }
 
-pub async fn remove_group_role(c: &mut AnyConnection, b: Backend, g: GroupId, r: RoleId) -> Result<bool> {
-    let res = sqlx::query(&sql_for(b, "DELETE FROM group_roles WHERE group_id = $1 AND role_id = $2"))
-        .bind(g.to_string())
-        .bind(r.to_string())
-        .execute(c)
-        .await?;
+pub async fn remove_group_role(
+    c: &mut AnyConnection,
+    b: Backend,
+    g: GroupId,
+    r: RoleId,
+) -> Result<bool> {
+    let res = sqlx::query(&sql_for(
+        b,
+        "DELETE FROM group_roles WHERE group_id = $1 AND role_id = $2",
+    ))
+    .bind(g.to_string())
+    .bind(r.to_string())
+    .execute(c)
+    .await?;
     Ok(res.rows_affected() == 1)
 }
 
 pub async fn group_role_ids(c: &mut AnyConnection, b: Backend, g: GroupId) -> Result<Vec<RoleId>> {
-    let rows = sqlx::query(&sql_for(b, "SELECT role_id FROM group_roles WHERE group_id = $1")).bind(g.to_string()).fetch_all(c).await?;
-    rows.iter().map(|r| Ok(RoleId(get_uuid(r, "role_id")?))).collect()
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT role_id FROM group_roles WHERE group_id = $1",
+    ))
+    .bind(g.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(RoleId(get_uuid(r, "role_id")?)))
+        .collect()
 }
 
 // ---------------------------------------------------------------- roles
@@ -444,8 +725,10 @@ fn role_from_row(row: &AnyRow) -> Result<Role> {
         id: RoleId(get_uuid(row, "id")?),
         org_id: OrgId(get_uuid(row, "org_id")?),
         application: get_str(row, "application")?,
-        name: RoleName::parse("name", &get_str(row, "name")?).map_err(|e| corrupt("role name", e.message))?,
-        description: Description::parse("description", &get_str(row, "description")?).map_err(|e| corrupt("description", e.message))?,
+        name: RoleName::parse("name", &get_str(row, "name")?)
+            .map_err(|e| corrupt("role name", e.message))?,
+        description: Description::parse("description", &get_str(row, "description")?)
+            .map_err(|e| corrupt("description", e.message))?,
         builtin: get_i64(row, "builtin")? != 0,
         grants: serde_json::from_str(&get_str(row, "grants")?)?,
         scopes: serde_json::from_str::<Vec<String>>(&get_str(row, "scopes")?)?
@@ -460,7 +743,15 @@ fn role_from_row(row: &AnyRow) -> Result<Role> {
 
 fn role_conflict(e: sqlx::Error, r: &Role) -> Error {
     if unique_violation(&e) {
-        rolecall_core::Error::invalid("name", "unique", format!("a role named {} already exists in {}", r.name, r.application)).into()
+        rolecall_core::Error::invalid(
+            "name",
+            "unique",
+            format!(
+                "a role named {} already exists in {}",
+                r.name, r.application
+            ),
+        )
+        .into()
     } else {
         Error::Database(e)
     }
@@ -490,7 +781,12 @@ pub async fn insert_role(c: &mut AnyConnection, b: Backend, r: &Role) -> Result<
     Ok(())
 }
 
-pub async fn update_role(c: &mut AnyConnection, b: Backend, r: &Role, expected_version: i64) -> Result<bool> {
+pub async fn update_role(
+    c: &mut AnyConnection,
+    b: Backend,
+    r: &Role,
+    expected_version: i64,
+) -> Result<bool> {
     let res = sqlx::query(&sql_for(
         b,
         "UPDATE roles SET name = $1, name_key = $2, description = $3, grants = $4, scopes = $5, version = $6, updated_at = $7 \
@@ -512,16 +808,50 @@ pub async fn update_role(c: &mut AnyConnection, b: Backend, r: &Role, expected_v
     Ok(res.rows_affected() == 1)
 }
 
-pub async fn get_role(c: &mut AnyConnection, b: Backend, org: OrgId, id: RoleId) -> Result<Option<Role>> {
-    let row = sqlx::query(&sql_for(b, "SELECT * FROM roles WHERE id = $1 AND org_id = $2"))
-        .bind(id.to_string())
-        .bind(org.to_string())
-        .fetch_optional(c)
-        .await?;
+pub async fn lock_role(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    id: RoleId,
+) -> Result<Option<Role>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        &format!(
+            "SELECT * FROM roles WHERE id = $1 AND org_id = $2{}",
+            for_update(b)
+        ),
+    ))
+    .bind(id.to_string())
+    .bind(org.to_string())
+    .fetch_optional(c)
+    .await?;
     row.as_ref().map(role_from_row).transpose()
 }
 
-pub async fn list_roles(c: &mut AnyConnection, b: Backend, org: OrgId, application: Option<&str>, q: Option<&str>) -> Result<Vec<Role>> {
+pub async fn get_role(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    id: RoleId,
+) -> Result<Option<Role>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT * FROM roles WHERE id = $1 AND org_id = $2",
+    ))
+    .bind(id.to_string())
+    .bind(org.to_string())
+    .fetch_optional(c)
+    .await?;
+    row.as_ref().map(role_from_row).transpose()
+}
+
+pub async fn list_roles(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    application: Option<&str>,
+    q: Option<&str>,
+) -> Result<Vec<Role>> {
     let mut sql = "SELECT * FROM roles WHERE org_id = $1".to_string();
     let mut args = vec![org.to_string()];
     if let Some(a) = application {
@@ -529,7 +859,11 @@ pub async fn list_roles(c: &mut AnyConnection, b: Backend, org: OrgId, applicati
         sql.push_str(&format!(" AND application = ${}", args.len()));
     }
     if let Some(q) = q {
-        let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = q
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         args.push(format!("%{escaped}%"));
         sql.push_str(&format!(" AND name_key LIKE ${} ESCAPE '\\'", args.len()));
     }
@@ -545,28 +879,51 @@ pub async fn list_roles(c: &mut AnyConnection, b: Backend, org: OrgId, applicati
 
 /// Deletes the role and every assignment of it; users and groups stay.
 pub async fn delete_role(c: &mut AnyConnection, b: Backend, id: RoleId) -> Result<()> {
-    for stmt in ["DELETE FROM user_roles WHERE role_id = $1", "DELETE FROM group_roles WHERE role_id = $1", "DELETE FROM roles WHERE id = $1"] {
-        sqlx::query(&sql_for(b, stmt)).bind(id.to_string()).execute(&mut *c).await?;
+    for stmt in [
+        "DELETE FROM user_roles WHERE role_id = $1",
+        "DELETE FROM group_roles WHERE role_id = $1",
+        "DELETE FROM roles WHERE id = $1",
+    ] {
+        sqlx::query(&sql_for(b, stmt))
+            .bind(id.to_string())
+            .execute(&mut *c)
+            .await?;
     }
     Ok(())
 }
 
 /// Roles held directly, with their application.
-pub async fn user_direct_roles(c: &mut AnyConnection, b: Backend, u: UserId) -> Result<Vec<(RoleId, String)>> {
+pub async fn user_direct_roles(
+    c: &mut AnyConnection,
+    b: Backend,
+    u: UserId,
+) -> Result<Vec<(RoleId, String)>> {
     let rows = sqlx::query(&sql_for(b, "SELECT role_id, application FROM user_roles WHERE user_id = $1 ORDER BY created_at, role_id"))
         .bind(u.to_string())
         .fetch_all(c)
         .await?;
-    rows.iter().map(|r| Ok((RoleId(get_uuid(r, "role_id")?), get_str(r, "application")?))).collect()
+    rows.iter()
+        .map(|r| Ok((RoleId(get_uuid(r, "role_id")?), get_str(r, "application")?)))
+        .collect()
 }
 
-pub async fn add_user_role(c: &mut AnyConnection, b: Backend, org: OrgId, u: UserId, r: &Role, now: Millis) -> Result<bool> {
-    let exists = sqlx::query(&sql_for(b, "SELECT 1 FROM user_roles WHERE user_id = $1 AND role_id = $2"))
-        .bind(u.to_string())
-        .bind(r.id.to_string())
-        .fetch_optional(&mut *c)
-        .await?
-        .is_some();
+pub async fn add_user_role(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    u: UserId,
+    r: &Role,
+    now: Millis,
+) -> Result<bool> {
+    let exists = sqlx::query(&sql_for(
+        b,
+        "SELECT 1 FROM user_roles WHERE user_id = $1 AND role_id = $2",
+    ))
+    .bind(u.to_string())
+    .bind(r.id.to_string())
+    .fetch_optional(&mut *c)
+    .await?
+    .is_some();
     if exists {
         return Ok(false);
     }
@@ -581,12 +938,20 @@ pub async fn add_user_role(c: &mut AnyConnection, b: Backend, org: OrgId, u: Use
     Ok(true)
 }
 
-pub async fn remove_user_role(c: &mut AnyConnection, b: Backend, u: UserId, r: RoleId) -> Result<bool> {
-    let res = sqlx::query(&sql_for(b, "DELETE FROM user_roles WHERE user_id = $1 AND role_id = $2"))
-        .bind(u.to_string())
-        .bind(r.to_string())
-        .execute(c)
-        .await?;
+pub async fn remove_user_role(
+    c: &mut AnyConnection,
+    b: Backend,
+    u: UserId,
+    r: RoleId,
+) -> Result<bool> {
+    let res = sqlx::query(&sql_for(
+        b,
+        "DELETE FROM user_roles WHERE user_id = $1 AND role_id = $2",
+    ))
+    .bind(u.to_string())
+    .bind(r.to_string())
+    .execute(c)
+    .await?;
     Ok(res.rows_affected() == 1)
 }
 
@@ -596,15 +961,25 @@ fn scope_from_row(row: &AnyRow) -> Result<(String, Scope)> {
     Ok((
         get_str(row, "application")?,
         Scope {
-            code: ScopeCode::parse("code", &get_str(row, "code")?).map_err(|e| corrupt("scope", e.message))?,
+            code: ScopeCode::parse("code", &get_str(row, "code")?)
+                .map_err(|e| corrupt("scope", e.message))?,
             kind: get_str(row, "kind")?,
-            parent: get_opt_str(row, "parent")?.map(|p| ScopeCode::parse("parent", &p).map_err(|e| corrupt("scope", e.message))).transpose()?,
+            parent: get_opt_str(row, "parent")?
+                .map(|p| ScopeCode::parse("parent", &p).map_err(|e| corrupt("scope", e.message)))
+                .transpose()?,
             name: get_str(row, "name")?,
         },
     ))
 }
 
-pub async fn insert_scope(c: &mut AnyConnection, b: Backend, org: OrgId, app: &str, s: &Scope, now: Millis) -> Result<()> {
+pub async fn insert_scope(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    app: &str,
+    s: &Scope,
+    now: Millis,
+) -> Result<()> {
     sqlx::query(&sql_for(b, "INSERT INTO scopes (org_id, application, code, kind, parent, name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
         .bind(org.to_string())
         .bind(app)
@@ -625,39 +1000,83 @@ pub async fn insert_scope(c: &mut AnyConnection, b: Backend, org: OrgId, app: &s
     Ok(())
 }
 
-pub async fn list_scopes(c: &mut AnyConnection, b: Backend, org: OrgId, app: Option<&str>) -> Result<Vec<(String, Scope)>> {
+pub async fn list_scopes(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    app: Option<&str>,
+) -> Result<Vec<(String, Scope)>> {
     let rows = match app {
-        Some(a) => {
-            sqlx::query(&sql_for(b, "SELECT * FROM scopes WHERE org_id = $1 AND application = $2 ORDER BY created_at, code"))
-                .bind(org.to_string())
-                .bind(a)
-                .fetch_all(c)
-                .await?
+        Some(a) => sqlx::query(&sql_for(
+            b,
+            "SELECT * FROM scopes WHERE org_id = $1 AND application = $2 ORDER BY created_at, code",
+        ))
+        .bind(org.to_string())
+        .bind(a)
+        .fetch_all(c)
+        .await?,
+        None => {
+            sqlx::query(&sql_for(
+                b,
+                "SELECT * FROM scopes WHERE org_id = $1 ORDER BY created_at, code",
+            ))
+            .bind(org.to_string())
+            .fetch_all(c)
+            .await?
         }
-        None => sqlx::query(&sql_for(b, "SELECT * FROM scopes WHERE org_id = $1 ORDER BY created_at, code")).bind(org.to_string()).fetch_all(c).await?,
     };
     rows.iter().map(scope_from_row).collect()
 }
 
-pub async fn delete_scope(c: &mut AnyConnection, b: Backend, org: OrgId, app: &str, code: &str) -> Result<bool> {
-    let r = sqlx::query(&sql_for(b, "DELETE FROM scopes WHERE org_id = $1 AND application = $2 AND code = $3"))
-        .bind(org.to_string())
-        .bind(app)
-        .bind(code)
-        .execute(c)
-        .await?;
+pub async fn delete_scope(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    app: &str,
+    code: &str,
+) -> Result<bool> {
+    let r = sqlx::query(&sql_for(
+        b,
+        "DELETE FROM scopes WHERE org_id = $1 AND application = $2 AND code = $3",
+    ))
+    .bind(org.to_string())
+    .bind(app)
+    .bind(code)
+    .execute(c)
+    .await?;
     Ok(r.rows_affected() == 1)
 }
 
 // ---------------------------------------------------------------- applications
 
 pub async fn list_app_overrides(c: &mut AnyConnection) -> Result<Vec<(String, String, i64)>> {
-    let rows = sqlx::query("SELECT app_key, definition, version FROM applications ORDER BY app_key").fetch_all(c).await?;
-    rows.iter().map(|r| Ok((get_str(r, "app_key")?, get_str(r, "definition")?, get_i64(r, "version")?))).collect()
+    let rows =
+        sqlx::query("SELECT app_key, definition, version FROM applications ORDER BY app_key")
+            .fetch_all(c)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                get_str(r, "app_key")?,
+                get_str(r, "definition")?,
+                get_i64(r, "version")?,
+            ))
+        })
+        .collect()
 }
 
-pub async fn upsert_app(c: &mut AnyConnection, b: Backend, key: &str, definition: &str, version: i64, now: Millis) -> Result<()> {
-    sqlx::query(&sql_for(b, "DELETE FROM applications WHERE app_key = $1")).bind(key).execute(&mut *c).await?;
+pub async fn upsert_app(
+    c: &mut AnyConnection,
+    b: Backend,
+    key: &str,
+    definition: &str,
+    version: i64,
+    now: Millis,
+) -> Result<()> {
+    sqlx::query(&sql_for(b, "DELETE FROM applications WHERE app_key = $1"))
+        .bind(key)
+        .execute(&mut *c)
+        .await?;
     sqlx::query(&sql_for(b, "INSERT INTO applications (app_key, definition, version, updated_at) VALUES ($1, $2, $3, $4)"))
         .bind(key)
         .bind(definition)
@@ -669,7 +1088,9 @@ pub async fn upsert_app(c: &mut AnyConnection, b: Backend, key: &str, definition
 }
 
 pub async fn bump_all_epochs(c: &mut AnyConnection) -> Result<()> {
-    sqlx::query("UPDATE organizations SET authz_epoch = authz_epoch + 1").execute(c).await?;
+    sqlx::query("UPDATE organizations SET authz_epoch = authz_epoch + 1")
+        .execute(c)
+        .await?;
     Ok(())
 }
 
@@ -677,16 +1098,41 @@ pub async fn bump_all_epochs(c: &mut AnyConnection) -> Result<()> {
 
 /// Everything the engine needs for one organization, read in one consistent snapshot, with the
 /// epoch it corresponds to.
-pub async fn load_authz_model(c: &mut AnyConnection, b: Backend, org: OrgId) -> Result<(AuthzModel, i64)> {
+pub async fn load_authz_model(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+) -> Result<(AuthzModel, i64)> {
     let o = org.to_string();
-    let epoch_row = sqlx::query(&sql_for(b, "SELECT authz_epoch FROM organizations WHERE id = $1")).bind(&o).fetch_one(&mut *c).await?;
+    let epoch_row = sqlx::query(&sql_for(
+        b,
+        "SELECT authz_epoch FROM organizations WHERE id = $1",
+    ))
+    .bind(&o)
+    .fetch_one(&mut *c)
+    .await?;
     let epoch = get_i64(&epoch_row, "authz_epoch")?;
     let mut model = AuthzModel::default();
-    for r in sqlx::query(&sql_for(b, "SELECT id, status FROM users WHERE org_id = $1")).bind(&o).fetch_all(&mut *c).await? {
-        let status = UserStatus::parse("status", &get_str(&r, "status")?).map_err(|e| corrupt("status", e.message))?;
+    for r in sqlx::query(&sql_for(
+        b,
+        "SELECT id, status FROM users WHERE org_id = $1",
+    ))
+    .bind(&o)
+    .fetch_all(&mut *c)
+    .await?
+    {
+        let status = UserStatus::parse("status", &get_str(&r, "status")?)
+            .map_err(|e| corrupt("status", e.message))?;
         model.users.push((UserId(get_uuid(&r, "id")?), status));
     }
-    for r in sqlx::query(&sql_for(b, "SELECT id, application, name, builtin, grants, scopes FROM roles WHERE org_id = $1")).bind(&o).fetch_all(&mut *c).await? {
+    for r in sqlx::query(&sql_for(
+        b,
+        "SELECT id, application, name, builtin, grants, scopes FROM roles WHERE org_id = $1",
+    ))
+    .bind(&o)
+    .fetch_all(&mut *c)
+    .await?
+    {
         model.roles.push(RoleRule {
             id: RoleId(get_uuid(&r, "id")?),
             application: get_str(&r, "application")?,
@@ -696,17 +1142,56 @@ pub async fn load_authz_model(c: &mut AnyConnection, b: Backend, org: OrgId) -> 
             scopes: serde_json::from_str(&get_str(&r, "scopes")?)?,
         });
     }
-    for r in sqlx::query(&sql_for(b, "SELECT id, name FROM user_groups WHERE org_id = $1")).bind(&o).fetch_all(&mut *c).await? {
-        model.groups.push((GroupId(get_uuid(&r, "id")?), get_str(&r, "name")?));
+    for r in sqlx::query(&sql_for(
+        b,
+        "SELECT id, name FROM user_groups WHERE org_id = $1",
+    ))
+    .bind(&o)
+    .fetch_all(&mut *c)
+    .await?
+    {
+        model
+            .groups
+            .push((GroupId(get_uuid(&r, "id")?), get_str(&r, "name")?));
     }
-    for r in sqlx::query(&sql_for(b, "SELECT group_id, user_id FROM group_members WHERE org_id = $1")).bind(&o).fetch_all(&mut *c).await? {
-        model.group_members.push((GroupId(get_uuid(&r, "group_id")?), UserId(get_uuid(&r, "user_id")?)));
+    for r in sqlx::query(&sql_for(
+        b,
+        "SELECT group_id, user_id FROM group_members WHERE org_id = $1",
+    ))
+    .bind(&o)
+    .fetch_all(&mut *c)
+    .await?
+    {
+        model.group_members.push((
+            GroupId(get_uuid(&r, "group_id")?),
+            UserId(get_uuid(&r, "user_id")?),
+        ));
     }
-    for r in sqlx::query(&sql_for(b, "SELECT group_id, role_id FROM group_roles WHERE org_id = $1")).bind(&o).fetch_all(&mut *c).await? {
-        model.group_roles.push((GroupId(get_uuid(&r, "group_id")?), RoleId(get_uuid(&r, "role_id")?)));
+    for r in sqlx::query(&sql_for(
+        b,
+        "SELECT group_id, role_id FROM group_roles WHERE org_id = $1",
+    ))
+    .bind(&o)
+    .fetch_all(&mut *c)
+    .await?
+    {
+        model.group_roles.push((
+            GroupId(get_uuid(&r, "group_id")?),
+            RoleId(get_uuid(&r, "role_id")?),
+        ));
     }
-    for r in sqlx::query(&sql_for(b, "SELECT user_id, role_id FROM user_roles WHERE org_id = $1")).bind(&o).fetch_all(&mut *c).await? {
-        model.user_roles.push((UserId(get_uuid(&r, "user_id")?), RoleId(get_uuid(&r, "role_id")?)));
+    for r in sqlx::query(&sql_for(
+        b,
+        "SELECT user_id, role_id FROM user_roles WHERE org_id = $1",
+    ))
+    .bind(&o)
+    .fetch_all(&mut *c)
+    .await?
+    {
+        model.user_roles.push((
+            UserId(get_uuid(&r, "user_id")?),
+            RoleId(get_uuid(&r, "role_id")?),
+        ));
     }
     model.scopes = list_scopes(c, b, org, None).await?;
     Ok((model, epoch))

@@ -44,7 +44,11 @@ impl WriteTx {
     }
 }
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "directory", include_str!("../../migrations/0001_directory.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "directory",
+    include_str!("../../migrations/0001_directory.sql"),
+)];
 
 impl Db {
     /// Opens `database_url` if given (a `postgres://` URL selects PostgreSQL), otherwise the
@@ -52,13 +56,30 @@ impl Db {
     pub async fn connect(database_url: Option<&str>, data_dir: &Path) -> Result<Db> {
         sqlx::any::install_default_drivers();
         let (url, backend) = match database_url {
-            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => (u.to_string(), Backend::Postgres),
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                (u.to_string(), Backend::Postgres)
+            }
             Some(u) if u.starts_with("sqlite:") => (u.to_string(), Backend::Sqlite),
-            Some(u) => return Err(Error::Internal(format!("unsupported database URL scheme in {:?}", redact(u)))),
+            Some(u) => {
+                return Err(Error::Internal(format!(
+                    "unsupported database URL scheme in {:?}",
+                    redact(u)
+                )))
+            }
             None => {
-                std::fs::create_dir_all(data_dir)
-                    .map_err(|e| Error::Internal(format!("cannot create data directory {}: {e}", data_dir.display())))?;
-                (format!("sqlite://{}?mode=rwc", data_dir.join("rolecall.db").display()), Backend::Sqlite)
+                std::fs::create_dir_all(data_dir).map_err(|e| {
+                    Error::Internal(format!(
+                        "cannot create data directory {}: {e}",
+                        data_dir.display()
+                    ))
+                })?;
+                (
+                    format!(
+                        "sqlite://{}?mode=rwc",
+                        data_dir.join("rolecall.db").display()
+                    ),
+                    Backend::Sqlite,
+                )
             }
         };
         let options = AnyConnectOptions::from_str(&url)?;
@@ -78,8 +99,13 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Db { pool, backend, write_lock })
+        let write_lock =
+            (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Db {
+            pool,
+            backend,
+            write_lock,
+        })
     }
 
     /// Applies pending migrations, each in its own transaction. Several nodes starting at once
@@ -87,12 +113,18 @@ impl Db {
     pub async fn migrate(&self, now: i64) -> Result<()> {
         let mut w = self.write().await?;
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(7041960001)").execute(&mut *w.tx).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(7041960001)")
+                .execute(&mut *w.tx)
+                .await?;
         }
         w.tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
             .await?;
-        let applied: Vec<i64> =
-            sqlx::query("SELECT version FROM schema_migrations").fetch_all(&mut *w.tx).await?.iter().map(|r| r.get::<i64, _>(0)).collect();
+        let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+            .fetch_all(&mut *w.tx)
+            .await?
+            .iter()
+            .map(|r| r.get::<i64, _>(0))
+            .collect();
         for (version, name, sql) in MIGRATIONS {
             if applied.contains(version) {
                 continue;
@@ -100,12 +132,14 @@ impl Db {
             for statement in split_statements(sql) {
                 w.tx.execute(statement.as_str()).await?;
             }
-            sqlx::query(&self.sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"))
-                .bind(*version)
-                .bind(*name)
-                .bind(now)
-                .execute(&mut *w.tx)
-                .await?;
+            sqlx::query(&self.sql(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            ))
+            .bind(*version)
+            .bind(*name)
+            .bind(now)
+            .execute(&mut *w.tx)
+            .await?;
         }
         w.commit().await
     }
@@ -149,8 +183,17 @@ pub fn sql_for(backend: Backend, sql: &str) -> String {
 }
 
 fn split_statements(sql: &str) -> Vec<String> {
-    let without_comments: String = sql.lines().map(|l| l.split("--").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
-    without_comments.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    let without_comments: String = sql
+        .lines()
+        .map(|l| l.split("--").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    without_comments
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn redact(url: &str) -> String {
@@ -199,13 +242,20 @@ mod tests {
 
     #[test]
     fn placeholders_keep_their_numbers_on_sqlite() {
-        assert_eq!(sql_for(Backend::Sqlite, "a = $2 AND b = $1 AND c = $10"), "a = ?2 AND b = ?1 AND c = ?10");
+        assert_eq!(
+            sql_for(Backend::Sqlite, "a = $2 AND b = $1 AND c = $10"),
+            "a = ?2 AND b = ?1 AND c = ?10"
+        );
         assert_eq!(sql_for(Backend::Postgres, "a = $1"), "a = $1");
     }
 
     #[test]
     fn migration_statements_split_without_comments() {
-        let parts = split_statements("-- x; y\nCREATE TABLE a (b TEXT); -- c\nCREATE INDEX i ON a (b);");
-        assert_eq!(parts, vec!["CREATE TABLE a (b TEXT)", "CREATE INDEX i ON a (b)"]);
+        let parts =
+            split_statements("-- x; y\nCREATE TABLE a (b TEXT); -- c\nCREATE INDEX i ON a (b);");
+        assert_eq!(
+            parts,
+            vec!["CREATE TABLE a (b TEXT)", "CREATE INDEX i ON a (b)"]
+        );
     }
 }

@@ -14,7 +14,15 @@ pub struct TokenGrant {
     pub org_id: Option<OrgId>,
 }
 
-pub async fn insert(c: &mut AnyConnection, b: Backend, id: &str, hash: &str, name: &str, org: Option<OrgId>, now: Millis) -> Result<()> {
+pub async fn insert(
+    c: &mut AnyConnection,
+    b: Backend,
+    id: &str,
+    hash: &str,
+    name: &str,
+    org: Option<OrgId>,
+    now: Millis,
+) -> Result<()> {
     sqlx::query(&sql_for(b, "INSERT INTO api_tokens (id, token_hash, name, org_id, created_at) VALUES ($1, $2, $3, $4, $5)"))
         .bind(id)
         .bind(hash)
@@ -26,11 +34,18 @@ pub async fn insert(c: &mut AnyConnection, b: Backend, id: &str, hash: &str, nam
     Ok(())
 }
 
-pub async fn find_by_hash(c: &mut AnyConnection, b: Backend, hash: &str) -> Result<Option<TokenGrant>> {
-    let row = sqlx::query(&sql_for(b, "SELECT id, name, org_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"))
-        .bind(hash)
-        .fetch_optional(c)
-        .await?;
+pub async fn find_by_hash(
+    c: &mut AnyConnection,
+    b: Backend,
+    hash: &str,
+) -> Result<Option<TokenGrant>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT id, name, org_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+    ))
+    .bind(hash)
+    .fetch_optional(c)
+    .await?;
     row.map(|r| {
         Ok(TokenGrant {
             token_id: get_str(&r, "id")?,
@@ -42,11 +57,20 @@ pub async fn find_by_hash(c: &mut AnyConnection, b: Backend, hash: &str) -> Resu
 }
 
 pub async fn touch(c: &mut AnyConnection, b: Backend, id: &str, now: Millis) -> Result<()> {
-    sqlx::query(&sql_for(b, "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")).bind(now).bind(id).execute(c).await?;
+    sqlx::query(&sql_for(
+        b,
+        "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
+    ))
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await?;
     Ok(())
 }
 
 pub async fn count_server_tokens(c: &mut AnyConnection) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM api_tokens WHERE org_id IS NULL").fetch_one(c).await?;
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM api_tokens WHERE org_id IS NULL")
+        .fetch_one(c)
+        .await?;
     Ok(super::get_i64(&row, "n")?)
 }

@@ -1,0 +1,11 @@
+//! One integration-test binary: every test starts the real server on 127.0.0.1:0 against a real
+//! database, once on SQLite (a temporary file) and once on PostgreSQL (a fresh database in the
+//! cluster `scripts/test` starts). PostgreSQL tests fail, never skip, when no server is given.
+
+mod helpers;
+
+mod catalogue_and_scopes;
+mod checks;
+mod concurrency;
+mod groups_roles;
+mod users;
