@@ -9,6 +9,8 @@ pub mod authz;
 pub mod catalogue;
 pub mod error;
 pub mod model;
+pub mod password;
+pub mod settings;
 pub mod validate;
 
 pub use error::{Error, FieldError};

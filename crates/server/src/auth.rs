@@ -1,8 +1,10 @@
-//! Who is calling: bearer tokens, hashed at rest, resolved to a [`Caller`] that hands out
-//! typed permission handles. Until sign-in exists (issue 5) every caller is a token holder.
+//! Who is calling: API tokens and session secrets (both hashed at rest) resolved to a [`Caller`]
+//! that hands out typed permission handles.
 
+use crate::directory::signin::ClientInfo;
 use crate::directory::Directory;
 use crate::error::{Error, Result};
+use crate::store::signin::Session;
 use crate::store::tokens;
 use rand::RngCore;
 use rolecall_core::model::{OrgId, Organization};
@@ -19,17 +21,29 @@ pub fn new_secret() -> String {
     )
 }
 
+/// A random initial password (144 bits) for administrators created by `init` and `--demo`.
+pub fn generate_password() -> String {
+    let mut bytes = [0u8; 18];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
+}
+
 pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// An authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Caller {
     /// The bootstrap token: administers the whole server.
     Server { token: String },
     /// A token limited to one organization.
     Org { token: String, org_id: OrgId },
+    /// A signed-in person, with the organisation administration rights they hold.
+    User {
+        session: Session,
+        rights: Vec<(String, String)>,
+    },
 }
 
 /// Proof that the caller administers this organization; only [`Caller::admin_of`] makes one.
@@ -37,11 +51,17 @@ pub struct OrgAdmin {
     pub org: Organization,
 }
 
+/// The session cookie the console uses; the API takes the same secret as a bearer token.
+pub const SESSION_COOKIE: &str = "rolecall_session";
+
 impl Caller {
+    /// Resolves a bearer secret: API tokens first, then sessions. Sessions must have passed
+    /// every factor unless `allow_pending` (the second-factor and enrolment endpoints).
     pub async fn authenticate(
         dir: &Directory,
         bootstrap_hash: Option<&str>,
         bearer: &str,
+        allow_pending: bool,
     ) -> Result<Caller> {
         let hash = hash_secret(bearer);
         if let Some(expected) = bootstrap_hash {
@@ -52,24 +72,41 @@ impl Caller {
             }
         }
         let mut c = dir.db.pool.acquire().await?;
-        let grant = tokens::find_by_hash(&mut c, dir.db.backend, &hash)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        tokens::touch(&mut c, dir.db.backend, &grant.token_id, dir.now()).await?;
-        Ok(match grant.org_id {
-            None => Caller::Server { token: grant.name },
-            Some(org_id) => Caller::Org {
-                token: grant.name,
-                org_id,
-            },
-        })
+        if let Some(grant) = tokens::find_by_hash(&mut c, dir.db.backend, &hash).await? {
+            tokens::touch(&mut c, dir.db.backend, &grant.token_id, dir.now()).await?;
+            return Ok(match grant.org_id {
+                None => Caller::Server { token: grant.name },
+                Some(org_id) => Caller::Org {
+                    token: grant.name,
+                    org_id,
+                },
+            });
+        }
+        drop(c);
+        let session = dir.session(bearer).await?.ok_or(Error::Unauthenticated)?;
+        if !allow_pending && session.stage != crate::directory::signin::STAGE_FULL {
+            let (code, msg) = if session.stage == crate::directory::signin::STAGE_ENROL {
+                (
+                    "totp_enrolment_required",
+                    "set up two-factor authentication first (POST /api/v1/me/totp/enrolment)",
+                )
+            } else {
+                (
+                    "second_factor_required",
+                    "send your authentication code first (POST /api/v1/me/second-factor)",
+                )
+            };
+            return Err(rolecall_core::Error::forbidden(code, msg).into());
+        }
+        let rights = dir.admin_rights(session.org_id, session.user_id).await?;
+        Ok(Caller::User { session, rights })
     }
 
     /// Server-wide operations: creating organizations, changing the catalogue.
     pub fn require_server(&self) -> Result<()> {
         match self {
             Caller::Server { .. } => Ok(()),
-            Caller::Org { .. } => Err(rolecall_core::Error::forbidden(
+            _ => Err(rolecall_core::Error::forbidden(
                 "server_admin_required",
                 "this operation needs a server-wide token",
             )
@@ -81,18 +118,64 @@ impl Caller {
         match self {
             Caller::Server { .. } => Ok(OrgAdmin { org }),
             Caller::Org { org_id, .. } if *org_id == org.id => Ok(OrgAdmin { org }),
-            Caller::Org { .. } => Err(rolecall_core::Error::forbidden(
+            Caller::User { session, rights }
+                if session.org_id == org.id && rights.iter().any(|(k, _)| k == "system") =>
+            {
+                Ok(OrgAdmin { org })
+            }
+            Caller::User { session, .. } if session.org_id == org.id => {
+                Err(rolecall_core::Error::forbidden(
+                    "admin_required",
+                    "this needs organisation administration rights",
+                )
+                .into())
+            }
+            _ => Err(rolecall_core::Error::forbidden(
                 "other_organization",
-                "this token is limited to another organization",
+                "these credentials belong to another organization",
             )
             .into()),
         }
+    }
+
+    /// Like [`Caller::admin_of`], for changes that need the acting person's password re-entered
+    /// recently (or sent along in `X-Rolecall-Password`). Tokens made for automation are exempt.
+    pub async fn sensitive_admin_of(
+        &self,
+        dir: &Directory,
+        org: Organization,
+        password: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<OrgAdmin> {
+        let admin = self.admin_of(org)?;
+        if let Caller::User { session, .. } = self {
+            match password {
+                Some(pw) => dir.reverify(session, pw, client).await?,
+                None if dir.recently_verified(session).await? => {}
+                None => {
+                    return Err(rolecall_core::Error::forbidden(
+                        "reverification_required",
+                        "re-enter your password: POST /api/v1/me/reverify, or send it in X-Rolecall-Password",
+                    )
+                    .into())
+                }
+            }
+        }
+        Ok(admin)
     }
 
     pub fn may_see(&self, org: &Organization) -> bool {
         match self {
             Caller::Server { .. } => true,
             Caller::Org { org_id, .. } => *org_id == org.id,
+            Caller::User { session, .. } => session.org_id == org.id,
+        }
+    }
+
+    pub fn session(&self) -> Option<&Session> {
+        match self {
+            Caller::User { session, .. } => Some(session),
+            _ => None,
         }
     }
 }

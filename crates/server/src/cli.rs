@@ -2,7 +2,7 @@
 //! commands (users, groups, roles, check...) are HTTP clients of a running server.
 
 use crate::config::ConfigArgs;
-use crate::directory::{Directory, NewUser, SystemClock};
+use crate::directory::{Directory, SystemClock};
 use crate::error::{Error, Result};
 use crate::store::Db;
 use clap::{Parser, Subcommand};
@@ -40,6 +40,9 @@ pub enum Command {
         /// E-mail of the first administrator (holds every application's Administrators role).
         #[arg(long)]
         admin_email: String,
+        /// The first administrator's password; generated and printed once when absent.
+        #[arg(long, env = "ROLECALL_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: Option<String>,
         /// Print a JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -78,8 +81,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 let sample = crate::sample::create(&dir).await?;
                 let token = dir.create_token("demo bootstrap", None).await?;
                 println!(
-                    "Created sample organization {:?} (admin {}).",
-                    sample.org_slug, sample.admin_email
+                    "Created sample organization {:?}; admin {} with password {} (shown once).",
+                    sample.org_slug, sample.admin_email, sample.admin_password
                 );
                 println!("Bootstrap token (shown once, stored hashed): {token}");
                 println!("Try: curl -H 'Authorization: Bearer {token}' http://{}/api/v1/organizations/acme/users", config.listen);
@@ -95,6 +98,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             org_slug,
             org_name,
             admin_email,
+            admin_password,
             json,
         } => {
             let (_, dir) = open(&config).await?;
@@ -111,29 +115,21 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 return Ok(2);
             }
             let org = dir.create_org(&org_slug, &org_name).await?;
-            let admin = dir
-                .create_user(
-                    &org,
-                    NewUser {
-                        email: admin_email,
-                        ..Default::default()
-                    },
-                )
+            let (admin, password) = dir
+                .bootstrap_admin(&org, &admin_email, admin_password.as_deref())
                 .await?;
-            for role in dir.list_roles(&org, None, None).await? {
-                if role.builtin {
-                    dir.assign_role(&org, admin.id, role.id).await?;
-                }
-            }
             let token = dir.create_token("bootstrap", None).await?;
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({ "organization": org, "admin": admin, "bootstrap_token": token })
+                    serde_json::json!({ "organization": org, "admin": admin, "admin_password": if admin_password.is_some() { None } else { Some(&password) }, "bootstrap_token": token })
                 );
             } else {
                 println!("Organization {} created; first admin {} holds every application's Administrators role.", org.slug, admin.email);
                 println!("Bootstrap token (shown once, stored hashed):\n{token}");
+                if admin_password.is_none() {
+                    println!("Initial password of {} (shown once; two-factor enrolment follows at first sign-in):\n{password}", admin.email);
+                }
             }
             Ok(0)
         }

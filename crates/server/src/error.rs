@@ -10,6 +10,12 @@ pub enum Error {
     /// No or bad credentials.
     #[error("authentication required")]
     Unauthenticated,
+    /// Sign-in failed; deliberately says nothing about why.
+    #[error("sign-in failed")]
+    SignInFailed,
+    /// Too many attempts from one address.
+    #[error("too many requests")]
+    TooManyRequests,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]

@@ -5,9 +5,11 @@ pub mod auth;
 pub mod cli;
 pub mod cli_client;
 pub mod config;
+pub mod credentials;
 pub mod directory;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod sample;
 pub mod store;
 
@@ -42,12 +44,13 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| error::Error::Internal(e.to_string()))?;
-        let state = http::AppState {
-            dir: dir.clone(),
-            bootstrap_hash: config.bootstrap_token_hash.as_deref().map(Arc::from),
-        };
+        let state = http::AppState::new(
+            dir.clone(),
+            config.bootstrap_token_hash.as_deref().map(Arc::from),
+        );
         let app = http::app(state);
         let sync_dir = dir.clone();
+        let mail = mail::MailDir::new(&config.data_dir);
         let handle = tokio::spawn(async move {
             // Other nodes on the same PostgreSQL change rights too: pick their changes up.
             let sync = tokio::spawn(async move {
@@ -60,9 +63,17 @@ impl Server {
                     if let Err(e) = sync_dir.refresh_stale().await {
                         tracing::warn!(error = %e, "snapshot sync failed");
                     }
+                    if let Err(e) = mail.run_once(&sync_dir).await {
+                        tracing::warn!(error = %e, "mail delivery failed");
+                    }
                 }
             });
-            if let Err(e) = axum::serve(listener, app).await {
+            if let Err(e) = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            {
                 tracing::error!(error = %e, "server stopped");
             }
             sync.abort();

@@ -8,26 +8,14 @@ use rolecall_core::model::{ActionSet, Grant, Role};
 pub struct Sample {
     pub org_slug: String,
     pub admin_email: String,
+    pub admin_password: String,
 }
 
 pub async fn create(dir: &Directory) -> Result<Sample> {
     let org = dir.create_org("acme", "Acme Commerce").await?;
-    let admin = dir
-        .create_user(
-            &org,
-            NewUser {
-                email: "owner@acme.example".into(),
-                first_name: Some("Olivia".into()),
-                last_name: Some("Owner".into()),
-                ..Default::default()
-            },
-        )
+    let (admin, admin_password) = dir
+        .bootstrap_admin(&org, "owner@acme.example", None)
         .await?;
-    for role in dir.list_roles(&org, None, None).await? {
-        if role.builtin && role.application == "commerce-admin" {
-            dir.assign_role(&org, admin.id, role.id).await?;
-        }
-    }
     let all = |r: &str| Grant {
         resource: r.into(),
         actions: ActionSet::All,
@@ -110,5 +98,6 @@ pub async fn create(dir: &Directory) -> Result<Sample> {
     Ok(Sample {
         org_slug: org.slug.into_string(),
         admin_email: admin.email.into_string(),
+        admin_password,
     })
 }

@@ -9,6 +9,7 @@
 mod catalogue;
 mod orgs;
 mod roles;
+pub mod signin;
 mod users;
 
 pub use catalogue::Catalogue;
@@ -106,6 +107,20 @@ impl Directory {
             return Ok(s.clone());
         }
         self.recompile(org).await
+    }
+
+    /// The snapshot, first making sure no other node has committed a newer change: one indexed
+    /// read, so HTTP checks see role and group changes made anywhere on the very next request.
+    pub async fn fresh_snapshot(&self, org: OrgId) -> Result<Arc<CompiledOrg>> {
+        let current = self.snapshot(org).await?;
+        let stored = {
+            let mut c = self.db.pool.acquire().await?;
+            q::epoch(&mut c, self.backend(), org).await?
+        };
+        if stored != current.epoch {
+            return self.recompile(org).await;
+        }
+        Ok(current)
     }
 
     /// Recompiles one organization from the store and publishes it.

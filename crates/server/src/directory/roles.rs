@@ -247,7 +247,7 @@ impl Directory {
         action: Option<&str>,
         scope: Option<&str>,
     ) -> Result<Explanation> {
-        let compiled = self.snapshot(org.id).await?;
+        let compiled = self.fresh_snapshot(org.id).await?;
         Ok(compiled
             .snapshot
             .explain(&user, application, resource, action, scope)?)
@@ -261,7 +261,7 @@ impl Directory {
         checks: &[BatchCheck],
         explain: bool,
     ) -> Result<Vec<BatchAnswer>> {
-        let compiled = self.snapshot(org.id).await?;
+        let compiled = self.fresh_snapshot(org.id).await?;
         let snap = &compiled.snapshot;
         let mut out = Vec::with_capacity(checks.len());
         let mut p = Problems::new();
@@ -321,7 +321,7 @@ impl Directory {
         scope: Option<&str>,
     ) -> Result<Vec<EffectivePermission>> {
         self.get_user(org, user).await?;
-        let compiled = self.snapshot(org.id).await?;
+        let compiled = self.fresh_snapshot(org.id).await?;
         Ok(compiled
             .snapshot
             .effective_permissions(&user, application, scope)?)

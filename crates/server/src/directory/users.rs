@@ -219,6 +219,17 @@ impl Directory {
         if affects_rights {
             q::bump_epoch(&mut w.tx, b, org.id).await?;
         }
+        if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
+            crate::store::signin::revoke_user_sessions(
+                &mut w.tx,
+                b,
+                id,
+                "deactivated",
+                None,
+                next.updated_at,
+            )
+            .await?;
+        }
         w.commit().await?;
         if affects_rights {
             self.recompile(org.id).await?;
@@ -239,6 +250,8 @@ impl Directory {
             .await?
             .ok_or_else(|| not_found_user(id))?;
         check_version(if_match, current.version)?;
+        crate::store::signin::revoke_user_sessions(&mut w.tx, b, id, "deleted", None, self.now())
+            .await?;
         q::delete_user(&mut w.tx, b, &current, self.now()).await?;
         q::bump_epoch(&mut w.tx, b, org.id).await?;
         w.commit().await?;

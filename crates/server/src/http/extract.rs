@@ -4,6 +4,7 @@
 use super::problem::ApiError;
 use super::AppState;
 use crate::auth::Caller;
+use crate::directory::signin::ClientInfo;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::{header, request::Parts, StatusCode};
@@ -173,6 +174,50 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
+/// The secret a request presents: `Authorization: Bearer …`, or the console's session cookie.
+fn presented_secret(parts: &Parts) -> Option<String> {
+    let header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if let Some(t) = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+    {
+        return Some(t.trim().to_string());
+    }
+    let cookies = parts.headers.get_all(header::COOKIE);
+    for value in cookies.iter().filter_map(|v| v.to_str().ok()) {
+        for pair in value.split(';') {
+            if let Some((k, v)) = pair.trim().split_once('=') {
+                if k == crate::auth::SESSION_COOKIE {
+                    return Some(v.to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    allow_pending: bool,
+) -> Result<Caller, ApiError> {
+    let token = presented_secret(parts).unwrap_or_default();
+    if token.is_empty() || token.len() > 512 {
+        return Err(crate::error::Error::Unauthenticated.into());
+    }
+    Ok(Caller::authenticate(
+        &state.dir,
+        state.bootstrap_hash.as_deref(),
+        &token,
+        allow_pending,
+    )
+    .await?)
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -180,19 +225,59 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
+        authenticate(parts, state, false).await
+    }
+}
+
+/// A caller whose session may still be waiting for its second factor or 2FA enrolment.
+pub struct PendingCaller(pub Caller);
+
+impl FromRequestParts<AppState> for PendingCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state, true).await.map(PendingCaller)
+    }
+}
+
+/// Source address and user agent, for the sign-in event log and throttling.
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let user_agent = parts
             .headers
-            .get(header::AUTHORIZATION)
+            .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .unwrap_or("");
-        if token.is_empty() || token.len() > 512 {
-            return Err(crate::error::Error::Unauthenticated.into());
-        }
-        Ok(Caller::authenticate(&state.dir, state.bootstrap_hash.as_deref(), token).await?)
+            .unwrap_or("")
+            .to_string();
+        Ok(Client(ClientInfo { ip, user_agent }))
+    }
+}
+
+/// The acting admin's password, when sent along with a sensitive change.
+pub struct Reverify(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Reverify {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Reverify(
+            parts
+                .headers
+                .get("x-rolecall-password")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        ))
     }
 }

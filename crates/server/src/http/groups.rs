@@ -1,7 +1,9 @@
 //! User groups, their members and the roles assigned to them.
 
-use super::extract::{ApiJson, ApiQuery, IfMatch};
-use super::{no_content, org_admin, paging, parse_id, with_etag, ApiResult, AppState};
+use super::extract::{ApiJson, ApiQuery, Client, IfMatch, Reverify};
+use super::{
+    no_content, org_admin, paging, parse_id, sensitive_admin, with_etag, ApiResult, AppState,
+};
 use crate::auth::Caller;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -182,10 +184,12 @@ async fn list_members(
 async fn add_member(
     State(s): State<AppState>,
     caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<UserRef>,
 ) -> ApiResult<StatusCode> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
     let user = body
         .user_id
         .parse::<UserId>()
@@ -206,9 +210,11 @@ async fn add_member(
 async fn remove_member(
     State(s): State<AppState>,
     caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
     Path((org, id, user)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
     s.dir
         .remove_member(
             &admin.org,
@@ -246,10 +252,12 @@ async fn list_group_roles(
 async fn add_group_role(
     State(s): State<AppState>,
     caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<super::users::RoleRef>,
 ) -> ApiResult<StatusCode> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
     let role = body
         .role_id
         .parse::<RoleId>()
@@ -270,9 +278,11 @@ async fn add_group_role(
 async fn remove_group_role(
     State(s): State<AppState>,
     caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
     Path((org, id, role)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
     s.dir
         .remove_group_role(
             &admin.org,

@@ -10,9 +10,11 @@ mod groups;
 mod orgs;
 pub mod problem;
 mod roles;
+mod session;
 mod users;
 
 use crate::auth::{Caller, OrgAdmin};
+use crate::directory::signin::ClientInfo;
 use crate::directory::Directory;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,6 +32,51 @@ pub struct AppState {
     pub dir: Arc<Directory>,
     /// SHA-256 of the environment's bootstrap token.
     pub bootstrap_hash: Option<Arc<str>>,
+    pub throttle: Arc<Throttle>,
+}
+
+impl AppState {
+    pub fn new(dir: Arc<Directory>, bootstrap_hash: Option<Arc<str>>) -> AppState {
+        AppState {
+            dir,
+            bootstrap_hash,
+            throttle: Arc::new(Throttle::new(30, 60_000)),
+        }
+    }
+}
+
+/// Per-address limit on sign-in and reset attempts (on top of per-account lockout). Per node:
+/// a determined attacker spreading over nodes still meets the account lockout.
+pub struct Throttle {
+    limit: u32,
+    window_ms: i64,
+    seen: std::sync::Mutex<std::collections::HashMap<String, (i64, u32)>>,
+}
+
+impl Throttle {
+    pub fn new(limit: u32, window_ms: i64) -> Throttle {
+        Throttle {
+            limit,
+            window_ms,
+            seen: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Counts an attempt from `ip`; false once the address is over its limit for the window.
+    pub fn allow(&self, ip: &str, now: i64) -> bool {
+        let Ok(mut seen) = self.seen.lock() else {
+            return true;
+        };
+        if seen.len() > 100_000 {
+            seen.retain(|_, (start, _)| now - *start < self.window_ms);
+        }
+        let entry = seen.entry(ip.to_string()).or_insert((now, 0));
+        if now - entry.0 >= self.window_ms {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= self.limit
+    }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -86,6 +133,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(groups::router())
         .merge(roles::router())
         .merge(check::router())
+        .merge(session::router())
 }
 
 async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> Response {
@@ -107,6 +155,20 @@ async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> Resp
 pub(crate) async fn org_admin(state: &AppState, caller: &Caller, key: &str) -> ApiResult<OrgAdmin> {
     let org = state.dir.org(key).await?;
     Ok(caller.admin_of(org)?)
+}
+
+/// As [`org_admin`], for changes that need the acting person's identity re-verified.
+pub(crate) async fn sensitive_admin(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    password: Option<&str>,
+    client: &ClientInfo,
+) -> ApiResult<OrgAdmin> {
+    let org = state.dir.org(key).await?;
+    Ok(caller
+        .sensitive_admin_of(&state.dir, org, password, client)
+        .await?)
 }
 
 /// A JSON body with the object's version as its ETag, for `If-Match` on the next write.

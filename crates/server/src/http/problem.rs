@@ -73,7 +73,9 @@ impl From<Error> for ApiError {
                 ),
                 DomainError::Forbidden { code, message } => ApiError::new(StatusCode::FORBIDDEN, code, message),
             },
-            Error::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a valid bearer token is required"),
+            Error::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a valid bearer token or session is required"),
+            Error::SignInFailed => ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "the username or password is wrong, or the account cannot sign in now"),
+            Error::TooManyRequests => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "too many sign-in attempts from this address; wait a minute"),
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")

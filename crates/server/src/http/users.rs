@@ -1,7 +1,9 @@
 //! Users and their direct role assignments.
 
-use super::extract::{ApiJson, ApiQuery, IfMatch};
-use super::{no_content, org_admin, paging, parse_id, with_etag, ApiResult, AppState};
+use super::extract::{ApiJson, ApiQuery, Client, IfMatch, Reverify};
+use super::{
+    no_content, org_admin, paging, parse_id, sensitive_admin, with_etag, ApiResult, AppState,
+};
 use crate::auth::Caller;
 use crate::directory::{NewUser, UserPatch, UserRoleHolding};
 use crate::store::directory::UserFilter;
@@ -129,10 +131,12 @@ async fn list_users(
 async fn create_user(
     State(s): State<AppState>,
     caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
     Path(org): Path<String>,
     ApiJson(body): ApiJson<NewUser>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
     let user = s.dir.create_user(&admin.org, body).await?;
     Ok(with_etag(StatusCode::CREATED, user.version, &user))
 }
@@ -160,11 +164,13 @@ async fn get_user(
 async fn update_user(
     State(s): State<AppState>,
     caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
     IfMatch(v): IfMatch,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
     let user = s
         .dir
         .update_user(&admin.org, parse_id::<UserId>("user", &id)?, body, v)
@@ -178,10 +184,12 @@ async fn update_user(
 async fn delete_user(
     State(s): State<AppState>,
     caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
     IfMatch(v): IfMatch,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
     s.dir
         .delete_user(&admin.org, parse_id::<UserId>("user", &id)?, v)
         .await?;
@@ -223,10 +231,12 @@ async fn list_user_roles(
 async fn assign_role(
     State(s): State<AppState>,
     caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<RoleRef>,
 ) -> ApiResult<(StatusCode, Json<UserRoleList>)> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
     let user = parse_id::<UserId>("user", &id)?;
     let role = body
         .role_id
@@ -250,9 +260,11 @@ async fn assign_role(
 async fn unassign_role(
     State(s): State<AppState>,
     caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
     Path((org, id, role)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
     s.dir
         .unassign_role(
             &admin.org,

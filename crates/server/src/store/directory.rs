@@ -128,6 +128,17 @@ pub async fn bump_epoch(c: &mut AnyConnection, b: Backend, org: OrgId) -> Result
     Ok(())
 }
 
+pub async fn epoch(c: &mut AnyConnection, b: Backend, org: OrgId) -> Result<i64> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT authz_epoch FROM organizations WHERE id = $1",
+    ))
+    .bind(org.to_string())
+    .fetch_one(c)
+    .await?;
+    get_i64(&row, "authz_epoch")
+}
+
 pub async fn epochs(c: &mut AnyConnection) -> Result<Vec<(OrgId, i64)>> {
     let rows = sqlx::query("SELECT id, authz_epoch FROM organizations")
         .fetch_all(c)

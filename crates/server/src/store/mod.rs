@@ -5,6 +5,7 @@
 //! nothing outside this module writes SQL.
 
 pub mod directory;
+pub mod signin;
 pub mod tokens;
 
 use crate::error::{Error, Result};
@@ -44,11 +45,18 @@ impl WriteTx {
     }
 }
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "directory",
-    include_str!("../../migrations/0001_directory.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "directory",
+        include_str!("../../migrations/0001_directory.sql"),
+    ),
+    (
+        2,
+        "signin",
+        include_str!("../../migrations/0002_signin.sql"),
+    ),
+];
 
 impl Db {
     /// Opens `database_url` if given (a `postgres://` URL selects PostgreSQL), otherwise the

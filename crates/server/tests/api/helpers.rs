@@ -2,9 +2,13 @@
 
 use reqwest::{Method, StatusCode};
 use rolecall::config::Config;
+use rolecall::directory::{Clock, Directory, SystemClock};
+use rolecall::store::Db;
 use rolecall::Server;
 use serde_json::Value;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -35,6 +39,8 @@ pub struct TestApp {
     pub org: String,
     pub client: reqwest::Client,
     pub server: Server,
+    pub clock: Arc<TestClock>,
+    pub config: Config,
     _dir: tempfile::TempDir,
 }
 
@@ -104,11 +110,53 @@ pub async fn config_for(backend: Backend, dir: &std::path::Path) -> Config {
     }
 }
 
+/// The wall clock plus an offset tests can move forward (idle timeouts, re-verification windows).
+#[derive(Default)]
+pub struct TestClock {
+    offset_ms: AtomicI64,
+}
+
+impl TestClock {
+    pub fn advance_secs(&self, secs: i64) {
+        self.offset_ms.fetch_add(secs * 1000, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> i64 {
+        SystemClock.now() + self.offset_ms.load(Ordering::SeqCst)
+    }
+}
+
+/// Starts a server on `config` with a movable clock.
+pub async fn start_server(config: &Config, clock: Arc<TestClock>) -> Server {
+    let db = Db::connect(config.database_url.as_deref(), &config.data_dir)
+        .await
+        .expect("database");
+    let dir = Directory::open(db, clock, vec![])
+        .await
+        .expect("directory opens");
+    Server::start_with(config, Arc::new(dir))
+        .await
+        .expect("server starts")
+}
+
 /// Starts a server with one organization `acme` and a server-wide bootstrap token.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    static TRACING: std::sync::Once = std::sync::Once::new();
+    // TEST_LOG=1 shows the server's log, including the detail behind any 500.
+    TRACING.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            tracing_subscriber::fmt()
+                .with_env_filter("info")
+                .with_test_writer()
+                .init();
+        }
+    });
     let dir = tempfile::tempdir().expect("tempdir");
     let config = config_for(backend, dir.path()).await;
-    let server = Server::start(&config).await.expect("server starts");
+    let clock = Arc::new(TestClock::default());
+    let server = start_server(&config, clock.clone()).await;
     let token = server
         .dir
         .create_token("test bootstrap", None)
@@ -122,6 +170,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         org: "acme".into(),
         client: reqwest::Client::new(),
         server,
+        clock,
+        config,
         _dir: dir,
     }
 }
@@ -267,5 +317,88 @@ impl TestApp {
         let r = self.post("/check", serde_json::json!({ "user_id": user, "application": app, "resource": resource, "action": action, "scope": scope })).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         r.body["decision"].as_str().expect("decision").to_string()
+    }
+}
+
+/// The TOTP code for `secret` at the test clock's time plus `offset_secs`.
+pub fn totp_code(secret: &str, app: &TestApp, offset_secs: i64) -> String {
+    use totp_rs::{Algorithm, Secret, TOTP};
+    let bytes = Secret::Encoded(secret.to_string())
+        .to_bytes()
+        .expect("base32 secret");
+    let totp = TOTP::new_unchecked(
+        Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        Some("rolecall".into()),
+        "t".into(),
+    );
+    let now = (app.clock.now() / 1000 + offset_secs) as u64;
+    totp.generate(now)
+}
+
+/// A signed-in user: their id, password and (full-stage) session token.
+pub struct Person {
+    pub id: String,
+    pub password: String,
+    pub token: String,
+}
+
+impl TestApp {
+    /// Creates a user with a password. With `system_admin` they also get the System admin right.
+    pub async fn person(&self, email: &str, system_admin: bool) -> (String, String) {
+        let id = self.user(email).await;
+        let password = format!("Tr0ub4dor&3-{}-horse-staple", &id[..8]);
+        let r = self
+            .put(
+                &format!("/users/{id}/password"),
+                serde_json::json!({ "password": password }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        if system_admin {
+            let org = self.server.dir.org(&self.org).await.expect("org");
+            self.server
+                .dir
+                .grant_system_admin(&org, id.parse().expect("uuid"))
+                .await
+                .expect("grant");
+        }
+        (id, password)
+    }
+
+    /// Turns off the 2FA requirement so sign-in is one step (tests that are not about 2FA).
+    pub async fn without_2fa(&self) {
+        let mut settings = self.get("/settings").await.body;
+        settings["require_2fa"] = serde_json::json!(false);
+        settings["account_sharing"] = serde_json::json!(true);
+        let r = self.put("/settings", settings).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+
+    pub async fn sign_in(&self, login: &str, password: &str) -> Reply {
+        self.send_as(
+            "",
+            Method::POST,
+            "/sign-in",
+            Some(serde_json::json!({ "login": login, "password": password })),
+            &[],
+        )
+        .await
+    }
+
+    /// Signs in a person whose organization does not require 2FA.
+    pub async fn signed_in(&self, email: &str, system_admin: bool) -> Person {
+        let (id, password) = self.person(email, system_admin).await;
+        let r = self.sign_in(email, &password).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["stage"], "full", "call without_2fa() first");
+        Person {
+            id,
+            password,
+            token: r.body["token"].as_str().expect("token").to_string(),
+        }
     }
 }

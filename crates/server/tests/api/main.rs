@@ -8,4 +8,5 @@ mod catalogue_and_scopes;
 mod checks;
 mod concurrency;
 mod groups_roles;
+mod signin;
 mod users;

@@ -1,0 +1,1006 @@
+//! Sign-in use cases: passwords, lockout, two factors, sessions and their revocation, identity
+//! re-verification, resets, and the sign-in event log.
+//!
+//! Architecture Invariant: every way access is withdrawn (deactivation, deletion, password
+//! reset, 2FA reset, lockout) revokes the user's sessions in the same transaction as the change,
+//! and sessions are validated against the database on every request, so revocation holds on every
+//! node before the request that caused it returns.
+
+use super::{new_id, Directory};
+use crate::auth::{hash_secret, new_secret};
+use crate::credentials::{password, totp};
+use crate::error::{Error, Result};
+use crate::store::signin::{self as s, AuthEvent, Credentials, Session};
+use crate::store::Backend;
+use rolecall_core::model::{Millis, OrgId, Organization, UserId};
+use rolecall_core::settings::OrgSettings;
+use rolecall_core::Error as DomainError;
+use sqlx::AnyConnection;
+
+/// Where a request came from, for the event log and per-address throttling.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// A new session; the token is shown to the client once and stored hashed.
+pub struct SignedIn {
+    pub token: String,
+    pub session: Session,
+}
+
+/// Session stages: every factor satisfied, second factor pending, 2FA enrolment pending.
+pub const STAGE_FULL: &str = "full";
+pub const STAGE_TOTP: &str = "totp";
+pub const STAGE_ENROL: &str = "enrol";
+
+pub(crate) async fn event(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    user: Option<UserId>,
+    kind: &str,
+    client: &ClientInfo,
+    detail: &str,
+    now: Millis,
+) -> Result<()> {
+    s::insert_event(
+        c,
+        b,
+        org,
+        &AuthEvent {
+            id: new_id().to_string(),
+            user_id: user.map(|u| u.to_string()),
+            kind: kind.to_string(),
+            at: now,
+            source_ip: client.ip.chars().take(64).collect(),
+            user_agent: client.user_agent.chars().take(256).collect(),
+            detail: detail.to_string(),
+        },
+    )
+    .await
+}
+
+fn hash_password(pw: &str) -> Result<String> {
+    password::hash(pw, &password::HashParams::default())
+        .map_err(|e| Error::Internal(format!("password hashing failed: {e:?}")))
+}
+
+fn sign_in_failed() -> Error {
+    Error::SignInFailed
+}
+
+impl Directory {
+    pub async fn settings(&self, org: &Organization) -> Result<(OrgSettings, i64)> {
+        let mut c = self.db.pool.acquire().await?;
+        s::settings(&mut c, self.backend(), org.id).await
+    }
+
+    pub async fn put_settings(
+        &self,
+        org: &Organization,
+        settings: OrgSettings,
+        if_match: Option<i64>,
+    ) -> Result<(OrgSettings, i64)> {
+        settings.validate().map_err(DomainError::Invalid)?;
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        crate::store::directory::lock_org(&mut w.tx, b, org.id).await?;
+        let (_, version) = s::settings(&mut w.tx, b, org.id).await?;
+        super::check_version(if_match, version)?;
+        s::put_settings(&mut w.tx, b, org.id, &settings, version + 1, self.now()).await?;
+        w.commit().await?;
+        Ok((settings, version + 1))
+    }
+
+    /// Password step of sign-in. Every failure looks the same to the caller (unknown user, wrong
+    /// password, locked, inactive) and costs one password hash, so neither the answer nor its
+    /// timing tells whether a username exists.
+    pub async fn sign_in(
+        &self,
+        org: &Organization,
+        login: &str,
+        pw: &str,
+        client: &ClientInfo,
+    ) -> Result<SignedIn> {
+        let b = self.backend();
+        let now = self.now();
+        let (settings, _) = self.settings(org).await?;
+        let mut w = self.db.write().await?;
+        let Some(cred) = s::credentials_by_login(&mut w.tx, b, org.id, login).await? else {
+            password::verify_dummy(pw, &password::HashParams::default());
+            event(
+                &mut w.tx,
+                b,
+                org.id,
+                None,
+                "sign_in_failed",
+                client,
+                &format!(
+                    "unknown login {:?}",
+                    login.chars().take(64).collect::<String>()
+                ),
+                now,
+            )
+            .await?;
+            w.commit().await?;
+            return Err(sign_in_failed());
+        };
+        let verification = match &cred.password_hash {
+            Some(h) => password::verify(pw, h, &password::HashParams::default()),
+            None => {
+                password::verify_dummy(pw, &password::HashParams::default());
+                password::Verification::Invalid
+            }
+        };
+        let locked = cred.locked_until.is_some_and(|t| t > now);
+        if locked || cred.status != "active" {
+            let why = if locked {
+                "account locked"
+            } else {
+                "account not active"
+            };
+            event(
+                &mut w.tx,
+                b,
+                org.id,
+                Some(cred.user_id),
+                "sign_in_failed",
+                client,
+                why,
+                now,
+            )
+            .await?;
+            w.commit().await?;
+            return Err(sign_in_failed());
+        }
+        let needs_rehash = match verification {
+            password::Verification::Valid { needs_rehash } => needs_rehash,
+            password::Verification::Invalid => {
+                let failed = cred.failed_attempts + 1;
+                if failed >= settings.lockout_threshold {
+                    let until = now + settings.lockout_minutes * 60_000;
+                    s::set_failures(&mut w.tx, b, cred.user_id, 0, Some(until)).await?;
+                    s::revoke_user_sessions(&mut w.tx, b, cred.user_id, "locked", None, now)
+                        .await?;
+                    event(
+                        &mut w.tx,
+                        b,
+                        org.id,
+                        Some(cred.user_id),
+                        "sign_in_failed",
+                        client,
+                        "wrong password",
+                        now,
+                    )
+                    .await?;
+                    event(
+                        &mut w.tx,
+                        b,
+                        org.id,
+                        Some(cred.user_id),
+                        "locked",
+                        client,
+                        &format!("{failed} consecutive failures"),
+                        now,
+                    )
+                    .await?;
+                } else {
+                    s::set_failures(&mut w.tx, b, cred.user_id, failed, None).await?;
+                    event(
+                        &mut w.tx,
+                        b,
+                        org.id,
+                        Some(cred.user_id),
+                        "sign_in_failed",
+                        client,
+                        "wrong password",
+                        now,
+                    )
+                    .await?;
+                }
+                w.commit().await?;
+                return Err(sign_in_failed());
+            }
+        };
+        if needs_rehash {
+            s::upgrade_hash(&mut w.tx, b, cred.user_id, &hash_password(pw)?).await?;
+        }
+        s::set_failures(&mut w.tx, b, cred.user_id, 0, None).await?;
+        let stage = if cred.totp_enabled {
+            STAGE_TOTP
+        } else if settings.require_2fa {
+            STAGE_ENROL
+        } else {
+            STAGE_FULL
+        };
+        let signed_in = self
+            .open_session(&mut w.tx, org.id, &cred, stage, &settings, client, now)
+            .await?;
+        event(
+            &mut w.tx,
+            b,
+            org.id,
+            Some(cred.user_id),
+            "sign_in_succeeded",
+            client,
+            &format!("stage {stage}"),
+            now,
+        )
+        .await?;
+        w.commit().await?;
+        Ok(signed_in)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn open_session(
+        &self,
+        c: &mut AnyConnection,
+        org: OrgId,
+        cred: &Credentials,
+        stage: &str,
+        settings: &OrgSettings,
+        client: &ClientInfo,
+        now: Millis,
+    ) -> Result<SignedIn> {
+        let b = self.backend();
+        if stage == STAGE_FULL && !settings.account_sharing {
+            s::revoke_user_sessions(c, b, cred.user_id, "signed in elsewhere", None, now).await?;
+        }
+        let token = new_secret();
+        let session = Session {
+            id: new_id().to_string(),
+            user_id: cred.user_id,
+            org_id: org,
+            stage: stage.to_string(),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + settings.session_lifetime_secs * 1000,
+            verified_at: now,
+            source_ip: client.ip.chars().take(64).collect(),
+            user_agent: client.user_agent.chars().take(256).collect(),
+        };
+        s::insert_session(c, b, &session, &hash_secret(&token)).await?;
+        Ok(SignedIn { token, session })
+    }
+
+    /// Resolves a session token; `None` when unknown, revoked, expired, idle too long, or the
+    /// user can no longer sign in.
+    pub async fn session(&self, token: &str) -> Result<Option<Session>> {
+        let b = self.backend();
+        let now = self.now();
+        let mut c = self.db.pool.acquire().await?;
+        let Some((session, status, locked_until)) =
+            s::live_session(&mut c, b, &hash_secret(token)).await?
+        else {
+            return Ok(None);
+        };
+        let org = crate::store::directory::find_org(&mut c, b, &session.org_id.to_string()).await?;
+        let Some(org) = org else { return Ok(None) };
+        let (settings, _) = s::settings(&mut c, b, org.id).await?;
+        let idle = now - session.last_seen_at > settings.idle_timeout_secs * 1000;
+        if status != "active"
+            || locked_until.is_some_and(|t| t > now)
+            || session.expires_at <= now
+            || idle
+        {
+            drop(c);
+            let mut w = self.db.write().await?;
+            s::revoke_session(
+                &mut w.tx,
+                b,
+                &session.id,
+                if idle { "idle timeout" } else { "expired" },
+                now,
+            )
+            .await?;
+            w.commit().await?;
+            return Ok(None);
+        }
+        // Coarse last-seen updates keep the idle clock without a write on every request.
+        if now - session.last_seen_at > 15_000 {
+            s::touch_session(&mut c, b, &session.id, now).await?;
+        }
+        Ok(Some(session))
+    }
+
+    pub async fn sign_out(&self, session: &Session, client: &ClientInfo) -> Result<()> {
+        let b = self.backend();
+        let now = self.now();
+        let mut w = self.db.write().await?;
+        s::revoke_session(&mut w.tx, b, &session.id, "signed out", now).await?;
+        event(
+            &mut w.tx,
+            b,
+            session.org_id,
+            Some(session.user_id),
+            "signed_out",
+            client,
+            "",
+            now,
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// Second step: a TOTP code or a recovery code turns a `totp` session into a full one.
+    pub async fn verify_second_factor(
+        &self,
+        session: &Session,
+        code: Option<&str>,
+        recovery: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        if session.stage != STAGE_TOTP {
+            return Err(DomainError::conflict(
+                "no_second_factor_pending",
+                "this session is not waiting for a second factor",
+            )
+            .into());
+        }
+        let b = self.backend();
+        let now = self.now();
+        let (settings, _) =
+            s::settings(&mut *self.db.pool.acquire().await?, b, session.org_id).await?;
+        let mut w = self.db.write().await?;
+        let cred = s::credentials(&mut w.tx, b, session.org_id, session.user_id)
+            .await?
+            .ok_or_else(sign_in_failed)?;
+        let ok = match (code, recovery, &cred.totp_secret) {
+            (Some(code), _, Some(secret)) => {
+                match totp::verify(secret, code, now / 1000, cred.totp_last_step) {
+                    Some(step) => {
+                        s::set_totp_step(&mut w.tx, b, cred.user_id, step).await?;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            (None, Some(rc), _) => {
+                s::use_recovery_code(
+                    &mut w.tx,
+                    b,
+                    cred.user_id,
+                    &totp::hash_recovery_code(rc),
+                    now,
+                )
+                .await?
+            }
+            _ => false,
+        };
+        if !ok {
+            let failed = cred.failed_attempts + 1;
+            if failed >= settings.lockout_threshold {
+                s::set_failures(
+                    &mut w.tx,
+                    b,
+                    cred.user_id,
+                    0,
+                    Some(now + settings.lockout_minutes * 60_000),
+                )
+                .await?;
+                s::revoke_user_sessions(&mut w.tx, b, cred.user_id, "locked", None, now).await?;
+                event(
+                    &mut w.tx,
+                    b,
+                    session.org_id,
+                    Some(cred.user_id),
+                    "locked",
+                    client,
+                    "second factor failures",
+                    now,
+                )
+                .await?;
+            } else {
+                s::set_failures(&mut w.tx, b, cred.user_id, failed, None).await?;
+            }
+            event(
+                &mut w.tx,
+                b,
+                session.org_id,
+                Some(cred.user_id),
+                "second_factor_failed",
+                client,
+                "",
+                now,
+            )
+            .await?;
+            w.commit().await?;
+            return Err(DomainError::invalid(
+                "code",
+                "totp_invalid",
+                "the code is wrong, expired or already used",
+            )
+            .into());
+        }
+        s::set_failures(&mut w.tx, b, cred.user_id, 0, None).await?;
+        if !settings.account_sharing {
+            s::revoke_user_sessions(
+                &mut w.tx,
+                b,
+                cred.user_id,
+                "signed in elsewhere",
+                Some(&session.id),
+                now,
+            )
+            .await?;
+        }
+        s::set_session_stage(&mut w.tx, b, &session.id, STAGE_FULL).await?;
+        event(
+            &mut w.tx,
+            b,
+            session.org_id,
+            Some(cred.user_id),
+            "second_factor_verified",
+            client,
+            if recovery.is_some() {
+                "recovery code"
+            } else {
+                "totp"
+            },
+            now,
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// Starts (or restarts) TOTP enrolment: a new secret and its otpauth:// URI, shown now.
+    pub async fn begin_totp_enrolment(&self, session: &Session) -> Result<(String, String)> {
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        let cred = s::credentials(&mut w.tx, b, session.org_id, session.user_id)
+            .await?
+            .ok_or_else(sign_in_failed)?;
+        if cred.totp_enabled {
+            return Err(DomainError::conflict(
+                "totp_already_enrolled",
+                "two-factor authentication is already set up; an admin can reset it",
+            )
+            .into());
+        }
+        let secret = totp::new_secret();
+        s::set_totp(&mut w.tx, b, cred.user_id, Some(&secret), false, None).await?;
+        w.commit().await?;
+        let uri = totp::otpauth_uri(&secret, &cred.username)
+            .map_err(|_| Error::Internal("generated TOTP secret is invalid".into()))?;
+        Ok((secret, uri))
+    }
+
+    /// Confirms enrolment with a first code; returns ten single-use recovery codes, shown once.
+    pub async fn confirm_totp(
+        &self,
+        session: &Session,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<Vec<String>> {
+        let b = self.backend();
+        let now = self.now();
+        let mut w = self.db.write().await?;
+        let cred = s::credentials(&mut w.tx, b, session.org_id, session.user_id)
+            .await?
+            .ok_or_else(sign_in_failed)?;
+        let (Some(secret), false) = (&cred.totp_secret, cred.totp_enabled) else {
+            return Err(
+                DomainError::conflict("no_enrolment_pending", "start enrolment first").into(),
+            );
+        };
+        let Some(step) = totp::verify(secret, code, now / 1000, cred.totp_last_step) else {
+            return Err(DomainError::invalid(
+                "code",
+                "totp_invalid",
+                "the code is wrong or expired",
+            )
+            .into());
+        };
+        s::set_totp(&mut w.tx, b, cred.user_id, Some(secret), true, Some(step)).await?;
+        let codes = totp::new_recovery_codes();
+        let hashes: Vec<String> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
+        s::replace_recovery_codes(&mut w.tx, b, cred.user_id, &hashes).await?;
+        if session.stage == STAGE_ENROL {
+            s::set_session_stage(&mut w.tx, b, &session.id, STAGE_FULL).await?;
+        }
+        event(
+            &mut w.tx,
+            b,
+            session.org_id,
+            Some(cred.user_id),
+            "totp_enrolled",
+            client,
+            "",
+            now,
+        )
+        .await?;
+        w.commit().await?;
+        Ok(codes)
+    }
+
+    /// Admin reset of two-factor for one or many users: each must enrol again, and their
+    /// sessions end now.
+    pub async fn reset_2fa(
+        &self,
+        org: &Organization,
+        users: &[UserId],
+        client: &ClientInfo,
+    ) -> Result<usize> {
+        let b = self.backend();
+        let now = self.now();
+        let mut w = self.db.write().await?;
+        for (i, u) in users.iter().enumerate() {
+            if s::credentials(&mut w.tx, b, org.id, *u).await?.is_none() {
+                return Err(DomainError::invalid(
+                    format!("user_ids[{i}]"),
+                    "unknown_user",
+                    format!("no user {u} in this organization"),
+                )
+                .into());
+            }
+            s::set_totp(&mut w.tx, b, *u, None, false, None).await?;
+            s::replace_recovery_codes(&mut w.tx, b, *u, &[]).await?;
+            s::revoke_user_sessions(&mut w.tx, b, *u, "2fa reset", None, now).await?;
+            event(
+                &mut w.tx,
+                b,
+                org.id,
+                Some(*u),
+                "totp_reset",
+                client,
+                "",
+                now,
+            )
+            .await?;
+        }
+        w.commit().await?;
+        Ok(users.len())
+    }
+
+    /// Password re-entry for sensitive changes (Magento's "Current User Identity Verification").
+    pub async fn reverify(&self, session: &Session, pw: &str, client: &ClientInfo) -> Result<()> {
+        let b = self.backend();
+        let now = self.now();
+        let mut w = self.db.write().await?;
+        let cred = s::credentials(&mut w.tx, b, session.org_id, session.user_id)
+            .await?
+            .ok_or_else(sign_in_failed)?;
+        let ok = matches!(
+            cred.password_hash.as_deref().map(|h| password::verify(
+                pw,
+                h,
+                &password::HashParams::default()
+            )),
+            Some(password::Verification::Valid { .. })
+        );
+        if !ok {
+            event(
+                &mut w.tx,
+                b,
+                session.org_id,
+                Some(cred.user_id),
+                "reverification_failed",
+                client,
+                "",
+                now,
+            )
+            .await?;
+            w.commit().await?;
+            return Err(
+                DomainError::forbidden("reverification_failed", "the password is wrong").into(),
+            );
+        }
+        s::set_session_verified(&mut w.tx, b, &session.id, now).await?;
+        event(
+            &mut w.tx,
+            b,
+            session.org_id,
+            Some(cred.user_id),
+            "reverified",
+            client,
+            "",
+            now,
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// Has the session's user proven their password recently enough for a sensitive change?
+    pub async fn recently_verified(&self, session: &Session) -> Result<bool> {
+        let (settings, _) = s::settings(
+            &mut *self.db.pool.acquire().await?,
+            self.backend(),
+            session.org_id,
+        )
+        .await?;
+        Ok(self.now() - session.verified_at <= settings.reverify_window_secs * 1000)
+    }
+
+    fn check_new_password(
+        &self,
+        settings: &OrgSettings,
+        cred: &Credentials,
+        pw: &str,
+        history: &[String],
+    ) -> Result<()> {
+        settings
+            .password_policy
+            .check(pw, &cred.username, &cred.email)
+            .map_err(|errors| {
+                DomainError::Invalid(
+                    errors
+                        .into_iter()
+                        .map(|mut e| {
+                            e.field = "new_password".into();
+                            e
+                        })
+                        .collect(),
+                )
+            })?;
+        if history.iter().any(|h| {
+            matches!(
+                password::verify(pw, h, &password::HashParams::default()),
+                password::Verification::Valid { .. }
+            )
+        }) {
+            return Err(DomainError::invalid(
+                "new_password",
+                "password_reused",
+                "must differ from your recent passwords",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    async fn store_password(
+        &self,
+        c: &mut AnyConnection,
+        org: OrgId,
+        user: UserId,
+        pw: &str,
+        settings: &OrgSettings,
+    ) -> Result<()> {
+        let b = self.backend();
+        let cred = s::credentials(c, b, org, user)
+            .await?
+            .ok_or_else(|| DomainError::not_found("user", user))?;
+        let history =
+            s::password_history(c, b, user, i64::from(settings.password_policy.history)).await?;
+        let history = if settings.password_policy.history > 0 {
+            history
+        } else {
+            Vec::new()
+        };
+        self.check_new_password(settings, &cred, pw, &history)?;
+        s::set_password(c, b, user, &hash_password(pw)?, self.now()).await
+    }
+
+    /// The signed-in user changes their own password; their other sessions end.
+    pub async fn change_password(
+        &self,
+        session: &Session,
+        current: &str,
+        new: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let b = self.backend();
+        let now = self.now();
+        let (settings, _) =
+            s::settings(&mut *self.db.pool.acquire().await?, b, session.org_id).await?;
+        let mut w = self.db.write().await?;
+        let cred = s::credentials(&mut w.tx, b, session.org_id, session.user_id)
+            .await?
+            .ok_or_else(sign_in_failed)?;
+        let ok = matches!(
+            cred.password_hash.as_deref().map(|h| password::verify(
+                current,
+                h,
+                &password::HashParams::default()
+            )),
+            Some(password::Verification::Valid { .. })
+        );
+        if !ok {
+            return Err(DomainError::invalid(
+                "current_password",
+                "password_wrong",
+                "the current password is wrong",
+            )
+            .into());
+        }
+        self.store_password(&mut w.tx, session.org_id, session.user_id, new, &settings)
+            .await?;
+        s::revoke_user_sessions(
+            &mut w.tx,
+            b,
+            session.user_id,
+            "password changed",
+            Some(&session.id),
+            now,
+        )
+        .await?;
+        event(
+            &mut w.tx,
+            b,
+            session.org_id,
+            Some(session.user_id),
+            "password_changed",
+            client,
+            "",
+            now,
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// An admin sets a user's password; every session of that user ends.
+    pub async fn set_password(
+        &self,
+        org: &Organization,
+        user: UserId,
+        new: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let b = self.backend();
+        let now = self.now();
+        let (settings, _) = self.settings(org).await?;
+        let mut w = self.db.write().await?;
+        self.store_password(&mut w.tx, org.id, user, new, &settings)
+            .await?;
+        s::revoke_user_sessions(&mut w.tx, b, user, "password reset", None, now).await?;
+        event(
+            &mut w.tx,
+            b,
+            org.id,
+            Some(user),
+            "password_reset",
+            client,
+            "by an administrator",
+            now,
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// Self-service reset: mails a single-use link valid for one hour. Answers the same whether
+    /// or not the address exists.
+    pub async fn request_password_reset(
+        &self,
+        org: &Organization,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let b = self.backend();
+        let now = self.now();
+        let mut w = self.db.write().await?;
+        if let Some(cred) = s::credentials_by_login(&mut w.tx, b, org.id, email).await? {
+            if cred.status == "active" {
+                let token = new_secret();
+                s::insert_reset_token(
+                    &mut w.tx,
+                    b,
+                    &hash_secret(&token),
+                    cred.user_id,
+                    now + 3_600_000,
+                )
+                .await?;
+                let body = format!(
+                    "Someone asked to reset the rolecall password of {} in organization {}.\n\nReset token (valid one hour, single use):\n{token}\n\nIf that was not you, ignore this message.\n",
+                    cred.username, org.slug
+                );
+                s::enqueue_mail(
+                    &mut w.tx,
+                    b,
+                    org.id,
+                    &new_id().to_string(),
+                    &cred.email,
+                    "Reset your rolecall password",
+                    &body,
+                    now,
+                )
+                .await?;
+                event(
+                    &mut w.tx,
+                    b,
+                    org.id,
+                    Some(cred.user_id),
+                    "password_reset_requested",
+                    client,
+                    "",
+                    now,
+                )
+                .await?;
+            }
+        }
+        w.commit().await
+    }
+
+    pub async fn confirm_password_reset(
+        &self,
+        org: &Organization,
+        token: &str,
+        new: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let b = self.backend();
+        let now = self.now();
+        let (settings, _) = self.settings(org).await?;
+        let mut w = self.db.write().await?;
+        let Some(user) = s::take_reset_token(&mut w.tx, b, &hash_secret(token), now).await? else {
+            return Err(DomainError::invalid(
+                "token",
+                "reset_token_invalid",
+                "the reset token is unknown, used or expired",
+            )
+            .into());
+        };
+        self.store_password(&mut w.tx, org.id, user, new, &settings)
+            .await?;
+        s::revoke_user_sessions(&mut w.tx, b, user, "password reset", None, now).await?;
+        event(
+            &mut w.tx,
+            b,
+            org.id,
+            Some(user),
+            "password_reset",
+            client,
+            "self-service",
+            now,
+        )
+        .await?;
+        w.commit().await
+    }
+
+    pub async fn sessions_of(&self, org: &Organization, user: UserId) -> Result<Vec<Session>> {
+        let mut c = self.db.pool.acquire().await?;
+        let sessions = s::user_sessions(&mut c, self.backend(), user, self.now()).await?;
+        Ok(sessions
+            .into_iter()
+            .filter(|x| x.org_id == org.id)
+            .collect())
+    }
+
+    /// Ends one session of `user`, or all of them when `session_id` is `None`.
+    pub async fn end_sessions(
+        &self,
+        org: &Organization,
+        user: UserId,
+        session_id: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<u64> {
+        let b = self.backend();
+        let now = self.now();
+        let mut w = self.db.write().await?;
+        let n = match session_id {
+            Some(id) => {
+                let owned = s::user_sessions(&mut w.tx, b, user, now)
+                    .await?
+                    .iter()
+                    .any(|x| x.id == id && x.org_id == org.id);
+                if !owned || !s::revoke_session(&mut w.tx, b, id, "ended", now).await? {
+                    return Err(DomainError::not_found("session", id).into());
+                }
+                1
+            }
+            None => {
+                s::revoke_user_sessions(&mut w.tx, b, user, "ended by administrator", None, now)
+                    .await?
+            }
+        };
+        event(
+            &mut w.tx,
+            b,
+            org.id,
+            Some(user),
+            "session_revoked",
+            client,
+            &format!("{n} session(s)"),
+            now,
+        )
+        .await?;
+        w.commit().await?;
+        Ok(n)
+    }
+
+    pub async fn locked_users(&self, org: &Organization) -> Result<Vec<(UserId, String, Millis)>> {
+        let mut c = self.db.pool.acquire().await?;
+        s::locked_users(&mut c, self.backend(), org.id, self.now()).await
+    }
+
+    pub async fn unlock(
+        &self,
+        org: &Organization,
+        user: UserId,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let b = self.backend();
+        let now = self.now();
+        let mut w = self.db.write().await?;
+        s::credentials(&mut w.tx, b, org.id, user)
+            .await?
+            .ok_or_else(|| DomainError::not_found("user", user))?;
+        s::set_failures(&mut w.tx, b, user, 0, None).await?;
+        event(
+            &mut w.tx,
+            b,
+            org.id,
+            Some(user),
+            "unlocked",
+            client,
+            "by an administrator",
+            now,
+        )
+        .await?;
+        w.commit().await
+    }
+
+    pub async fn auth_events(
+        &self,
+        org: &Organization,
+        user: Option<UserId>,
+        limit: i64,
+    ) -> Result<Vec<AuthEvent>> {
+        let mut c = self.db.pool.acquire().await?;
+        s::list_events(&mut c, self.backend(), org.id, user, limit).await
+    }
+
+    /// Organisation administration rights held by a user, as (kind, target).
+    pub async fn admin_rights(&self, org: OrgId, user: UserId) -> Result<Vec<(String, String)>> {
+        let mut c = self.db.pool.acquire().await?;
+        s::admin_rights(&mut c, self.backend(), org, user).await
+    }
+
+    pub async fn grant_system_admin(&self, org: &Organization, user: UserId) -> Result<()> {
+        let mut w = self.db.write().await?;
+        s::grant_admin_right(
+            &mut w.tx,
+            self.backend(),
+            org.id,
+            user,
+            "system",
+            "",
+            self.now(),
+        )
+        .await?;
+        w.commit().await
+    }
+}
+
+impl Directory {
+    /// Creates an organization's first administrator: every application's `Administrators`
+    /// role, the System admin right, and a generated password returned once.
+    pub async fn bootstrap_admin(
+        &self,
+        org: &Organization,
+        email: &str,
+        password: Option<&str>,
+    ) -> Result<(rolecall_core::model::User, String)> {
+        let admin = self
+            .create_user(
+                org,
+                super::NewUser {
+                    email: email.to_string(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        for role in self.list_roles(org, None, None).await? {
+            if role.builtin {
+                self.assign_role(org, admin.id, role.id).await?;
+            }
+        }
+        self.grant_system_admin(org, admin.id).await?;
+        let password = match password {
+            Some(p) => p.to_string(),
+            None => crate::auth::generate_password(),
+        };
+        self.set_password(
+            org,
+            admin.id,
+            &password,
+            &ClientInfo {
+                ip: "local".into(),
+                user_agent: "rolecall init".into(),
+            },
+        )
+        .await?;
+        Ok((admin, password))
+    }
+}
