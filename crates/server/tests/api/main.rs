@@ -3,6 +3,7 @@
 //! cluster `scripts/test` starts). PostgreSQL tests fail, never skip, when no server is given.
 
 mod helpers;
+mod multinode;
 
 mod catalogue_and_scopes;
 mod checks;
