@@ -349,7 +349,7 @@ async fn users(c: &Client, cmd: UsersCommand) -> CmdResult {
             if !c.print_json(&r.body) {
                 print_users(items(&r.body));
                 println!(
-                    "page {} ({} per page), {} users in all",
+                    "page {} ({} per page), {} in total",
                     text(&r.body, "page"),
                     text(&r.body, "per_page"),
                     text(&r.body, "total")
@@ -475,7 +475,7 @@ async fn groups(c: &Client, cmd: GroupsCommand) -> CmdResult {
                     t.add_row(vec![text(g, "id"), text(g, "name"), text(g, "description")]);
                 }
                 println!("{t}");
-                println!("{} groups in all", text(&r.body, "total"));
+                println!("{} in total", text(&r.body, "total"));
             }
         }
         GroupsCommand::Get { id } => {

@@ -33,6 +33,7 @@ pub trait Clock: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)]
     fn now(&self) -> Millis {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

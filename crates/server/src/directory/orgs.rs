@@ -175,11 +175,10 @@ impl Directory {
         for org in self.list_orgs().await? {
             self.recompile(org.id).await?;
         }
-        Ok(self
-            .catalogue()
+        self.catalogue()
             .get(&key)
             .cloned()
-            .ok_or_else(|| crate::error::Error::Internal("application vanished".into()))?)
+            .ok_or_else(|| crate::error::Error::Internal("application vanished".into()))
     }
 
     fn set_catalogue(&self, c: super::Catalogue) {

@@ -35,6 +35,7 @@ pub const STAGE_FULL: &str = "full";
 pub const STAGE_TOTP: &str = "totp";
 pub const STAGE_ENROL: &str = "enrol";
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn event(
     c: &mut AnyConnection,
     b: Backend,

@@ -199,7 +199,7 @@ pub(crate) fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64
     let page = page.unwrap_or(1);
     let per_page = per_page.unwrap_or(50);
     let mut errors = Vec::new();
-    if page < 1 || page > 1_000_000 {
+    if !(1..=1_000_000).contains(&page) {
         errors.push(rolecall_core::FieldError::new(
             "page",
             "range",

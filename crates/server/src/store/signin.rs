@@ -649,6 +649,7 @@ pub struct OutboxMessage {
     pub attempts: i64,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn enqueue_mail(
     c: &mut AnyConnection,
     b: Backend,

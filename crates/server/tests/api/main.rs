@@ -2,6 +2,8 @@
 //! database, once on SQLite (a temporary file) and once on PostgreSQL (a fresh database in the
 //! cluster `scripts/test` starts). PostgreSQL tests fail, never skip, when no server is given.
 
+#![allow(clippy::unwrap_used)]
+
 mod helpers;
 mod multinode;
 
