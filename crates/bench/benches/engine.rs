@@ -110,6 +110,7 @@ fn main() {
         compile_once
     );
     let prepared = w.prepared(&snap);
+    let string_reqs = w.string_requests();
 
     let t = Instant::now();
     let (casbin, casbin_rss) = with_rss_delta(|| casbin_peer::enforcer(&w));
@@ -143,6 +144,7 @@ fn main() {
         let want = w.expected(c);
         let got = [
             w.rolecall_check(&snap, c),
+            string_reqs[i].check(&snap) == Ok(Decision::Allow),
             snap.decide(&prepared[i].0, &prepared[i].1).0 == Decision::Allow,
             casbin_peer::enforce(&casbin, &casbin_reqs[i]),
             casbin_peer::enforce(&cached, &casbin_reqs[i]),
@@ -163,7 +165,7 @@ fn main() {
 
     let n = w.checks.len();
     latency("rolecall/check", n * 10, |i| {
-        w.rolecall_check(&snap, &w.checks[i % n])
+        string_reqs[i % n].check(&snap) == Ok(Decision::Allow)
     });
     latency("rolecall/decide_prepared", n * 10, |i| {
         let (u, q) = &prepared[i % n];
@@ -193,29 +195,18 @@ fn main() {
         g.bench_function("check", |b| {
             let mut i = 0;
             b.iter(|| {
-                let ch = &w.checks[i];
+                let r = &string_reqs[i];
                 i = if i + 1 == n { 0 } else { i + 1 };
-                black_box(snap.check(
-                    &w.users[ch.user as usize],
-                    rolecall_bench::APP,
-                    w.resource_id(ch.resource),
-                    None,
-                    w.scope_arg(ch.scope),
-                ))
+                black_box(r.check(&snap))
             })
         });
         // The string-resolution half of `check` alone, to show where its time goes.
         g.bench_function("resolve_query", |b| {
             let mut i = 0;
             b.iter(|| {
-                let ch = &w.checks[i];
+                let r = &string_reqs[i];
                 i = if i + 1 == n { 0 } else { i + 1 };
-                black_box(snap.query(
-                    rolecall_bench::APP,
-                    w.resource_id(ch.resource),
-                    None,
-                    w.scope_arg(ch.scope),
-                ))
+                black_box(snap.query(rolecall_bench::APP, &r.resource, None, r.scope.as_deref()))
             })
         });
         g.bench_function("decide_prepared", |b| {

@@ -9,7 +9,7 @@ pub mod cedar_peer;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use rolecall_core::authz::{AuthzModel, OrgSnapshot, Query, RoleRule};
+use rolecall_core::authz::{AuthzModel, CheckError, Decision, OrgSnapshot, Query, RoleRule};
 use rolecall_core::catalogue::{AppTree, ApplicationDef};
 use rolecall_core::model::{ActionSet, Grant, GroupId, RoleId, Scope, UserId, UserStatus};
 use rolecall_core::validate::ScopeCode;
@@ -90,6 +90,22 @@ pub struct Check {
     pub user: u32,
     pub resource: u32,
     pub scope: ScopeArg,
+}
+
+/// A check's arguments as rolecall's string API takes them (`scope: None` is the root).
+#[derive(Debug, Clone)]
+pub struct StringRequest {
+    pub user: UserId,
+    pub resource: String,
+    pub scope: Option<String>,
+}
+
+impl StringRequest {
+    /// `snapshot.check(...)` on these arguments.
+    #[inline]
+    pub fn check(&self, snap: &OrgSnapshot) -> Result<Decision, CheckError> {
+        snap.check(&self.user, APP, &self.resource, None, self.scope.as_deref())
+    }
 }
 
 /// The generated organization in both forms: the raw structure (for the peers and the oracle)
@@ -377,7 +393,21 @@ impl Workload {
             None,
             self.scope_arg(c.scope),
         );
-        d.expect("generated checks are well-formed") == rolecall_core::authz::Decision::Allow
+        d.expect("generated checks are well-formed") == Decision::Allow
+    }
+
+    /// Every check as the owned strings a request would carry, laid out one after another like
+    /// the peers' prepared requests, so the string API is timed without chasing the workload's
+    /// own tables.
+    pub fn string_requests(&self) -> Vec<StringRequest> {
+        self.checks
+            .iter()
+            .map(|c| StringRequest {
+                user: self.users[c.user as usize],
+                resource: self.resource_id(c.resource).to_string(),
+                scope: self.scope_arg(c.scope).map(str::to_string),
+            })
+            .collect()
     }
 
     /// Every check resolved once, for the `decide` hot path.

@@ -118,10 +118,31 @@ pub struct User {
     pub last_name: PersonName,
     pub locale: Locale,
     pub status: UserStatus,
+    /// `service` for the account behind an API credential; people are `person`.
+    pub kind: UserKind,
     pub version: i64,
     pub created_at: Millis,
     pub updated_at: Millis,
     pub last_sign_in_at: Option<Millis>,
+}
+
+/// A person, or the service account of an API credential (which holds roles like a person but
+/// never signs in with a password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum UserKind {
+    Person,
+    Service,
+}
+
+impl UserKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserKind::Person => "person",
+            UserKind::Service => "service",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

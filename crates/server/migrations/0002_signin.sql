@@ -95,3 +95,28 @@ CREATE TABLE outbox (
     last_error TEXT
 );
 CREATE INDEX outbox_pending ON outbox (sent_at, next_attempt_at);
+
+-- API credentials (integrations, service accounts). Each holds roles through a service-account
+-- user row (as Keycloak's service-account users), so checks treat it exactly like a person.
+ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'person';
+
+CREATE TABLE api_credentials (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organizations (id),
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    description TEXT NOT NULL,
+    service_user_id TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    -- The person who created it (NULL when made with a token), and a label for either.
+    created_by_user TEXT,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT,
+    last_used_at BIGINT,
+    revoked_at BIGINT,
+    -- Created for automation of sensitive changes: exempt from identity re-verification.
+    sensitive_changes BIGINT NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX api_credentials_name_uq ON api_credentials (org_id, name_key);
+CREATE UNIQUE INDEX api_credentials_token_uq ON api_credentials (token_hash);

@@ -4,6 +4,7 @@
 use crate::directory::signin::ClientInfo;
 use crate::directory::Directory;
 use crate::error::{Error, Result};
+use crate::store::credentials::Credential;
 use crate::store::signin::Session;
 use crate::store::tokens;
 use rand::RngCore;
@@ -42,6 +43,11 @@ pub enum Caller {
     /// A signed-in person, with the organisation administration rights they hold.
     User {
         session: Session,
+        rights: Vec<(String, String)>,
+    },
+    /// An API credential, with the administration rights of its service account.
+    Credential {
+        credential: Credential,
         rights: Vec<(String, String)>,
     },
 }
@@ -83,6 +89,12 @@ impl Caller {
             });
         }
         drop(c);
+        if let Some(credential) = dir.credential_by_secret(bearer).await? {
+            let rights = dir
+                .admin_rights(credential.org_id, credential.service_user_id)
+                .await?;
+            return Ok(Caller::Credential { credential, rights });
+        }
         let session = dir.session(bearer).await?.ok_or(Error::Unauthenticated)?;
         if !allow_pending && session.stage != crate::directory::signin::STAGE_FULL {
             let (code, msg) = if session.stage == crate::directory::signin::STAGE_ENROL {
@@ -115,27 +127,27 @@ impl Caller {
     }
 
     pub fn admin_of(&self, org: Organization) -> Result<OrgAdmin> {
-        match self {
-            Caller::Server { .. } => Ok(OrgAdmin { org }),
-            Caller::Org { org_id, .. } if *org_id == org.id => Ok(OrgAdmin { org }),
-            Caller::User { session, rights }
-                if session.org_id == org.id && rights.iter().any(|(k, _)| k == "system") =>
-            {
-                Ok(OrgAdmin { org })
-            }
-            Caller::User { session, .. } if session.org_id == org.id => {
-                Err(rolecall_core::Error::forbidden(
-                    "admin_required",
-                    "this needs organisation administration rights",
-                )
-                .into())
-            }
-            _ => Err(rolecall_core::Error::forbidden(
+        let (home, rights) = match self {
+            Caller::Server { .. } => return Ok(OrgAdmin { org }),
+            Caller::Org { org_id, .. } => (*org_id, &[][..]),
+            Caller::User { session, rights } => (session.org_id, rights.as_slice()),
+            Caller::Credential { credential, rights } => (credential.org_id, rights.as_slice()),
+        };
+        if home != org.id {
+            return Err(rolecall_core::Error::forbidden(
                 "other_organization",
                 "these credentials belong to another organization",
             )
-            .into()),
+            .into());
         }
+        if matches!(self, Caller::Org { .. }) || rights.iter().any(|(kind, _)| kind == "system") {
+            return Ok(OrgAdmin { org });
+        }
+        Err(rolecall_core::Error::forbidden(
+            "admin_required",
+            "this needs organisation administration rights",
+        )
+        .into())
     }
 
     /// Like [`Caller::admin_of`], for changes that need the acting person's password re-entered
@@ -148,6 +160,15 @@ impl Caller {
         client: &ClientInfo,
     ) -> Result<OrgAdmin> {
         let admin = self.admin_of(org)?;
+        if let Caller::Credential { credential, .. } = self {
+            if !credential.sensitive_changes {
+                return Err(rolecall_core::Error::forbidden(
+                    "credential_not_for_sensitive_changes",
+                    "this credential was not created for sensitive changes (sensitive_changes: true)",
+                )
+                .into());
+            }
+        }
         if let Caller::User { session, .. } = self {
             match password {
                 Some(pw) => dir.reverify(session, pw, client).await?,
@@ -169,6 +190,18 @@ impl Caller {
             Caller::Server { .. } => true,
             Caller::Org { org_id, .. } => *org_id == org.id,
             Caller::User { session, .. } => session.org_id == org.id,
+            Caller::Credential { credential, .. } => credential.org_id == org.id,
+        }
+    }
+
+    /// Applications ask authorization questions with their own credential; they need no
+    /// administration rights for that, only to belong to the organization.
+    pub fn checker_of(&self, org: Organization) -> Result<OrgAdmin> {
+        match self {
+            Caller::Credential { credential, .. } if credential.org_id == org.id => {
+                Ok(OrgAdmin { org })
+            }
+            _ => self.admin_of(org),
         }
     }
 

@@ -17,6 +17,7 @@ use std::time::Duration;
 /// The options are `global` so they may follow the innermost subcommand
 /// (`rolecall users list --json`); clap forbids required globals, so `run` checks the token.
 #[derive(Clone, Args)]
+#[command(next_help_heading = "Connection")]
 pub struct RemoteArgs {
     /// Base URL of the rolecall server.
     #[arg(
@@ -135,8 +136,10 @@ pub enum UsersCommand {
         /// Only holders of this role (id), directly or through a group.
         #[arg(long)]
         role: Option<String>,
+        /// 1-based page number.
         #[arg(long)]
         page: Option<i64>,
+        /// Users per page, 1 to 500.
         #[arg(long)]
         per_page: Option<i64>,
     },
@@ -144,6 +147,7 @@ pub enum UsersCommand {
     Get { id: String },
     /// Add a user; the username defaults to the e-mail.
     Create {
+        /// E-mail address (required).
         #[arg(long)]
         email: String,
         #[arg(long)]
@@ -152,6 +156,7 @@ pub enum UsersCommand {
         first_name: Option<String>,
         #[arg(long)]
         last_name: Option<String>,
+        /// Locale such as en_US.
         #[arg(long)]
         locale: Option<String>,
         /// Create as invited (no access until activated) instead of active.
@@ -226,8 +231,10 @@ pub enum RolesCommand {
     Get { id: String },
     /// Create a role of one application.
     Create {
+        /// Application key, e.g. commerce-admin.
         #[arg(long)]
         application: String,
+        /// Role name, unique in the application.
         #[arg(long)]
         name: String,
         #[arg(long)]

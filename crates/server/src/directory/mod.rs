@@ -7,6 +7,7 @@
 //! check on this node never sees rights older than a committed change.
 
 mod catalogue;
+pub mod credentials;
 mod orgs;
 mod roles;
 pub mod signin;

@@ -1,11 +1,13 @@
 //! Users, groups, memberships and direct role assignments.
 
+use super::credentials::CredentialDecision;
+use super::signin::ClientInfo;
 use super::{check_version, lost_race, new_id, Directory};
 use crate::error::Result;
 use crate::store::directory::{self as q, UserFilter};
 use rolecall_core::error::Problems;
 use rolecall_core::model::{
-    Group, GroupId, Organization, Role, RoleId, User, UserId, UserStatus, Via,
+    Group, GroupId, Organization, Role, RoleId, User, UserId, UserKind, UserStatus, Via,
 };
 use rolecall_core::validate::{Description, DisplayName, Email, Locale, PersonName, Username};
 use rolecall_core::Error as DomainError;
@@ -45,6 +47,18 @@ pub struct UserRoleHolding {
     pub application: String,
     #[serde(flatten)]
     pub via: Via,
+}
+
+/// Service accounts live and die with their credential.
+fn refuse_service_account(u: &User) -> Result<()> {
+    if u.kind == UserKind::Service {
+        return Err(DomainError::conflict(
+            "service_account",
+            "this is an API credential's service account: revoke the credential instead",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn not_found_user(id: UserId) -> crate::error::Error {
@@ -111,6 +125,7 @@ impl Directory {
             created_at: now,
             updated_at: now,
             last_sign_in_at: None,
+            kind: UserKind::Person,
         };
         let b = self.backend();
         let mut w = self.db.write().await?;
@@ -163,6 +178,8 @@ impl Directory {
         id: UserId,
         patch: UserPatch,
         if_match: Option<i64>,
+        decision: Option<CredentialDecision>,
+        client: &ClientInfo,
     ) -> Result<User> {
         let b = self.backend();
         let mut w = self.db.write().await?;
@@ -170,6 +187,7 @@ impl Directory {
             .await?
             .ok_or_else(|| not_found_user(id))?;
         check_version(if_match, current.version)?;
+        refuse_service_account(&current)?;
         let mut next = current.clone();
         let mut p = Problems::new();
         if let Some(e) = &patch.email {
@@ -220,6 +238,8 @@ impl Directory {
             q::bump_epoch(&mut w.tx, b, org.id).await?;
         }
         if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
+            self.settle_credentials_of(&mut w.tx, id, decision, client)
+                .await?;
             crate::store::signin::revoke_user_sessions(
                 &mut w.tx,
                 b,
@@ -243,6 +263,8 @@ impl Directory {
         org: &Organization,
         id: UserId,
         if_match: Option<i64>,
+        decision: Option<CredentialDecision>,
+        client: &ClientInfo,
     ) -> Result<()> {
         let b = self.backend();
         let mut w = self.db.write().await?;
@@ -250,6 +272,9 @@ impl Directory {
             .await?
             .ok_or_else(|| not_found_user(id))?;
         check_version(if_match, current.version)?;
+        refuse_service_account(&current)?;
+        self.settle_credentials_of(&mut w.tx, id, decision, client)
+            .await?;
         crate::store::signin::revoke_user_sessions(&mut w.tx, b, id, "deleted", None, self.now())
             .await?;
         q::delete_user(&mut w.tx, b, &current, self.now()).await?;

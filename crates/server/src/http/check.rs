@@ -1,7 +1,7 @@
 //! The authorization check applications call, its batch form, and effective permissions.
 
 use super::extract::{ApiJson, ApiQuery};
-use super::{org_admin, parse_id, ApiResult, AppState};
+use super::{parse_id, ApiResult, AppState};
 use crate::auth::Caller;
 use crate::directory::{BatchAnswer, BatchCheck};
 use axum::extract::{Path, State};
@@ -40,7 +40,7 @@ async fn check(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> ApiResult<Json<Explanation>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = caller.checker_of(s.dir.org(&org).await?)?;
     let user = body
         .user_id
         .parse::<UserId>()
@@ -83,7 +83,7 @@ async fn check_batch(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<BatchRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = caller.checker_of(s.dir.org(&org).await?)?;
     if body.checks.len() > 1000 {
         return Err(rolecall_core::Error::invalid(
             "checks",
@@ -121,7 +121,7 @@ async fn effective_permissions(
     Path((org, id)): Path<(String, String)>,
     ApiQuery(q): ApiQuery<EffectiveQuery>,
 ) -> ApiResult<Json<EffectiveList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = caller.checker_of(s.dir.org(&org).await?)?;
     let items = s
         .dir
         .effective_permissions(

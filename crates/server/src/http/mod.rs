@@ -5,6 +5,7 @@
 //! obtain a typed permission handle, call one `Directory` use case and shape the response.
 
 mod check;
+mod credentials;
 pub mod extract;
 mod groups;
 mod orgs;
@@ -134,6 +135,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(roles::router())
         .merge(check::router())
         .merge(session::router())
+        .merge(credentials::router())
 }
 
 async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> Response {

@@ -5,13 +5,14 @@ use super::{
     no_content, org_admin, paging, parse_id, sensitive_admin, with_etag, ApiResult, AppState,
 };
 use crate::auth::Caller;
+use crate::directory::credentials::CredentialDecision;
 use crate::directory::{NewUser, UserPatch, UserRoleHolding};
 use crate::store::directory::UserFilter;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use rolecall_core::model::{GroupId, RoleId, User, UserId, UserStatus};
+use rolecall_core::model::{GroupId, RoleId, User, UserId, UserKind, UserStatus};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -29,6 +30,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct UserQuery {
     /// invited, active or inactive
     status: Option<String>,
+    /// `person` (default) or `service` (the service accounts of API credentials).
+    kind: Option<String>,
     /// Case-insensitive text in username, email, first or last name.
     q: Option<String>,
     /// Members of this group.
@@ -37,6 +40,13 @@ pub struct UserQuery {
     role: Option<String>,
     page: Option<i64>,
     per_page: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OffboardQuery {
+    /// Required when the user created live API credentials: `revoke` or `keep` them.
+    credentials: Option<CredentialDecision>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -93,11 +103,21 @@ fn filter_from(q: &UserQuery) -> ApiResult<UserFilter> {
     if !errors.is_empty() {
         return Err(rolecall_core::Error::Invalid(errors).into());
     }
+    let kind = match q.kind.as_deref() {
+        None | Some("person") => Some(UserKind::Person),
+        Some("service") => Some(UserKind::Service),
+        Some(_) => {
+            return Err(
+                rolecall_core::Error::invalid("kind", "enum", "must be person or service").into(),
+            )
+        }
+    };
     Ok(UserFilter {
         status,
         q: q.q.clone().filter(|s| !s.is_empty()),
         group,
         role,
+        kind,
     })
 }
 
@@ -158,7 +178,7 @@ async fn get_user(
 }
 
 /// Changes a user; `status: inactive` deactivates (access void at once), `active` restores.
-#[utoipa::path(patch, path = "/api/v1/organizations/{org}/users/{id}", tag = "users", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/organizations/{org}/users/{id}", tag = "users", params(("org" = String, Path), ("id" = String, Path), OffboardQuery),
     request_body = UserPatch,
     responses((status = 200, body = User), (status = 409, body = super::problem::Problem), (status = 412, body = super::problem::Problem)))]
 async fn update_user(
@@ -168,18 +188,26 @@ async fn update_user(
     Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
     IfMatch(v): IfMatch,
+    ApiQuery(off): ApiQuery<OffboardQuery>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> ApiResult<Response> {
     let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
     let user = s
         .dir
-        .update_user(&admin.org, parse_id::<UserId>("user", &id)?, body, v)
+        .update_user(
+            &admin.org,
+            parse_id::<UserId>("user", &id)?,
+            body,
+            v,
+            off.credentials,
+            &client,
+        )
         .await?;
     Ok(with_etag(StatusCode::OK, user.version, &user))
 }
 
 /// Deletes a user irreversibly; the id stays resolvable as deleted.
-#[utoipa::path(delete, path = "/api/v1/organizations/{org}/users/{id}", tag = "users", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/users/{id}", tag = "users", params(("org" = String, Path), ("id" = String, Path), OffboardQuery),
     responses((status = 204), (status = 404, body = super::problem::Problem)))]
 async fn delete_user(
     State(s): State<AppState>,
@@ -188,10 +216,17 @@ async fn delete_user(
     Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
     IfMatch(v): IfMatch,
+    ApiQuery(off): ApiQuery<OffboardQuery>,
 ) -> ApiResult<Response> {
     let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
     s.dir
-        .delete_user(&admin.org, parse_id::<UserId>("user", &id)?, v)
+        .delete_user(
+            &admin.org,
+            parse_id::<UserId>("user", &id)?,
+            v,
+            off.credentials,
+            &client,
+        )
         .await?;
     Ok(no_content())
 }

@@ -8,7 +8,8 @@ use super::{
 use crate::error::{Error, Result};
 use rolecall_core::authz::{AuthzModel, RoleRule};
 use rolecall_core::model::{
-    Group, GroupId, Millis, OrgId, Organization, Role, RoleId, Scope, User, UserId, UserStatus,
+    Group, GroupId, Millis, OrgId, Organization, Role, RoleId, Scope, User, UserId, UserKind,
+    UserStatus,
 };
 use rolecall_core::validate::{
     Description, DisplayName, Email, Locale, PersonName, RoleName, ScopeCode, Slug, Username,
@@ -166,6 +167,11 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
         locale: Locale::parse("locale", &get_str(row, "locale")?)
             .map_err(|e| corrupt("locale", e.message))?,
         status: UserStatus::parse("status", &status).map_err(|e| corrupt("status", e.message))?,
+        kind: if get_str(row, "kind")? == "service" {
+            UserKind::Service
+        } else {
+            UserKind::Person
+        },
         version: get_i64(row, "version")?,
         created_at: get_i64(row, "created_at")?,
         updated_at: get_i64(row, "updated_at")?,
@@ -198,8 +204,8 @@ fn user_conflict(e: sqlx::Error, u: &User) -> Error {
 pub async fn insert_user(c: &mut AnyConnection, b: Backend, u: &User) -> Result<()> {
     sqlx::query(&sql_for(
         b,
-        "INSERT INTO users (id, org_id, username, username_key, email, email_key, first_name, last_name, locale, status, version, created_at, updated_at, last_sign_in_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        "INSERT INTO users (id, org_id, username, username_key, email, email_key, first_name, last_name, locale, status, version, created_at, updated_at, last_sign_in_at, kind) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     ))
     .bind(u.id.to_string())
     .bind(u.org_id.to_string())
@@ -215,6 +221,7 @@ pub async fn insert_user(c: &mut AnyConnection, b: Backend, u: &User) -> Result<
     .bind(u.created_at)
     .bind(u.updated_at)
     .bind(u.last_sign_in_at)
+    .bind(u.kind.as_str())
     .execute(c)
     .await
     .map_err(|e| user_conflict(e, u))?;
@@ -356,6 +363,8 @@ pub struct UserFilter {
     pub group: Option<GroupId>,
     /// Holds the role directly or through a group.
     pub role: Option<RoleId>,
+    /// People or service accounts; both when `None`.
+    pub kind: Option<UserKind>,
 }
 
 pub async fn list_users(
@@ -368,6 +377,10 @@ pub async fn list_users(
 ) -> Result<(Vec<User>, i64)> {
     let mut wh = vec!["u.org_id = $1".to_string()];
     let mut args: Vec<String> = vec![org.to_string()];
+    if let Some(k) = f.kind {
+        args.push(k.as_str().to_string());
+        wh.push(format!("u.kind = ${}", args.len()));
+    }
     if let Some(s) = f.status {
         args.push(s.as_str().into());
         wh.push(format!("u.status = ${}", args.len()));

@@ -4,6 +4,7 @@
 //! Architecture Invariant: every mutation runs in one transaction obtained from [`Db::write`];
 //! nothing outside this module writes SQL.
 
+pub mod credentials;
 pub mod directory;
 pub mod signin;
 pub mod tokens;

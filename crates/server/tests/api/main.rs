@@ -10,6 +10,7 @@ mod multinode;
 mod catalogue_and_scopes;
 mod checks;
 mod concurrency;
+mod credentials;
 mod groups_roles;
 mod signin;
 mod users;

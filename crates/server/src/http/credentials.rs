@@ -1,0 +1,116 @@
+//! API credentials for integrations and service accounts.
+
+use super::extract::{ApiJson, Client, Reverify};
+use super::{no_content, org_admin, sensitive_admin, ApiResult, AppState};
+use crate::auth::Caller;
+use crate::directory::credentials::{Creator, NewCredential};
+use crate::store::credentials::Credential;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_credentials, create_credential))
+        .routes(routes!(get_credential, revoke_credential))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CredentialList {
+    items: Vec<Credential>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedCredential {
+    credential: Credential,
+    /// The secret, shown this once; only its hash is stored. Send it as a bearer token.
+    secret: String,
+}
+
+fn creator(caller: &Caller) -> Creator {
+    match caller {
+        Caller::User { session, .. } => Creator {
+            user: Some(session.user_id),
+            label: format!("user {}", session.user_id),
+        },
+        Caller::Credential { credential, .. } => Creator {
+            user: None,
+            label: format!("credential {}", credential.name),
+        },
+        Caller::Server { token } | Caller::Org { token, .. } => Creator {
+            user: None,
+            label: format!("token {token}"),
+        },
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/credentials", tag = "credentials", params(("org" = String, Path)), responses((status = 200, body = CredentialList)))]
+async fn list_credentials(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> ApiResult<Json<CredentialList>> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    Ok(Json(CredentialList {
+        items: s.dir.credentials(&admin.org).await?,
+    }))
+}
+
+/// Creates a credential (needs identity re-verification). Assign roles to its
+/// `service_user_id` like to any user.
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/credentials", tag = "credentials", params(("org" = String, Path)), request_body = NewCredential,
+    responses((status = 201, body = CreatedCredential), (status = 422, body = super::problem::Problem)))]
+async fn create_credential(
+    State(s): State<AppState>,
+    caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<NewCredential>,
+) -> ApiResult<(StatusCode, Json<CreatedCredential>)> {
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let (credential, secret) = s
+        .dir
+        .create_credential(&admin.org, body, creator(&caller), &client)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedCredential { credential, secret }),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/credentials/{id}", tag = "credentials", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Credential), (status = 404, body = super::problem::Problem)))]
+async fn get_credential(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Json<Credential>> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    Ok(Json(s.dir.credential(&admin.org, &id).await?))
+}
+
+/// Revokes a credential at once.
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/credentials/{id}", tag = "credentials", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 204), (status = 404, body = super::problem::Problem), (status = 409, body = super::problem::Problem)))]
+async fn revoke_credential(
+    State(s): State<AppState>,
+    caller: Caller,
+    Client(client): Client,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    s.dir
+        .revoke_credential(
+            &admin.org,
+            &id,
+            caller.session().map(|x| x.user_id),
+            &client,
+        )
+        .await?;
+    Ok(no_content())
+}
