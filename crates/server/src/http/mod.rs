@@ -4,6 +4,9 @@
 //! Architecture Invariant: handlers are thin. They authenticate (the [`Caller`] extractor),
 //! obtain a typed permission handle, call one `Directory` use case and shape the response.
 
+// Axum handlers take one argument per extractor.
+#![allow(clippy::too_many_arguments)]
+
 mod check;
 mod credentials;
 pub mod extract;
