@@ -97,7 +97,12 @@ impl Caller {
         }
         let session = dir.session(bearer).await?.ok_or(Error::Unauthenticated)?;
         if !allow_pending && session.stage != crate::directory::signin::STAGE_FULL {
-            let (code, msg) = if session.stage == crate::directory::signin::STAGE_ENROL {
+            let (code, msg) = if session.stage == crate::directory::signin::STAGE_PASSWORD {
+                (
+                    "password_expired",
+                    "your password has expired: change it first (POST /api/v1/me/password)",
+                )
+            } else if session.stage == crate::directory::signin::STAGE_ENROL {
                 (
                     "totp_enrolment_required",
                     "set up two-factor authentication first (POST /api/v1/me/totp/enrolment)",

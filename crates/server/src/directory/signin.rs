@@ -34,6 +34,18 @@ pub struct SignedIn {
 pub const STAGE_FULL: &str = "full";
 pub const STAGE_TOTP: &str = "totp";
 pub const STAGE_ENROL: &str = "enrol";
+pub const STAGE_PASSWORD: &str = "password";
+
+/// The stage a session is in once the password is settled.
+fn factor_stage(cred: &Credentials, settings: &OrgSettings) -> &'static str {
+    if cred.totp_enabled {
+        STAGE_TOTP
+    } else if settings.require_2fa {
+        STAGE_ENROL
+    } else {
+        STAGE_FULL
+    }
+}
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn event(
@@ -209,12 +221,14 @@ impl Directory {
             s::upgrade_hash(&mut w.tx, b, cred.user_id, &hash_password(pw)?).await?;
         }
         s::set_failures(&mut w.tx, b, cred.user_id, 0, None).await?;
-        let stage = if cred.totp_enabled {
-            STAGE_TOTP
-        } else if settings.require_2fa {
-            STAGE_ENROL
+        // Magento's "password lifetime": an expired password must be changed before anything else.
+        let expired = cred
+            .password_changed_at
+            .is_some_and(|t| settings.password_policy.expired(t, now));
+        let stage = if expired {
+            STAGE_PASSWORD
         } else {
-            STAGE_FULL
+            factor_stage(&cred, &settings)
         };
         let signed_in = self
             .open_session(&mut w.tx, org.id, &cred, stage, &settings, client, now)
@@ -663,13 +677,11 @@ impl Directory {
         let cred = s::credentials(c, b, org, user)
             .await?
             .ok_or_else(|| DomainError::not_found("user", user))?;
-        let history =
+        // The new password always differs from the current one (else expiry means nothing), and
+        // from the last `history` ones when the organisation asks for Magento's rule.
+        let mut history =
             s::password_history(c, b, user, i64::from(settings.password_policy.history)).await?;
-        let history = if settings.password_policy.history > 0 {
-            history
-        } else {
-            Vec::new()
-        };
+        history.extend(cred.password_hash.clone());
         self.check_new_password(settings, &cred, pw, &history)?;
         s::set_password(c, b, user, &hash_password(pw)?, self.now()).await
     }
@@ -706,8 +718,18 @@ impl Directory {
             )
             .into());
         }
+        if session.stage != STAGE_FULL && session.stage != STAGE_PASSWORD {
+            return Err(DomainError::forbidden(
+                "second_factor_required",
+                "finish signing in first",
+            )
+            .into());
+        }
         self.store_password(&mut w.tx, session.org_id, session.user_id, new, &settings)
             .await?;
+        if session.stage == STAGE_PASSWORD {
+            s::set_session_stage(&mut w.tx, b, &session.id, factor_stage(&cred, &settings)).await?;
+        }
         s::revoke_user_sessions(
             &mut w.tx,
             b,

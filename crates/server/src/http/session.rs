@@ -282,7 +282,7 @@ pub struct ChangePassword {
     responses((status = 204), (status = 422, body = super::problem::Problem)))]
 async fn change_password(
     State(s): State<AppState>,
-    caller: Caller,
+    PendingCaller(caller): PendingCaller,
     Client(client): Client,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> ApiResult<Response> {

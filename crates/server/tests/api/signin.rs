@@ -584,3 +584,85 @@ async fn sign_in_attempts_are_throttled_per_address(b: Backend) {
         .all(|s| *s == StatusCode::UNAUTHORIZED));
     assert_eq!(statuses[30], StatusCode::TOO_MANY_REQUESTS);
 }
+
+both!(expired_passwords_and_old_sessions);
+async fn expired_passwords_and_old_sessions(b: Backend) {
+    let app = spawn_app(b).await;
+    let mut settings = app.get("/settings").await.body;
+    settings["require_2fa"] = json!(false);
+    settings["account_sharing"] = json!(true);
+    settings["password_policy"]["lifetime_days"] = json!(90);
+    settings["idle_timeout_secs"] = json!(86_400);
+    settings["session_lifetime_secs"] = json!(3600);
+    assert_eq!(
+        app.put("/settings", settings.clone()).await.status,
+        StatusCode::OK
+    );
+    let mut bad = settings.clone();
+    bad["idle_timeout_secs"] = json!(1);
+    bad["password_policy"]["min_length"] = json!(2);
+    let r = app.put("/settings", bad).await;
+    assert_eq!(
+        r.field_errors()
+            .iter()
+            .map(|(f, _)| f.as_str())
+            .collect::<Vec<_>>(),
+        ["password_policy.min_length", "idle_timeout_secs"],
+        "{}",
+        r.body
+    );
+
+    let jane = app.signed_in("jane@example.com", false).await;
+    // The absolute lifetime ends a session however busy it is.
+    for _ in 0..3 {
+        app.clock.advance_secs(1000);
+        assert_eq!(
+            app.send_as(&jane.token, Method::GET, "/api/v1/me", None, &[])
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    app.clock.advance_secs(1000);
+    assert_eq!(
+        app.send_as(&jane.token, Method::GET, "/api/v1/me", None, &[])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // After 90 days the password must be changed before anything else.
+    app.clock.advance_secs(91 * 86_400);
+    let r = app.sign_in("jane@example.com", &jane.password).await;
+    assert_eq!(r.body["stage"], "password");
+    let t = r.body["token"].as_str().unwrap().to_string();
+    let blocked = app
+        .send_as(&t, Method::GET, "/api/v1/me/sessions", None, &[])
+        .await;
+    assert_eq!(blocked.body["code"], "password_expired");
+    let same = app
+        .send_as(
+            &t,
+            Method::POST,
+            "/api/v1/me/password",
+            Some(json!({ "current_password": jane.password, "new_password": jane.password })),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        same.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "history: the expired password cannot be reused"
+    );
+    let _ = same;
+    let ok = app
+        .send_as(&t, Method::POST, "/api/v1/me/password", Some(json!({ "current_password": jane.password, "new_password": "a fresh and different Passphrase 9" })), &[])
+        .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.body);
+    assert_eq!(
+        app.send_as(&t, Method::GET, "/api/v1/me/sessions", None, &[])
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
