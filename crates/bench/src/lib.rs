@@ -335,6 +335,8 @@ impl Workload {
                     (APP.to_string(), scope)
                 })
                 .collect(),
+            // No product profiles: the application is not profile-gated.
+            ..AuthzModel::default()
         }
     }
 

@@ -10,8 +10,11 @@
 use crate::catalogue::AppTree;
 use crate::model::{Grant, GroupId, RoleId, Scope, UserId, UserStatus, Via};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
+use uuid::Uuid;
 
 /// What the engine needs to know about a role.
 #[derive(Debug, Clone)]
@@ -25,6 +28,35 @@ pub struct RoleRule {
     pub scopes: Vec<String>,
 }
 
+/// A product profile of one organization and one application (a licence configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
+pub struct ProfileId(pub Uuid);
+
+impl fmt::Display for ProfileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for ProfileId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(Self)
+    }
+}
+
+/// What the engine needs to know about a product profile: the roles of its application it
+/// bundles. Holding a seat (directly or through a group) gives those roles.
+#[derive(Debug, Clone)]
+pub struct ProfileRule {
+    pub id: ProfileId,
+    pub application: String,
+    pub name: String,
+    pub roles: Vec<RoleId>,
+}
+
 /// Everything of one organization that affects decisions, as loaded from the store.
 #[derive(Debug, Clone, Default)]
 pub struct AuthzModel {
@@ -36,6 +68,13 @@ pub struct AuthzModel {
     pub user_roles: Vec<(UserId, RoleId)>,
     /// (application key, scope) for every non-root scope instance.
     pub scopes: Vec<(String, Scope)>,
+    /// Product profiles. Once an application has one, its users reach it only through a
+    /// profile seat or by holding its built-in Administrators role.
+    pub profiles: Vec<ProfileRule>,
+    /// Seats held directly.
+    pub profile_users: Vec<(ProfileId, UserId)>,
+    /// Groups assigned to profiles: every member holds a seat.
+    pub profile_groups: Vec<(ProfileId, GroupId)>,
 }
 
 /// The result of a check. Deny reasons are data so callers can explain without a second query.
@@ -64,6 +103,9 @@ pub enum Reason {
     NotGranted,
     /// A role grants it, but only within other scopes.
     OutOfScope,
+    /// The application is profile-gated and the user holds no seat in any of its product
+    /// profiles (and is not one of its Administrators).
+    NoLicence,
 }
 
 /// A check's input named a thing that does not exist: a client error, not a denial.
@@ -110,6 +152,12 @@ pub struct RoleMatch {
     /// Name of the group, when held through one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
+    /// The product profile bundling the role, when held through one (`via` then says how the
+    /// user reaches the profile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_id: Option<ProfileId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_name: Option<String>,
     /// Scopes the role is limited to; empty means everywhere.
     pub scopes: Vec<String>,
 }
@@ -156,7 +204,21 @@ struct AppSnapshot {
     /// Indices into `roles` of the scope-limited roles each user holds.
     restricted: Vec<Vec<u32>>,
     /// Every (role, path) a user holds, for explanations.
-    held: Vec<Vec<(u32, Via)>>,
+    held: Vec<Vec<Held>>,
+    /// The application's product profiles (id, name); empty: not profile-gated.
+    profiles: Vec<(ProfileId, String)>,
+    /// Users who may reach the application at all: everyone when it has no profile, otherwise
+    /// those with a seat. Roles of the others are not folded into their bits.
+    licensed: Vec<bool>,
+}
+
+/// One path by which a user holds a role.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    role: u32,
+    via: Via,
+    /// Index into `AppSnapshot::profiles` when the role comes bundled in a profile.
+    profile: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -278,6 +340,8 @@ impl OrgSnapshot {
                     admin: vec![false; n_users],
                     restricted: vec![Vec::new(); n_users],
                     held: vec![Vec::new(); n_users],
+                    profiles: Vec::new(),
+                    licensed: vec![true; n_users],
                 }
             })
             .collect();
@@ -299,31 +363,82 @@ impl OrgSnapshot {
         for (g, r) in &model.group_roles {
             group_roles.entry(*g).or_default().push(*r);
         }
-        let mut holdings: Vec<(u32, RoleId, Via)> =
+        let mut holdings: Vec<(u32, RoleId, Via, Option<u32>)> =
             Vec::with_capacity(model.user_roles.len() + model.group_members.len() * 2);
         for (u, r) in &model.user_roles {
             if let Some(&ui) = users.get(u) {
-                holdings.push((ui, *r, Via::Direct));
+                holdings.push((ui, *r, Via::Direct, None));
             }
         }
+        let mut members: FxHashMap<GroupId, Vec<u32>> = FxHashMap::default();
         for (g, u) in &model.group_members {
-            let (Some(&ui), Some(roles)) = (users.get(u), group_roles.get(g)) else {
+            let Some(&ui) = users.get(u) else {
                 continue;
             };
-            for r in roles {
-                holdings.push((ui, *r, Via::Group { group_id: *g }));
+            members.entry(*g).or_default().push(ui);
+            if let Some(roles) = group_roles.get(g) {
+                for r in roles {
+                    holdings.push((ui, *r, Via::Group { group_id: *g }, None));
+                }
             }
         }
-        for (ui, r, via) in holdings {
+
+        // Product profiles: an application with one is gated; a seat (direct or through a
+        // group) licenses the user and gives the profile's roles. Roles of other applications
+        // and the built-in Administrators role are never conferred by a profile.
+        let mut profile_loc: FxHashMap<ProfileId, (u32, u32, &[RoleId])> = FxHashMap::default();
+        for p in &model.profiles {
+            let Some(&a) = app_index.get(&p.application) else {
+                continue;
+            };
+            let app = &mut snapshots[a as usize];
+            if app.profiles.is_empty() {
+                app.licensed.iter_mut().for_each(|l| *l = false);
+            }
+            profile_loc.insert(p.id, (a, app.profiles.len() as u32, &p.roles));
+            app.profiles.push((p.id, p.name.clone()));
+        }
+        let mut seats: Vec<(u32, ProfileId, Via)> = Vec::new();
+        for (p, u) in &model.profile_users {
+            if let Some(&ui) = users.get(u) {
+                seats.push((ui, *p, Via::Direct));
+            }
+        }
+        for (p, g) in &model.profile_groups {
+            for &ui in members.get(g).into_iter().flatten() {
+                seats.push((ui, *p, Via::Group { group_id: *g }));
+            }
+        }
+        for (ui, p, via) in seats {
+            let Some(&(a, pi, roles)) = profile_loc.get(&p) else {
+                continue;
+            };
+            snapshots[a as usize].licensed[ui as usize] = true;
+            for r in roles {
+                if let Some(&(ra, ri)) = role_loc.get(r) {
+                    if ra == a && !snapshots[a as usize].roles[ri as usize].admin {
+                        holdings.push((ui, *r, via, Some(pi)));
+                    }
+                }
+            }
+        }
+
+        for (ui, r, via, profile) in holdings {
             let Some(&(a, ri)) = role_loc.get(&r) else {
                 continue;
             };
             let app = &mut snapshots[a as usize];
             let u = ui as usize;
-            app.held[u].push((ri, via));
+            app.held[u].push(Held {
+                role: ri,
+                via,
+                profile,
+            });
             let role = &app.roles[ri as usize];
             if role.admin {
                 app.admin[u] = true;
+            } else if !app.licensed[u] {
+                // Gated and unlicensed: the role is recorded but grants nothing here.
             } else if role.scopes.is_some() {
                 if !app.restricted[u].contains(&ri) {
                     app.restricted[u].push(ri);
@@ -409,6 +524,9 @@ impl OrgSnapshot {
         if app.admin[u] || app.unrestricted[u * app.words + q.word as usize] & q.mask != 0 {
             return (Decision::Allow, Reason::Granted);
         }
+        if !app.licensed[u] {
+            return (Decision::Deny, Reason::NoLicence);
+        }
         let mut out_of_scope = false;
         for &ri in &app.restricted[u] {
             let role = &app.roles[ri as usize];
@@ -459,7 +577,8 @@ impl OrgSnapshot {
         let app = &self.apps[q.app as usize];
         let mut roles = Vec::new();
         if let Some(&u) = self.users.get(user) {
-            for &(ri, via) in &app.held[u as usize] {
+            for h in &app.held[u as usize] {
+                let (ri, via) = (h.role, h.via);
                 let role = &app.roles[ri as usize];
                 let grants = role.admin || role.bits[q.word as usize] & q.mask != 0;
                 let in_scope = match &role.scopes {
@@ -481,6 +600,8 @@ impl OrgSnapshot {
                             Via::Direct => None,
                         },
                         scopes: role.scope_codes.clone(),
+                        profile_id: h.profile.map(|p| app.profiles[p as usize].0),
+                        profile_name: h.profile.map(|p| app.profiles[p as usize].1.clone()),
                     });
                 }
             }
@@ -501,6 +622,7 @@ impl OrgSnapshot {
                 format!("the user is {st}; only active users have access")
             }
             Reason::NoRole => format!("the user holds no role in {application}"),
+            Reason::NoLicence => format!("the user has no product profile for {application}"),
             Reason::NotGranted => format!("no role the user holds grants {what}"),
             Reason::OutOfScope => format!(
                 "{what} is granted by {}, but not in scope {}",
@@ -590,7 +712,7 @@ impl OrgSnapshot {
     pub fn approx_bytes(&self) -> usize {
         let mut n = self.users.capacity() * (16 + 4 + 8) + self.status.capacity();
         for app in &self.apps {
-            n += app.unrestricted.capacity() * 8 + app.admin.capacity();
+            n += app.unrestricted.capacity() * 8 + app.admin.capacity() + app.licensed.capacity();
             n += app
                 .restricted
                 .iter()
@@ -599,7 +721,7 @@ impl OrgSnapshot {
             n += app
                 .held
                 .iter()
-                .map(|v| 24 + v.capacity() * std::mem::size_of::<(u32, Via)>())
+                .map(|v| 24 + v.capacity() * std::mem::size_of::<Held>())
                 .sum::<usize>();
             n += app
                 .roles
@@ -618,9 +740,14 @@ impl OrgSnapshot {
 fn describe_roles(roles: &[RoleMatch]) -> String {
     let parts: Vec<String> = roles
         .iter()
-        .map(|r| match &r.group_name {
-            Some(g) => format!("role {} (through group {g})", r.role_name),
-            None => format!("role {} (held directly)", r.role_name),
+        .map(|r| match (&r.profile_name, &r.group_name) {
+            (Some(p), Some(g)) => format!(
+                "role {} (through product profile {p}, assigned to group {g})",
+                r.role_name
+            ),
+            (Some(p), None) => format!("role {} (through product profile {p})", r.role_name),
+            (None, Some(g)) => format!("role {} (through group {g})", r.role_name),
+            (None, None) => format!("role {} (held directly)", r.role_name),
         })
         .collect();
     parts.join(", ")
@@ -793,6 +920,7 @@ mod tests {
                 (uid(6), rid(1)),
             ],
             scopes,
+            ..Default::default()
         };
         Fixture {
             apps: vec![tree],
@@ -1047,6 +1175,202 @@ mod tests {
         assert_eq!(
             s.check(&uid(2), "shop", "system", None, None),
             Ok(Decision::Deny)
+        );
+    }
+
+    // ------------------------------------------------------------ product profiles
+
+    fn pid(n: u128) -> ProfileId {
+        ProfileId(Uuid::from_u128(3000 + n))
+    }
+
+    /// The fixture plus a second application `other` (same tree) where user 2 holds a role,
+    /// and one profile "Shop Sales" of `shop` bundling sales-viewer.
+    fn gated() -> Fixture {
+        let mut f = fixture();
+        let mut def = sample_def();
+        def.key = "other".into();
+        f.apps.push(Arc::new(AppTree::compile(def).unwrap()));
+        let mut r = role(9, "other-sales", vec![grant("sales", &["view"])], &[]);
+        r.application = "other".into();
+        f.model.roles.push(r);
+        f.model.user_roles.push((uid(2), rid(9)));
+        f.model.profiles.push(ProfileRule {
+            id: pid(1),
+            application: "shop".into(),
+            name: "Shop Sales".into(),
+            roles: vec![rid(1)],
+        });
+        f
+    }
+
+    #[test]
+    fn a_profile_gates_its_application() {
+        let s = snap(&gated());
+        // User 2 holds sales-viewer directly and catalog-editor through a group, but no seat.
+        let e = s
+            .explain(&uid(2), "shop", "sales", Some("view"), None)
+            .unwrap();
+        assert_eq!((e.decision, e.reason), (Decision::Deny, Reason::NoLicence));
+        assert_eq!(e.message, "the user has no product profile for shop");
+        assert!(e.roles.is_empty());
+        assert_eq!(
+            s.check(&uid(2), "shop", "catalog.products", Some("delete"), None),
+            Ok(Decision::Deny)
+        );
+        assert!(s
+            .effective_permissions(&uid(2), "shop", None)
+            .unwrap()
+            .is_empty());
+        // A user with nothing at all is also told about the licence, not the role.
+        assert_eq!(
+            s.explain(&uid(4), "shop", "sales", None, None)
+                .unwrap()
+                .reason,
+            Reason::NoLicence
+        );
+        // Administrators need no seat.
+        assert_eq!(
+            s.check(&uid(1), "shop", "system", None, Some("eu")),
+            Ok(Decision::Allow)
+        );
+        // Inactive users stay inactive, seat or not.
+        assert_eq!(
+            s.explain(&uid(6), "shop", "sales", None, None)
+                .unwrap()
+                .reason,
+            Reason::UserNotActive
+        );
+        // The application without profiles behaves as before.
+        assert_eq!(
+            s.check(&uid(2), "other", "sales", Some("view"), None),
+            Ok(Decision::Allow)
+        );
+        assert_eq!(
+            s.explain(&uid(4), "other", "sales", None, None)
+                .unwrap()
+                .reason,
+            Reason::NoRole
+        );
+    }
+
+    #[test]
+    fn a_seat_gives_bundled_roles_plus_held_roles() {
+        let mut f = gated();
+        f.model.profile_users.push((pid(1), uid(2)));
+        f.model.profile_users.push((pid(1), uid(4)));
+        let s = snap(&f);
+        // User 4 holds nothing but the seat: the bundle's role.
+        let e = s
+            .explain(&uid(4), "shop", "sales.orders", Some("view"), None)
+            .unwrap();
+        assert_eq!((e.decision, e.reason), (Decision::Allow, Reason::Granted));
+        assert_eq!(e.roles.len(), 1);
+        assert_eq!(e.roles[0].role_name, "sales-viewer");
+        assert_eq!(e.roles[0].profile_id, Some(pid(1)));
+        assert_eq!(e.roles[0].profile_name.as_deref(), Some("Shop Sales"));
+        assert_eq!(e.roles[0].via, Via::Direct);
+        assert!(
+            e.message.contains("through product profile Shop Sales"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            s.check(&uid(4), "shop", "catalog", None, None),
+            Ok(Decision::Deny)
+        );
+        assert_eq!(
+            s.explain(&uid(4), "shop", "catalog", None, None)
+                .unwrap()
+                .reason,
+            Reason::NotGranted
+        );
+        // User 2: the union of the bundle and the roles held directly and through groups.
+        assert_eq!(
+            s.check(&uid(2), "shop", "catalog.products", Some("delete"), None),
+            Ok(Decision::Allow)
+        );
+        let e = s
+            .explain(&uid(2), "shop", "sales", Some("view"), None)
+            .unwrap();
+        assert_eq!(e.roles.len(), 2, "held directly and through the profile");
+        assert_eq!(
+            s.effective_permissions(&uid(2), "shop", None)
+                .unwrap()
+                .len(),
+            6
+        );
+    }
+
+    #[test]
+    fn a_seat_through_a_group_licenses_every_member() {
+        let mut f = gated();
+        f.model.groups.push((gid(2), "EU team".into()));
+        f.model.group_members.push((gid(2), uid(3)));
+        f.model.profile_groups.push((pid(1), gid(2)));
+        let s = snap(&f);
+        // User 3's own scoped role applies again, plus the bundle.
+        assert_eq!(
+            s.check(&uid(3), "shop", "sales.orders", Some("edit"), Some("eu")),
+            Ok(Decision::Allow)
+        );
+        assert_eq!(
+            s.explain(&uid(3), "shop", "sales.orders", Some("edit"), Some("us"))
+                .unwrap()
+                .reason,
+            Reason::OutOfScope
+        );
+        let e = s
+            .explain(&uid(3), "shop", "sales", Some("view"), None)
+            .unwrap();
+        assert_eq!(e.decision, Decision::Allow);
+        assert_eq!(e.roles[0].via, Via::Group { group_id: gid(2) });
+        assert_eq!(e.roles[0].group_name.as_deref(), Some("EU team"));
+        assert!(
+            e.message
+                .contains("through product profile Shop Sales, assigned to group EU team"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            s.explain(&uid(2), "shop", "sales", None, None)
+                .unwrap()
+                .reason,
+            Reason::NoLicence
+        );
+    }
+
+    #[test]
+    fn profiles_never_confer_administrators_or_other_applications_roles() {
+        let mut f = gated();
+        f.model.profiles[0].roles = vec![rid(0), rid(9)];
+        f.model.profile_users.push((pid(1), uid(4)));
+        let s = snap(&f);
+        let e = s.explain(&uid(4), "shop", "system", None, None).unwrap();
+        assert_eq!((e.decision, e.reason), (Decision::Deny, Reason::NoRole));
+        assert_eq!(
+            s.check(&uid(4), "other", "sales", None, None),
+            Ok(Decision::Deny)
+        );
+        // A profile of an application missing from the catalogue gates nothing.
+        let mut f = fixture();
+        f.model.profiles.push(ProfileRule {
+            id: pid(2),
+            application: "gone".into(),
+            name: "Gone".into(),
+            roles: vec![],
+        });
+        assert_eq!(
+            snap(&f).check(&uid(2), "shop", "sales", Some("view"), None),
+            Ok(Decision::Allow)
+        );
+    }
+
+    #[test]
+    fn no_licence_serialises_in_snake_case() {
+        assert_eq!(
+            serde_json::to_value(Reason::NoLicence).unwrap(),
+            serde_json::json!("no_licence")
         );
     }
 }

@@ -5,6 +5,7 @@
 //! the clock. Time and identifiers are passed in by the caller, so every rule here is unit-tested
 //! without a database.
 
+pub mod admin;
 pub mod authz;
 pub mod catalogue;
 pub mod error;

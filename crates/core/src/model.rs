@@ -67,6 +67,11 @@ pub struct Organization {
     pub id: OrgId,
     pub slug: Slug,
     pub name: DisplayName,
+    /// `enterprise` (the whole admin hierarchy) or `teams` (System admins only).
+    pub kind: crate::admin::OrgKind,
+    /// The account owner: cannot be deleted, deactivated or stripped of System admin until
+    /// ownership is transferred.
+    pub owner_id: Option<UserId>,
     pub version: i64,
     pub created_at: Millis,
     pub updated_at: Millis,

@@ -8,6 +8,7 @@ use crate::store::credentials::Credential;
 use crate::store::signin::Session;
 use crate::store::tokens;
 use rand::RngCore;
+use rolecall_core::admin::{authorize, AdminRight, Operation, Target};
 use rolecall_core::model::{OrgId, Organization};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -43,12 +44,12 @@ pub enum Caller {
     /// A signed-in person, with the organisation administration rights they hold.
     User {
         session: Session,
-        rights: Vec<(String, String)>,
+        rights: Vec<AdminRight>,
     },
     /// An API credential, with the administration rights of its service account.
     Credential {
         credential: Credential,
-        rights: Vec<(String, String)>,
+        rights: Vec<AdminRight>,
     },
 }
 
@@ -131,10 +132,11 @@ impl Caller {
         }
     }
 
-    pub fn admin_of(&self, org: Organization) -> Result<OrgAdmin> {
+    /// The administration rights this caller holds in `org`; tokens act as System admins.
+    pub fn rights_in(&self, org: &Organization) -> Result<Vec<AdminRight>> {
         let (home, rights) = match self {
-            Caller::Server { .. } => return Ok(OrgAdmin { org }),
-            Caller::Org { org_id, .. } => (*org_id, &[][..]),
+            Caller::Server { .. } => return Ok(vec![AdminRight::System]),
+            Caller::Org { org_id, .. } => (*org_id, &[AdminRight::System][..]),
             Caller::User { session, rights } => (session.org_id, rights.as_slice()),
             Caller::Credential { credential, rights } => (credential.org_id, rights.as_slice()),
         };
@@ -145,18 +147,49 @@ impl Caller {
             )
             .into());
         }
-        if matches!(self, Caller::Org { .. }) || rights.iter().any(|(kind, _)| kind == "system") {
+        Ok(rights.to_vec())
+    }
+
+    /// The permission check every endpoint makes: the permission matrix
+    /// (`rolecall_core::admin::authorize`) decides; the handle proves it was asked.
+    pub fn permit(&self, org: Organization, op: Operation, target: &Target) -> Result<OrgAdmin> {
+        let rights = self.rights_in(&org)?;
+        if authorize(&rights, op, target) {
             return Ok(OrgAdmin { org });
         }
+        let what = serde_json::to_value(op)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         Err(rolecall_core::Error::forbidden(
             "admin_required",
-            "this needs organisation administration rights",
+            format!("your administration rights do not allow {what} here"),
         )
         .into())
     }
 
-    /// Like [`Caller::admin_of`], for changes that need the acting person's password re-entered
-    /// recently (or sent along in `X-Rolecall-Password`). Tokens made for automation are exempt.
+    /// Full organisation administration (System admin or an organisation token).
+    pub fn admin_of(&self, org: Organization) -> Result<OrgAdmin> {
+        self.permit(org, Operation::ManageSettings, &Target::Organization)
+    }
+
+    /// As [`Caller::permit`], for changes that need the acting person's password re-entered
+    /// recently (or sent along in `X-Rolecall-Password`).
+    pub async fn permit_sensitive(
+        &self,
+        dir: &Directory,
+        org: Organization,
+        op: Operation,
+        target: &Target<'_>,
+        password: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<OrgAdmin> {
+        let admin = self.permit(org, op, target)?;
+        self.reverified(dir, password, client).await?;
+        Ok(admin)
+    }
+
+    /// Like [`Caller::admin_of`], for changes that need the acting person's identity re-verified.
     pub async fn sensitive_admin_of(
         &self,
         dir: &Directory,
@@ -165,29 +198,36 @@ impl Caller {
         client: &ClientInfo,
     ) -> Result<OrgAdmin> {
         let admin = self.admin_of(org)?;
-        if let Caller::Credential { credential, .. } = self {
-            if !credential.sensitive_changes {
-                return Err(rolecall_core::Error::forbidden(
-                    "credential_not_for_sensitive_changes",
-                    "this credential was not created for sensitive changes (sensitive_changes: true)",
-                )
-                .into());
-            }
-        }
-        if let Caller::User { session, .. } = self {
-            match password {
-                Some(pw) => dir.reverify(session, pw, client).await?,
-                None if dir.recently_verified(session).await? => {}
-                None => {
-                    return Err(rolecall_core::Error::forbidden(
-                        "reverification_required",
-                        "re-enter your password: POST /api/v1/me/reverify, or send it in X-Rolecall-Password",
-                    )
-                    .into())
-                }
-            }
-        }
+        self.reverified(dir, password, client).await?;
         Ok(admin)
+    }
+
+    /// Identity verification for sensitive changes: people re-enter their password within the
+    /// window (or send it along); credentials must have been created for such changes; tokens
+    /// made by the operator for automation are exempt.
+    async fn reverified(
+        &self,
+        dir: &Directory,
+        password: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        match self {
+            Caller::Credential { credential, .. } if !credential.sensitive_changes => Err(rolecall_core::Error::forbidden(
+                "credential_not_for_sensitive_changes",
+                "this credential was not created for sensitive changes (sensitive_changes: true)",
+            )
+            .into()),
+            Caller::User { session, .. } => match password {
+                Some(pw) => dir.reverify(session, pw, client).await,
+                None if dir.recently_verified(session).await? => Ok(()),
+                None => Err(rolecall_core::Error::forbidden(
+                    "reverification_required",
+                    "re-enter your password: POST /api/v1/me/reverify, or send it in X-Rolecall-Password",
+                )
+                .into()),
+            },
+            _ => Ok(()),
+        }
     }
 
     pub fn may_see(&self, org: &Organization) -> bool {
@@ -206,7 +246,7 @@ impl Caller {
             Caller::Credential { credential, .. } if credential.org_id == org.id => {
                 Ok(OrgAdmin { org })
             }
-            _ => self.admin_of(org),
+            _ => self.permit(org, Operation::Check, &Target::Organization),
         }
     }
 

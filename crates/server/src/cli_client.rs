@@ -3,36 +3,47 @@
 //! Every command goes through the REST API (never the store), so the CLI works against a remote
 //! server and obeys the same validation and permissions as any other client. Exit codes: 0 done
 //! (or `check` allowed), 1 error, 2 authentication or permission refused, 3 `check` denied.
+//!
+//! `rolecall login` signs in with a password (and a second factor) and saves the session in a
+//! profile (see [`crate::cli_profile`]); every command without `--token` then uses it.
 
+use crate::cli_profile::{self, Profile, Profiles};
 use crate::error::Result;
 use clap::{Args, Subcommand};
 use comfy_table::{presets, ContentArrangement, Table};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::time::Duration;
+
+/// The server when neither `--url`, `ROLECALL_URL` nor the profile names one.
+const DEFAULT_URL: &str = "http://127.0.0.1:8080";
+/// The organization when neither `--org`, `ROLECALL_ORG` nor the profile names one.
+const DEFAULT_ORG: &str = "default";
 
 /// Where and as whom to connect; flattened into every remote command.
 ///
 /// The options are `global` so they may follow the innermost subcommand
 /// (`rolecall users list --json`); clap forbids required globals, so `run` checks the token.
+/// Without `--token`, the token (and, unless given, the URL and organization) come from the
+/// profile that `rolecall login` saved.
 #[derive(Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct RemoteArgs {
-    /// Base URL of the rolecall server.
-    #[arg(
-        long,
-        env = "ROLECALL_URL",
-        default_value = "http://127.0.0.1:8080",
-        global = true
-    )]
-    url: String,
-    /// API token (required; sent as a bearer token, never printed).
+    /// Base URL of the rolecall server [default: the profile's, else http://127.0.0.1:8080].
+    #[arg(long, env = "ROLECALL_URL", global = true)]
+    url: Option<String>,
+    /// API or session token (sent as a bearer token, never printed); the profile's when absent.
     #[arg(long, env = "ROLECALL_TOKEN", hide_env_values = true, global = true)]
     token: Option<String>,
-    /// Organization slug or id.
-    #[arg(long, env = "ROLECALL_ORG", default_value = "default", global = true)]
-    org: String,
+    /// Organization slug or id [default: the profile's, else "default"].
+    #[arg(long, env = "ROLECALL_ORG", global = true)]
+    org: Option<String>,
+    /// Profile saved by `rolecall login` to use when no token is given [default: "default"].
+    #[arg(long, env = "ROLECALL_PROFILE", global = true)]
+    profile: Option<String>,
     /// Print the server's JSON response instead of a table.
     #[arg(long, global = true)]
     json: bool,
@@ -45,13 +56,77 @@ impl std::fmt::Debug for RemoteArgs {
             .field("url", &self.url)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("org", &self.org)
+            .field("profile", &self.profile)
             .field("json", &self.json)
+            .finish()
+    }
+}
+
+/// `rolecall login`: where to sign in, as whom, and the profile to save the session in.
+#[derive(Clone, Args)]
+pub struct LoginArgs {
+    /// Profile to save the session in [default: "default"].
+    #[arg(long, env = "ROLECALL_PROFILE")]
+    profile: Option<String>,
+    /// Base URL of the rolecall server [default: the profile's, else http://127.0.0.1:8080].
+    #[arg(long, env = "ROLECALL_URL")]
+    url: Option<String>,
+    /// Organization slug or id [default: the profile's, else "default"].
+    #[arg(long, env = "ROLECALL_ORG")]
+    org: Option<String>,
+    /// Username or e-mail.
+    #[arg(long, value_name = "USER")]
+    login: String,
+    /// Read the password from the first line of standard input. Otherwise it comes from
+    /// ROLECALL_PASSWORD, else a prompt that does not echo.
+    #[arg(long)]
+    password_stdin: bool,
+    /// Code from the authenticator app, when the account has two-factor authentication
+    /// (asked for when absent).
+    #[arg(long, value_name = "CODE", conflicts_with = "recovery_code")]
+    code: Option<String>,
+    /// One of the single-use recovery codes, instead of --code.
+    #[arg(long, value_name = "CODE")]
+    recovery_code: Option<String>,
+    /// If the password has expired, read the new one from the next line of standard input
+    /// (otherwise it is asked for on the terminal).
+    #[arg(long)]
+    new_password_stdin: bool,
+}
+
+/// Hand-written so that `{:?}` cannot leak a recovery code.
+impl std::fmt::Debug for LoginArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginArgs")
+            .field("profile", &self.profile)
+            .field("url", &self.url)
+            .field("org", &self.org)
+            .field("login", &self.login)
+            .field("password_stdin", &self.password_stdin)
+            .field("code", &self.code.as_ref().map(|_| "<redacted>"))
+            .field(
+                "recovery_code",
+                &self.recovery_code.as_ref().map(|_| "<redacted>"),
+            )
+            .field("new_password_stdin", &self.new_password_stdin)
             .finish()
     }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RemoteCommand {
+    /// Sign in with a password (and second factor); save the session in a profile.
+    Login(LoginArgs),
+    /// End the profile's session on the server and forget its token.
+    Logout {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Show the signed-in user of the profile (or of --token).
+    Whoami {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
     /// Manage users (HTTP client of a running server).
     Users {
         #[command(flatten)]
@@ -275,6 +350,9 @@ pub async fn run(cmd: RemoteCommand) -> Result<i32> {
 
 async fn dispatch(cmd: RemoteCommand) -> CmdResult {
     match cmd {
+        RemoteCommand::Login(args) => login(args).await,
+        RemoteCommand::Logout { remote } => logout(&remote).await,
+        RemoteCommand::Whoami { remote } => whoami(&remote).await,
         RemoteCommand::Users { remote, cmd } => users(&Client::new(&remote)?, cmd).await,
         RemoteCommand::Groups { remote, cmd } => groups(&Client::new(&remote)?, cmd).await,
         RemoteCommand::Roles { remote, cmd } => roles(&Client::new(&remote)?, cmd).await,
@@ -332,6 +410,460 @@ async fn dispatch(cmd: RemoteCommand) -> CmdResult {
         }
         RemoteCommand::Apps { remote, cmd } => apps(&Client::new(&remote)?, cmd).await,
     }
+}
+
+/// The profile named by `--profile`/`ROLECALL_PROFILE`, else `default`, checked.
+fn profile_name(given: Option<&str>) -> CmdResult<String> {
+    let name = given
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(cli_profile::DEFAULT_PROFILE);
+    cli_profile::check_name(name).map_err(|msg| {
+        eprintln!("rolecall: {msg}");
+        Exit(1)
+    })?;
+    Ok(name.to_string())
+}
+
+/// ` --profile NAME` for messages, empty for the default profile.
+fn profile_flag(name: &str) -> String {
+    if name == cli_profile::DEFAULT_PROFILE {
+        String::new()
+    } else {
+        format!(" --profile {name}")
+    }
+}
+
+/// The profiles file and its contents (none when it does not exist yet).
+fn load_profiles() -> CmdResult<(PathBuf, Profiles)> {
+    let loaded = cli_profile::path().and_then(|file| {
+        let profiles = Profiles::load_from(&file)?;
+        Ok((file, profiles))
+    });
+    loaded.map_err(|msg| {
+        eprintln!("rolecall: {msg}");
+        Exit(1)
+    })
+}
+
+fn save_profiles(file: &std::path::Path, profiles: &Profiles) -> CmdResult<()> {
+    profiles.save_to(file).map_err(|msg| {
+        eprintln!("rolecall: {msg}");
+        Exit(1)
+    })
+}
+
+/// 2 when the server refused the credentials or code (401, 403, 422), 1 otherwise.
+fn refusal_code(status: StatusCode) -> i32 {
+    if matches!(
+        status,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::UNPROCESSABLE_ENTITY
+    ) {
+        2
+    } else {
+        1
+    }
+}
+
+fn strip_line_end(mut line: String) -> String {
+    if line.ends_with('\n') {
+        line.pop();
+        if line.ends_with('\r') {
+            line.pop();
+        }
+    }
+    line
+}
+
+/// The next line of standard input, without its line end; `what` names it in errors.
+fn stdin_line(what: &str) -> CmdResult<String> {
+    let mut line = String::new();
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(0) => {
+            eprintln!("rolecall: standard input ended before {what}");
+            Err(Exit(2))
+        }
+        Ok(_) => Ok(strip_line_end(line)),
+        Err(e) => {
+            eprintln!("rolecall: cannot read {what} from standard input: {e}");
+            Err(Exit(1))
+        }
+    }
+}
+
+/// Asks for a short visible answer (a code): the prompt on stderr, the answer from stdin (the
+/// terminal, or the next line of piped input).
+fn prompt_line(prompt: &str, what: &str) -> CmdResult<String> {
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    Ok(stdin_line(what)?.trim().to_string())
+}
+
+/// Asks for a secret on the controlling terminal with echo turned off (by `stty`, so no
+/// unsafe code). Refuses rather than echo the secret when echo cannot be turned off.
+fn prompt_hidden(prompt: &str) -> CmdResult<String> {
+    use std::process::{Command, Stdio};
+    let fail = |e: std::io::Error| {
+        eprintln!("rolecall: cannot ask for the password on the terminal: {e}; use --password-stdin or ROLECALL_PASSWORD");
+        Exit(1)
+    };
+    let mut tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(fail)?;
+    let stty = |arg: &str, tty: &std::fs::File| -> std::io::Result<bool> {
+        Ok(Command::new("stty")
+            .arg(arg)
+            .stdin(tty.try_clone()?)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?
+            .success())
+    };
+    if !stty("-echo", &tty).unwrap_or(false) {
+        return Err(fail(std::io::Error::other("cannot turn echo off")));
+    }
+    let mut line = String::new();
+    let read = tty
+        .write_all(prompt.as_bytes())
+        .and_then(|()| tty.flush())
+        .and_then(|()| std::io::BufReader::new(tty.try_clone()?).read_line(&mut line));
+    let _ = stty("echo", &tty);
+    let _ = tty.write_all(b"\n");
+    match read {
+        Ok(0) => {
+            eprintln!("rolecall: the terminal closed before the password was entered");
+            Err(Exit(2))
+        }
+        Ok(_) => Ok(strip_line_end(line)),
+        Err(e) => Err(fail(e)),
+    }
+}
+
+/// The password: `--password-stdin`, else `ROLECALL_PASSWORD`, else a prompt without echo on
+/// a terminal, else the first line of standard input.
+fn read_password(args: &LoginArgs) -> CmdResult<String> {
+    let password = if args.password_stdin {
+        stdin_line("the password")?
+    } else if let Some(p) = std::env::var("ROLECALL_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
+        p
+    } else if std::io::stdin().is_terminal() {
+        prompt_hidden(&format!("Password for {}: ", args.login))?
+    } else {
+        stdin_line("the password")?
+    };
+    if password.is_empty() {
+        eprintln!("rolecall: the password is empty");
+        return Err(Exit(2));
+    }
+    Ok(password)
+}
+
+/// `rolecall login`: signs in, goes through whatever the session still needs (a second
+/// factor, two-factor enrolment, a new password) and saves the full session in the profile.
+async fn login(args: LoginArgs) -> CmdResult {
+    let name = profile_name(args.profile.as_deref())?;
+    let (file, mut profiles) = load_profiles()?;
+    let saved = profiles.profiles.get(&name).cloned().unwrap_or_default();
+    let pick = |given: &Option<String>, saved: &str, default: &str| {
+        given
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .or(Some(saved).filter(|v| !v.is_empty()))
+            .unwrap_or(default)
+            .to_string()
+    };
+    let url = pick(&args.url, &saved.url, DEFAULT_URL);
+    let org = pick(&args.org, &saved.org, DEFAULT_ORG);
+    let mut c = Client::connect(&url, &org, None, false)?;
+    let login = args.login.trim();
+    if login.is_empty() {
+        eprintln!("rolecall: --login must name a username or e-mail");
+        return Err(Exit(1));
+    }
+    let password = read_password(&args)?;
+    let r = c
+        .request(
+            Method::POST,
+            &["organizations", &org, "sign-in"],
+            &[],
+            Some(json!({ "login": login, "password": password })),
+        )
+        .await?;
+    if !r.status.is_success() {
+        let exit = c.fail(&r, refusal_code(r.status));
+        if r.status == StatusCode::UNAUTHORIZED {
+            eprintln!(
+                "rolecall: sign-in to organization {org:?} at {} was refused",
+                c.base
+            );
+        }
+        return Err(exit);
+    }
+    let token = text(&r.body, "token");
+    if token.is_empty() {
+        eprintln!(
+            "rolecall: the server at {} answered the sign-in without a session token",
+            c.base
+        );
+        return Err(Exit(1));
+    }
+    c.token = Some(token.clone());
+    let stage = text(&r.body, "stage");
+    let me = match complete_sign_in(&c, &args, &password, stage).await {
+        Ok(me) => me,
+        Err(exit) => {
+            // Do not leave a half-signed-in session behind.
+            let _ = c.request(Method::POST, &["sign-out"], &[], None).await;
+            return Err(exit);
+        }
+    };
+    let previous = profiles.profiles.insert(
+        name.clone(),
+        Profile {
+            url: c.base.to_string(),
+            org: org.clone(),
+            token: Some(token.clone()),
+        },
+    );
+    save_profiles(&file, &profiles)?;
+    // The profile's earlier session is no longer reachable: end it (best effort).
+    if let Some(old) = previous.filter(|p| p.token.as_deref().is_some_and(|t| t != token)) {
+        if let Ok(old_client) = Client::connect(&old.url, &old.org, old.token, false) {
+            let _ = old_client
+                .request(Method::POST, &["sign-out"], &[], None)
+                .await;
+        }
+    }
+    let user = &me["user"];
+    println!(
+        "Signed in to {} as {} (organization {org}); session saved in profile {name:?} ({}).",
+        c.base,
+        text(user, "username"),
+        file.display()
+    );
+    Ok(0)
+}
+
+/// Takes a session from `stage` to `full`; returns `GET /me` of the full session.
+async fn complete_sign_in(
+    c: &Client,
+    args: &LoginArgs,
+    password: &str,
+    mut stage: String,
+) -> CmdResult<Value> {
+    // Each step moves the session on (password, then enrolment or code); a few rounds suffice.
+    for _ in 0..4 {
+        match stage.as_str() {
+            "full" => {}
+            "totp" => second_factor(c, args).await?,
+            "enrol" => enrol_totp(c, args).await?,
+            "password" => change_expired_password(c, args, password).await?,
+            other => {
+                eprintln!("rolecall: the server answered an unknown sign-in stage {other:?}; is this CLI older than the server?");
+                return Err(Exit(1));
+            }
+        }
+        let me = c.call(Method::GET, &["me"], &[], None).await?;
+        stage = text(&me.body["session"], "stage");
+        if stage == "full" {
+            return Ok(me.body);
+        }
+    }
+    eprintln!("rolecall: sign-in did not complete (the session is still at stage {stage:?})");
+    Err(Exit(2))
+}
+
+async fn second_factor(c: &Client, args: &LoginArgs) -> CmdResult<()> {
+    let body = match (&args.recovery_code, &args.code) {
+        (Some(rc), _) => json!({ "recovery_code": rc.trim() }),
+        (None, Some(code)) => json!({ "code": code.trim() }),
+        (None, None) => {
+            let code = prompt_line(
+                "Code from your authenticator app: ",
+                "the authentication code",
+            )?;
+            json!({ "code": code })
+        }
+    };
+    let r = c
+        .request(Method::POST, &["me", "second-factor"], &[], Some(body))
+        .await?;
+    if !r.status.is_success() {
+        return Err(c.fail(&r, refusal_code(r.status)));
+    }
+    Ok(())
+}
+
+/// First sign-in where two-factor authentication is required: shows the new secret, takes a
+/// first code and shows the recovery codes, once.
+async fn enrol_totp(c: &Client, args: &LoginArgs) -> CmdResult<()> {
+    let e = c
+        .call(Method::POST, &["me", "totp", "enrolment"], &[], None)
+        .await?;
+    println!("Two-factor authentication is required: add this account to your authenticator app.");
+    println!("  otpauth URI: {}", text(&e.body, "otpauth_uri"));
+    println!("  secret:      {}", text(&e.body, "secret"));
+    if args.code.is_some() || args.recovery_code.is_some() {
+        eprintln!("rolecall: note: --code and --recovery-code do not apply here: the secret above is new, so enter its first code now");
+    }
+    let code = prompt_line(
+        "Code from your authenticator app: ",
+        "the first authentication code",
+    )?;
+    let r = c
+        .request(
+            Method::POST,
+            &["me", "totp", "confirm"],
+            &[],
+            Some(json!({ "code": code })),
+        )
+        .await?;
+    if !r.status.is_success() {
+        return Err(c.fail(&r, refusal_code(r.status)));
+    }
+    println!("Two-factor authentication is set up. Recovery codes, shown this once: keep them somewhere safe; each works once instead of a code:");
+    for code in r.body["recovery_codes"].as_array().into_iter().flatten() {
+        println!("  {}", text_of(code));
+    }
+    Ok(())
+}
+
+async fn change_expired_password(c: &Client, args: &LoginArgs, current: &str) -> CmdResult<()> {
+    eprintln!(
+        "rolecall: the password of {} has expired and must be changed.",
+        args.login.trim()
+    );
+    let new = if args.new_password_stdin {
+        stdin_line("the new password")?
+    } else if std::io::stdin().is_terminal() {
+        let first = prompt_hidden("New password: ")?;
+        let again = prompt_hidden("New password again: ")?;
+        if first != again {
+            eprintln!("rolecall: the two new passwords differ; nothing was changed");
+            return Err(Exit(1));
+        }
+        first
+    } else {
+        eprintln!("rolecall: run `rolecall login` on a terminal to change it, or pass --new-password-stdin with the new password on the next line of standard input");
+        return Err(Exit(2));
+    };
+    let r = c
+        .request(
+            Method::POST,
+            &["me", "password"],
+            &[],
+            Some(json!({ "current_password": current, "new_password": new })),
+        )
+        .await?;
+    if !r.status.is_success() {
+        let code = if r.status == StatusCode::UNPROCESSABLE_ENTITY {
+            1
+        } else {
+            refusal_code(r.status)
+        };
+        return Err(c.fail(&r, code));
+    }
+    eprintln!("rolecall: password changed.");
+    Ok(())
+}
+
+/// `rolecall logout`: ends the session on the server; forgets the profile's token (keeping
+/// its URL and organization for the next `login`).
+async fn logout(remote: &RemoteArgs) -> CmdResult {
+    let explicit = remote
+        .token
+        .as_deref()
+        .is_some_and(|t| !t.trim().is_empty());
+    let c = if explicit {
+        Client::new(remote)?
+    } else {
+        let name = profile_name(remote.profile.as_deref())?;
+        let (_, profiles) = load_profiles()?;
+        if profiles
+            .profiles
+            .get(&name)
+            .and_then(|p| p.token.as_ref())
+            .is_none()
+        {
+            println!("Profile {name:?} is not signed in.");
+            return Ok(0);
+        }
+        Client::new(remote)?
+    };
+    let ended = c.request(Method::POST, &["sign-out"], &[], None).await;
+    if let Some(name) = &c.profile {
+        // Forget the token whatever the server said: it must not be used again.
+        let (file, mut profiles) = load_profiles()?;
+        if let Some(p) = profiles.profiles.get_mut(name) {
+            p.token = None;
+        }
+        save_profiles(&file, &profiles)?;
+    }
+    let r = ended?;
+    let whose = c
+        .profile
+        .as_ref()
+        .map(|n| format!(" of profile {n:?}"))
+        .unwrap_or_default();
+    if r.status.is_success() {
+        println!("Signed out{whose}.");
+        Ok(0)
+    } else if r.status == StatusCode::UNAUTHORIZED {
+        println!("The session{whose} had already ended.");
+        Ok(0)
+    } else {
+        Err(c.fail(&r, 1))
+    }
+}
+
+/// An admin right as text: its kind, then what it covers (`product commerce-admin`).
+fn admin_right(right: &Value) -> String {
+    let mut out = text(right, "kind");
+    for (key, value) in right.as_object().into_iter().flatten() {
+        let value = text_of(value);
+        if key != "kind" && !value.is_empty() {
+            out.push(' ');
+            out.push_str(&value);
+        }
+    }
+    out
+}
+
+/// `rolecall whoami`: the user, session and admin rights behind the token.
+async fn whoami(remote: &RemoteArgs) -> CmdResult {
+    let c = Client::new(remote)?;
+    let r = c.call(Method::GET, &["me"], &[], None).await?;
+    if !c.print_json(&r.body) {
+        let (u, s) = (&r.body["user"], &r.body["session"]);
+        let rights = r.body["admin_rights"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(admin_right)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut rows = vec![
+            ("username", text(u, "username")),
+            ("email", text(u, "email")),
+            ("name", full_name(u)),
+            ("id", text(u, "id")),
+            ("organization", c.org.clone()),
+            ("server", c.base.to_string()),
+        ];
+        if let Some(name) = &c.profile {
+            rows.push(("profile", name.clone()));
+        }
+        rows.push(("session expires", time(&s["expires_at"])));
+        rows.push(("admin rights", or_none(rights)));
+        println!("{}", details(rows));
+    }
+    Ok(0)
 }
 
 async fn users(c: &Client, cmd: UsersCommand) -> CmdResult {
@@ -713,32 +1245,52 @@ struct Reply {
 struct Client {
     http: reqwest::Client,
     base: Url,
-    token: String,
+    /// Absent only for `login`'s sign-in request.
+    token: Option<String>,
     org: String,
     json: bool,
+    /// The profile the token was read from, to suggest signing in again when it has ended.
+    profile: Option<String>,
 }
 
 impl Client {
-    /// Checks the connection options before any request, so mistakes are named plainly.
+    /// Resolves the connection: `--token`/`ROLECALL_TOKEN` with `--url`/`--org` (or their
+    /// defaults), else the profile's token with its URL and organization unless given.
+    /// Mistakes are named plainly before any request.
     fn new(args: &RemoteArgs) -> CmdResult<Client> {
-        let token = match args.token.as_deref().map(str::trim) {
-            Some(t) if !t.is_empty() => t.to_string(),
-            _ => {
-                eprintln!("rolecall: an API token is required: pass --token or set ROLECALL_TOKEN");
-                return Err(Exit(2));
+        if let Some(token) = args.token.as_deref().map(str::trim) {
+            if !token.is_empty() {
+                let url = args.url.as_deref().unwrap_or(DEFAULT_URL);
+                let org = args.org.as_deref().unwrap_or(DEFAULT_ORG);
+                return Client::connect(url, org, Some(token.to_string()), args.json);
             }
+        }
+        let name = profile_name(args.profile.as_deref())?;
+        let (file, profiles) = load_profiles()?;
+        let Some(profile) = profiles.profiles.get(&name) else {
+            eprintln!("rolecall: an API token is required: pass --token or set ROLECALL_TOKEN, or sign in with `rolecall login{}` (no profile {name:?} in {})", profile_flag(&name), file.display());
+            return Err(Exit(2));
         };
-        let base = match Url::parse(args.url.trim()) {
+        let Some(token) = profile.token.as_deref().filter(|t| !t.trim().is_empty()) else {
+            eprintln!("rolecall: profile {name:?} is signed out: sign in with `rolecall login{}`, or pass --token or set ROLECALL_TOKEN", profile_flag(&name));
+            return Err(Exit(2));
+        };
+        let url = args.url.as_deref().unwrap_or(&profile.url);
+        let org = args.org.as_deref().unwrap_or(&profile.org);
+        let mut c = Client::connect(url, org, Some(token.trim().to_string()), args.json)?;
+        c.profile = Some(name);
+        Ok(c)
+    }
+
+    fn connect(url: &str, org: &str, token: Option<String>, json: bool) -> CmdResult<Client> {
+        let base = match Url::parse(url.trim()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base() => u,
             Ok(_) => {
-                eprintln!(
-                    "rolecall: --url {:?} must be an http:// or https:// URL",
-                    args.url
-                );
+                eprintln!("rolecall: --url {url:?} must be an http:// or https:// URL");
                 return Err(Exit(1));
             }
             Err(e) => {
-                eprintln!("rolecall: --url {:?} is not a valid URL: {e}", args.url);
+                eprintln!("rolecall: --url {url:?} is not a valid URL: {e}");
                 return Err(Exit(1));
             }
         };
@@ -755,8 +1307,9 @@ impl Client {
             http,
             base,
             token,
-            org: args.org.clone(),
-            json: args.json,
+            org: org.to_string(),
+            json,
+            profile: None,
         })
     }
 
@@ -800,14 +1353,37 @@ impl Client {
         query: &[(&str, Option<String>)],
         body: Option<Value>,
     ) -> CmdResult<Reply> {
+        let r = self.request(method, path, query, body).await?;
+        if r.status.is_success() {
+            return Ok(r);
+        }
+        let code = if matches!(r.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+            2
+        } else {
+            1
+        };
+        Err(self.fail(&r, code))
+    }
+
+    /// A request below `/api/v1/` that answers whatever status the server gave; only failures
+    /// to talk to the server (reported here) are errors. An empty body is `Null`.
+    async fn request(
+        &self,
+        method: Method,
+        path: &[&str],
+        query: &[(&str, Option<String>)],
+        body: Option<Value>,
+    ) -> CmdResult<Reply> {
         let mut segments = vec!["api", "v1"];
         segments.extend_from_slice(path);
         let url = self.url(&segments, query);
         let mut req = self
             .http
             .request(method, url.clone())
-            .bearer_auth(&self.token)
             .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -838,30 +1414,39 @@ impl Client {
         } else {
             serde_json::from_str::<Value>(&raw)
         };
-        if status.is_success() {
-            return match parsed {
-                Ok(body) => Ok(Reply { status, body }),
-                Err(_) => {
-                    eprintln!("rolecall: the server at {} answered {status} with a body that is not JSON; is --url pointing at rolecall?", self.base);
-                    Err(Exit(1))
-                }
-            };
-        }
-        let code = if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
-            2
-        } else {
-            1
-        };
         match parsed {
-            Ok(problem) if problem.get("detail").is_some() => {
-                eprintln!("rolecall: {}", text_of(&problem["detail"]));
-                for e in problem["errors"].as_array().into_iter().flatten() {
-                    eprintln!("  {}: {}", text(e, "field"), text(e, "message"));
-                }
+            Ok(body) => Ok(Reply { status, body }),
+            Err(_) if status.is_success() => {
+                eprintln!("rolecall: the server at {} answered {status} with a body that is not JSON; is --url pointing at rolecall?", self.base);
+                Err(Exit(1))
             }
-            _ => eprintln!("rolecall: the server at {} answered {status}", self.base),
+            Err(_) => Ok(Reply {
+                status,
+                body: Value::Null,
+            }),
         }
-        Err(Exit(code))
+    }
+
+    /// Reports a failed reply on stderr (the server's problem detail when it sent one) and
+    /// returns `code` as the exit.
+    fn fail(&self, r: &Reply, code: i32) -> Exit {
+        if r.body.get("detail").is_some() {
+            eprintln!("rolecall: {}", text_of(&r.body["detail"]));
+            for e in r.body["errors"].as_array().into_iter().flatten() {
+                eprintln!("  {}: {}", text(e, "field"), text(e, "message"));
+            }
+        } else {
+            eprintln!(
+                "rolecall: the server at {} answered {}",
+                self.base, r.status
+            );
+        }
+        if r.status == StatusCode::UNAUTHORIZED {
+            if let Some(name) = &self.profile {
+                eprintln!("rolecall: the session saved in profile {name:?} has ended: sign in again with `rolecall login{}`", profile_flag(name));
+            }
+        }
+        Exit(code)
     }
 
     /// Every resource id of an application, to tell `--grant a:b` (a resource named `a:b`)
@@ -870,7 +1455,11 @@ impl Client {
     async fn resource_ids(&self, app: &str) -> HashSet<String> {
         let url = self.url(&["api", "v1", "applications", app], &[]);
         let mut ids = HashSet::new();
-        let res = self.http.get(url).bearer_auth(&self.token).send().await;
+        let mut req = self.http.get(url);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await;
         if let Ok(res) = res {
             if res.status().is_success() {
                 if let Ok(v) = res.json::<Value>().await {

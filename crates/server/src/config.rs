@@ -22,6 +22,15 @@ pub struct ConfigArgs {
     /// TOML configuration file
     #[arg(long, env = "ROLECALL_CONFIG")]
     pub config: Option<PathBuf>,
+    // --- mail (outbox delivery) ---
+    /// SMTP server for outgoing mail: smtp://host:port (plain), smtp://host:587?tls=required
+    /// (STARTTLS), smtps://user:pass@host (TLS). Unset: mail is written to <data_dir>/mail
+    #[arg(long, env = "ROLECALL_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of outgoing mail [default: rolecall <no-reply@rolecall.invalid>]
+    #[arg(long, env = "ROLECALL_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    // --- end mail ---
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -31,6 +40,8 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     catalogue_dir: Option<PathBuf>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,7 +52,52 @@ pub struct Config {
     pub catalogue_dir: Option<PathBuf>,
     /// SHA-256 of `ROLECALL_BOOTSTRAP_TOKEN`, if set; the secret itself is not kept.
     pub bootstrap_token_hash: Option<String>,
+    pub mail: MailConfig,
 }
+
+// --- mail (outbox delivery) ---
+/// How the outbox worker delivers: by SMTP when `smtp_url` is set, else into the mail directory.
+#[derive(Clone)]
+pub struct MailConfig {
+    pub smtp_url: Option<String>,
+    pub from: String,
+}
+
+pub const DEFAULT_MAIL_FROM: &str = "rolecall <no-reply@rolecall.invalid>";
+
+impl Default for MailConfig {
+    fn default() -> MailConfig {
+        MailConfig {
+            smtp_url: None,
+            from: DEFAULT_MAIL_FROM.into(),
+        }
+    }
+}
+
+/// Hand-written so a logged `Config` never shows the SMTP password.
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_password))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// `scheme://user:secret@host` → `scheme://user:***@host`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+// --- end mail ---
 
 impl ConfigArgs {
     pub fn resolve(&self) -> Result<Config> {
@@ -76,6 +132,19 @@ impl ConfigArgs {
                 .filter(|s| !s.is_empty()),
             catalogue_dir: self.catalogue_dir.clone().or(file.catalogue_dir),
             bootstrap_token_hash,
+            mail: MailConfig {
+                smtp_url: self
+                    .smtp_url
+                    .clone()
+                    .or(file.smtp_url)
+                    .filter(|s| !s.is_empty()),
+                from: self
+                    .mail_from
+                    .clone()
+                    .or(file.mail_from)
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
+            },
         })
     }
 }
@@ -138,5 +207,38 @@ mod tests {
         }
         .resolve()
         .is_err());
+    }
+
+    #[test]
+    fn mail_settings_layer_and_the_smtp_password_is_never_shown() {
+        let dir = std::env::temp_dir().join(format!("rolecall-config-mail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("rolecall.toml");
+        std::fs::write(
+            &file,
+            "smtp_url = \"smtps://ops:s3cret@mail.example.com\"\nmail_from = \"Ops <ops@example.com>\"\n",
+        )
+        .unwrap();
+        let c = ConfigArgs {
+            config: Some(file.clone()),
+            mail_from: Some("Flag <flag@example.com>".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            c.mail.smtp_url.as_deref(),
+            Some("smtps://ops:s3cret@mail.example.com")
+        );
+        assert_eq!(c.mail.from, "Flag <flag@example.com>");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("smtps://ops:***@mail.example.com"),
+            "{shown}"
+        );
+        let c = ConfigArgs::default().resolve().unwrap();
+        assert_eq!(c.mail.smtp_url, None);
+        assert_eq!(c.mail.from, DEFAULT_MAIL_FROM);
     }
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod cli_client;
+pub mod cli_profile;
 pub mod config;
 pub mod credentials;
 pub mod directory;
@@ -50,7 +51,7 @@ impl Server {
         );
         let app = http::app(state);
         let sync_dir = dir.clone();
-        let mail = mail::MailDir::new(&config.data_dir);
+        let mail = mail::Mailer::from_config(config)?; // SMTP if configured, else <data_dir>/mail
         let handle = tokio::spawn(async move {
             // Other nodes on the same PostgreSQL change rights too: pick their changes up.
             let sync = tokio::spawn(async move {

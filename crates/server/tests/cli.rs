@@ -1,18 +1,36 @@
 //! The `rolecall` binary end to end: management commands against an in-process server (SQLite in
-//! a temporary directory), exit codes, `--json`, error reporting, `init` and `openapi`.
+//! a temporary directory), exit codes, `--json`, error reporting, `init` and `openapi`, and
+//! `login`/`whoami`/`logout` with the profiles they save.
 
 use rolecall::config::Config;
+use rolecall::directory::{Clock, Directory, SystemClock};
 use rolecall::Server;
-use serde_json::Value;
-use std::path::PathBuf;
-use std::process::Command;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 /// A server with organization `acme` and a server-wide token, like `tests/api/helpers.rs`.
 struct Env {
     url: String,
     token: String,
-    _server: Server,
+    server: Server,
+    clock: Arc<TestClock>,
     _dir: tempfile::TempDir,
+}
+
+/// The wall clock plus an offset a test can move forward (password expiry).
+#[derive(Default)]
+struct TestClock {
+    offset_ms: AtomicI64,
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> i64 {
+        SystemClock.now() + self.offset_ms.load(Ordering::SeqCst)
+    }
 }
 
 async fn spawn() -> Env {
@@ -23,8 +41,18 @@ async fn spawn() -> Env {
         database_url: None,
         catalogue_dir: None,
         bootstrap_token_hash: None,
+        mail: Default::default(),
     };
-    let server = Server::start(&config).await.expect("server starts");
+    let clock = Arc::new(TestClock::default());
+    let db = rolecall::store::Db::connect(None, &config.data_dir)
+        .await
+        .expect("database");
+    let directory = Directory::open(db, clock.clone(), vec![])
+        .await
+        .expect("directory opens");
+    let server = Server::start_with(&config, Arc::new(directory))
+        .await
+        .expect("server starts");
     let token = server
         .dir
         .create_token("cli test", None)
@@ -34,7 +62,8 @@ async fn spawn() -> Env {
     Env {
         url: format!("http://{}", server.addr),
         token,
-        _server: server,
+        server,
+        clock,
         _dir: dir,
     }
 }
@@ -52,34 +81,42 @@ impl Out {
     }
 }
 
-/// Runs the real binary off the async runtime, with a clean rolecall environment plus `env`.
-async fn rolecall(env: &[(&str, &str)], args: &[&str]) -> Out {
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let shown = args.join(" ");
-    let out = tokio::task::spawn_blocking(move || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rolecall"));
-        for var in [
-            "ROLECALL_URL",
-            "ROLECALL_TOKEN",
-            "ROLECALL_ORG",
-            "ROLECALL_DATABASE_URL",
-            "ROLECALL_DATA_DIR",
-            "ROLECALL_CONFIG",
-            "ROLECALL_LISTEN",
-            "ROLECALL_CATALOGUE_DIR",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env("ROLECALL_LOG", "warn").envs(env).args(args);
-        cmd.output()
-    })
-    .await
-    .expect("join")
-    .expect("run rolecall");
+/// The real binary with a clean rolecall environment plus `env`. Unless `env` names one, the
+/// profiles folder is `cfg` (empty), so no profile of the machine's user is ever read.
+fn command(env: &[(String, String)], args: &[String], cfg: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rolecall"));
+    for var in [
+        "ROLECALL_URL",
+        "ROLECALL_TOKEN",
+        "ROLECALL_ORG",
+        "ROLECALL_DATABASE_URL",
+        "ROLECALL_DATA_DIR",
+        "ROLECALL_CONFIG",
+        "ROLECALL_LISTEN",
+        "ROLECALL_CATALOGUE_DIR",
+        "ROLECALL_PROFILE",
+        "ROLECALL_PASSWORD",
+        "XDG_CONFIG_HOME",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("ROLECALL_LOG", "warn")
+        .env("ROLECALL_CONFIG_DIR", cfg)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .args(args);
+    cmd
+}
+
+fn owned(env: &[(&str, &str)], args: &[&str]) -> (Vec<(String, String)>, Vec<String>) {
+    (
+        env.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        args.iter().map(|a| a.to_string()).collect(),
+    )
+}
+
+fn finish(shown: &str, out: std::process::Output) -> Out {
     let out = Out {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -92,6 +129,34 @@ async fn rolecall(env: &[(&str, &str)], args: &[&str]) -> Out {
     out
 }
 
+/// Runs the real binary off the async runtime, with a clean rolecall environment plus `env`.
+async fn rolecall(env: &[(&str, &str)], args: &[&str]) -> Out {
+    rolecall_input(env, args, "").await
+}
+
+/// Like `rolecall`, with `input` on standard input.
+async fn rolecall_input(env: &[(&str, &str)], args: &[&str], input: &str) -> Out {
+    let (env, args) = owned(env, args);
+    let shown = args.join(" ");
+    let input = input.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        let cfg = tempfile::tempdir().expect("tempdir");
+        let mut child = command(&env, &args, cfg.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run rolecall");
+        let mut stdin = child.stdin.take().expect("stdin");
+        // The command may exit before reading everything (a broken pipe is fine then).
+        let _ = stdin.write_all(input.as_bytes());
+        drop(stdin);
+        child.wait_with_output().expect("wait for rolecall")
+    })
+    .await
+    .expect("join");
+    finish(&shown, out)
+}
 impl Env {
     async fn run(&self, args: &[&str]) -> Out {
         self.run_with_token(&self.token.clone(), args).await
@@ -402,4 +467,414 @@ async fn openapi_prints_the_document() {
     let out = rolecall(&[], &["openapi"]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.json()["openapi"].is_string(), "{}", out.stdout);
+}
+
+/// Creates the acme user `username` (e-mail `username@example.com`) with a password, through
+/// the API with the bootstrap token. Unless `two_factor`, acme stops requiring 2FA. Returns
+/// the user id and password.
+async fn person(env: &Env, username: &str, two_factor: bool) -> (String, String) {
+    let http = reqwest::Client::new();
+    let api = format!("{}/api/v1/organizations/acme", env.url);
+    let r = http
+        .post(format!("{api}/users"))
+        .bearer_auth(&env.token)
+        .json(&json!({ "email": format!("{username}@example.com"), "username": username }))
+        .send()
+        .await
+        .expect("create user");
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.expect("user")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let password = "Tr0ub4dor&3-correct-horse-staple".to_string();
+    let r = http
+        .put(format!("{api}/users/{id}/password"))
+        .bearer_auth(&env.token)
+        .json(&json!({ "password": password }))
+        .send()
+        .await
+        .expect("set password");
+    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap_or_default());
+    if !two_factor {
+        set_settings(env, |s| s["require_2fa"] = json!(false)).await;
+    }
+    (id, password)
+}
+
+/// Changes acme's security settings with the bootstrap token.
+async fn set_settings(env: &Env, change: impl FnOnce(&mut Value)) {
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/organizations/acme/settings", env.url);
+    let mut settings: Value = http
+        .get(&url)
+        .bearer_auth(&env.token)
+        .send()
+        .await
+        .expect("get settings")
+        .json()
+        .await
+        .expect("settings");
+    change(&mut settings);
+    let r = http
+        .put(&url)
+        .bearer_auth(&env.token)
+        .json(&settings)
+        .send()
+        .await
+        .expect("put settings");
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+}
+
+/// The status of `GET /api/v1/me` with `token`.
+async fn me_status(env: &Env, token: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{}/api/v1/me", env.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("me")
+        .status()
+        .as_u16()
+}
+
+/// The saved profiles, parsed.
+fn profiles(cfg: &Path) -> toml::Value {
+    let text = std::fs::read_to_string(cfg.join("profiles.toml")).expect("profiles.toml");
+    toml::from_str(&text).expect("profiles.toml is TOML")
+}
+
+fn saved_token(cfg: &Path, profile: &str) -> Option<String> {
+    profiles(cfg)["profiles"][profile]
+        .get("token")
+        .and_then(|t| t.as_str())
+        .map(str::to_string)
+}
+
+/// The TOTP code of `secret` `offset` seconds after the server clock's now, as an
+/// authenticator app computes it.
+fn totp_code(secret: &str, clock: &TestClock, offset: i64) -> String {
+    use totp_rs::{Algorithm, Secret, TOTP};
+    let totp = TOTP::new_unchecked(
+        Algorithm::SHA1,
+        6,
+        1,
+        30,
+        Secret::Encoded(secret.to_string())
+            .to_bytes()
+            .expect("base32 secret"),
+        Some("rolecall".into()),
+        "t".into(),
+    );
+    let at = u64::try_from(clock.now() / 1000 + offset).expect("time after 1970");
+    totp.generate(at)
+}
+
+/// Runs a `login` that enrols two-factor authentication as a person would: types the
+/// password, reads the secret the command prints, then types its current code. Returns the
+/// output and the secret.
+async fn login_enrolling(
+    env: &[(&str, &str)],
+    args: &[&str],
+    password: &str,
+    clock: Arc<TestClock>,
+) -> (Out, String) {
+    let (env, args) = owned(env, args);
+    let shown = args.join(" ");
+    let password = password.to_string();
+    let (out, secret) = tokio::task::spawn_blocking(move || {
+        let cfg = tempfile::tempdir().expect("tempdir");
+        let mut child = command(&env, &args, cfg.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run rolecall");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        writeln!(stdin, "{password}").expect("type the password");
+        let (mut seen, mut secret) = (Vec::new(), String::new());
+        loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).expect("read stdout") == 0 {
+                break;
+            }
+            seen.extend_from_slice(line.as_bytes());
+            if let Some(s) = line.trim().strip_prefix("secret:") {
+                secret = s.trim().to_string();
+                writeln!(stdin, "{}", totp_code(&secret, &clock, 0)).expect("type the code");
+                break;
+            }
+        }
+        drop(stdin);
+        std::io::Read::read_to_end(&mut stdout, &mut seen).expect("read stdout");
+        let mut out = child.wait_with_output().expect("wait for rolecall");
+        out.stdout = seen;
+        (out, secret)
+    })
+    .await
+    .expect("join");
+    (finish(&shown, out), secret)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_saves_a_private_profile_that_later_commands_use() {
+    let env = spawn().await;
+    let (id, password) = person(&env, "kim", false).await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let cfg = home.path().join("rolecall"); // created by login
+    let cfg_str = cfg.to_str().expect("utf-8 path").to_string();
+    let profile = [("ROLECALL_CONFIG_DIR", cfg_str.as_str())];
+
+    let login = rolecall_input(
+        &profile,
+        &[
+            "login",
+            "--url",
+            &env.url,
+            "--org",
+            "acme",
+            "--login",
+            "kim",
+            "--password-stdin",
+        ],
+        &format!("{password}\n"),
+    )
+    .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    assert!(login.stdout.contains("kim"), "{}", login.stdout);
+    let file = cfg.join("profiles.toml");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file)
+            .expect("profiles.toml")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    let text = std::fs::read_to_string(&file).expect("profiles.toml");
+    assert!(!text.contains(&password), "{text}");
+    let saved = &profiles(&cfg)["profiles"]["default"];
+    assert_eq!(saved["org"].as_str(), Some("acme"));
+    assert!(
+        saved["url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with(&env.url)),
+        "{saved}"
+    );
+    let token = saved_token(&cfg, "default").expect("token saved");
+    assert!(!login.stdout.contains(&token) && !login.stderr.contains(&token));
+
+    // Without ROLECALL_URL, ROLECALL_ORG or ROLECALL_TOKEN: all from the profile.
+    let me = rolecall(&profile, &["whoami"]).await;
+    assert_eq!(me.code, 0, "{}", me.stderr);
+    assert!(me.stdout.contains("kim"), "{}", me.stdout);
+    assert!(!me.stdout.contains(&token), "{}", me.stdout);
+
+    // The profile's session is used for management too, with the user's own rights.
+    let refused = rolecall(&profile, &["users", "list"]).await;
+    assert_eq!(refused.code, 2, "not an admin yet: {}", refused.stderr);
+    let org = env.server.dir.org("acme").await.expect("org");
+    env.server
+        .dir
+        .grant_system_admin(&org, id.parse().expect("uuid"))
+        .await
+        .expect("grant");
+    let listed = rolecall(&profile, &["users", "list"]).await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(
+        listed.stdout.contains("kim@example.com"),
+        "{}",
+        listed.stdout
+    );
+    let json = rolecall(&profile, &["whoami", "--json"]).await;
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let json = json.json();
+    assert_eq!(json["user"]["id"].as_str(), Some(id.as_str()));
+    assert_eq!(json["user"]["username"], "kim");
+
+    // An explicit token wins over the profile (which then plays no part).
+    let explicit = rolecall(
+        &[
+            profile[0],
+            ("ROLECALL_TOKEN", "not-a-token"),
+            ("ROLECALL_URL", &env.url),
+            ("ROLECALL_ORG", "acme"),
+        ],
+        &["users", "list"],
+    )
+    .await;
+    assert_eq!(explicit.code, 2, "{}", explicit.stderr);
+
+    let out = rolecall(&profile, &["logout"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(saved_token(&cfg, "default"), None, "the token is forgotten");
+    assert_eq!(
+        profiles(&cfg)["profiles"]["default"]["org"].as_str(),
+        Some("acme")
+    );
+    assert_eq!(
+        me_status(&env, &token).await,
+        401,
+        "the session ended on the server"
+    );
+    let gone = rolecall(&profile, &["whoami"]).await;
+    assert_eq!(gone.code, 2, "{}", gone.stderr);
+    assert!(gone.stderr.contains("rolecall login"), "{}", gone.stderr);
+    let again = rolecall(&profile, &["logout"]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("not signed in"), "{}", again.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_refusals_and_named_profiles() {
+    let env = spawn().await;
+    let (_, password) = person(&env, "lou", false).await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let cfg = home.path().to_str().expect("utf-8 path").to_string();
+    let base = [
+        ("ROLECALL_CONFIG_DIR", cfg.as_str()),
+        ("ROLECALL_URL", env.url.as_str()),
+        ("ROLECALL_ORG", "acme"),
+    ];
+
+    let wrong = rolecall_input(
+        &base,
+        &["login", "--login", "lou", "--password-stdin"],
+        "not-the-password\n",
+    )
+    .await;
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("username or password is wrong"),
+        "{}",
+        wrong.stderr
+    );
+    assert!(
+        !wrong.stderr.contains("not-the-password"),
+        "{}",
+        wrong.stderr
+    );
+    assert!(!home.path().join("profiles.toml").exists(), "nothing saved");
+
+    let none = rolecall(&base[..1], &["whoami"]).await;
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("rolecall login"), "{}", none.stderr);
+
+    // ROLECALL_PASSWORD and ROLECALL_PROFILE instead of flags.
+    let mut with_env = base.to_vec();
+    with_env.push(("ROLECALL_PASSWORD", password.as_str()));
+    with_env.push(("ROLECALL_PROFILE", "work"));
+    let login = rolecall(&with_env, &["login", "--login", "lou@example.com"]).await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    assert!(saved_token(home.path(), "work").is_some());
+    assert!(profiles(home.path())["profiles"].get("default").is_none());
+    let other = rolecall(&base[..1], &["whoami"]).await;
+    assert_eq!(other.code, 2, "the default profile is still empty");
+    let work = rolecall(&base[..1], &["whoami", "--profile", "work"]).await;
+    assert_eq!(work.code, 0, "{}", work.stderr);
+    assert!(work.stdout.contains("lou@example.com"), "{}", work.stdout);
+    let bad = rolecall(&base[..1], &["whoami", "--profile", "no/such"]).await;
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_expired_password_is_changed_first() {
+    let env = spawn().await;
+    let (_, password) = person(&env, "max", false).await;
+    set_settings(&env, |s| s["password_policy"]["lifetime_days"] = json!(1)).await;
+    env.clock
+        .offset_ms
+        .fetch_add(2 * 86_400_000, Ordering::SeqCst);
+    let home = tempfile::tempdir().expect("tempdir");
+    let cfg = home.path().to_str().expect("utf-8 path").to_string();
+    let base = [
+        ("ROLECALL_CONFIG_DIR", cfg.as_str()),
+        ("ROLECALL_URL", env.url.as_str()),
+        ("ROLECALL_ORG", "acme"),
+    ];
+    let args = ["login", "--login", "max", "--password-stdin"];
+    let told = rolecall_input(&base, &args, &format!("{password}\n")).await;
+    assert_eq!(told.code, 2, "{}", told.stderr);
+    assert!(told.stderr.contains("expired"), "{}", told.stderr);
+    assert!(
+        told.stderr.contains("--new-password-stdin"),
+        "{}",
+        told.stderr
+    );
+
+    let mut changing = args.to_vec();
+    changing.push("--new-password-stdin");
+    let new = "N3w-and-l0nger-passphrase!";
+    let changed = rolecall_input(&base, &changing, &format!("{password}\n{new}\n")).await;
+    assert_eq!(changed.code, 0, "{}", changed.stderr);
+    assert!(!changed.stdout.contains(new) && !changed.stderr.contains(new));
+    let me = rolecall(&base[..1], &["whoami"]).await;
+    assert_eq!(me.code, 0, "{}", me.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_with_two_factor_enrolment_codes_and_recovery_codes() {
+    let env = spawn().await;
+    let (_, password) = person(&env, "ada", true).await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let cfg = home.path().to_str().expect("utf-8 path").to_string();
+    let base = [
+        ("ROLECALL_CONFIG_DIR", cfg.as_str()),
+        ("ROLECALL_URL", env.url.as_str()),
+        ("ROLECALL_ORG", "acme"),
+    ];
+    let args = ["login", "--login", "ada", "--password-stdin"];
+
+    let (enrolled, secret) = login_enrolling(&base, &args, &password, env.clock.clone()).await;
+    assert_eq!(enrolled.code, 0, "{}", enrolled.stderr);
+    assert!(!secret.is_empty(), "{}", enrolled.stdout);
+    assert!(
+        enrolled.stdout.contains("otpauth://totp/"),
+        "{}",
+        enrolled.stdout
+    );
+    let recovery: Vec<String> = enrolled
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("Recovery codes"))
+        .skip(1)
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty() && !l.starts_with("Signed in"))
+        .collect();
+    assert_eq!(recovery.len(), 10, "{}", enrolled.stdout);
+    let first = saved_token(home.path(), "default").expect("token saved");
+    assert_eq!(rolecall(&base[..1], &["whoami"]).await.code, 0);
+
+    // Later sign-ins take a code (the next one: the first was used for enrolment).
+    let mut with_code = args.to_vec();
+    let code = totp_code(&secret, &env.clock, 30);
+    with_code.extend(["--code", code.as_str()]);
+    let coded = rolecall_input(&base, &with_code, &format!("{password}\n")).await;
+    assert_eq!(coded.code, 0, "{}", coded.stderr);
+    let second = saved_token(home.path(), "default").expect("token saved");
+    assert_ne!(first, second);
+    assert_eq!(
+        me_status(&env, &first).await,
+        401,
+        "the replaced session ended"
+    );
+
+    let mut wrong = args.to_vec();
+    wrong.extend(["--code", "12345"]);
+    let refused = rolecall_input(&base, &wrong, &format!("{password}\n")).await;
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert_eq!(
+        saved_token(home.path(), "default"),
+        Some(second.clone()),
+        "kept"
+    );
+
+    let mut with_recovery = args.to_vec();
+    with_recovery.extend(["--recovery-code", recovery[0].as_str()]);
+    let recovered = rolecall_input(&base, &with_recovery, &format!("{password}\n")).await;
+    assert_eq!(recovered.code, 0, "{}", recovered.stderr);
+    let me = rolecall(&base[..1], &["whoami"]).await;
+    assert_eq!(me.code, 0, "{}", me.stderr);
+    assert!(me.stdout.contains("ada"), "{}", me.stdout);
 }

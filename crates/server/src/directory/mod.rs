@@ -6,14 +6,19 @@
 //! `authz_epoch` inside its transaction and recompiles the snapshot before returning, so a
 //! check on this node never sees rights older than a committed change.
 
+pub mod admins;
 mod catalogue;
 pub mod credentials;
 mod orgs;
+mod profiles; // products and product profiles
 mod roles;
 pub mod signin;
 mod users;
 
 pub use catalogue::Catalogue;
+pub use profiles::{
+    NewProfile, ProductSummary, Profile, ProfilePatch, ProfileView, UserProduct, UserProducts,
+};
 pub use roles::{BatchAnswer, BatchCheck, NewRole, RolePatch};
 pub use users::{NewUser, UserPatch, UserRoleHolding};
 

@@ -93,6 +93,16 @@ pub(super) async fn seed_application(
 
 impl Directory {
     pub async fn create_org(&self, slug: &str, name: &str) -> Result<Organization> {
+        self.create_org_of_kind(slug, name, rolecall_core::admin::OrgKind::Enterprise)
+            .await
+    }
+
+    pub async fn create_org_of_kind(
+        &self,
+        slug: &str,
+        name: &str,
+        kind: rolecall_core::admin::OrgKind,
+    ) -> Result<Organization> {
         let mut p = Problems::new();
         let slug = p.check(Slug::parse("slug", slug));
         let name = p.check(DisplayName::parse("name", name));
@@ -105,6 +115,8 @@ impl Directory {
             id: OrgId(new_id()),
             slug,
             name,
+            kind,
+            owner_id: None,
             version: 1,
             created_at: now,
             updated_at: now,

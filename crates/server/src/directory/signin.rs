@@ -965,9 +965,17 @@ impl Directory {
     }
 
     /// Organisation administration rights held by a user, as (kind, target).
-    pub async fn admin_rights(&self, org: OrgId, user: UserId) -> Result<Vec<(String, String)>> {
+    pub async fn admin_rights(
+        &self,
+        org: OrgId,
+        user: UserId,
+    ) -> Result<Vec<rolecall_core::admin::AdminRight>> {
         let mut c = self.db.pool.acquire().await?;
-        s::admin_rights(&mut c, self.backend(), org, user).await
+        let rows = s::admin_rights(&mut c, self.backend(), org, user).await?;
+        Ok(rows
+            .iter()
+            .filter_map(|(k, t)| rolecall_core::admin::AdminRight::from_row(k, t))
+            .collect())
     }
 
     pub async fn grant_system_admin(&self, org: &Organization, user: UserId) -> Result<()> {
@@ -1010,6 +1018,11 @@ impl Directory {
             }
         }
         self.grant_system_admin(org, admin.id).await?;
+        {
+            let mut w = self.db.write().await?;
+            crate::store::directory::set_owner(&mut w.tx, self.backend(), org.id, admin.id).await?;
+            w.commit().await?;
+        }
         let password = match password {
             Some(p) => p.to_string(),
             None => crate::auth::generate_password(),

@@ -238,6 +238,7 @@ impl Directory {
             q::bump_epoch(&mut w.tx, b, org.id).await?;
         }
         if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
+            super::admins::guard_removal(&mut w.tx, b, org.id, id, "deactivated").await?;
             self.settle_credentials_of(&mut w.tx, id, decision, client)
                 .await?;
             crate::store::signin::revoke_user_sessions(
@@ -273,6 +274,7 @@ impl Directory {
             .ok_or_else(|| not_found_user(id))?;
         check_version(if_match, current.version)?;
         refuse_service_account(&current)?;
+        super::admins::guard_removal(&mut w.tx, b, org.id, id, "deleted").await?;
         self.settle_credentials_of(&mut w.tx, id, decision, client)
             .await?;
         crate::store::signin::revoke_user_sessions(&mut w.tx, b, id, "deleted", None, self.now())
@@ -437,6 +439,8 @@ impl Directory {
                     format!("no user {user} in this organization"),
                 )
             })?;
+        // profiles: joining a group assigned to a full product profile is refused.
+        self.check_group_join(&mut w.tx, org, group, user).await?;
         let added = q::add_member(&mut w.tx, b, org.id, group, user, self.now()).await?;
         if added {
             q::bump_epoch(&mut w.tx, b, org.id).await?;

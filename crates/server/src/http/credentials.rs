@@ -1,7 +1,7 @@
 //! API credentials for integrations and service accounts.
 
 use super::extract::{ApiJson, Client, Reverify};
-use super::{no_content, org_admin, sensitive_admin, ApiResult, AppState};
+use super::{no_content, permit, permit_sensitive, ApiResult, AppState};
 use crate::auth::Caller;
 use crate::directory::credentials::{Creator, NewCredential};
 use crate::store::credentials::Credential;
@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use rolecall_core::admin::{Operation, Target};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -54,7 +55,14 @@ async fn list_credentials(
     caller: Caller,
     Path(org): Path<String>,
 ) -> ApiResult<Json<CredentialList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageCredentials,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(CredentialList {
         items: s.dir.credentials(&admin.org).await?,
     }))
@@ -72,7 +80,16 @@ async fn create_credential(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<NewCredential>,
 ) -> ApiResult<(StatusCode, Json<CreatedCredential>)> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageCredentials,
+        Target::Organization,
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     let (credential, secret) = s
         .dir
         .create_credential(&admin.org, body, creator(&caller), &client)
@@ -90,7 +107,14 @@ async fn get_credential(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Credential>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageCredentials,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(s.dir.credential(&admin.org, &id).await?))
 }
 
@@ -103,7 +127,14 @@ async fn revoke_credential(
     Client(client): Client,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageCredentials,
+        Target::Organization,
+    )
+    .await?;
     s.dir
         .revoke_credential(
             &admin.org,

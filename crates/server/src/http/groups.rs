@@ -2,13 +2,15 @@
 
 use super::extract::{ApiJson, ApiQuery, Client, IfMatch, Reverify};
 use super::{
-    no_content, org_admin, paging, parse_id, sensitive_admin, with_etag, ApiResult, AppState,
+    app_target, no_content, paging, parse_id, permit, permit_sensitive, role_application,
+    with_etag, ApiResult, AppState,
 };
 use crate::auth::Caller;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use rolecall_core::admin::{Operation, Target};
 use rolecall_core::model::{Group, GroupId, Role, RoleId, User, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -62,7 +64,14 @@ async fn list_groups(
     Path(org): Path<String>,
     ApiQuery(q): ApiQuery<GroupQuery>,
 ) -> ApiResult<Json<GroupPage>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewGroups,
+        Target::Organization,
+    )
+    .await?;
     let (page, per_page) = paging(q.page, q.per_page)?;
     let (items, total) = s
         .dir
@@ -89,7 +98,14 @@ async fn create_group(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<NewGroup>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::CreateGroup,
+        Target::Organization,
+    )
+    .await?;
     let g = s
         .dir
         .create_group(&admin.org, &body.name, body.description.as_deref())
@@ -104,7 +120,14 @@ async fn get_group(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewGroups,
+        Target::Organization,
+    )
+    .await?;
     let g = s
         .dir
         .get_group(&admin.org, parse_id::<GroupId>("group", &id)?)
@@ -121,7 +144,7 @@ async fn update_group(
     IfMatch(v): IfMatch,
     ApiJson(body): ApiJson<GroupPatch>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(&s, &caller, &org, Operation::EditGroup, Target::Group(&id)).await?;
     let g = s
         .dir
         .update_group(
@@ -144,7 +167,14 @@ async fn delete_group(
     Path((org, id)): Path<(String, String)>,
     IfMatch(v): IfMatch,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::RemoveGroup,
+        Target::Organization,
+    )
+    .await?;
     s.dir
         .delete_group(&admin.org, parse_id::<GroupId>("group", &id)?, v)
         .await?;
@@ -169,7 +199,14 @@ async fn list_members(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<MemberList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewGroups,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(MemberList {
         items: s
             .dir
@@ -189,7 +226,16 @@ async fn add_member(
     Path((org, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<UserRef>,
 ) -> ApiResult<StatusCode> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageGroupMembers,
+        Target::Group(&id),
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     let user = body
         .user_id
         .parse::<UserId>()
@@ -214,7 +260,16 @@ async fn remove_member(
     Reverify(pw): Reverify,
     Path((org, id, user)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageGroupMembers,
+        Target::Group(&id),
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     s.dir
         .remove_member(
             &admin.org,
@@ -237,7 +292,14 @@ async fn list_group_roles(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<GroupRoleList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewGroups,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(GroupRoleList {
         items: s
             .dir
@@ -257,7 +319,17 @@ async fn add_group_role(
     Path((org, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<super::users::RoleRef>,
 ) -> ApiResult<StatusCode> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let app = role_application(&s, &org, &body.role_id).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::AssignRole,
+        app_target(&app),
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     let role = body
         .role_id
         .parse::<RoleId>()
@@ -282,7 +354,17 @@ async fn remove_group_role(
     Reverify(pw): Reverify,
     Path((org, id, role)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let app = role_application(&s, &org, &role).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::AssignRole,
+        app_target(&app),
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     s.dir
         .remove_group_role(
             &admin.org,

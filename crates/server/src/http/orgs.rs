@@ -1,12 +1,13 @@
 //! Organizations, applications (the catalogue) and scopes.
 
 use super::extract::{ApiJson, IfMatch};
-use super::{no_content, org_admin, with_etag, ApiResult, AppState};
+use super::{no_content, org_admin, permit, with_etag, ApiResult, AppState};
 use crate::auth::Caller;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use rolecall_core::admin::{Operation, Target};
 use rolecall_core::catalogue::{AppTree, ApplicationDef, ResourceDef};
 use rolecall_core::model::{Organization, Scope};
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,9 @@ pub struct NewOrg {
     /// URL name: lower-case letters, digits and -.
     slug: String,
     name: String,
+    /// `enterprise` (default) or `teams`.
+    #[serde(default)]
+    kind: rolecall_core::admin::OrgKind,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -64,7 +68,10 @@ async fn create_org(
     ApiJson(body): ApiJson<NewOrg>,
 ) -> ApiResult<Response> {
     caller.require_server()?;
-    let org = s.dir.create_org(&body.slug, &body.name).await?;
+    let org = s
+        .dir
+        .create_org_of_kind(&body.slug, &body.name, body.kind)
+        .await?;
     Ok(with_etag(StatusCode::CREATED, org.version, &org))
 }
 
@@ -88,7 +95,14 @@ async fn update_org(
     IfMatch(v): IfMatch,
     ApiJson(body): ApiJson<OrgPatch>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageSettings,
+        Target::Organization,
+    )
+    .await?;
     let org = s.dir.rename_org(&admin.org, &body.name, v).await?;
     Ok(with_etag(StatusCode::OK, org.version, &org))
 }
@@ -199,7 +213,14 @@ async fn list_scopes(
     caller: Caller,
     Path((org, app)): Path<(String, String)>,
 ) -> ApiResult<Json<ScopeList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewRoles,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(ScopeList {
         items: s.dir.list_scopes(&admin.org, &app).await?,
     }))
@@ -214,7 +235,14 @@ async fn create_scope(
     Path((org, app)): Path<(String, String)>,
     ApiJson(body): ApiJson<NewScope>,
 ) -> ApiResult<(StatusCode, Json<Scope>)> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageScopes,
+        Target::Application(&app),
+    )
+    .await?;
     let scope = s
         .dir
         .create_scope(
@@ -237,7 +265,14 @@ async fn delete_scope(
     caller: Caller,
     Path((org, app, code)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageScopes,
+        Target::Application(&app),
+    )
+    .await?;
     s.dir.delete_scope(&admin.org, &app, &code).await?;
     Ok(no_content())
 }

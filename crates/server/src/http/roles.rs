@@ -1,13 +1,16 @@
 //! Roles and their grants.
 
 use super::extract::{ApiJson, ApiQuery, IfMatch};
-use super::{no_content, org_admin, parse_id, with_etag, ApiResult, AppState};
+use super::{
+    app_target, no_content, parse_id, permit, role_application, with_etag, ApiResult, AppState,
+};
 use crate::auth::Caller;
 use crate::directory::{NewRole, RolePatch};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use rolecall_core::admin::{Operation, Target};
 use rolecall_core::model::{Grant, Role, RoleId};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -41,7 +44,14 @@ async fn list_roles(
     Path(org): Path<String>,
     ApiQuery(q): ApiQuery<RoleQuery>,
 ) -> ApiResult<Json<RoleList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewRoles,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(RoleList {
         items: s
             .dir
@@ -63,7 +73,14 @@ async fn create_role(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<NewRole>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageRoles,
+        Target::Application(&body.application),
+    )
+    .await?;
     let role = s.dir.create_role(&admin.org, body).await?;
     Ok(with_etag(StatusCode::CREATED, role.version, &role))
 }
@@ -75,7 +92,14 @@ async fn get_role(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewRoles,
+        Target::Organization,
+    )
+    .await?;
     let role = s
         .dir
         .get_role(&admin.org, parse_id::<RoleId>("role", &id)?)
@@ -93,7 +117,8 @@ async fn update_role(
     IfMatch(v): IfMatch,
     ApiJson(body): ApiJson<RolePatch>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let app = role_application(&s, &org, &id).await?;
+    let admin = permit(&s, &caller, &org, Operation::ManageRoles, app_target(&app)).await?;
     let role = s
         .dir
         .update_role(&admin.org, parse_id::<RoleId>("role", &id)?, body, v)
@@ -110,7 +135,8 @@ async fn delete_role(
     Path((org, id)): Path<(String, String)>,
     IfMatch(v): IfMatch,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let app = role_application(&s, &org, &id).await?;
+    let admin = permit(&s, &caller, &org, Operation::ManageRoles, app_target(&app)).await?;
     s.dir
         .delete_role(&admin.org, parse_id::<RoleId>("role", &id)?, v)
         .await?;
@@ -130,7 +156,14 @@ async fn get_grants(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewRoles,
+        Target::Organization,
+    )
+    .await?;
     let role = s
         .dir
         .get_role(&admin.org, parse_id::<RoleId>("role", &id)?)
@@ -154,7 +187,8 @@ async fn put_grants(
     IfMatch(v): IfMatch,
     ApiJson(body): ApiJson<GrantList>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let app = role_application(&s, &org, &id).await?;
+    let admin = permit(&s, &caller, &org, Operation::ManageRoles, app_target(&app)).await?;
     let patch = RolePatch {
         grants: Some(body.grants),
         ..Default::default()

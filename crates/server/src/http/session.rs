@@ -1,13 +1,14 @@
 //! Sign-in, sessions, two-factor authentication, passwords and the sign-in event log.
 
 use super::extract::{ApiJson, ApiQuery, Client, IfMatch, PendingCaller, Reverify};
-use super::{no_content, org_admin, parse_id, sensitive_admin, with_etag, ApiResult, AppState};
+use super::{no_content, parse_id, permit, permit_sensitive, with_etag, ApiResult, AppState};
 use crate::auth::{Caller, SESSION_COOKIE};
 use crate::store::signin::{AuthEvent, Session};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use rolecall_core::admin::{Operation, Target};
 use rolecall_core::model::{Millis, User, UserId};
 use rolecall_core::settings::OrgSettings;
 use serde::{Deserialize, Serialize};
@@ -127,15 +128,8 @@ async fn sign_out(
 pub struct Me {
     user: User,
     session: Session,
-    /// Organisation administration rights as `kind` (and `target` where it applies).
-    admin_rights: Vec<AdminRight>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AdminRight {
-    kind: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    target: String,
+    /// Organisation administration rights.
+    admin_rights: Vec<rolecall_core::admin::AdminRight>,
 }
 
 fn signed_in(caller: &Caller) -> ApiResult<&Session> {
@@ -157,13 +151,7 @@ async fn me(
     let session = signed_in(&caller)?.clone();
     let org = s.dir.org(&session.org_id.to_string()).await?;
     let user = s.dir.get_user(&org, session.user_id).await?;
-    let admin_rights = s
-        .dir
-        .admin_rights(org.id, user.id)
-        .await?
-        .into_iter()
-        .map(|(kind, target)| AdminRight { kind, target })
-        .collect();
+    let admin_rights = s.dir.admin_rights(org.id, user.id).await?;
     Ok(Json(Me {
         user,
         session,
@@ -385,7 +373,14 @@ async fn user_sessions(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<SessionList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageSignIn,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(SessionList {
         items: s
             .dir
@@ -403,7 +398,14 @@ async fn end_user_sessions(
     Client(client): Client,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageSignIn,
+        Target::Organization,
+    )
+    .await?;
     s.dir
         .end_sessions(&admin.org, parse_id::<UserId>("user", &id)?, None, &client)
         .await?;
@@ -419,7 +421,14 @@ async fn end_user_session(
     Client(client): Client,
     Path((org, id, sid)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageSignIn,
+        Target::Organization,
+    )
+    .await?;
     s.dir
         .end_sessions(
             &admin.org,
@@ -442,7 +451,16 @@ async fn set_user_password(
     Path((org, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> ApiResult<Response> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageSignIn,
+        Target::Organization,
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     s.dir
         .set_password(
             &admin.org,
@@ -464,7 +482,16 @@ async fn reset_user_2fa(
     Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageSignIn,
+        Target::Organization,
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     s.dir
         .reset_2fa(&admin.org, &[parse_id::<UserId>("user", &id)?], &client)
         .await?;
@@ -493,7 +520,16 @@ async fn bulk_reset_2fa(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<BulkReset>,
 ) -> ApiResult<Json<BulkResetResult>> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageSignIn,
+        Target::Organization,
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     if body.user_ids.is_empty() || body.user_ids.len() > 1000 {
         return Err(
             rolecall_core::Error::invalid("user_ids", "count", "name 1 to 1000 users").into(),
@@ -522,7 +558,14 @@ async fn list_locks(
     caller: Caller,
     Path(org): Path<String>,
 ) -> ApiResult<Json<LockList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageSignIn,
+        Target::Organization,
+    )
+    .await?;
     let items = s
         .dir
         .locked_users(&admin.org)
@@ -545,7 +588,14 @@ async fn unlock_user(
     Client(client): Client,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageSignIn,
+        Target::Organization,
+    )
+    .await?;
     s.dir
         .unlock(&admin.org, parse_id::<UserId>("user", &id)?, &client)
         .await?;
@@ -574,7 +624,14 @@ async fn auth_events(
     Path(org): Path<String>,
     ApiQuery(q): ApiQuery<EventQuery>,
 ) -> ApiResult<Json<EventList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewAuthEvents,
+        Target::Organization,
+    )
+    .await?;
     let user = q
         .user
         .as_deref()
@@ -601,7 +658,14 @@ async fn get_settings(
     caller: Caller,
     Path(org): Path<String>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewSettings,
+        Target::Organization,
+    )
+    .await?;
     let (settings, version) = s.dir.settings(&admin.org).await?;
     Ok(with_etag(StatusCode::OK, version, &settings))
 }
@@ -618,7 +682,16 @@ async fn put_settings(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<OrgSettings>,
 ) -> ApiResult<Response> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageSettings,
+        Target::Organization,
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     let (settings, version) = s.dir.put_settings(&admin.org, body, v).await?;
     Ok(with_etag(StatusCode::OK, version, &settings))
 }

@@ -2,7 +2,8 @@
 
 use super::extract::{ApiJson, ApiQuery, Client, IfMatch, Reverify};
 use super::{
-    no_content, org_admin, paging, parse_id, sensitive_admin, with_etag, ApiResult, AppState,
+    app_target, no_content, paging, parse_id, permit, permit_sensitive, role_application,
+    with_etag, ApiResult, AppState,
 };
 use crate::auth::Caller;
 use crate::directory::credentials::CredentialDecision;
@@ -12,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use rolecall_core::admin::{Operation, Target};
 use rolecall_core::model::{GroupId, RoleId, User, UserId, UserKind, UserStatus};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -130,7 +132,14 @@ async fn list_users(
     Path(org): Path<String>,
     ApiQuery(q): ApiQuery<UserQuery>,
 ) -> ApiResult<Json<UserPage>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewUsers,
+        Target::Organization,
+    )
+    .await?;
     let filter = filter_from(&q)?;
     let (page, per_page) = paging(q.page, q.per_page)?;
     let (items, total) = s
@@ -156,7 +165,16 @@ async fn create_user(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<NewUser>,
 ) -> ApiResult<Response> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::AddUser,
+        Target::Organization,
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     let user = s.dir.create_user(&admin.org, body).await?;
     Ok(with_etag(StatusCode::CREATED, user.version, &user))
 }
@@ -169,7 +187,14 @@ async fn get_user(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewUsers,
+        Target::Organization,
+    )
+    .await?;
     let user = s
         .dir
         .get_user(&admin.org, parse_id::<UserId>("user", &id)?)
@@ -191,7 +216,22 @@ async fn update_user(
     ApiQuery(off): ApiQuery<OffboardQuery>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> ApiResult<Response> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    // Deactivation removes the user from the organisation: a System admin task (seed 004).
+    let op = if body.status.as_deref() == Some("inactive") {
+        Operation::RemoveUser
+    } else {
+        Operation::EditUser
+    };
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        op,
+        Target::Organization,
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     let user = s
         .dir
         .update_user(
@@ -218,7 +258,16 @@ async fn delete_user(
     IfMatch(v): IfMatch,
     ApiQuery(off): ApiQuery<OffboardQuery>,
 ) -> ApiResult<Response> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::RemoveUser,
+        Target::Organization,
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     s.dir
         .delete_user(
             &admin.org,
@@ -250,7 +299,14 @@ async fn list_user_roles(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserRoleList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewRoles,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(UserRoleList {
         items: s
             .dir
@@ -271,7 +327,17 @@ async fn assign_role(
     Path((org, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<RoleRef>,
 ) -> ApiResult<(StatusCode, Json<UserRoleList>)> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let app = role_application(&s, &org, &body.role_id).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::AssignRole,
+        app_target(&app),
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     let user = parse_id::<UserId>("user", &id)?;
     let role = body
         .role_id
@@ -299,7 +365,17 @@ async fn unassign_role(
     Reverify(pw): Reverify,
     Path((org, id, role)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let app = role_application(&s, &org, &role).await?;
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::AssignRole,
+        app_target(&app),
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     s.dir
         .unassign_role(
             &admin.org,

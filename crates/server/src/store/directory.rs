@@ -6,6 +6,7 @@ use super::{
     get_i64, get_opt_i64, get_opt_str, get_str, get_uuid, sql_for, unique_violation, Backend,
 };
 use crate::error::{Error, Result};
+use rolecall_core::admin::OrgKind;
 use rolecall_core::authz::{AuthzModel, RoleRule};
 use rolecall_core::model::{
     Group, GroupId, Millis, OrgId, Organization, Role, RoleId, Scope, User, UserId, UserKind,
@@ -38,6 +39,12 @@ fn org_from_row(row: &AnyRow) -> Result<Organization> {
             .map_err(|e| corrupt("slug", e.message))?,
         name: DisplayName::parse("name", &get_str(row, "name")?)
             .map_err(|e| corrupt("name", e.message))?,
+        kind: if get_str(row, "kind")? == "teams" {
+            OrgKind::Teams
+        } else {
+            OrgKind::Enterprise
+        },
+        owner_id: get_opt_str(row, "owner_user_id")?.and_then(|s| s.parse().ok()),
         version: get_i64(row, "version")?,
         created_at: get_i64(row, "created_at")?,
         updated_at: get_i64(row, "updated_at")?,
@@ -45,13 +52,14 @@ fn org_from_row(row: &AnyRow) -> Result<Organization> {
 }
 
 pub async fn insert_org(c: &mut AnyConnection, b: Backend, org: &Organization) -> Result<()> {
-    sqlx::query(&sql_for(b, "INSERT INTO organizations (id, slug, name, authz_epoch, version, created_at, updated_at) VALUES ($1, $2, $3, 0, $4, $5, $6)"))
+    sqlx::query(&sql_for(b, "INSERT INTO organizations (id, slug, name, authz_epoch, version, created_at, updated_at, kind) VALUES ($1, $2, $3, 0, $4, $5, $6, $7)"))
         .bind(org.id.to_string())
         .bind(org.slug.as_str())
         .bind(org.name.as_str())
         .bind(org.version)
         .bind(org.created_at)
         .bind(org.updated_at)
+        .bind(match org.kind { OrgKind::Teams => "teams", OrgKind::Enterprise => "enterprise" })
         .execute(c)
         .await
         .map_err(|e| conflict_on_unique(e, "duplicate_slug", format!("an organization with slug {} already exists", org.slug)))?;
@@ -336,6 +344,7 @@ pub async fn delete_user(c: &mut AnyConnection, b: Backend, u: &User, now: Milli
     for stmt in [
         "DELETE FROM group_members WHERE user_id = $1",
         "DELETE FROM user_roles WHERE user_id = $1",
+        "DELETE FROM profile_users WHERE user_id = $1", // profiles: seats go with the user
         "DELETE FROM users WHERE id = $1",
     ] {
         sqlx::query(&sql_for(b, stmt))
@@ -588,6 +597,7 @@ pub async fn delete_group(c: &mut AnyConnection, b: Backend, id: GroupId) -> Res
     for stmt in [
         "DELETE FROM group_members WHERE group_id = $1",
         "DELETE FROM group_roles WHERE group_id = $1",
+        "DELETE FROM profile_groups WHERE group_id = $1", // profiles: seats go with the group
         "DELETE FROM user_groups WHERE id = $1",
     ] {
         sqlx::query(&sql_for(b, stmt))
@@ -903,6 +913,9 @@ pub async fn list_roles(
 
 /// Deletes the role and every assignment of it; users and groups stay.
 pub async fn delete_role(c: &mut AnyConnection, b: Backend, id: RoleId) -> Result<()> {
+    // profiles: a role bundled in product profiles leaves their bundles (the profiles stay),
+    // like its other assignments, rather than blocking the delete.
+    super::profiles::remove_role_from_profiles(&mut *c, b, id).await?;
     for stmt in [
         "DELETE FROM user_roles WHERE role_id = $1",
         "DELETE FROM group_roles WHERE role_id = $1",
@@ -1217,7 +1230,8 @@ pub async fn load_authz_model(
             RoleId(get_uuid(&r, "role_id")?),
         ));
     }
-    model.scopes = list_scopes(c, b, org, None).await?;
+    model.scopes = list_scopes(&mut *c, b, org, None).await?;
+    super::profiles::load_profiles(c, b, org, &mut model).await?; // profiles
     Ok((model, epoch))
 }
 
@@ -1230,4 +1244,35 @@ pub async fn count(c: &mut AnyConnection, b: Backend, sql: &str, args: &[String]
     }
     let row = q.fetch_one(c).await?;
     Ok(row.try_get::<i64, _>(0)?)
+}
+
+pub async fn set_owner(c: &mut AnyConnection, b: Backend, org: OrgId, owner: UserId) -> Result<()> {
+    sqlx::query(&sql_for(
+        b,
+        "UPDATE organizations SET owner_user_id = $1, version = version + 1 WHERE id = $2",
+    ))
+    .bind(owner.to_string())
+    .bind(org.to_string())
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Active users holding the System admin right.
+pub async fn active_system_admins(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+) -> Result<Vec<UserId>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT u.id FROM users u JOIN admin_rights a ON a.user_id = u.id AND a.org_id = u.org_id \
+         WHERE u.org_id = $1 AND a.kind = 'system' AND u.status = 'active' ORDER BY u.id",
+    ))
+    .bind(org.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(UserId(get_uuid(r, "id")?)))
+        .collect()
 }

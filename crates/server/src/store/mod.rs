@@ -6,6 +6,7 @@
 
 pub mod credentials;
 pub mod directory;
+pub mod profiles;
 pub mod signin;
 pub mod tokens;
 
@@ -57,6 +58,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "signin",
         include_str!("../../migrations/0002_signin.sql"),
     ),
+    // profiles: products and product profiles (store/profiles.rs).
+    (
+        3,
+        "profiles",
+        include_str!("../../migrations/0003_profiles.sql"),
+    ),
+    (4, "admin", include_str!("../../migrations/0004_admin.sql")),
 ];
 
 impl Db {
@@ -158,7 +166,13 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let tx = self.pool.begin().await?;
+        // SQLite: take the write lock at BEGIN. A deferred transaction that reads first fails
+        // with SQLITE_BUSY_SNAPSHOT (517) at its first write when a writer outside this lock
+        // (token/session `touch`) committed in between.
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx { tx, _guard: guard })
     }
 

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod admins;
 mod helpers;
 mod multinode;
 
@@ -12,5 +13,6 @@ mod checks;
 mod concurrency;
 mod credentials;
 mod groups_roles;
+mod profiles;
 mod signin;
 mod users;

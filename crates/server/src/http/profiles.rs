@@ -1,0 +1,329 @@
+//! Products and product profiles: the profiles themselves, their users and groups (seats), and
+//! the quick views (a user's products, a product's profiles, every product's seats).
+
+use super::extract::{ApiJson, ApiQuery, Client, IfMatch, Reverify};
+use super::{no_content, org_admin, parse_id, sensitive_admin, with_etag, ApiResult, AppState};
+use crate::auth::Caller;
+use crate::directory::{NewProfile, ProductSummary, ProfilePatch, ProfileView, UserProducts};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use rolecall_core::authz::ProfileId;
+use rolecall_core::model::{Group, GroupId, User, UserId};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_profiles, create_profile))
+        .routes(routes!(get_profile, update_profile, delete_profile))
+        .routes(routes!(list_profile_users, add_profile_user))
+        .routes(routes!(remove_profile_user))
+        .routes(routes!(list_profile_groups, add_profile_group))
+        .routes(routes!(remove_profile_group))
+        .routes(routes!(user_products))
+        .routes(routes!(application_profiles))
+        .routes(routes!(products))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileQuery {
+    /// Profiles of this application (product) only.
+    application: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProfileList {
+    items: Vec<ProfileView>,
+}
+
+/// Lists product profiles with their seats.
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/profiles", tag = "profiles", params(("org" = String, Path), ProfileQuery),
+    responses((status = 200, body = ProfileList), (status = 422, body = super::problem::Problem)))]
+async fn list_profiles(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiQuery(q): ApiQuery<ProfileQuery>,
+) -> ApiResult<Json<ProfileList>> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    let items = s
+        .dir
+        .list_profiles(
+            &admin.org,
+            q.application.as_deref().filter(|a| !a.is_empty()),
+        )
+        .await?;
+    Ok(Json(ProfileList { items }))
+}
+
+/// Creates a product profile. The first profile of an application gates it: from then on its
+/// users need a seat (or its Administrators role).
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/profiles", tag = "profiles", params(("org" = String, Path)), request_body = NewProfile,
+    responses((status = 201, body = ProfileView), (status = 422, body = super::problem::Problem)))]
+async fn create_profile(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<NewProfile>,
+) -> ApiResult<Response> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    let p = s.dir.create_profile(&admin.org, body).await?;
+    Ok(with_etag(StatusCode::CREATED, p.profile.version, &p))
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/profiles/{id}", tag = "profiles", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = ProfileView), (status = 404, body = super::problem::Problem)))]
+async fn get_profile(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    let p = s
+        .dir
+        .get_profile(&admin.org, parse_id::<ProfileId>("profile", &id)?)
+        .await?;
+    Ok(with_etag(StatusCode::OK, p.profile.version, &p))
+}
+
+/// Changes name, description, seat quota (`null`: unlimited) or the bundled roles (replaced
+/// whole). A quota below the seats in use is refused with 409.
+#[utoipa::path(patch, path = "/api/v1/organizations/{org}/profiles/{id}", tag = "profiles", params(("org" = String, Path), ("id" = String, Path)),
+    request_body = ProfilePatch,
+    responses((status = 200, body = ProfileView), (status = 409, body = super::problem::Problem), (status = 412, body = super::problem::Problem)))]
+async fn update_profile(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<ProfilePatch>,
+) -> ApiResult<Response> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    let p = s
+        .dir
+        .update_profile(&admin.org, parse_id::<ProfileId>("profile", &id)?, body, v)
+        .await?;
+    Ok(with_etag(StatusCode::OK, p.profile.version, &p))
+}
+
+/// Deletes the profile and its seats; users, groups and roles stay.
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/profiles/{id}", tag = "profiles", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 204), (status = 404, body = super::problem::Problem), (status = 412, body = super::problem::Problem)))]
+async fn delete_profile(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    IfMatch(v): IfMatch,
+) -> ApiResult<Response> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    s.dir
+        .delete_profile(&admin.org, parse_id::<ProfileId>("profile", &id)?, v)
+        .await?;
+    Ok(no_content())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProfileUserList {
+    items: Vec<User>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileUserRef {
+    user_id: String,
+}
+
+/// Users holding a seat directly.
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/profiles/{id}/users", tag = "profiles", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = ProfileUserList), (status = 404, body = super::problem::Problem)))]
+async fn list_profile_users(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Json<ProfileUserList>> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    Ok(Json(ProfileUserList {
+        items: s
+            .dir
+            .profile_users(&admin.org, parse_id::<ProfileId>("profile", &id)?)
+            .await?,
+    }))
+}
+
+/// Gives a user a seat (201 when new, 200 when already assigned; 409 `quota_exceeded` when full).
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/profiles/{id}/users", tag = "profiles", params(("org" = String, Path), ("id" = String, Path)),
+    request_body = ProfileUserRef,
+    responses((status = 201), (status = 200), (status = 409, body = super::problem::Problem), (status = 422, body = super::problem::Problem)))]
+async fn add_profile_user(
+    State(s): State<AppState>,
+    caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<ProfileUserRef>,
+) -> ApiResult<StatusCode> {
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let user = body
+        .user_id
+        .parse::<UserId>()
+        .map_err(|_| rolecall_core::Error::invalid("user_id", "uuid", "must be a user id"))?;
+    let added = s
+        .dir
+        .add_profile_user(&admin.org, parse_id::<ProfileId>("profile", &id)?, user)
+        .await?;
+    Ok(if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    })
+}
+
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/profiles/{id}/users/{user}", tag = "profiles",
+    params(("org" = String, Path), ("id" = String, Path), ("user" = String, Path)), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+async fn remove_profile_user(
+    State(s): State<AppState>,
+    caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
+    Path((org, id, user)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    s.dir
+        .remove_profile_user(
+            &admin.org,
+            parse_id::<ProfileId>("profile", &id)?,
+            parse_id::<UserId>("profile user", &user)?,
+        )
+        .await?;
+    Ok(no_content())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProfileGroupList {
+    items: Vec<Group>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileGroupRef {
+    group_id: String,
+}
+
+/// Groups assigned to the profile: each of their members holds a seat.
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/profiles/{id}/groups", tag = "profiles", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = ProfileGroupList), (status = 404, body = super::problem::Problem)))]
+async fn list_profile_groups(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Json<ProfileGroupList>> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    Ok(Json(ProfileGroupList {
+        items: s
+            .dir
+            .profile_groups(&admin.org, parse_id::<ProfileId>("profile", &id)?)
+            .await?,
+    }))
+}
+
+/// Assigns a group (201 when new, 200 when already assigned; 409 `quota_exceeded` when its
+/// members without a seat do not fit).
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/profiles/{id}/groups", tag = "profiles", params(("org" = String, Path), ("id" = String, Path)),
+    request_body = ProfileGroupRef,
+    responses((status = 201), (status = 200), (status = 409, body = super::problem::Problem), (status = 422, body = super::problem::Problem)))]
+async fn add_profile_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<ProfileGroupRef>,
+) -> ApiResult<StatusCode> {
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let group = body
+        .group_id
+        .parse::<GroupId>()
+        .map_err(|_| rolecall_core::Error::invalid("group_id", "uuid", "must be a group id"))?;
+    let added = s
+        .dir
+        .add_profile_group(&admin.org, parse_id::<ProfileId>("profile", &id)?, group)
+        .await?;
+    Ok(if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    })
+}
+
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/profiles/{id}/groups/{group}", tag = "profiles",
+    params(("org" = String, Path), ("id" = String, Path), ("group" = String, Path)), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+async fn remove_profile_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    Client(client): Client,
+    Reverify(pw): Reverify,
+    Path((org, id, group)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    s.dir
+        .remove_profile_group(
+            &admin.org,
+            parse_id::<ProfileId>("profile", &id)?,
+            parse_id::<GroupId>("profile group", &group)?,
+        )
+        .await?;
+    Ok(no_content())
+}
+
+/// The profiles a user reaches (directly or through groups) and the products they license.
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/users/{id}/products", tag = "profiles", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = UserProducts), (status = 404, body = super::problem::Problem)))]
+async fn user_products(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Json<UserProducts>> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    Ok(Json(
+        s.dir
+            .user_products(&admin.org, parse_id::<UserId>("user", &id)?)
+            .await?,
+    ))
+}
+
+/// A product's profiles with their seats.
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/applications/{app}/profiles", tag = "profiles", params(("org" = String, Path), ("app" = String, Path)),
+    responses((status = 200, body = ProfileList), (status = 422, body = super::problem::Problem)))]
+async fn application_profiles(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, app)): Path<(String, String)>,
+) -> ApiResult<Json<ProfileList>> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    Ok(Json(ProfileList {
+        items: s.dir.list_profiles(&admin.org, Some(&app)).await?,
+    }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProductList {
+    items: Vec<ProductSummary>,
+}
+
+/// Every product (application) with its profile count and seats used / total.
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/products", tag = "profiles", params(("org" = String, Path)),
+    responses((status = 200, body = ProductList)))]
+async fn products(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> ApiResult<Json<ProductList>> {
+    let admin = org_admin(&s, &caller, &org).await?;
+    Ok(Json(ProductList {
+        items: s.dir.products(&admin.org).await?,
+    }))
+}
