@@ -606,7 +606,7 @@ async fn profiles_validate_their_input(b: Backend) {
         "/profiles/nope".to_string(),
         "/profiles/00000000-0000-0000-0000-000000000000/users".to_string(),
         format!("/profiles/{p}/users/{u}"),
-        format!("/users/00000000-0000-0000-0000-000000000000/products"),
+        "/users/00000000-0000-0000-0000-000000000000/products".to_string(),
     ] {
         let r = if path.ends_with(&u) {
             app.delete(&path).await
