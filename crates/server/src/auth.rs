@@ -189,19 +189,6 @@ impl Caller {
         Ok(admin)
     }
 
-    /// Like [`Caller::admin_of`], for changes that need the acting person's identity re-verified.
-    pub async fn sensitive_admin_of(
-        &self,
-        dir: &Directory,
-        org: Organization,
-        password: Option<&str>,
-        client: &ClientInfo,
-    ) -> Result<OrgAdmin> {
-        let admin = self.admin_of(org)?;
-        self.reverified(dir, password, client).await?;
-        Ok(admin)
-    }
-
     /// Identity verification for sensitive changes: people re-enter their password within the
     /// window (or send it along); credentials must have been created for such changes; tokens
     /// made by the operator for automation are exempt.

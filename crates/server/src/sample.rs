@@ -16,6 +16,14 @@ pub async fn create(dir: &Directory) -> Result<Sample> {
     let (admin, admin_password) = dir
         .bootstrap_admin(&org, "owner@acme.example", None)
         .await?;
+    let patch = crate::directory::UserPatch {
+        first_name: Some("Olivia".into()),
+        last_name: Some("Owner".into()),
+        ..Default::default()
+    };
+    let admin = dir
+        .update_user(&org, admin.id, patch, None, None, &Default::default())
+        .await?;
     let all = |r: &str| Grant {
         resource: r.into(),
         actions: ActionSet::All,

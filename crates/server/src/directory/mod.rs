@@ -9,6 +9,7 @@
 pub mod admins;
 mod catalogue;
 pub mod credentials;
+pub mod invitations; // "Get started" invitations and removal notices
 mod orgs;
 mod profiles; // products and product profiles
 mod roles;

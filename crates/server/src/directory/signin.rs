@@ -665,7 +665,8 @@ impl Directory {
         Ok(())
     }
 
-    async fn store_password(
+    // invitations: shared with accepting an invitation (directory/invitations.rs).
+    pub(crate) async fn store_password(
         &self,
         c: &mut AnyConnection,
         org: OrgId,

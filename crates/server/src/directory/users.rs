@@ -67,6 +67,18 @@ fn not_found_user(id: UserId) -> crate::error::Error {
 
 impl Directory {
     pub async fn create_user(&self, org: &Organization, input: NewUser) -> Result<User> {
+        // invitations: the body is `create_user_invited_by`, which also returns the invitation.
+        Ok(self.create_user_invited_by(org, input, None).await?.0)
+    }
+
+    /// Creates a user; an `invited` one is sent the "Get started" invitation in the same
+    /// transaction (`invited_by` labels who asked, for the audit trail).
+    pub(crate) async fn create_user_invited_by(
+        &self,
+        org: &Organization,
+        input: NewUser,
+        invited_by: Option<&str>,
+    ) -> Result<(User, Option<super::invitations::Invitation>)> {
         let mut p = Problems::new();
         let email = p.check(Email::parse("email", &input.email));
         let username = match &input.username {
@@ -130,10 +142,18 @@ impl Directory {
         let b = self.backend();
         let mut w = self.db.write().await?;
         q::insert_user(&mut w.tx, b, &user).await?;
+        // invitations: an invited user gets the "Get started" e-mail with this very insert.
+        let invitation = match user.status {
+            UserStatus::Invited => {
+                Some(super::invitations::issue(&mut w.tx, b, org, &user, invited_by, now).await?)
+            }
+            _ => None,
+        };
+        // end invitations
         q::bump_epoch(&mut w.tx, b, org.id).await?;
         w.commit().await?;
         self.recompile(org.id).await?;
-        Ok(user)
+        Ok((user, invitation))
     }
 
     /// A user, or `Gone` with the tombstone when deleted.
@@ -250,6 +270,16 @@ impl Directory {
                 next.updated_at,
             )
             .await?;
+            // invitations: removal notice to the address on record; open invitation closed.
+            super::invitations::on_removal(
+                &mut w.tx,
+                b,
+                org,
+                &current,
+                "deactivated",
+                next.updated_at,
+            )
+            .await?;
         }
         w.commit().await?;
         if affects_rights {
@@ -279,6 +309,8 @@ impl Directory {
             .await?;
         crate::store::signin::revoke_user_sessions(&mut w.tx, b, id, "deleted", None, self.now())
             .await?;
+        // invitations: removal notice to the address on record; open invitation closed.
+        super::invitations::on_removal(&mut w.tx, b, org, &current, "deleted", self.now()).await?;
         q::delete_user(&mut w.tx, b, &current, self.now()).await?;
         q::bump_epoch(&mut w.tx, b, org.id).await?;
         w.commit().await?;

@@ -12,6 +12,7 @@ mod check;
 mod credentials;
 pub mod extract;
 mod groups;
+mod invitations; // "Get started" invitations
 mod orgs;
 pub mod problem;
 mod profiles; // products and product profiles
@@ -144,6 +145,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(credentials::router())
         .merge(admins::router())
         .merge(profiles::router()) // products and product profiles
+        .merge(invitations::router()) // "Get started" invitations
 }
 
 async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> Response {
@@ -165,20 +167,6 @@ async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> Resp
 pub(crate) async fn org_admin(state: &AppState, caller: &Caller, key: &str) -> ApiResult<OrgAdmin> {
     let org = state.dir.org(key).await?;
     Ok(caller.admin_of(org)?)
-}
-
-/// As [`org_admin`], for changes that need the acting person's identity re-verified.
-pub(crate) async fn sensitive_admin(
-    state: &AppState,
-    caller: &Caller,
-    key: &str,
-    password: Option<&str>,
-    client: &ClientInfo,
-) -> ApiResult<OrgAdmin> {
-    let org = state.dir.org(key).await?;
-    Ok(caller
-        .sensitive_admin_of(&state.dir, org, password, client)
-        .await?)
 }
 
 /// The permission matrix, asked once per endpoint: may the caller perform `op` on `target` in

@@ -2,13 +2,14 @@
 //! the quick views (a user's products, a product's profiles, every product's seats).
 
 use super::extract::{ApiJson, ApiQuery, Client, IfMatch, Reverify};
-use super::{no_content, org_admin, parse_id, sensitive_admin, with_etag, ApiResult, AppState};
+use super::{no_content, parse_id, permit, permit_sensitive, with_etag, ApiResult, AppState};
 use crate::auth::Caller;
 use crate::directory::{NewProfile, ProductSummary, ProfilePatch, ProfileView, UserProducts};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use rolecall_core::admin::{Operation, Target};
 use rolecall_core::authz::ProfileId;
 use rolecall_core::model::{Group, GroupId, User, UserId};
 use serde::{Deserialize, Serialize};
@@ -49,7 +50,14 @@ async fn list_profiles(
     Path(org): Path<String>,
     ApiQuery(q): ApiQuery<ProfileQuery>,
 ) -> ApiResult<Json<ProfileList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewProducts,
+        Target::Organization,
+    )
+    .await?;
     let items = s
         .dir
         .list_profiles(
@@ -70,7 +78,14 @@ async fn create_profile(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<NewProfile>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::CreateProfile,
+        Target::Application(&body.application),
+    )
+    .await?;
     let p = s.dir.create_profile(&admin.org, body).await?;
     Ok(with_etag(StatusCode::CREATED, p.profile.version, &p))
 }
@@ -82,7 +97,14 @@ async fn get_profile(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewProducts,
+        Target::Organization,
+    )
+    .await?;
     let p = s
         .dir
         .get_profile(&admin.org, parse_id::<ProfileId>("profile", &id)?)
@@ -102,7 +124,9 @@ async fn update_profile(
     IfMatch(v): IfMatch,
     ApiJson(body): ApiJson<ProfilePatch>,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let app = profile_application(&s, &org, &id).await?;
+    let target = profile_target(&id, &app);
+    let admin = permit(&s, &caller, &org, Operation::EditProfile, target).await?;
     let p = s
         .dir
         .update_profile(&admin.org, parse_id::<ProfileId>("profile", &id)?, body, v)
@@ -119,7 +143,9 @@ async fn delete_profile(
     Path((org, id)): Path<(String, String)>,
     IfMatch(v): IfMatch,
 ) -> ApiResult<Response> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let app = profile_application(&s, &org, &id).await?;
+    let target = profile_target(&id, &app);
+    let admin = permit(&s, &caller, &org, Operation::DeleteProfile, target).await?;
     s.dir
         .delete_profile(&admin.org, parse_id::<ProfileId>("profile", &id)?, v)
         .await?;
@@ -145,7 +171,14 @@ async fn list_profile_users(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<ProfileUserList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewProducts,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(ProfileUserList {
         items: s
             .dir
@@ -166,7 +199,18 @@ async fn add_profile_user(
     Path((org, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<ProfileUserRef>,
 ) -> ApiResult<StatusCode> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let app = profile_application(&s, &org, &id).await?;
+    let target = profile_target(&id, &app);
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::AssignProfile,
+        target,
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     let user = body
         .user_id
         .parse::<UserId>()
@@ -191,7 +235,18 @@ async fn remove_profile_user(
     Reverify(pw): Reverify,
     Path((org, id, user)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let app = profile_application(&s, &org, &id).await?;
+    let target = profile_target(&id, &app);
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::AssignProfile,
+        target,
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     s.dir
         .remove_profile_user(
             &admin.org,
@@ -221,7 +276,14 @@ async fn list_profile_groups(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<ProfileGroupList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewProducts,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(ProfileGroupList {
         items: s
             .dir
@@ -243,7 +305,18 @@ async fn add_profile_group(
     Path((org, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<ProfileGroupRef>,
 ) -> ApiResult<StatusCode> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let app = profile_application(&s, &org, &id).await?;
+    let target = profile_target(&id, &app);
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::AssignProfile,
+        target,
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     let group = body
         .group_id
         .parse::<GroupId>()
@@ -268,7 +341,18 @@ async fn remove_profile_group(
     Reverify(pw): Reverify,
     Path((org, id, group)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let admin = sensitive_admin(&s, &caller, &org, pw.as_deref(), &client).await?;
+    let app = profile_application(&s, &org, &id).await?;
+    let target = profile_target(&id, &app);
+    let admin = permit_sensitive(
+        &s,
+        &caller,
+        &org,
+        Operation::AssignProfile,
+        target,
+        pw.as_deref(),
+        &client,
+    )
+    .await?;
     s.dir
         .remove_profile_group(
             &admin.org,
@@ -287,7 +371,14 @@ async fn user_products(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserProducts>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewProducts,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(
         s.dir
             .user_products(&admin.org, parse_id::<UserId>("user", &id)?)
@@ -303,7 +394,14 @@ async fn application_profiles(
     caller: Caller,
     Path((org, app)): Path<(String, String)>,
 ) -> ApiResult<Json<ProfileList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewProducts,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(ProfileList {
         items: s.dir.list_profiles(&admin.org, Some(&app)).await?,
     }))
@@ -322,8 +420,36 @@ async fn products(
     caller: Caller,
     Path(org): Path<String>,
 ) -> ApiResult<Json<ProductList>> {
-    let admin = org_admin(&s, &caller, &org).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ViewProducts,
+        Target::Organization,
+    )
+    .await?;
     Ok(Json(ProductList {
         items: s.dir.products(&admin.org).await?,
     }))
+}
+
+/// The application a profile belongs to, for scoping the permission; `None` for an unknown id
+/// (then only organisation-wide admins pass and the use case answers 404).
+async fn profile_application(s: &AppState, org: &str, id: &str) -> ApiResult<Option<String>> {
+    let org = s.dir.org(org).await?;
+    let Ok(pid) = id.parse::<ProfileId>() else {
+        return Ok(None);
+    };
+    match s.dir.get_profile(&org, pid).await {
+        Ok(p) => Ok(Some(p.profile.application)),
+        Err(crate::error::Error::Domain(rolecall_core::Error::NotFound { .. })) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn profile_target<'a>(id: &'a str, app: &'a Option<String>) -> Target<'a> {
+    match app {
+        Some(a) => Target::Profile { id, application: a },
+        None => Target::Organization,
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod credentials;
 pub mod directory;
+pub mod invitations; // "Get started" invitations
 pub mod profiles;
 pub mod signin;
 pub mod tokens;
@@ -65,6 +66,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0003_profiles.sql"),
     ),
     (4, "admin", include_str!("../../migrations/0004_admin.sql")),
+    // invitations: "Get started" tokens (store/invitations.rs).
+    (
+        5,
+        "invitations",
+        include_str!("../../migrations/0005_invitations.sql"),
+    ),
 ];
 
 impl Db {

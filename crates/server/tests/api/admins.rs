@@ -523,3 +523,137 @@ async fn teams_organisations_have_one_admin_right(b: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
 }
+
+both!(profile_admins_administer_their_profiles_only);
+async fn profile_admins_administer_their_profiles_only(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let mk = |app_key: &'static str, name: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .post(
+                    "/profiles",
+                    json!({ "application": app_key, "name": name, "seat_quota": 10 }),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.body["profile"]["id"]
+                .as_str()
+                .or(r.body["id"].as_str())
+                .unwrap()
+                .to_string()
+        }
+    };
+    let mine = mk("commerce-admin", "Store-EU").await;
+    let other = mk("commerce-admin", "Store-US").await;
+    let cloud = mk("cloud-project", "Cloud-Default").await;
+    let product = app.signed_in("product@example.com", false).await;
+    let profile_admin = app.signed_in("profile@example.com", false).await;
+    grant(
+        &app,
+        &product.id,
+        json!({ "kind": "product", "application": "commerce-admin" }),
+    )
+    .await;
+    grant(
+        &app,
+        &profile_admin.id,
+        json!({ "kind": "product_profile", "profile_id": mine }),
+    )
+    .await;
+    let sam = app.user("sam@example.com").await;
+    let seat = |token: String, profile: String| {
+        let app = &app;
+        let sam = sam.clone();
+        async move {
+            app.send_as(
+                &token,
+                Method::POST,
+                &format!("/profiles/{profile}/users"),
+                Some(json!({ "user_id": sam })),
+                &[],
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(
+        seat(profile_admin.token.clone(), mine.clone()).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        seat(profile_admin.token.clone(), other.clone()).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        seat(product.token.clone(), other.clone()).await,
+        StatusCode::CREATED,
+        "product admins administer every profile of their product"
+    );
+    assert_eq!(
+        seat(product.token.clone(), cloud.clone()).await,
+        StatusCode::FORBIDDEN
+    );
+    let r = app
+        .send_as(
+            &product.token,
+            Method::POST,
+            "/profiles",
+            Some(json!({ "application": "cloud-project", "name": "X" })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .send_as(
+            &profile_admin.token,
+            Method::DELETE,
+            &format!("/profiles/{mine}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "profile admins do not delete profiles"
+    );
+    // Delegation: a product admin makes profile admins of its own product's profiles only.
+    let target = app.user("delegate@example.com").await;
+    let g = |right: Value| {
+        let app = &app;
+        let token = product.token.clone();
+        let target = target.clone();
+        async move {
+            app.send_as(
+                &token,
+                Method::POST,
+                &format!("/users/{target}/admin-rights"),
+                Some(right),
+                &[],
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(
+        g(json!({ "kind": "product_profile", "profile_id": other })).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        g(json!({ "kind": "product_profile", "profile_id": cloud })).await,
+        StatusCode::FORBIDDEN
+    );
+    // A profile admin passes on only their own profile.
+    let r = app
+        .send_as(
+            &profile_admin.token,
+            Method::POST,
+            &format!("/users/{target}/admin-rights"),
+            Some(json!({ "kind": "product_profile", "profile_id": other })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

@@ -13,6 +13,7 @@ mod checks;
 mod concurrency;
 mod credentials;
 mod groups_roles;
+mod invitations; // "Get started" invitations
 mod profiles;
 mod signin;
 mod users;

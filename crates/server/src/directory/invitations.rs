@@ -1,0 +1,438 @@
+//! "Get started" invitations (seed 004) and removal notices (seed 002): inviting a user, resending
+//! and withdrawing the invitation, accepting it, and the e-mails that go with each.
+//!
+//! An invited user exists with status `invited` and no password, so they can do nothing. The
+//! invitation is a single-use token valid for [`INVITATION_TTL_MS`], mailed through the outbox in
+//! the same transaction that creates it, and stored only as its hash. Accepting it sets the
+//! password (under the organisation's password policy) and makes the user `active`.
+//!
+//! **An invitation carries no rights.** It names a user, never a role, group or admin right:
+//! accepting it only lets the person sign in as the user an administrator already created.
+//! Whatever that user may do was (or will be) granted separately through endpoints that each make
+//! their own permission check, so inviting someone can never hand out rights the inviter lacks.
+
+use super::signin::{event, ClientInfo};
+use super::{lost_race, new_id, Directory, NewUser};
+use crate::auth::{hash_secret, new_secret};
+use crate::error::{Error, Result};
+use crate::store::directory as q;
+use crate::store::invitations::{self as iq, InvitationRow};
+use crate::store::signin as s;
+use crate::store::Backend;
+use rolecall_core::model::{Millis, Organization, User, UserId, UserKind, UserStatus};
+use rolecall_core::Error as DomainError;
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+
+/// How long a "Get started" token stays valid: seven days from when it was (re)sent.
+pub const INVITATION_TTL_MS: Millis = 7 * 24 * 3_600_000;
+
+/// Input for inviting a new user: as a new user, minus the status (always `invited`).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitation {
+    pub email: String,
+    /// Defaults to the e-mail address.
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub locale: Option<String>,
+}
+
+/// An open invitation as administrators see it. The token is never part of it: it travels
+/// only by e-mail, to the person invited.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Invitation {
+    pub id: String,
+    pub user_id: UserId,
+    /// The address the invitation was sent to.
+    pub email: String,
+    /// Who sent the live token ("user <id>", "token <name>", "credential <name>"); null when the
+    /// user was added through `POST users` with status `invited`.
+    pub invited_by: Option<String>,
+    pub created_at: Millis,
+    /// When the live token was sent (a resend moves it).
+    pub sent_at: Millis,
+    pub expires_at: Millis,
+    /// `pending`, or `expired` (resend it to give the person a new token).
+    pub status: String,
+}
+
+fn view(row: &InvitationRow, email: &str, now: Millis) -> Invitation {
+    Invitation {
+        id: row.id.clone(),
+        user_id: row.user_id,
+        email: email.to_string(),
+        invited_by: row.invited_by.clone(),
+        created_at: row.created_at,
+        sent_at: row.sent_at,
+        expires_at: row.expires_at,
+        status: if row.expires_at > now {
+            "pending"
+        } else {
+            "expired"
+        }
+        .to_string(),
+    }
+}
+
+/// The one answer for every token that cannot be accepted (unknown, used, expired, withdrawn,
+/// or for a user no longer invited), so the answer tells an attacker nothing.
+pub(crate) fn invitation_invalid() -> Error {
+    DomainError::invalid(
+        "token",
+        "invitation_invalid",
+        "the invitation is unknown, already used, expired or withdrawn",
+    )
+    .into()
+}
+
+/// "Jane" when a first name is known, else the username.
+fn greeting_name(user: &User) -> &str {
+    match user.first_name.as_str() {
+        "" => user.username.as_str(),
+        name => name,
+    }
+}
+
+/// `YYYY-MM-DD HH:MM UTC` for Unix milliseconds; the core has no calendar, and a date in an
+/// e-mail needs no time-zone database.
+pub(crate) fn utc_date(ms: Millis) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+fn invitation_mail(org: &Organization, user: &User, token: &str, expires_at: Millis) -> String {
+    format!(
+        "Hello {name},\n\n\
+         you have been added to the rolecall organization {org} as {username}. To get started, \
+         choose your password with this single-use token:\n\n\
+         {token}\n\n\
+         It expires on {expiry}. Send it with your new password to \
+         POST /api/v1/organizations/{org}/invitations/accept, then sign in as usual.\n\n\
+         If you did not expect this invitation, ignore this message.\n",
+        name = greeting_name(user),
+        org = org.slug,
+        username = user.username.as_str(),
+        expiry = utc_date(expires_at),
+    )
+}
+
+/// Issues a fresh token for `user` and queues the "Get started" e-mail, inside the caller's
+/// transaction: a new invitation, or, when one is open, the same invitation with a new token
+/// (the old one dies with its hash), a new sender and the expiry reset.
+pub(crate) async fn issue(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: &Organization,
+    user: &User,
+    invited_by: Option<&str>,
+    now: Millis,
+) -> Result<Invitation> {
+    let token = new_secret();
+    let hash = hash_secret(&token);
+    let expires_at = now + INVITATION_TTL_MS;
+    let invited_by = invited_by.map(|s| s.chars().take(200).collect::<String>());
+    let row = match iq::lock_open_for_user(c, b, org.id, user.id).await? {
+        Some(mut open) => {
+            open.invited_by = invited_by;
+            open.sent_at = now;
+            open.expires_at = expires_at;
+            iq::renew(c, b, &open, &hash).await?;
+            open
+        }
+        None => {
+            let row = InvitationRow {
+                id: new_id().to_string(),
+                org_id: org.id,
+                user_id: user.id,
+                invited_by,
+                created_at: now,
+                expires_at,
+                sent_at: now,
+                accepted_at: None,
+                withdrawn_at: None,
+            };
+            iq::insert(c, b, &row, &hash).await?;
+            row
+        }
+    };
+    s::enqueue_mail(
+        c,
+        b,
+        org.id,
+        &new_id().to_string(),
+        user.email.as_str(),
+        "Get started with rolecall",
+        &invitation_mail(org, user, &token, expires_at),
+        now,
+    )
+    .await?;
+    Ok(view(&row, user.email.as_str(), now))
+}
+
+/// Called in the transaction that deactivates or deletes `user` (`what`): closes any open
+/// invitation and tells the person their status changed (seed 002: "Removed users receive an
+/// e-mail that notifies them of the change in status"). Service accounts have no mailbox.
+pub(crate) async fn on_removal(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: &Organization,
+    user: &User,
+    what: &str,
+    now: Millis,
+) -> Result<()> {
+    if user.kind == UserKind::Service {
+        return Ok(());
+    }
+    iq::withdraw_open(c, b, org.id, user.id, now).await?;
+    let body = format!(
+        "Hello {name},\n\n\
+         your account {username} in the rolecall organization {org} was {what} on {date}. \
+         You can no longer sign in to it or use the access it had.\n\n\
+         If you think this is a mistake, contact your administrator.\n",
+        name = greeting_name(user),
+        username = user.username.as_str(),
+        org = org.slug,
+        date = utc_date(now),
+    );
+    s::enqueue_mail(
+        c,
+        b,
+        org.id,
+        &new_id().to_string(),
+        user.email.as_str(),
+        "Your rolecall access was removed",
+        &body,
+        now,
+    )
+    .await
+}
+
+impl Directory {
+    /// Adds a user as `invited` and sends the invitation, in one transaction (user row,
+    /// invitation row, outbox message). `invited_by` labels the caller for the audit trail.
+    pub async fn invite(
+        &self,
+        org: &Organization,
+        input: NewInvitation,
+        invited_by: &str,
+    ) -> Result<(User, Invitation)> {
+        let new_user = NewUser {
+            email: input.email,
+            username: input.username,
+            first_name: input.first_name,
+            last_name: input.last_name,
+            locale: input.locale,
+            status: Some(UserStatus::Invited.as_str().to_string()),
+        };
+        match self
+            .create_user_invited_by(org, new_user, Some(invited_by))
+            .await?
+        {
+            (user, Some(invitation)) => Ok((user, invitation)),
+            (_, None) => Err(Error::Internal(
+                "an invited user was created without an invitation".into(),
+            )),
+        }
+    }
+
+    /// Open invitations of users still invited, oldest first (expired ones included, marked).
+    pub async fn list_invitations(
+        &self,
+        org: &Organization,
+        page: i64,
+        per_page: i64,
+    ) -> Result<(Vec<Invitation>, i64)> {
+        let now = self.now();
+        let mut c = self.db.pool.acquire().await?;
+        let (rows, total) = iq::list_open(
+            &mut c,
+            self.backend(),
+            org.id,
+            (page - 1) * per_page,
+            per_page,
+        )
+        .await?;
+        Ok((
+            rows.iter()
+                .map(|(row, email, _)| view(row, email, now))
+                .collect(),
+            total,
+        ))
+    }
+
+    /// Sends a new token to a user who is still invited; any earlier token stops working and
+    /// the seven days start again. A conflict when the user is not (or no longer) invited.
+    pub async fn resend_invitation(
+        &self,
+        org: &Organization,
+        user: UserId,
+        invited_by: &str,
+        client: &ClientInfo,
+    ) -> Result<Invitation> {
+        let b = self.backend();
+        let now = self.now();
+        let mut w = self.db.write().await?;
+        let target = q::lock_user(&mut w.tx, b, org.id, user)
+            .await?
+            .ok_or_else(|| DomainError::not_found("user", user))?;
+        if target.status != UserStatus::Invited || target.kind != UserKind::Person {
+            return Err(DomainError::conflict(
+                "not_invited",
+                "only a user whose status is invited can be sent an invitation",
+            )
+            .into());
+        }
+        let invitation = issue(&mut w.tx, b, org, &target, Some(invited_by), now).await?;
+        event(
+            &mut w.tx,
+            b,
+            org.id,
+            Some(user),
+            "invitation_sent",
+            client,
+            &format!("invitation {} resent by {invited_by}", invitation.id),
+            now,
+        )
+        .await?;
+        w.commit().await?;
+        Ok(invitation)
+    }
+
+    /// Withdraws the open invitation: its token stops working. The user record stays, still
+    /// `invited` and so without any access; a resend can invite them again.
+    pub async fn withdraw_invitation(
+        &self,
+        org: &Organization,
+        user: UserId,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let b = self.backend();
+        let now = self.now();
+        let mut w = self.db.write().await?;
+        q::lock_user(&mut w.tx, b, org.id, user)
+            .await?
+            .ok_or_else(|| DomainError::not_found("user", user))?;
+        if iq::withdraw_open(&mut w.tx, b, org.id, user, now).await? == 0 {
+            return Err(DomainError::not_found("invitation", user).into());
+        }
+        event(
+            &mut w.tx,
+            b,
+            org.id,
+            Some(user),
+            "invitation_withdrawn",
+            client,
+            "",
+            now,
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// The invited person accepts: the token is consumed, the password set (checked against the
+    /// organisation's password policy; errors name `password`) and the user becomes `active`.
+    /// Nothing else changes: roles, groups and admin rights are exactly what administrators
+    /// granted through their own permission-checked endpoints, so accepting grants no rights.
+    /// Every unusable token gets the same `invitation_invalid` answer.
+    pub async fn accept_invitation(
+        &self,
+        org: &Organization,
+        token: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let b = self.backend();
+        let now = self.now();
+        let (settings, _) = self.settings(org).await?;
+        let mut w = self.db.write().await?;
+        let Some(inv) =
+            iq::lock_live_by_token(&mut w.tx, b, org.id, &hash_secret(token), now).await?
+        else {
+            return Err(invitation_invalid());
+        };
+        let Some(user) = q::lock_user(&mut w.tx, b, org.id, inv.user_id).await? else {
+            return Err(invitation_invalid());
+        };
+        if user.status != UserStatus::Invited || user.kind != UserKind::Person {
+            return Err(invitation_invalid());
+        }
+        self.store_password(&mut w.tx, org.id, user.id, password, &settings)
+            .await
+            .map_err(name_password_field)?;
+        let mut next = user.clone();
+        next.status = UserStatus::Active;
+        next.version = user.version + 1;
+        next.updated_at = now;
+        if !q::update_user(&mut w.tx, b, &next, user.version).await? {
+            return Err(lost_race("user"));
+        }
+        if !iq::mark_accepted(&mut w.tx, b, &inv.id, now).await? {
+            return Err(invitation_invalid());
+        }
+        q::bump_epoch(&mut w.tx, b, org.id).await?;
+        event(
+            &mut w.tx,
+            b,
+            org.id,
+            Some(user.id),
+            "invitation_accepted",
+            client,
+            &format!("invitation {}", inv.id),
+            now,
+        )
+        .await?;
+        w.commit().await?;
+        self.recompile(org.id).await?;
+        Ok(())
+    }
+}
+
+/// The shared password path reports problems under `new_password` (the change-password form);
+/// the accept request calls the field `password`.
+fn name_password_field(e: Error) -> Error {
+    match e {
+        Error::Domain(DomainError::Invalid(errors)) => Error::Domain(DomainError::Invalid(
+            errors
+                .into_iter()
+                .map(|mut fe| {
+                    if fe.field == "new_password" {
+                        fe.field = "password".into();
+                    }
+                    fe
+                })
+                .collect(),
+        )),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_calendar_dates() {
+        assert_eq!(utc_date(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_date(1_767_323_045_000), "2026-01-02 03:04 UTC");
+        assert_eq!(utc_date(951_782_400_000), "2000-02-29 00:00 UTC");
+        assert_eq!(utc_date(-86_400_000), "1969-12-31 00:00 UTC");
+    }
+}
