@@ -47,6 +47,11 @@ pub struct RemoteArgs {
     /// Print the server's JSON response instead of a table.
     #[arg(long, global = true)]
     json: bool,
+    /// Confirm your identity for sensitive changes: the password (ROLECALL_PASSWORD, else a
+    /// prompt that does not echo, else the first line of standard input) is sent along with
+    /// each change in X-Rolecall-Password. Needed by signed-in people some minutes after sign-in.
+    #[arg(long, global = true)]
+    reverify: bool,
 }
 
 /// Hand-written so that `{:?}` of a parsed command line cannot leak the token.
@@ -58,6 +63,7 @@ impl std::fmt::Debug for RemoteArgs {
             .field("org", &self.org)
             .field("profile", &self.profile)
             .field("json", &self.json)
+            .field("reverify", &self.reverify)
             .finish()
     }
 }
@@ -193,6 +199,79 @@ pub enum RemoteCommand {
         #[command(subcommand)]
         cmd: AppsCommand,
     },
+    /// Administrators and their admin rights (granted at or below your own).
+    Admins {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: crate::cli_admin::AdminsCommand,
+    },
+    /// The account owner.
+    Owner {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: crate::cli_admin::OwnerCommand,
+    },
+    /// Product profiles: the seats of a product, their users and groups.
+    Profiles {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: crate::cli_admin::ProfilesCommand,
+    },
+    /// Every product (application) with its profiles and seats used / total.
+    Products {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// API credentials for integrations (the secret is shown once, at creation).
+    Credentials {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: crate::cli_admin::CredentialsCommand,
+    },
+    /// A user's sign-in sessions.
+    Sessions {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: crate::cli_admin::SessionsCommand,
+    },
+    /// Two-factor authentication of users.
+    #[command(name = "2fa")]
+    TwoFactor {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: crate::cli_admin::TwoFactorCommand,
+    },
+    /// Accounts locked by failed sign-ins.
+    Locks {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: crate::cli_admin::LocksCommand,
+    },
+    /// Sign-in events (successes, failures, locks, resets), newest first.
+    Events {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// Only this user's events (id).
+        #[arg(long)]
+        user: Option<String>,
+        /// At most this many events, 1 to 1000 [default: 100].
+        #[arg(long)]
+        limit: Option<i64>,
+    },
+    /// The organization's security settings.
+    Settings {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: crate::cli_admin::SettingsCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -258,6 +337,8 @@ pub enum UsersCommand {
     Delete { id: String },
     /// Roles the user holds, directly and through groups.
     Roles { id: String },
+    /// Product profiles the user holds a seat in, directly and through groups.
+    Products { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -337,9 +418,9 @@ pub enum AppsCommand {
 }
 
 /// A command finished early with this exit code; the message is already on stderr.
-struct Exit(i32);
+pub(crate) struct Exit(pub(crate) i32);
 
-type CmdResult<T = i32> = std::result::Result<T, Exit>;
+pub(crate) type CmdResult<T = i32> = std::result::Result<T, Exit>;
 
 /// Runs a remote command; returns the process exit code.
 pub async fn run(cmd: RemoteCommand) -> Result<i32> {
@@ -409,6 +490,38 @@ async fn dispatch(cmd: RemoteCommand) -> CmdResult {
             })
         }
         RemoteCommand::Apps { remote, cmd } => apps(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Admins { remote, cmd } => {
+            crate::cli_admin::admins(&Client::new(&remote)?, cmd).await
+        }
+        RemoteCommand::Owner { remote, cmd } => {
+            crate::cli_admin::owner(&Client::new(&remote)?, cmd).await
+        }
+        RemoteCommand::Profiles { remote, cmd } => {
+            crate::cli_admin::profiles(&Client::new(&remote)?, cmd).await
+        }
+        RemoteCommand::Products { remote } => {
+            crate::cli_admin::products(&Client::new(&remote)?).await
+        }
+        RemoteCommand::Credentials { remote, cmd } => {
+            crate::cli_admin::credentials(&Client::new(&remote)?, cmd).await
+        }
+        RemoteCommand::Sessions { remote, cmd } => {
+            crate::cli_admin::sessions(&Client::new(&remote)?, cmd).await
+        }
+        RemoteCommand::TwoFactor { remote, cmd } => {
+            crate::cli_admin::two_factor(&Client::new(&remote)?, cmd).await
+        }
+        RemoteCommand::Locks { remote, cmd } => {
+            crate::cli_admin::locks(&Client::new(&remote)?, cmd).await
+        }
+        RemoteCommand::Events {
+            remote,
+            user,
+            limit,
+        } => crate::cli_admin::events(&Client::new(&remote)?, user, limit).await,
+        RemoteCommand::Settings { remote, cmd } => {
+            crate::cli_admin::settings(&Client::new(&remote)?, cmd).await
+        }
     }
 }
 
@@ -476,7 +589,7 @@ fn strip_line_end(mut line: String) -> String {
 }
 
 /// The next line of standard input, without its line end; `what` names it in errors.
-fn stdin_line(what: &str) -> CmdResult<String> {
+pub(crate) fn stdin_line(what: &str) -> CmdResult<String> {
     let mut line = String::new();
     match std::io::stdin().lock().read_line(&mut line) {
         Ok(0) => {
@@ -501,7 +614,7 @@ fn prompt_line(prompt: &str, what: &str) -> CmdResult<String> {
 
 /// Asks for a secret on the controlling terminal with echo turned off (by `stty`, so no
 /// unsafe code). Refuses rather than echo the secret when echo cannot be turned off.
-fn prompt_hidden(prompt: &str) -> CmdResult<String> {
+pub(crate) fn prompt_hidden(prompt: &str) -> CmdResult<String> {
     use std::process::{Command, Stdio};
     let fail = |e: std::io::Error| {
         eprintln!("rolecall: cannot ask for the password on the terminal: {e}; use --password-stdin or ROLECALL_PASSWORD");
@@ -539,6 +652,37 @@ fn prompt_hidden(prompt: &str) -> CmdResult<String> {
         Ok(_) => Ok(strip_line_end(line)),
         Err(e) => Err(fail(e)),
     }
+}
+
+/// The header that carries the acting person's password with a sensitive change.
+const REVERIFY_HEADER: &str = "X-Rolecall-Password";
+
+/// Whether `value` travels in an HTTP header unchanged as the server reads it: visible ASCII
+/// and inner spaces (parsers trim the ends).
+fn header_safe(value: &str) -> bool {
+    value.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+        && !value.starts_with(' ')
+        && !value.ends_with(' ')
+}
+
+/// The password for `--reverify`: `ROLECALL_PASSWORD`, else a prompt without echo on a
+/// terminal, else the first line of standard input.
+fn reverify_password() -> CmdResult<String> {
+    let password = if let Some(p) = std::env::var("ROLECALL_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
+        p
+    } else if std::io::stdin().is_terminal() {
+        prompt_hidden("Your password (to confirm the change): ")?
+    } else {
+        stdin_line("the password for --reverify")?
+    };
+    if password.is_empty() {
+        eprintln!("rolecall: the password for --reverify is empty");
+        return Err(Exit(2));
+    }
+    Ok(password)
 }
 
 /// The password: `--password-stdin`, else `ROLECALL_PASSWORD`, else a prompt without echo on
@@ -823,7 +967,7 @@ async fn logout(remote: &RemoteArgs) -> CmdResult {
 }
 
 /// An admin right as text: its kind, then what it covers (`product commerce-admin`).
-fn admin_right(right: &Value) -> String {
+pub(crate) fn admin_right(right: &Value) -> String {
     let mut out = text(right, "kind");
     for (key, value) in right.as_object().into_iter().flatten() {
         let value = text_of(value);
@@ -977,6 +1121,7 @@ async fn users(c: &Client, cmd: UsersCommand) -> CmdResult {
                 println!("{t}");
             }
         }
+        UsersCommand::Products { id } => crate::cli_admin::user_products(c, &id).await?,
     }
     Ok(0)
 }
@@ -1237,18 +1382,24 @@ async fn apps(c: &Client, cmd: AppsCommand) -> CmdResult {
 
 /// A successful response: the status (some commands say "added" vs "already there") and the
 /// parsed body (`Null` when empty).
-struct Reply {
-    status: StatusCode,
-    body: Value,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Value,
+    /// The `ETag` header, for `If-Match` on the next write.
+    pub(crate) etag: Option<String>,
 }
 
-struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     base: Url,
     /// Absent only for `login`'s sign-in request.
     token: Option<String>,
-    org: String,
-    json: bool,
+    pub(crate) org: String,
+    pub(crate) json: bool,
+    /// The password sent in `X-Rolecall-Password` with every change (`--reverify`).
+    reverify: Option<String>,
+    /// Whether `reverify` was already sent through `POST /me/reverify`.
+    reverified: std::sync::atomic::AtomicBool,
     /// The profile the token was read from, to suggest signing in again when it has ended.
     profile: Option<String>,
 }
@@ -1256,8 +1407,17 @@ struct Client {
 impl Client {
     /// Resolves the connection: `--token`/`ROLECALL_TOKEN` with `--url`/`--org` (or their
     /// defaults), else the profile's token with its URL and organization unless given.
-    /// Mistakes are named plainly before any request.
-    fn new(args: &RemoteArgs) -> CmdResult<Client> {
+    /// Mistakes are named plainly before any request. With `--reverify`, the password is read
+    /// here, once.
+    pub(crate) fn new(args: &RemoteArgs) -> CmdResult<Client> {
+        let mut c = Client::resolve(args)?;
+        if args.reverify {
+            c.reverify = Some(reverify_password()?);
+        }
+        Ok(c)
+    }
+
+    fn resolve(args: &RemoteArgs) -> CmdResult<Client> {
         if let Some(token) = args.token.as_deref().map(str::trim) {
             if !token.is_empty() {
                 let url = args.url.as_deref().unwrap_or(DEFAULT_URL);
@@ -1309,6 +1469,8 @@ impl Client {
             token,
             org: org.to_string(),
             json,
+            reverify: None,
+            reverified: Default::default(),
             profile: None,
         })
     }
@@ -1332,7 +1494,7 @@ impl Client {
     }
 
     /// A request below `/api/v1/organizations/{org}/`.
-    async fn org_call(
+    pub(crate) async fn org_call(
         &self,
         method: Method,
         path: &[&str],
@@ -1346,7 +1508,7 @@ impl Client {
 
     /// A request below `/api/v1/`. Failures are reported on stderr here, once, and become the
     /// exit code: 2 for 401/403, 1 otherwise.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &[&str],
@@ -1367,13 +1529,27 @@ impl Client {
 
     /// A request below `/api/v1/` that answers whatever status the server gave; only failures
     /// to talk to the server (reported here) are errors. An empty body is `Null`.
-    async fn request(
+    pub(crate) async fn request(
         &self,
         method: Method,
         path: &[&str],
         query: &[(&str, Option<String>)],
         body: Option<Value>,
     ) -> CmdResult<Reply> {
+        self.request_if_match(method, path, query, body, None).await
+    }
+
+    /// As [`Client::request`], with `If-Match: if_match` when given. Changes (anything but
+    /// GET) carry the `--reverify` password.
+    pub(crate) async fn request_if_match(
+        &self,
+        method: Method,
+        path: &[&str],
+        query: &[(&str, Option<String>)],
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> CmdResult<Reply> {
+        let change = method != Method::GET;
         let mut segments = vec!["api", "v1"];
         segments.extend_from_slice(path);
         let url = self.url(&segments, query);
@@ -1383,6 +1559,17 @@ impl Client {
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
+        }
+        if let (true, Some(password)) = (change, &self.reverify) {
+            if header_safe(password) {
+                req = req.header(REVERIFY_HEADER, password);
+            } else {
+                // Headers carry visible ASCII only: re-verify through the body instead.
+                self.reverify_by_body(password).await?;
+            }
+        }
+        if let Some(v) = if_match {
+            req = req.header(reqwest::header::IF_MATCH, v);
         }
         if let Some(b) = body {
             req = req.json(&b);
@@ -1402,6 +1589,11 @@ impl Client {
             Exit(1)
         })?;
         let status = res.status();
+        let etag = res
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let raw = res.text().await.map_err(|e| {
             eprintln!(
                 "rolecall: reading the answer from {url} failed: {}",
@@ -1415,7 +1607,7 @@ impl Client {
             serde_json::from_str::<Value>(&raw)
         };
         match parsed {
-            Ok(body) => Ok(Reply { status, body }),
+            Ok(body) => Ok(Reply { status, body, etag }),
             Err(_) if status.is_success() => {
                 eprintln!("rolecall: the server at {} answered {status} with a body that is not JSON; is --url pointing at rolecall?", self.base);
                 Err(Exit(1))
@@ -1423,15 +1615,61 @@ impl Client {
             Err(_) => Ok(Reply {
                 status,
                 body: Value::Null,
+                etag,
             }),
         }
     }
 
+    /// `POST /me/reverify` with `password`, once per command, for passwords that cannot
+    /// travel in a header. Not a `request`, which would recurse.
+    async fn reverify_by_body(&self, password: &str) -> CmdResult<()> {
+        if self
+            .reverified
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(());
+        }
+        let url = self.url(&["api", "v1", "me", "reverify"], &[]);
+        let mut req = self
+            .http
+            .post(url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .json(&json!({ "password": password }));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.map_err(|e| {
+            eprintln!(
+                "rolecall: confirming your password with {} failed: {}",
+                self.base,
+                chain(&e)
+            );
+            Exit(1)
+        })?;
+        let status = res.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = res.json::<Value>().await.unwrap_or(Value::Null);
+        let r = Reply {
+            status,
+            body,
+            etag: None,
+        };
+        Err(self.fail(&r, refusal_code(status)))
+    }
+
     /// Reports a failed reply on stderr (the server's problem detail when it sent one) and
     /// returns `code` as the exit.
-    fn fail(&self, r: &Reply, code: i32) -> Exit {
+    pub(crate) fn fail(&self, r: &Reply, code: i32) -> Exit {
+        let problem = text(&r.body, "code");
         if r.body.get("detail").is_some() {
-            eprintln!("rolecall: {}", text_of(&r.body["detail"]));
+            let detail = text_of(&r.body["detail"]);
+            if problem.is_empty() {
+                eprintln!("rolecall: {detail}");
+            } else {
+                eprintln!("rolecall: {detail} ({problem})");
+            }
             for e in r.body["errors"].as_array().into_iter().flatten() {
                 eprintln!("  {}: {}", text(e, "field"), text(e, "message"));
             }
@@ -1445,6 +1683,9 @@ impl Client {
             if let Some(name) = &self.profile {
                 eprintln!("rolecall: the session saved in profile {name:?} has ended: sign in again with `rolecall login{}`", profile_flag(name));
             }
+        }
+        if problem == "reverification_required" {
+            eprintln!("rolecall: this change needs your password: run the command again with --reverify (the password comes from ROLECALL_PASSWORD, else a prompt)");
         }
         Exit(code)
     }
@@ -1471,7 +1712,7 @@ impl Client {
     }
 
     /// With `--json`, prints the body and returns true; the caller prints a table otherwise.
-    fn print_json(&self, body: &Value) -> bool {
+    pub(crate) fn print_json(&self, body: &Value) -> bool {
         if self.json && !body.is_null() {
             println!(
                 "{}",
@@ -1482,7 +1723,7 @@ impl Client {
     }
 
     /// Confirms a change that has no response body (nothing is printed with `--json`).
-    fn done(&self, message: &str) {
+    pub(crate) fn done(&self, message: &str) {
         if !self.json {
             println!("{message}");
         }
@@ -1541,23 +1782,23 @@ fn parse_grant(raw: &str, known: &HashSet<String>) -> std::result::Result<Value,
     Ok(json!({ "resource": resource, "actions": actions }))
 }
 
-fn put_opt(body: &mut Map<String, Value>, key: &str, value: Option<String>) {
+pub(crate) fn put_opt(body: &mut Map<String, Value>, key: &str, value: Option<String>) {
     if let Some(v) = value {
         body.insert(key.into(), v.into());
     }
 }
 
 /// The `items` array of a list response (empty when absent).
-fn items(body: &Value) -> &[Value] {
+pub(crate) fn items(body: &Value) -> &[Value] {
     body["items"].as_array().map(Vec::as_slice).unwrap_or(&[])
 }
 
 /// A field as display text: strings bare, null and absent empty, anything else as JSON.
-fn text(v: &Value, key: &str) -> String {
+pub(crate) fn text(v: &Value, key: &str) -> String {
     text_of(&v[key])
 }
 
-fn text_of(v: &Value) -> String {
+pub(crate) fn text_of(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -1565,13 +1806,13 @@ fn text_of(v: &Value) -> String {
     }
 }
 
-fn list(v: &Value, sep: &str) -> String {
+pub(crate) fn list(v: &Value, sep: &str) -> String {
     v.as_array()
         .map(|a| a.iter().map(text_of).collect::<Vec<_>>().join(sep))
         .unwrap_or_default()
 }
 
-fn or_none(s: String) -> String {
+pub(crate) fn or_none(s: String) -> String {
     if s.is_empty() {
         "(none)".into()
     } else {
@@ -1579,7 +1820,7 @@ fn or_none(s: String) -> String {
     }
 }
 
-fn yes_no(v: &Value, key: &str) -> String {
+pub(crate) fn yes_no(v: &Value, key: &str) -> String {
     if v[key].as_bool().unwrap_or(false) {
         "yes".into()
     } else {
@@ -1597,7 +1838,7 @@ fn scopes(role: &Value) -> String {
     }
 }
 
-fn table(header: &[&str]) -> Table {
+pub(crate) fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -1606,7 +1847,7 @@ fn table(header: &[&str]) -> Table {
 }
 
 /// A two-column field/value table for one object.
-fn details(rows: Vec<(&str, String)>) -> Table {
+pub(crate) fn details(rows: Vec<(&str, String)>) -> Table {
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
@@ -1622,7 +1863,7 @@ fn full_name(u: &Value) -> String {
         .to_string()
 }
 
-fn print_users(users: &[Value]) {
+pub(crate) fn print_users(users: &[Value]) {
     let mut t = table(&["id", "username", "email", "name", "status"]);
     for u in users {
         t.add_row(vec![
@@ -1751,7 +1992,7 @@ fn resource_tree(node: &Value, depth: usize, out: &mut String) {
 
 /// Milliseconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC` (empty when absent), without a
 /// date library: the civil-from-days conversion of Howard Hinnant's algorithms.
-fn time(v: &Value) -> String {
+pub(crate) fn time(v: &Value) -> String {
     let Some(ms) = v.as_i64() else {
         return String::new();
     };

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod cli_admin;
 pub mod cli_client;
 pub mod cli_profile;
 pub mod config;

@@ -878,3 +878,370 @@ async fn login_with_two_factor_enrolment_codes_and_recovery_codes() {
     assert_eq!(me.code, 0, "{}", me.stderr);
     assert!(me.stdout.contains("ada"), "{}", me.stdout);
 }
+
+/// Creates a user through the CLI; returns its id.
+async fn user_id(env: &Env, email: &str) -> String {
+    env.json(&["users", "create", "--email", email]).await["id"]
+        .as_str()
+        .expect("user id")
+        .to_string()
+}
+
+/// Signs `login` in with `password` into a fresh profiles folder; returns the folder.
+async fn signed_in(env: &Env, login: &str, password: &str) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("tempdir");
+    let cfg = home.path().to_str().expect("utf-8 path").to_string();
+    let out = rolecall_input(
+        &[("ROLECALL_CONFIG_DIR", &cfg)],
+        &[
+            "login",
+            "--url",
+            &env.url,
+            "--org",
+            "acme",
+            "--login",
+            login,
+            "--password-stdin",
+        ],
+        &format!("{password}\n"),
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    home
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_grant_list_revoke_and_delegation_limits() {
+    let env = spawn().await;
+    let (pat, password) = person(&env, "pat", false).await;
+    let other = user_id(&env, "oli@example.com").await;
+
+    let granted = env
+        .run(&[
+            "admins",
+            "grant",
+            &pat,
+            "--kind",
+            "product",
+            "--application",
+            "commerce-admin",
+        ])
+        .await;
+    assert_eq!(granted.code, 0, "{}", granted.stderr);
+    assert!(granted.stdout.contains("Granted"), "{}", granted.stdout);
+    let listed = env.run(&["admins", "list"]).await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(
+        listed.stdout.contains("pat@example.com")
+            && listed.stdout.contains("product commerce-admin"),
+        "{}",
+        listed.stdout
+    );
+    let rights = env.json(&["admins", "rights", &pat]).await;
+    assert_eq!(
+        rights["items"],
+        json!([{ "kind": "product", "application": "commerce-admin" }])
+    );
+
+    // Mistakes named before or by the server, exit 1.
+    let unknown = env
+        .run(&[
+            "admins",
+            "grant",
+            &other,
+            "--kind",
+            "product",
+            "--application",
+            "nope",
+        ])
+        .await;
+    assert_eq!(unknown.code, 1, "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("application"), "{}", unknown.stderr);
+    let missing = env
+        .run(&["admins", "grant", &other, "--kind", "product"])
+        .await;
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("--application"),
+        "{}",
+        missing.stderr
+    );
+
+    // Signed in as the product admin: after the re-verification window, changes need the
+    // password; with it, a right above pat's own is still refused.
+    let home = signed_in(&env, "pat", &password).await;
+    let cfg = home.path().to_str().expect("utf-8 path");
+    env.clock.offset_ms.fetch_add(400_000, Ordering::SeqCst);
+    let grant_product = [
+        "admins",
+        "grant",
+        other.as_str(),
+        "--kind",
+        "product",
+        "--application",
+        "commerce-admin",
+    ];
+    let stale = rolecall(&[("ROLECALL_CONFIG_DIR", cfg)], &grant_product).await;
+    assert_eq!(stale.code, 2, "{}", stale.stderr);
+    assert!(
+        stale.stderr.contains("reverification_required") && stale.stderr.contains("--reverify"),
+        "{}",
+        stale.stderr
+    );
+    let with_pw = [
+        ("ROLECALL_CONFIG_DIR", cfg),
+        ("ROLECALL_PASSWORD", password.as_str()),
+    ];
+    let above = rolecall(
+        &with_pw,
+        &["admins", "grant", &other, "--kind", "system", "--reverify"],
+    )
+    .await;
+    assert_eq!(above.code, 2, "{}", above.stderr);
+    assert!(
+        above.stderr.contains("above_own_rights"),
+        "{}",
+        above.stderr
+    );
+    assert!(!above.stderr.contains(&password), "{}", above.stderr);
+    let mut reverified = grant_product.to_vec();
+    reverified.push("--reverify");
+    let delegated = rolecall(&with_pw, &reverified).await;
+    assert_eq!(delegated.code, 0, "{}", delegated.stderr);
+
+    let revoked = env
+        .run(&[
+            "admins",
+            "revoke",
+            &pat,
+            "--kind",
+            "product",
+            "--target",
+            "commerce-admin",
+        ])
+        .await;
+    assert_eq!(revoked.code, 0, "{}", revoked.stderr);
+    assert_eq!(
+        env.json(&["admins", "rights", &pat]).await["items"],
+        json!([])
+    );
+    let owner = env.run(&["owner", "show"]).await;
+    assert_eq!(owner.code, 0, "{}", owner.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_seats_quota_and_products() {
+    let env = spawn().await;
+    let ann = user_id(&env, "ann@example.com").await;
+    let bob = user_id(&env, "bob@example.com").await;
+    let profile = env
+        .json(&[
+            "profiles",
+            "create",
+            "--application",
+            "commerce-admin",
+            "--name",
+            "Order desk",
+            "--seats",
+            "1",
+        ])
+        .await;
+    assert_eq!(profile["seat_quota"], 1);
+    let id = profile["id"].as_str().expect("profile id").to_string();
+
+    let first = env.run(&["profiles", "add-user", &id, &ann]).await;
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let full = env.run(&["profiles", "add-user", &id, &bob]).await;
+    assert_eq!(full.code, 1, "{}", full.stderr);
+    assert!(full.stderr.contains("quota_exceeded"), "{}", full.stderr);
+
+    let products = env.run(&["products"]).await;
+    assert_eq!(products.code, 0, "{}", products.stderr);
+    let line = products
+        .stdout
+        .lines()
+        .find(|l| l.contains("commerce-admin"))
+        .unwrap_or_default();
+    assert!(line.contains("1 / 1"), "{}", products.stdout);
+    let listed = env.run(&["profiles", "list"]).await;
+    assert!(
+        listed.stdout.contains("Order desk") && listed.stdout.contains("1 / 1"),
+        "{}",
+        listed.stdout
+    );
+    let holders = env.run(&["profiles", "users", &id]).await;
+    assert!(
+        holders.stdout.contains("ann@example.com"),
+        "{}",
+        holders.stdout
+    );
+    let anns = env.run(&["users", "products", &ann]).await;
+    assert_eq!(anns.code, 0, "{}", anns.stderr);
+    assert!(
+        anns.stdout.contains("Order desk") && anns.stdout.contains("direct"),
+        "{}",
+        anns.stdout
+    );
+
+    let unlimited = env.json(&["profiles", "update", &id, "--unlimited"]).await;
+    assert_eq!(unlimited["seat_quota"], Value::Null);
+    let second = env.run(&["profiles", "add-user", &id, &bob]).await;
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let nothing = env.run(&["profiles", "update", &id]).await;
+    assert_eq!(nothing.code, 1, "{}", nothing.stderr);
+    let removed = env.run(&["profiles", "remove-user", &id, &bob]).await;
+    assert_eq!(removed.code, 0, "{}", removed.stderr);
+    let deleted = env.run(&["profiles", "delete", &id]).await;
+    assert_eq!(deleted.code, 0, "{}", deleted.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_show_the_secret_once() {
+    let env = spawn().await;
+    let created = env
+        .run(&[
+            "credentials",
+            "create",
+            "--name",
+            "ci-bot",
+            "--expires-at",
+            "2099-01-02T03:04:05Z",
+        ])
+        .await;
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let mut lines = created.stdout.lines();
+    assert!(
+        lines.any(|l| l.contains("store it now")),
+        "{}",
+        created.stdout
+    );
+    let secret = lines.next().unwrap_or_default().trim().to_string();
+    assert!(secret.len() >= 20, "{}", created.stdout);
+    assert_eq!(created.stdout.matches(&secret).count(), 1, "printed once");
+    assert!(
+        created.stdout.contains("2099-01-02 03:04:05 UTC"),
+        "{}",
+        created.stdout
+    );
+
+    let listed = env.run(&["credentials", "list"]).await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(listed.stdout.contains("ci-bot"), "{}", listed.stdout);
+    assert!(!listed.stdout.contains(&secret), "{}", listed.stdout);
+    let json = env.json(&["credentials", "list"]).await;
+    assert!(!json.to_string().contains(&secret));
+    let id = json["items"][0]["id"].as_str().expect("id").to_string();
+
+    let bad = env
+        .run(&[
+            "credentials",
+            "create",
+            "--name",
+            "later",
+            "--expires-at",
+            "tomorrow",
+        ])
+        .await;
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--expires-at"), "{}", bad.stderr);
+
+    let whole = env
+        .json(&[
+            "credentials",
+            "create",
+            "--name",
+            "etl",
+            "--sensitive-changes",
+        ])
+        .await;
+    assert!(whole["secret"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(whole["credential"]["sensitive_changes"], true);
+
+    let revoked = env.run(&["credentials", "revoke", &id]).await;
+    assert_eq!(revoked.code, 0, "{}", revoked.stderr);
+    let got = env.run(&["credentials", "get", &id]).await;
+    assert!(got.stdout.contains("revoked"), "{}", got.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_factor_resets_events_sessions_locks_and_settings() {
+    let env = spawn().await;
+    let (ivy, password) = person(&env, "ivy", false).await;
+    let (jon, _) = person(&env, "jon", false).await;
+
+    let both = env.run(&["2fa", "reset", &ivy, &jon]).await;
+    assert_eq!(both.code, 0, "{}", both.stderr);
+    assert!(both.stdout.contains("2 users"), "{}", both.stdout);
+    let one = env.run(&["2fa", "reset", &ivy]).await;
+    assert_eq!(one.code, 0, "{}", one.stderr);
+
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/organizations/acme/sign-in", env.url))
+        .json(&json!({ "login": "ivy", "password": "not-her-password" }))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.status(), 401);
+    let events = env.run(&["events", "--limit", "20"]).await;
+    assert_eq!(events.code, 0, "{}", events.stderr);
+    assert!(
+        events.stdout.contains("sign_in_failed"),
+        "{}",
+        events.stdout
+    );
+    let hers = env.json(&["events", "--user", &ivy]).await;
+    assert!(
+        hers["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e["kind"] == "sign_in_failed")),
+        "{hers}"
+    );
+
+    let _home = signed_in(&env, "ivy", &password).await;
+    let sessions = env.json(&["sessions", "list", &ivy]).await;
+    assert_eq!(sessions["items"].as_array().map(Vec::len), Some(1));
+    let ended = env.run(&["sessions", "end", &ivy]).await;
+    assert_eq!(ended.code, 0, "{}", ended.stderr);
+    assert_eq!(
+        env.json(&["sessions", "list", &ivy]).await["items"],
+        json!([])
+    );
+    let locks = env.run(&["locks", "list"]).await;
+    assert_eq!(locks.code, 0, "{}", locks.stderr);
+    let lifted = env.run(&["locks", "lift", &ivy]).await;
+    assert_eq!(lifted.code, 0, "{}", lifted.stderr);
+
+    let shown = env.run(&["settings", "show"]).await;
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert!(
+        shown.stdout.contains("idle_timeout_secs")
+            && shown.stdout.contains("password_policy.min_length"),
+        "{}",
+        shown.stdout
+    );
+    let set = env
+        .json(&[
+            "settings",
+            "set",
+            "--require-2fa",
+            "true",
+            "--idle-timeout",
+            "1200",
+            "--password-lifetime-days",
+            "90",
+        ])
+        .await;
+    assert_eq!(set["require_2fa"], true);
+    assert_eq!(set["idle_timeout_secs"], 1200);
+    assert_eq!(set["password_policy"]["lifetime_days"], 90);
+    assert_eq!(set["account_sharing"], false, "other settings kept");
+    let invalid = env.run(&["settings", "set", "--idle-timeout", "5"]).await;
+    assert_eq!(invalid.code, 1, "{}", invalid.stderr);
+    assert!(
+        invalid.stderr.contains("idle_timeout"),
+        "{}",
+        invalid.stderr
+    );
+    let nothing = env.run(&["settings", "set"]).await;
+    assert_eq!(nothing.code, 1, "{}", nothing.stderr);
+}

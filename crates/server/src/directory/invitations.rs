@@ -118,14 +118,18 @@ pub(crate) fn utc_date(ms: Millis) -> String {
     )
 }
 
+/// Lines stay short (under 77 characters for usual names) so the message goes out as plain
+/// 7-bit text rather than quoted-printable, and the token sits alone on its own line.
 fn invitation_mail(org: &Organization, user: &User, token: &str, expires_at: Millis) -> String {
     format!(
         "Hello {name},\n\n\
-         you have been added to the rolecall organization {org} as {username}. To get started, \
-         choose your password with this single-use token:\n\n\
+         you have been added to the rolecall organization {org}\n\
+         as {username}.\n\
+         To get started, choose your password with this single-use token:\n\n\
          {token}\n\n\
-         It expires on {expiry}. Send it with your new password to \
-         POST /api/v1/organizations/{org}/invitations/accept, then sign in as usual.\n\n\
+         It expires on {expiry}. Send it with your new password to\n\
+         POST /api/v1/organizations/{org}/invitations/accept\n\
+         and then sign in as usual.\n\n\
          If you did not expect this invitation, ignore this message.\n",
         name = greeting_name(user),
         org = org.slug,
@@ -204,7 +208,8 @@ pub(crate) async fn on_removal(
     iq::withdraw_open(c, b, org.id, user.id, now).await?;
     let body = format!(
         "Hello {name},\n\n\
-         your account {username} in the rolecall organization {org} was {what} on {date}. \
+         your account {username}\n\
+         in the rolecall organization {org} was {what} on {date}.\n\
          You can no longer sign in to it or use the access it had.\n\n\
          If you think this is a mistake, contact your administrator.\n",
         name = greeting_name(user),

@@ -59,10 +59,13 @@ pub async fn find_by_hash(
 pub async fn touch(c: &mut AnyConnection, b: Backend, id: &str, now: Millis) -> Result<()> {
     sqlx::query(&sql_for(
         b,
-        "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
+        // At most one write per token every 15 s: last use is for reports, not worth a write
+        // (and SQLite's writer lock) on every request.
+        "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
     ))
     .bind(now)
     .bind(id)
+    .bind(now - 15_000)
     .execute(c)
     .await?;
     Ok(())

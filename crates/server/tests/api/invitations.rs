@@ -119,6 +119,11 @@ async fn invite_accept_then_sign_in(b: Backend) {
     assert!(mail[0].contains("Hello Jane"), "{}", mail[0]);
     assert!(mail[0].contains("acme"), "{}", mail[0]);
     assert!(mail[0].contains(" UTC"), "the expiry date: {}", mail[0]);
+    assert!(
+        mail[0].contains("Content-Transfer-Encoding: 7bit"),
+        "plain text, readable as is: {}",
+        mail[0]
+    );
     let token = tokens(&app, "jane@example.com", 1).await.remove(0);
 
     // Not yet: an invited user cannot sign in.
@@ -306,7 +311,7 @@ async fn accepting_grants_no_rights(b: Backend) {
     );
     // One role granted separately, through its own permission-checked endpoint.
     let viewer = app
-        .role("commerce-admin", "Invitee Viewer", json!([]), json!([]))
+        .role("commerce-admin", "InviteeViewer", json!([]), json!([]))
         .await;
     let r = app
         .post(&format!("/users/{id}/roles"), json!({ "role_id": viewer }))
