@@ -657,3 +657,34 @@ async fn profile_admins_administer_their_profiles_only(b: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+both!(rights_without_delegation_grant_nothing);
+async fn rights_without_delegation_grant_nothing(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let g1 = app.group("Merch").await;
+    let g2 = app.group("Other").await;
+    let target = app.user("target@example.com").await;
+    let group_admin = app.signed_in("groups@example.com", false).await;
+    grant(&app, &group_admin.id, json!({ "kind": "user_group", "group_id": g1 })).await;
+    let attempt = |token: String, right: Value| {
+        let app = &app;
+        let target = target.clone();
+        async move { app.send_as(&token, Method::POST, &format!("/users/{target}/admin-rights"), Some(right), &[]).await }
+    };
+    // A group admin passes on their own group only.
+    assert_eq!(attempt(group_admin.token.clone(), json!({ "kind": "user_group", "group_id": g1 })).await.status, StatusCode::CREATED);
+    for right in [json!({ "kind": "user_group", "group_id": g2 }), json!({ "kind": "product", "application": "commerce-admin" }), json!({ "kind": "system" })] {
+        let r = attempt(group_admin.token.clone(), right.clone()).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{right}");
+    }
+    // Deployment, support and storage admins administer no one: they grant nothing, not even their own kind.
+    for kind in ["deployment", "support", "storage"] {
+        let who = app.signed_in(&format!("{kind}@example.com"), false).await;
+        grant(&app, &who.id, json!({ "kind": kind })).await;
+        let r = attempt(who.token.clone(), json!({ "kind": kind })).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{kind}: {}", r.body);
+    }
+    let rights = app.get(&format!("/users/{target}/admin-rights")).await;
+    assert_eq!(rights.body["items"].as_array().map(|a| a.len()), Some(1), "only the allowed grant landed");
+}
