@@ -38,6 +38,7 @@ fn fixture() -> Fixture {
         database_url: None,
         catalogue_dir: None,
         bootstrap_token_hash: None,
+        sign_in_limit_per_minute: 1_000_000,
         mail: Default::default(),
     };
     let (server, credential, users) = rt.block_on(async {

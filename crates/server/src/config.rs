@@ -19,6 +19,9 @@ pub struct ConfigArgs {
     /// Directory of extra application catalogue files (*.json)
     #[arg(long, env = "ROLECALL_CATALOGUE_DIR")]
     pub catalogue_dir: Option<PathBuf>,
+    /// Sign-in and reset attempts per source address and minute [default: 30]
+    #[arg(long, env = "ROLECALL_SIGN_IN_LIMIT")]
+    pub sign_in_limit: Option<u32>,
     /// TOML configuration file
     #[arg(long, env = "ROLECALL_CONFIG")]
     pub config: Option<PathBuf>,
@@ -37,6 +40,7 @@ pub struct ConfigArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<String>,
+    sign_in_limit: Option<u32>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     catalogue_dir: Option<PathBuf>,
@@ -53,6 +57,8 @@ pub struct Config {
     /// SHA-256 of `ROLECALL_BOOTSTRAP_TOKEN`, if set; the secret itself is not kept.
     pub bootstrap_token_hash: Option<String>,
     pub mail: MailConfig,
+    /// Sign-in and reset attempts allowed per source address and minute (on top of lockout).
+    pub sign_in_limit_per_minute: u32,
 }
 
 // --- mail (outbox delivery) ---
@@ -132,6 +138,7 @@ impl ConfigArgs {
                 .filter(|s| !s.is_empty()),
             catalogue_dir: self.catalogue_dir.clone().or(file.catalogue_dir),
             bootstrap_token_hash,
+            sign_in_limit_per_minute: self.sign_in_limit.or(file.sign_in_limit).unwrap_or(30),
             mail: MailConfig {
                 smtp_url: self
                     .smtp_url

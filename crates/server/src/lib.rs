@@ -49,6 +49,7 @@ impl Server {
         let state = http::AppState::new(
             dir.clone(),
             config.bootstrap_token_hash.as_deref().map(Arc::from),
+            config.sign_in_limit_per_minute,
         );
         let app = http::app(state);
         let sync_dir = dir.clone();

@@ -41,6 +41,7 @@ async fn spawn() -> Env {
         database_url: None,
         catalogue_dir: None,
         bootstrap_token_hash: None,
+        sign_in_limit_per_minute: 30,
         mail: Default::default(),
     };
     let clock = Arc::new(TestClock::default());

@@ -233,6 +233,8 @@ impl Directory {
         let signed_in = self
             .open_session(&mut w.tx, org.id, &cred, stage, &settings, client, now)
             .await?;
+        // Last sign-in feeds the stale-account report (seed 001: Magento has none).
+        s::set_last_sign_in(&mut w.tx, b, cred.user_id, now).await?;
         event(
             &mut w.tx,
             b,

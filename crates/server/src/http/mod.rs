@@ -44,11 +44,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(dir: Arc<Directory>, bootstrap_hash: Option<Arc<str>>) -> AppState {
+    pub fn new(
+        dir: Arc<Directory>,
+        bootstrap_hash: Option<Arc<str>>,
+        sign_in_limit_per_minute: u32,
+    ) -> AppState {
         AppState {
             dir,
             bootstrap_hash,
-            throttle: Arc::new(Throttle::new(30, 60_000)),
+            throttle: Arc::new(Throttle::new(sign_in_limit_per_minute, 60_000)),
         }
     }
 }

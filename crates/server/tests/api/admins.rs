@@ -666,15 +666,41 @@ async fn rights_without_delegation_grant_nothing(b: Backend) {
     let g2 = app.group("Other").await;
     let target = app.user("target@example.com").await;
     let group_admin = app.signed_in("groups@example.com", false).await;
-    grant(&app, &group_admin.id, json!({ "kind": "user_group", "group_id": g1 })).await;
+    grant(
+        &app,
+        &group_admin.id,
+        json!({ "kind": "user_group", "group_id": g1 }),
+    )
+    .await;
     let attempt = |token: String, right: Value| {
         let app = &app;
         let target = target.clone();
-        async move { app.send_as(&token, Method::POST, &format!("/users/{target}/admin-rights"), Some(right), &[]).await }
+        async move {
+            app.send_as(
+                &token,
+                Method::POST,
+                &format!("/users/{target}/admin-rights"),
+                Some(right),
+                &[],
+            )
+            .await
+        }
     };
     // A group admin passes on their own group only.
-    assert_eq!(attempt(group_admin.token.clone(), json!({ "kind": "user_group", "group_id": g1 })).await.status, StatusCode::CREATED);
-    for right in [json!({ "kind": "user_group", "group_id": g2 }), json!({ "kind": "product", "application": "commerce-admin" }), json!({ "kind": "system" })] {
+    assert_eq!(
+        attempt(
+            group_admin.token.clone(),
+            json!({ "kind": "user_group", "group_id": g1 })
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    for right in [
+        json!({ "kind": "user_group", "group_id": g2 }),
+        json!({ "kind": "product", "application": "commerce-admin" }),
+        json!({ "kind": "system" }),
+    ] {
         let r = attempt(group_admin.token.clone(), right.clone()).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{right}");
     }
@@ -686,5 +712,9 @@ async fn rights_without_delegation_grant_nothing(b: Backend) {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{kind}: {}", r.body);
     }
     let rights = app.get(&format!("/users/{target}/admin-rights")).await;
-    assert_eq!(rights.body["items"].as_array().map(|a| a.len()), Some(1), "only the allowed grant landed");
+    assert_eq!(
+        rights.body["items"].as_array().map(|a| a.len()),
+        Some(1),
+        "only the allowed grant landed"
+    );
 }

@@ -107,6 +107,7 @@ pub async fn config_for(backend: Backend, dir: &std::path::Path) -> Config {
         database_url,
         catalogue_dir: None,
         bootstrap_token_hash: None,
+        sign_in_limit_per_minute: 30,
         mail: Default::default(),
     }
 }

@@ -67,6 +67,10 @@ async fn first_sign_in_enrols_totp_then_codes_are_single_use(b: Backend) {
         .map(|x| x.as_str().unwrap().to_string())
         .collect();
     assert_eq!(recovery.len(), 10);
+    assert!(
+        app.get(&format!("/users/{id}")).await.body["last_sign_in_at"].is_i64(),
+        "last sign-in is recorded"
+    );
     let me = app
         .send_as(&token, Method::GET, "/api/v1/me", None, &[])
         .await;
@@ -664,5 +668,51 @@ async fn expired_passwords_and_old_sessions(b: Backend) {
             .await
             .status,
         StatusCode::OK
+    );
+}
+
+both!(legacy_magento_hashes_sign_in_and_are_upgraded);
+async fn legacy_magento_hashes_sign_in_and_are_upgraded(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let id = app.user("migrated@example.com").await;
+    // A Magento admin_user.password imported as is (sha256, version 1; Magento's own test vector
+    // for the password "password").
+    let legacy = "13601bda4ea78e55a07b98866d2be6be0744e3866f13c00c811cab608a28f322:salt:1";
+    let db = &app.server.dir.db;
+    sqlx::query(&rolecall::store::sql_for(
+        db.backend,
+        "UPDATE users SET password_hash = $1 WHERE id = $2",
+    ))
+    .bind(legacy)
+    .bind(&id)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        app.sign_in("migrated@example.com", "wrong").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.sign_in("migrated@example.com", "password").await.status,
+        StatusCode::OK
+    );
+    let row = sqlx::query(&rolecall::store::sql_for(
+        db.backend,
+        "SELECT password_hash FROM users WHERE id = $1",
+    ))
+    .bind(&id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let stored: String = sqlx::Row::get(&row, "password_hash");
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "upgraded on sign-in: {stored}"
+    );
+    assert_eq!(
+        app.sign_in("migrated@example.com", "password").await.status,
+        StatusCode::OK,
+        "and still signs in"
     );
 }
