@@ -617,29 +617,16 @@ pub async fn add_member(
     u: UserId,
     now: Millis,
 ) -> Result<bool> {
-    let exists = sqlx::query(&sql_for(
+    super::link(
+        c,
         b,
-        "SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2",
-    ))
-    .bind(g.to_string())
-    .bind(u.to_string())
-    .fetch_optional(&mut *c)
-    .await?
-    .is_some();
-    if exists {
-        return Ok(false);
-    }
-    sqlx::query(&sql_for(
-        b,
-        "INSERT INTO group_members (group_id, user_id, org_id, created_at) VALUES ($1, $2, $3, $4)",
-    ))
-    .bind(g.to_string())
-    .bind(u.to_string())
-    .bind(org.to_string())
-    .bind(now)
-    .execute(c)
-    .await?;
-    Ok(true)
+        super::GROUP_MEMBERS,
+        (g.to_string(), u.to_string()),
+        org.to_string(),
+        now,
+        None,
+    )
+    .await
 }
 
 pub async fn remove_member(
@@ -648,15 +635,7 @@ pub async fn remove_member(
     g: GroupId,
     u: UserId,
 ) -> Result<bool> {
-    let r = sqlx::query(&sql_for(
-        b,
-        "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2",
-    ))
-    .bind(g.to_string())
-    .bind(u.to_string())
-    .execute(c)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    super::unlink(c, b, super::GROUP_MEMBERS, (g.to_string(), u.to_string())).await
 }
 
 pub async fn group_member_ids(
@@ -697,29 +676,16 @@ pub async fn add_group_role(
     r: RoleId,
     now: Millis,
 ) -> Result<bool> {
-    let exists = sqlx::query(&sql_for(
+    super::link(
+        c,
         b,
-        "SELECT 1 FROM group_roles WHERE group_id = $1 AND role_id = $2",
-    ))
-    .bind(g.to_string())
-    .bind(r.to_string())
-    .fetch_optional(&mut *c)
-    .await?
-    .is_some();
-    if exists {
-        return Ok(false);
-    }
-    sqlx::query(&sql_for(
-        b,
-        "INSERT INTO group_roles (group_id, role_id, org_id, created_at) VALUES ($1, $2, $3, $4)",
-    ))
-    .bind(g.to_string())
-    .bind(r.to_string())
-    .bind(org.to_string())
-    .bind(now)
-    .execute(c)
-    .await?;
-    Ok(true)
+        super::GROUP_ROLES,
+        (g.to_string(), r.to_string()),
+        org.to_string(),
+        now,
+        None,
+    )
+    .await
 }
 
 pub async fn remove_group_role(
@@ -728,15 +694,7 @@ pub async fn remove_group_role(
     g: GroupId,
     r: RoleId,
 ) -> Result<bool> {
-    let res = sqlx::query(&sql_for(
-        b,
-        "DELETE FROM group_roles WHERE group_id = $1 AND role_id = $2",
-    ))
-    .bind(g.to_string())
-    .bind(r.to_string())
-    .execute(c)
-    .await?;
-    Ok(res.rows_affected() == 1)
+    super::unlink(c, b, super::GROUP_ROLES, (g.to_string(), r.to_string())).await
 }
 
 pub async fn group_role_ids(c: &mut AnyConnection, b: Backend, g: GroupId) -> Result<Vec<RoleId>> {
@@ -952,27 +910,17 @@ pub async fn add_user_role(
     r: &Role,
     now: Millis,
 ) -> Result<bool> {
-    let exists = sqlx::query(&sql_for(
+    let app = Some(("application", r.application.clone()));
+    super::link(
+        c,
         b,
-        "SELECT 1 FROM user_roles WHERE user_id = $1 AND role_id = $2",
-    ))
-    .bind(u.to_string())
-    .bind(r.id.to_string())
-    .fetch_optional(&mut *c)
-    .await?
-    .is_some();
-    if exists {
-        return Ok(false);
-    }
-    sqlx::query(&sql_for(b, "INSERT INTO user_roles (user_id, role_id, org_id, application, created_at) VALUES ($1, $2, $3, $4, $5)"))
-        .bind(u.to_string())
-        .bind(r.id.to_string())
-        .bind(org.to_string())
-        .bind(r.application.as_str())
-        .bind(now)
-        .execute(c)
-        .await?;
-    Ok(true)
+        super::USER_ROLES,
+        (u.to_string(), r.id.to_string()),
+        org.to_string(),
+        now,
+        app,
+    )
+    .await
 }
 
 pub async fn remove_user_role(
@@ -981,15 +929,7 @@ pub async fn remove_user_role(
     u: UserId,
     r: RoleId,
 ) -> Result<bool> {
-    let res = sqlx::query(&sql_for(
-        b,
-        "DELETE FROM user_roles WHERE user_id = $1 AND role_id = $2",
-    ))
-    .bind(u.to_string())
-    .bind(r.to_string())
-    .execute(c)
-    .await?;
-    Ok(res.rows_affected() == 1)
+    super::unlink(c, b, super::USER_ROLES, (u.to_string(), r.to_string())).await
 }
 
 // ---------------------------------------------------------------- scopes

@@ -233,6 +233,108 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// An association table (membership, assignment, seat): its name and its two key columns.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Link {
+    pub table: &'static str,
+    pub left: &'static str,
+    pub right: &'static str,
+}
+
+pub(crate) const GROUP_MEMBERS: Link = Link {
+    table: "group_members",
+    left: "group_id",
+    right: "user_id",
+};
+pub(crate) const GROUP_ROLES: Link = Link {
+    table: "group_roles",
+    left: "group_id",
+    right: "role_id",
+};
+pub(crate) const USER_ROLES: Link = Link {
+    table: "user_roles",
+    left: "user_id",
+    right: "role_id",
+};
+pub(crate) const PROFILE_USERS: Link = Link {
+    table: "profile_users",
+    left: "profile_id",
+    right: "user_id",
+};
+pub(crate) const PROFILE_GROUPS: Link = Link {
+    table: "profile_groups",
+    left: "profile_id",
+    right: "group_id",
+};
+
+/// Adds a row to an association table unless it is there; true when added. `extra` is one more
+/// text column some tables carry (the role's application in `user_roles`).
+pub(crate) async fn link(
+    c: &mut sqlx::AnyConnection,
+    b: Backend,
+    l: Link,
+    (left, right): (String, String),
+    org: String,
+    now: i64,
+    extra: Option<(&'static str, String)>,
+) -> Result<bool> {
+    let exists = sqlx::query(&sql_for(
+        b,
+        &format!(
+            "SELECT 1 FROM {} WHERE {} = $1 AND {} = $2",
+            l.table, l.left, l.right
+        ),
+    ))
+    .bind(&left)
+    .bind(&right)
+    .fetch_optional(&mut *c)
+    .await?
+    .is_some();
+    if exists {
+        return Ok(false);
+    }
+    let (col, val) = match &extra {
+        Some((column, _)) => (format!(", {column}"), ", $5"),
+        None => (String::new(), ""),
+    };
+    let sql = format!(
+        "INSERT INTO {} ({}, {}, org_id, created_at{col}) VALUES ($1, $2, $3, $4{val})",
+        l.table, l.left, l.right
+    );
+    let sql = sql_for(b, &sql);
+    let mut q = sqlx::query(&sql)
+        .bind(left)
+        .bind(right)
+        .bind(org)
+        .bind(now);
+    if let Some((_, v)) = extra {
+        q = q.bind(v);
+    }
+    q.execute(c).await?;
+    Ok(true)
+}
+
+/// Removes a row from an association table; true when there was one.
+pub(crate) async fn unlink(
+    c: &mut sqlx::AnyConnection,
+    b: Backend,
+    l: Link,
+    (left, right): (String, String),
+) -> Result<bool> {
+    let r = sqlx::query(&sql_for(
+        b,
+        &format!(
+            "DELETE FROM {} WHERE {} = $1 AND {} = $2",
+            l.table, l.left, l.right
+        ),
+    ))
+    .bind(left)
+    .bind(right)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Maps a unique-index violation to the domain conflict the caller can act on.
 pub fn unique_violation(e: &sqlx::Error) -> bool {
     match e {

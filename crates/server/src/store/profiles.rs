@@ -254,29 +254,16 @@ pub async fn add_profile_user(
     u: UserId,
     now: Millis,
 ) -> Result<bool> {
-    let exists = sqlx::query(&sql_for(
+    super::link(
+        c,
         b,
-        "SELECT 1 FROM profile_users WHERE profile_id = $1 AND user_id = $2",
-    ))
-    .bind(p.to_string())
-    .bind(u.to_string())
-    .fetch_optional(&mut *c)
-    .await?
-    .is_some();
-    if exists {
-        return Ok(false);
-    }
-    sqlx::query(&sql_for(
-        b,
-        "INSERT INTO profile_users (profile_id, user_id, org_id, created_at) VALUES ($1, $2, $3, $4)",
-    ))
-    .bind(p.to_string())
-    .bind(u.to_string())
-    .bind(org.to_string())
-    .bind(now)
-    .execute(c)
-    .await?;
-    Ok(true)
+        super::PROFILE_USERS,
+        (p.to_string(), u.to_string()),
+        org.to_string(),
+        now,
+        None,
+    )
+    .await
 }
 
 pub async fn remove_profile_user(
@@ -285,15 +272,7 @@ pub async fn remove_profile_user(
     p: ProfileId,
     u: UserId,
 ) -> Result<bool> {
-    let r = sqlx::query(&sql_for(
-        b,
-        "DELETE FROM profile_users WHERE profile_id = $1 AND user_id = $2",
-    ))
-    .bind(p.to_string())
-    .bind(u.to_string())
-    .execute(c)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    super::unlink(c, b, super::PROFILE_USERS, (p.to_string(), u.to_string())).await
 }
 
 /// Users holding a seat directly, in assignment order.
@@ -323,29 +302,16 @@ pub async fn add_profile_group(
     g: GroupId,
     now: Millis,
 ) -> Result<bool> {
-    let exists = sqlx::query(&sql_for(
+    super::link(
+        c,
         b,
-        "SELECT 1 FROM profile_groups WHERE profile_id = $1 AND group_id = $2",
-    ))
-    .bind(p.to_string())
-    .bind(g.to_string())
-    .fetch_optional(&mut *c)
-    .await?
-    .is_some();
-    if exists {
-        return Ok(false);
-    }
-    sqlx::query(&sql_for(
-        b,
-        "INSERT INTO profile_groups (profile_id, group_id, org_id, created_at) VALUES ($1, $2, $3, $4)",
-    ))
-    .bind(p.to_string())
-    .bind(g.to_string())
-    .bind(org.to_string())
-    .bind(now)
-    .execute(c)
-    .await?;
-    Ok(true)
+        super::PROFILE_GROUPS,
+        (p.to_string(), g.to_string()),
+        org.to_string(),
+        now,
+        None,
+    )
+    .await
 }
 
 pub async fn remove_profile_group(
@@ -354,15 +320,7 @@ pub async fn remove_profile_group(
     p: ProfileId,
     g: GroupId,
 ) -> Result<bool> {
-    let r = sqlx::query(&sql_for(
-        b,
-        "DELETE FROM profile_groups WHERE profile_id = $1 AND group_id = $2",
-    ))
-    .bind(p.to_string())
-    .bind(g.to_string())
-    .execute(c)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    super::unlink(c, b, super::PROFILE_GROUPS, (p.to_string(), g.to_string())).await
 }
 
 pub async fn profile_group_ids(
