@@ -75,6 +75,20 @@ pub(crate) async fn event(
     .await
 }
 
+/// Verifies on the blocking pool (a dummy hash when there is none, so timing does not tell).
+async fn verify_off_thread(pw: &str, stored: Option<String>) -> Result<password::Verification> {
+    let pw = pw.to_string();
+    tokio::task::spawn_blocking(move || match stored {
+        Some(h) => password::verify(&pw, &h, &password::HashParams::default()),
+        None => {
+            password::verify_dummy(&pw, &password::HashParams::default());
+            password::Verification::Invalid
+        }
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("password verification task failed: {e}")))
+}
+
 fn hash_password(pw: &str) -> Result<String> {
     password::hash(pw, &password::HashParams::default())
         .map_err(|e| Error::Internal(format!("password hashing failed: {e:?}")))
@@ -120,9 +134,18 @@ impl Directory {
         let b = self.backend();
         let now = self.now();
         let (settings, _) = self.settings(org).await?;
+        // Hash before taking the writer: Argon2 is ~20 ms of CPU, which must neither hold the
+        // database's write lock nor stall the async workers. The row is re-read under lock
+        // below; a password changed in between counts as a failure.
+        let stored = {
+            let mut c = self.db.pool.acquire().await?;
+            s::credentials_by_login(&mut c, b, org.id, login)
+                .await?
+                .and_then(|c| c.password_hash)
+        };
+        let verification = verify_off_thread(pw, stored.clone()).await?;
         let mut w = self.db.write().await?;
         let Some(cred) = s::credentials_by_login(&mut w.tx, b, org.id, login).await? else {
-            password::verify_dummy(pw, &password::HashParams::default());
             event(
                 &mut w.tx,
                 b,
@@ -140,12 +163,10 @@ impl Directory {
             w.commit().await?;
             return Err(sign_in_failed());
         };
-        let verification = match &cred.password_hash {
-            Some(h) => password::verify(pw, h, &password::HashParams::default()),
-            None => {
-                password::verify_dummy(pw, &password::HashParams::default());
-                password::Verification::Invalid
-            }
+        let verification = if cred.password_hash == stored {
+            verification
+        } else {
+            password::Verification::Invalid
         };
         let locked = cred.locked_until.is_some_and(|t| t > now);
         if locked || cred.status != "active" {

@@ -302,11 +302,7 @@ pub(crate) async fn link(
         l.table, l.left, l.right
     );
     let sql = sql_for(b, &sql);
-    let mut q = sqlx::query(&sql)
-        .bind(left)
-        .bind(right)
-        .bind(org)
-        .bind(now);
+    let mut q = sqlx::query(&sql).bind(left).bind(right).bind(org).bind(now);
     if let Some((_, v)) = extra {
         q = q.bind(v);
     }
