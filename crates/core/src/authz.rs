@@ -187,7 +187,6 @@ pub struct OrgSnapshot {
     users: FxHashMap<UserId, u32>,
     status: Vec<UserStatus>,
     apps: Vec<AppSnapshot>,
-    app_index: FxHashMap<String, u32>,
     group_names: FxHashMap<GroupId, String>,
 }
 
@@ -458,9 +457,18 @@ impl OrgSnapshot {
             users,
             status,
             apps: snapshots,
-            app_index,
             group_names: model.groups.iter().cloned().collect(),
         }
+    }
+
+    /// A handful of applications: comparing keys beats hashing them on the check path.
+    #[inline]
+    fn app_position(&self, application: &str) -> Result<u32, CheckError> {
+        self.apps
+            .iter()
+            .position(|a| a.tree.key() == application)
+            .map(|i| i as u32)
+            .ok_or_else(|| CheckError::UnknownApplication(application.to_string()))
     }
 
     /// Resolves the non-user arguments of a check once.
@@ -471,10 +479,7 @@ impl OrgSnapshot {
         action: Option<&str>,
         scope: Option<&str>,
     ) -> Result<Query, CheckError> {
-        let a = *self
-            .app_index
-            .get(application)
-            .ok_or_else(|| CheckError::UnknownApplication(application.to_string()))?;
+        let a = self.app_position(application)?;
         let app = &self.apps[a as usize];
         let r = app
             .tree
@@ -645,10 +650,7 @@ impl OrgSnapshot {
         application: &str,
         scope: Option<&str>,
     ) -> Result<Vec<EffectivePermission>, CheckError> {
-        let a = *self
-            .app_index
-            .get(application)
-            .ok_or_else(|| CheckError::UnknownApplication(application.to_string()))?;
+        let a = self.app_position(application)?;
         let app = &self.apps[a as usize];
         let scope_idx = match scope {
             None => 0,
