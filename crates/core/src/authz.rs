@@ -565,14 +565,20 @@ impl OrgSnapshot {
         scope: Option<&str>,
     ) -> Result<Decision, CheckError> {
         let q = self.query(application, resource, action, scope)?;
-        Ok(if self.allows(user, &q) { Decision::Allow } else { Decision::Deny })
+        Ok(if self.allows(user, &q) {
+            Decision::Allow
+        } else {
+            Decision::Deny
+        })
     }
 
     /// The decision alone: like [`OrgSnapshot::decide`] but without working out a deny reason,
     /// so a denial touches no more of the user's data than it must.
     #[inline]
     pub fn allows(&self, user: &UserId, q: &Query) -> bool {
-        let Some(&u) = self.users.get(user) else { return false };
+        let Some(&u) = self.users.get(user) else {
+            return false;
+        };
         let u = u as usize;
         if self.status[u] != UserStatus::Active {
             return false;
@@ -584,7 +590,10 @@ impl OrgSnapshot {
         app.licensed[u]
             && app.restricted[u].iter().any(|&ri| {
                 let role = &app.roles[ri as usize];
-                role.bits[q.word as usize] & q.mask != 0 && app.scopes.within(role.scopes.as_deref().unwrap_or(&[]), q.scope)
+                role.bits[q.word as usize] & q.mask != 0
+                    && app
+                        .scopes
+                        .within(role.scopes.as_deref().unwrap_or(&[]), q.scope)
             })
     }
 

@@ -241,7 +241,9 @@ impl Directory {
         if needs_rehash {
             s::upgrade_hash(&mut w.tx, b, cred.user_id, &hash_password(pw)?).await?;
         }
-        s::set_failures(&mut w.tx, b, cred.user_id, 0, None).await?;
+        // One statement: clear the failure count and record the sign-in (last sign-in feeds the
+        // stale-account report; seed 001: Magento has none).
+        s::record_sign_in(&mut w.tx, b, cred.user_id, now).await?;
         // Magento's "password lifetime": an expired password must be changed before anything else.
         let expired = cred
             .password_changed_at
@@ -254,8 +256,6 @@ impl Directory {
         let signed_in = self
             .open_session(&mut w.tx, org.id, &cred, stage, &settings, client, now)
             .await?;
-        // Last sign-in feeds the stale-account report (seed 001: Magento has none).
-        s::set_last_sign_in(&mut w.tx, b, cred.user_id, now).await?;
         event(
             &mut w.tx,
             b,

@@ -141,20 +141,18 @@ pub async fn password_history(
     rows.iter().map(|r| get_str(r, "password_hash")).collect()
 }
 
-pub async fn set_last_sign_in(
+/// A successful password step: failures reset, lock lifted, last sign-in recorded.
+pub async fn record_sign_in(
     c: &mut AnyConnection,
     b: Backend,
     user: UserId,
     now: Millis,
 ) -> Result<()> {
-    sqlx::query(&sql_for(
-        b,
-        "UPDATE users SET last_sign_in_at = $1 WHERE id = $2",
-    ))
-    .bind(now)
-    .bind(user.to_string())
-    .execute(c)
-    .await?;
+    sqlx::query(&sql_for(b, "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_sign_in_at = $1 WHERE id = $2"))
+        .bind(now)
+        .bind(user.to_string())
+        .execute(c)
+        .await?;
     Ok(())
 }
 
