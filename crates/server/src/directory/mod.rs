@@ -160,6 +160,25 @@ impl Directory {
         Ok(compiled)
     }
 
+    /// Ends a change that can alter decisions: marks the organization's compiled rights stale in
+    /// the same transaction, commits, and recompiles before the caller answers. This is where the
+    /// module's Architecture Invariant is kept.
+    pub(crate) async fn commit_rights(
+        &self,
+        mut w: store::WriteTx,
+        org: OrgId,
+        changed: bool,
+    ) -> Result<()> {
+        if changed {
+            q::bump_epoch(&mut w.tx, self.backend(), org).await?;
+        }
+        w.commit().await?;
+        if changed {
+            self.recompile(org).await?;
+        }
+        Ok(())
+    }
+
     /// Recompiles every organization whose stored epoch moved (changes made by other nodes).
     pub async fn refresh_stale(&self) -> Result<usize> {
         let epochs = {

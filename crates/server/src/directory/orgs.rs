@@ -127,9 +127,7 @@ impl Directory {
         for app in &self.catalogue().apps {
             seed_application(&mut w.tx, b, org.id, app, now).await?;
         }
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(org)
     }
 
@@ -330,9 +328,7 @@ impl Directory {
             name: name.to_string(),
         };
         q::insert_scope(&mut w.tx, b, org.id, app, &scope, self.now()).await?;
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(scope)
     }
 
@@ -369,9 +365,7 @@ impl Directory {
             .into());
         }
         q::delete_scope(&mut w.tx, b, org.id, app, code).await?;
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(())
     }
 

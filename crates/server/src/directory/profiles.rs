@@ -226,9 +226,7 @@ impl Directory {
             updated_at: now,
         };
         pq::insert_profile(&mut w.tx, b, &profile).await?;
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(ProfileView::new(profile, 0))
     }
 
@@ -317,9 +315,7 @@ impl Directory {
         if !pq::update_profile(&mut w.tx, b, &next, current.version).await? {
             return Err(lost_race("profile"));
         }
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(ProfileView::new(next, used))
     }
 
@@ -337,9 +333,7 @@ impl Directory {
             .ok_or_else(|| not_found_profile(id))?;
         check_version(if_match, current.version)?;
         pq::delete_profile(&mut w.tx, b, id).await?;
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(())
     }
 
@@ -391,13 +385,7 @@ impl Directory {
             }
         }
         let added = pq::add_profile_user(&mut w.tx, b, org.id, id, user, self.now()).await?;
-        if added {
-            q::bump_epoch(&mut w.tx, b, org.id).await?;
-        }
-        w.commit().await?;
-        if added {
-            self.recompile(org.id).await?;
-        }
+        self.commit_rights(w, org.id, added).await?;
         Ok(added)
     }
 
@@ -415,9 +403,7 @@ impl Directory {
         if !pq::remove_profile_user(&mut w.tx, b, id, user).await? {
             return Err(DomainError::not_found("profile user", user).into());
         }
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(())
     }
 
@@ -480,13 +466,7 @@ impl Directory {
             }
         }
         let added = pq::add_profile_group(&mut w.tx, b, org.id, id, group, self.now()).await?;
-        if added {
-            q::bump_epoch(&mut w.tx, b, org.id).await?;
-        }
-        w.commit().await?;
-        if added {
-            self.recompile(org.id).await?;
-        }
+        self.commit_rights(w, org.id, added).await?;
         Ok(added)
     }
 
@@ -504,9 +484,7 @@ impl Directory {
         if !pq::remove_profile_group(&mut w.tx, b, id, group).await? {
             return Err(DomainError::not_found("profile group", group).into());
         }
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(())
     }
 

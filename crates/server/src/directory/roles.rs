@@ -122,9 +122,7 @@ impl Directory {
             updated_at: now,
         };
         q::insert_role(&mut w.tx, b, &role).await?;
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(role)
     }
 
@@ -207,9 +205,7 @@ impl Directory {
         if !q::update_role(&mut w.tx, b, &next, current.version).await? {
             return Err(lost_race("role"));
         }
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(next)
     }
 
@@ -230,9 +226,7 @@ impl Directory {
             return Err(builtin_refused(&current));
         }
         q::delete_role(&mut w.tx, b, id).await?;
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(())
     }
 

@@ -150,9 +150,7 @@ impl Directory {
             _ => None,
         };
         // end invitations
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok((user, invitation))
     }
 
@@ -254,9 +252,6 @@ impl Directory {
             return Err(lost_race("user"));
         }
         let affects_rights = next.status != current.status;
-        if affects_rights {
-            q::bump_epoch(&mut w.tx, b, org.id).await?;
-        }
         if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
             super::admins::guard_removal(&mut w.tx, b, org.id, id, "deactivated").await?;
             self.settle_credentials_of(&mut w.tx, id, decision, client)
@@ -281,10 +276,7 @@ impl Directory {
             )
             .await?;
         }
-        w.commit().await?;
-        if affects_rights {
-            self.recompile(org.id).await?;
-        }
+        self.commit_rights(w, org.id, affects_rights).await?;
         Ok(next)
     }
 
@@ -312,9 +304,7 @@ impl Directory {
         // invitations: removal notice to the address on record; open invitation closed.
         super::invitations::on_removal(&mut w.tx, b, org, &current, "deleted", self.now()).await?;
         q::delete_user(&mut w.tx, b, &current, self.now()).await?;
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(())
     }
 
@@ -345,9 +335,7 @@ impl Directory {
         };
         let mut w = self.db.write().await?;
         q::insert_group(&mut w.tx, self.backend(), &g).await?;
-        q::bump_epoch(&mut w.tx, self.backend(), org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(g)
     }
 
@@ -409,9 +397,7 @@ impl Directory {
         if !q::update_group(&mut w.tx, b, &next, current.version).await? {
             return Err(lost_race("group"));
         }
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(next)
     }
 
@@ -429,9 +415,7 @@ impl Directory {
             .ok_or_else(|| DomainError::not_found("group", id))?;
         check_version(if_match, current.version)?;
         q::delete_group(&mut w.tx, b, id).await?;
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(())
     }
 
@@ -474,13 +458,7 @@ impl Directory {
         // profiles: joining a group assigned to a full product profile is refused.
         self.check_group_join(&mut w.tx, org, group, user).await?;
         let added = q::add_member(&mut w.tx, b, org.id, group, user, self.now()).await?;
-        if added {
-            q::bump_epoch(&mut w.tx, b, org.id).await?;
-        }
-        w.commit().await?;
-        if added {
-            self.recompile(org.id).await?;
-        }
+        self.commit_rights(w, org.id, added).await?;
         Ok(added)
     }
 
@@ -498,9 +476,7 @@ impl Directory {
         if !q::remove_member(&mut w.tx, b, group, user).await? {
             return Err(DomainError::not_found("membership", user).into());
         }
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(())
     }
 
@@ -540,13 +516,7 @@ impl Directory {
                 )
             })?;
         let added = q::add_group_role(&mut w.tx, b, org.id, group, role, self.now()).await?;
-        if added {
-            q::bump_epoch(&mut w.tx, b, org.id).await?;
-        }
-        w.commit().await?;
-        if added {
-            self.recompile(org.id).await?;
-        }
+        self.commit_rights(w, org.id, added).await?;
         Ok(added)
     }
 
@@ -564,9 +534,7 @@ impl Directory {
         if !q::remove_group_role(&mut w.tx, b, group, role).await? {
             return Err(DomainError::not_found("group role", role).into());
         }
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(())
     }
 
@@ -657,13 +625,7 @@ impl Directory {
             }
         }
         let added = q::add_user_role(&mut w.tx, b, org.id, user, &role, self.now()).await?;
-        if added {
-            q::bump_epoch(&mut w.tx, b, org.id).await?;
-        }
-        w.commit().await?;
-        if added {
-            self.recompile(org.id).await?;
-        }
+        self.commit_rights(w, org.id, added).await?;
         Ok(added)
     }
 
@@ -681,9 +643,7 @@ impl Directory {
         if !q::remove_user_role(&mut w.tx, b, user, role).await? {
             return Err(DomainError::not_found("role assignment", role).into());
         }
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, true).await?;
         Ok(())
     }
 }
