@@ -551,29 +551,16 @@ impl Directory {
         q::get_user(&mut c, b, org.id, user)
             .await?
             .ok_or_else(|| not_found_user(user))?;
-        let mut out = Vec::new();
-        for (r, _) in q::user_direct_roles(&mut c, b, user).await? {
-            if let Some(role) = q::get_role(&mut c, b, org.id, r).await? {
-                out.push(UserRoleHolding {
-                    role_id: role.id,
-                    role_name: role.name.into_string(),
-                    application: role.application,
-                    via: Via::Direct,
-                });
-            }
-        }
-        for g in q::user_group_ids(&mut c, b, user).await? {
-            for r in q::group_role_ids(&mut c, b, g).await? {
-                if let Some(role) = q::get_role(&mut c, b, org.id, r).await? {
-                    out.push(UserRoleHolding {
-                        role_id: role.id,
-                        role_name: role.name.into_string(),
-                        application: role.application,
-                        via: Via::Group { group_id: g },
-                    });
-                }
-            }
-        }
+        let held = q::held_roles(&mut c, b, org.id, user).await?;
+        let out = held
+            .into_iter()
+            .map(|(role_id, role_name, application, group)| UserRoleHolding {
+                role_id,
+                role_name,
+                application,
+                via: group.map_or(Via::Direct, |group_id| Via::Group { group_id }),
+            })
+            .collect();
         Ok(out)
     }
 

@@ -655,19 +655,6 @@ pub async fn group_member_ids(
         .collect()
 }
 
-pub async fn user_group_ids(c: &mut AnyConnection, b: Backend, u: UserId) -> Result<Vec<GroupId>> {
-    let rows = sqlx::query(&sql_for(
-        b,
-        "SELECT group_id FROM group_members WHERE user_id = $1",
-    ))
-    .bind(u.to_string())
-    .fetch_all(c)
-    .await?;
-    rows.iter()
-        .map(|r| Ok(GroupId(get_uuid(r, "group_id")?)))
-        .collect()
-}
-
 pub async fn add_group_role(
     c: &mut AnyConnection,
     b: Backend,
@@ -900,6 +887,52 @@ pub async fn user_direct_roles(
     rows.iter()
         .map(|r| Ok((RoleId(get_uuid(r, "role_id")?), get_str(r, "application")?)))
         .collect()
+}
+
+/// Every role a user holds, directly (group `None`) and through each group, in two queries.
+pub async fn held_roles(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    u: UserId,
+) -> Result<Vec<(RoleId, String, String, Option<GroupId>)>> {
+    let direct = sqlx::query(&sql_for(
+        b,
+        "SELECT r.id, r.name, r.application FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
+         WHERE ur.user_id = $1 AND r.org_id = $2 ORDER BY ur.created_at, r.id",
+    ))
+    .bind(u.to_string())
+    .bind(org.to_string())
+    .fetch_all(&mut *c)
+    .await?;
+    let via_groups = sqlx::query(&sql_for(
+        b,
+        "SELECT gm.group_id, r.id, r.name, r.application FROM group_members gm \
+         JOIN group_roles gr ON gr.group_id = gm.group_id JOIN roles r ON r.id = gr.role_id \
+         WHERE gm.user_id = $1 AND r.org_id = $2 ORDER BY gm.group_id, r.id",
+    ))
+    .bind(u.to_string())
+    .bind(org.to_string())
+    .fetch_all(c)
+    .await?;
+    let mut out = Vec::with_capacity(direct.len() + via_groups.len());
+    for r in &direct {
+        out.push((
+            RoleId(get_uuid(r, "id")?),
+            get_str(r, "name")?,
+            get_str(r, "application")?,
+            None,
+        ));
+    }
+    for r in &via_groups {
+        out.push((
+            RoleId(get_uuid(r, "id")?),
+            get_str(r, "name")?,
+            get_str(r, "application")?,
+            Some(GroupId(get_uuid(r, "group_id")?)),
+        ));
+    }
+    Ok(out)
 }
 
 pub async fn add_user_role(
