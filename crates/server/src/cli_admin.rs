@@ -403,20 +403,14 @@ pub(crate) async fn admins(c: &Client, cmd: AdminsCommand) -> CmdResult {
             if let (Some((field, _)), Some(t)) = (kind.target(), &target) {
                 body.insert(field.into(), t.clone().into());
             }
-            let r = c
-                .org_call(
-                    Method::POST,
-                    &["users", &user, "admin-rights"],
-                    &[],
-                    Some(Value::Object(body)),
-                )
-                .await?;
             let right = describe_right(kind, target.as_deref());
-            c.done(&if r.status == StatusCode::CREATED {
-                format!("Granted {right} to user {user}.")
-            } else {
-                format!("User {user} already held {right}.")
-            });
+            c.link(
+                &["users", &user, "admin-rights"],
+                Value::Object(body),
+                format!("Granted {right} to user {user}."),
+                format!("User {user} already held {right}."),
+            )
+            .await?;
         }
         AdminsCommand::Revoke { user, kind, target } => {
             let target = right_target(kind, &[(kind_flag(kind), &target)])?;
@@ -624,19 +618,13 @@ pub(crate) async fn profiles(c: &Client, cmd: ProfilesCommand) -> CmdResult {
             }
         }
         ProfilesCommand::AddUser { profile, user } => {
-            let r = c
-                .org_call(
-                    Method::POST,
-                    &["profiles", &profile, "users"],
-                    &[],
-                    Some(json!({ "user_id": user })),
-                )
-                .await?;
-            c.done(&if r.status == StatusCode::CREATED {
-                format!("Gave user {user} a seat in profile {profile}.")
-            } else {
-                format!("User {user} already held a seat in profile {profile}.")
-            });
+            c.link(
+                &["profiles", &profile, "users"],
+                json!({ "user_id": user }),
+                format!("Gave user {user} a seat in profile {profile}."),
+                format!("User {user} already held a seat in profile {profile}."),
+            )
+            .await?;
         }
         ProfilesCommand::RemoveUser { profile, user } => {
             c.org_call(
@@ -661,19 +649,13 @@ pub(crate) async fn profiles(c: &Client, cmd: ProfilesCommand) -> CmdResult {
             }
         }
         ProfilesCommand::AddGroup { profile, group } => {
-            let r = c
-                .org_call(
-                    Method::POST,
-                    &["profiles", &profile, "groups"],
-                    &[],
-                    Some(json!({ "group_id": group })),
-                )
-                .await?;
-            c.done(&if r.status == StatusCode::CREATED {
-                format!("Assigned group {group} to profile {profile}.")
-            } else {
-                format!("Group {group} was already assigned to profile {profile}.")
-            });
+            c.link(
+                &["profiles", &profile, "groups"],
+                json!({ "group_id": group }),
+                format!("Assigned group {group} to profile {profile}."),
+                format!("Group {group} was already assigned to profile {profile}."),
+            )
+            .await?;
         }
         ProfilesCommand::RemoveGroup { profile, group } => {
             c.org_call(

@@ -1193,19 +1193,13 @@ async fn groups(c: &Client, cmd: GroupsCommand) -> CmdResult {
             }
         }
         GroupsCommand::AddMember { group, user } => {
-            let r = c
-                .org_call(
-                    Method::POST,
-                    &["groups", &group, "members"],
-                    &[],
-                    Some(json!({ "user_id": user })),
-                )
-                .await?;
-            c.done(&if r.status == StatusCode::CREATED {
-                format!("Added user {user} to group {group}.")
-            } else {
-                format!("User {user} was already a member of group {group}.")
-            });
+            c.link(
+                &["groups", &group, "members"],
+                json!({ "user_id": user }),
+                format!("Added user {user} to group {group}."),
+                format!("User {user} was already a member of group {group}."),
+            )
+            .await?;
         }
         GroupsCommand::RemoveMember { group, user } => {
             c.org_call(
@@ -1218,19 +1212,13 @@ async fn groups(c: &Client, cmd: GroupsCommand) -> CmdResult {
             c.done(&format!("Removed user {user} from group {group}."));
         }
         GroupsCommand::AddRole { group, role } => {
-            let r = c
-                .org_call(
-                    Method::POST,
-                    &["groups", &group, "roles"],
-                    &[],
-                    Some(json!({ "role_id": role })),
-                )
-                .await?;
-            c.done(&if r.status == StatusCode::CREATED {
-                format!("Assigned role {role} to group {group}.")
-            } else {
-                format!("Group {group} already held role {role}.")
-            });
+            c.link(
+                &["groups", &group, "roles"],
+                json!({ "role_id": role }),
+                format!("Assigned role {role} to group {group}."),
+                format!("Group {group} already held role {role}."),
+            )
+            .await?;
         }
         GroupsCommand::RemoveRole { group, role } => {
             c.org_call(
@@ -1720,6 +1708,24 @@ impl Client {
             );
         }
         self.json
+    }
+
+    /// POSTs to an association endpoint (membership, assignment, seat) and says whether the link
+    /// is new (201) or was already there (200).
+    pub(crate) async fn link(
+        &self,
+        path: &[&str],
+        body: Value,
+        added: String,
+        existed: String,
+    ) -> CmdResult<()> {
+        let r = self.org_call(Method::POST, path, &[], Some(body)).await?;
+        self.done(if r.status == StatusCode::CREATED {
+            &added
+        } else {
+            &existed
+        });
+        Ok(())
     }
 
     /// Confirms a change that has no response body (nothing is printed with `--json`).
