@@ -49,15 +49,16 @@ fn fixture() -> Fixture {
                 .expect("directory"),
         );
         let org = dir.create_org("bench", "Bench").await.expect("org");
+        let operator = rolecall::auth::OrgAdmin::operator(org.clone());
         let (mut settings, _) = dir.settings(&org).await.expect("settings");
         settings.require_2fa = false;
         settings.account_sharing = true;
-        dir.put_settings(&org, settings, None)
+        dir.put_settings(&operator, settings, None)
             .await
             .expect("settings");
         let role = dir
             .create_role(
-                &org,
+                &operator,
                 NewRole {
                     application: "commerce-admin".into(),
                     name: "Sales".into(),
@@ -75,7 +76,7 @@ fn fixture() -> Fixture {
         for i in 0..200 {
             let u = dir
                 .create_user(
-                    &org,
+                    &operator,
                     NewUser {
                         email: format!("user{i}@example.com"),
                         ..Default::default()
@@ -84,12 +85,14 @@ fn fixture() -> Fixture {
                 .await
                 .expect("user");
             if i % 2 == 0 {
-                dir.assign_role(&org, u.id, role.id).await.expect("assign");
+                dir.assign_role(&operator, u.id, role.id)
+                    .await
+                    .expect("assign");
             }
             users.push(u.id.to_string());
         }
         dir.set_password(
-            &org,
+            &operator,
             users[0].parse().expect("id"),
             PASSWORD,
             &ClientInfo::default(),
@@ -98,7 +101,7 @@ fn fixture() -> Fixture {
         .expect("password");
         let (_, secret) = dir
             .create_credential(
-                &org,
+                &operator,
                 rolecall::directory::credentials::NewCredential {
                     name: "bench".into(),
                     description: None,

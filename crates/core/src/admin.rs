@@ -228,8 +228,9 @@ pub fn allowed_kinds(op: Operation) -> &'static [RightKind] {
         ViewRoles => &[K::Product, K::ProductProfile, K::Support],
         // Application roles and scopes are product configuration: product admins of that application.
         ManageRoles | ManageScopes => &[K::Product],
-        // "Manage product roles of users and user groups": product and profile admins.
-        AssignRole => &[K::Product, K::ProductProfile],
+        // Roles are assigned by product admins of the role's application. Profile admins manage
+        // product roles through their profile's bundle and seats, nothing beyond (issue 9).
+        AssignRole => &[K::Product],
         ViewGroups => &[K::Product, K::ProductProfile, K::UserGroup, K::Support],
         EditGroup | ManageGroupMembers => &[K::UserGroup],
         ViewStorage | ManageStorage => &[K::Storage],
@@ -249,12 +250,8 @@ fn covers(right: &AdminRight, target: &Target) -> bool {
             application == a
         }
         (AdminRight::ProductProfile { profile_id }, Target::Profile { id, .. }) => profile_id == id,
-        // A profile admin assigns roles of their profile's application.
-        (AdminRight::ProductProfile { .. }, Target::Application(_)) => true,
         (AdminRight::UserGroup { group_id }, Target::Group(g)) => group_id == g,
         (_, Target::Organization) => true,
-        // Group-level operations by product/profile admins (adding groups to the org).
-        (AdminRight::Product { .. } | AdminRight::ProductProfile { .. }, Target::Group(_)) => true,
         _ => false,
     }
 }
@@ -400,7 +397,7 @@ mod tests {
         ),
         (ViewRoles, [true, true, true, false, false, true, false]),
         (ManageRoles, [true, true, false, false, false, false, false]),
-        (AssignRole, [true, true, true, false, false, false, false]),
+        (AssignRole, [true, true, false, false, false, false, false]),
         (
             ManageScopes,
             [true, true, false, false, false, false, false],

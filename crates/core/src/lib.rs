@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod authz;
 pub mod catalogue;
+pub mod change;
 pub mod error;
 pub mod model;
 pub mod password;

@@ -9,7 +9,7 @@ use crate::store::signin::Session;
 use crate::store::tokens;
 use rand::RngCore;
 use rolecall_core::admin::{authorize, AdminRight, Operation, Target};
-use rolecall_core::model::{OrgId, Organization};
+use rolecall_core::model::{OrgId, Organization, UserId};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -53,9 +53,47 @@ pub enum Caller {
     },
 }
 
-/// Proof that the caller administers this organization; only [`Caller::admin_of`] makes one.
+/// Who acts in an organisation, as the rights rule and the audit trail see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// The server's operator: a bootstrap or organisation token, or an in-process command
+    /// (`init`, `--demo`). Acts as a System admin and is no person.
+    Operator { label: String },
+    /// A signed-in person.
+    Person(UserId),
+    /// An API credential, acting as its service account.
+    Service { user: UserId, credential: String },
+}
+
+impl Principal {
+    /// The user account acting, if any.
+    pub fn user(&self) -> Option<UserId> {
+        match self {
+            Principal::Operator { .. } => None,
+            Principal::Person(u) | Principal::Service { user: u, .. } => Some(*u),
+        }
+    }
+}
+
+/// Proof that the endpoint's permission was asked for this organisation, carrying who acts so
+/// every use case can judge the exact change with `rolecall_core::change::judge`. Handlers get
+/// one only from [`Caller::permit`]; in-process commands use [`OrgAdmin::operator`].
+#[derive(Debug, Clone)]
 pub struct OrgAdmin {
     pub org: Organization,
+    pub principal: Principal,
+}
+
+impl OrgAdmin {
+    /// The operator acting in-process (`init`, `--demo`, tests, benchmarks).
+    pub fn operator(org: Organization) -> OrgAdmin {
+        OrgAdmin {
+            org,
+            principal: Principal::Operator {
+                label: "operator".into(),
+            },
+        }
+    }
 }
 
 /// The session cookie the console uses; the API takes the same secret as a bearer token.
@@ -155,7 +193,10 @@ impl Caller {
     pub fn permit(&self, org: Organization, op: Operation, target: &Target) -> Result<OrgAdmin> {
         let rights = self.rights_in(&org)?;
         if authorize(&rights, op, target) {
-            return Ok(OrgAdmin { org });
+            return Ok(OrgAdmin {
+                org,
+                principal: self.principal(),
+            });
         }
         let what = serde_json::to_value(op)
             .ok()
@@ -230,10 +271,25 @@ impl Caller {
     /// administration rights for that, only to belong to the organization.
     pub fn checker_of(&self, org: Organization) -> Result<OrgAdmin> {
         match self {
-            Caller::Credential { credential, .. } if credential.org_id == org.id => {
-                Ok(OrgAdmin { org })
-            }
+            Caller::Credential { credential, .. } if credential.org_id == org.id => Ok(OrgAdmin {
+                org,
+                principal: self.principal(),
+            }),
             _ => self.permit(org, Operation::Check, &Target::Organization),
+        }
+    }
+
+    /// Who this caller is, for the rights rule and the audit trail.
+    pub fn principal(&self) -> Principal {
+        match self {
+            Caller::Server { token } | Caller::Org { token, .. } => Principal::Operator {
+                label: format!("token {token}"),
+            },
+            Caller::User { session, .. } => Principal::Person(session.user_id),
+            Caller::Credential { credential, .. } => Principal::Service {
+                user: credential.service_user_id,
+                credential: credential.id.clone(),
+            },
         }
     }
 

@@ -1,6 +1,7 @@
 //! The sample organization `acme` that `rolecall serve --demo` creates on an empty store, so the
 //! README's tour has something to look at.
 
+use crate::auth::OrgAdmin;
 use crate::directory::{Directory, NewRole, NewUser};
 use crate::error::Result;
 use rolecall_core::model::{ActionSet, Grant, Role};
@@ -13,6 +14,7 @@ pub struct Sample {
 
 pub async fn create(dir: &Directory) -> Result<Sample> {
     let org = dir.create_org("acme", "Acme Commerce").await?;
+    let operator = OrgAdmin::operator(org.clone());
     let (admin, admin_password) = dir
         .bootstrap_admin(&org, "owner@acme.example", None)
         .await?;
@@ -22,18 +24,30 @@ pub async fn create(dir: &Directory) -> Result<Sample> {
         ..Default::default()
     };
     let admin = dir
-        .update_user(&org, admin.id, patch, None, None, &Default::default())
+        .update_user(&operator, admin.id, patch, None, None, &Default::default())
         .await?;
     let all = |r: &str| Grant {
         resource: r.into(),
         actions: ActionSet::All,
     };
-    dir.create_scope(&org, "commerce-admin", "eu", Some("global"), "EU Website")
-        .await?;
-    dir.create_scope(&org, "commerce-admin", "eu_store", Some("eu"), "EU Store")
-        .await?;
     dir.create_scope(
-        &org,
+        &operator,
+        "commerce-admin",
+        "eu",
+        Some("global"),
+        "EU Website",
+    )
+    .await?;
+    dir.create_scope(
+        &operator,
+        "commerce-admin",
+        "eu_store",
+        Some("eu"),
+        "EU Store",
+    )
+    .await?;
+    dir.create_scope(
+        &operator,
         "commerce-admin",
         "eu_fr",
         Some("eu_store"),
@@ -42,7 +56,7 @@ pub async fn create(dir: &Directory) -> Result<Sample> {
     .await?;
     let sales = dir
         .create_role(
-            &org,
+            &operator,
             NewRole {
                 application: "commerce-admin".into(),
                 name: "Sales-Operations".into(),
@@ -57,7 +71,7 @@ pub async fn create(dir: &Directory) -> Result<Sample> {
         .await?;
     let eu_content = dir
         .create_role(
-            &org,
+            &operator,
             NewRole {
                 application: "commerce-admin".into(),
                 name: "EU-Content".into(),
@@ -69,7 +83,7 @@ pub async fn create(dir: &Directory) -> Result<Sample> {
         .await?;
     let sam = dir
         .create_user(
-            &org,
+            &operator,
             NewUser {
                 email: "sam@acme.example".into(),
                 first_name: Some("Sam".into()),
@@ -78,13 +92,17 @@ pub async fn create(dir: &Directory) -> Result<Sample> {
             },
         )
         .await?;
-    dir.assign_role(&org, sam.id, sales.id).await?;
+    dir.assign_role(&operator, sam.id, sales.id).await?;
     let group = dir
-        .create_group(&org, "Content team", Some("Editors of the EU storefront"))
+        .create_group(
+            &operator,
+            "Content team",
+            Some("Editors of the EU storefront"),
+        )
         .await?;
     let eve = dir
         .create_user(
-            &org,
+            &operator,
             NewUser {
                 email: "eve@acme.example".into(),
                 first_name: Some("Eve".into()),
@@ -93,15 +111,16 @@ pub async fn create(dir: &Directory) -> Result<Sample> {
             },
         )
         .await?;
-    dir.add_member(&org, group.id, eve.id).await?;
-    dir.add_group_role(&org, group.id, eu_content.id).await?;
+    dir.add_member(&operator, group.id, eve.id).await?;
+    dir.add_group_role(&operator, group.id, eu_content.id)
+        .await?;
     let viewer: Option<Role> = dir
         .list_roles(&org, Some("cloud-project"), Some("viewer"))
         .await?
         .into_iter()
         .next();
     if let Some(viewer) = viewer {
-        dir.add_group_role(&org, group.id, viewer.id).await?;
+        dir.add_group_role(&operator, group.id, viewer.id).await?;
     }
     Ok(Sample {
         org_slug: org.slug.into_string(),

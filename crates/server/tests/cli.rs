@@ -678,7 +678,10 @@ async fn login_saves_a_private_profile_that_later_commands_use() {
     let org = env.server.dir.org("acme").await.expect("org");
     env.server
         .dir
-        .grant_system_admin(&org, id.parse().expect("uuid"))
+        .grant_system_admin(
+            &rolecall::auth::OrgAdmin::operator(org),
+            id.parse().expect("uuid"),
+        )
         .await
         .expect("grant");
     let listed = rolecall(&profile, &["users", "list"]).await;

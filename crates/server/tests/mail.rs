@@ -142,7 +142,7 @@ async fn request_reset(dir: &Directory) -> String {
         Err(_) => {
             let org = dir.create_org("acme", "Acme").await.expect("org");
             dir.create_user(
-                &org,
+                &rolecall::auth::OrgAdmin::operator(org.clone()),
                 NewUser {
                     email: "jane@example.com".into(),
                     username: Some("jane".into()),

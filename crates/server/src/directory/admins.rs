@@ -3,11 +3,13 @@
 
 use super::signin::{event, ClientInfo};
 use super::Directory;
+use crate::auth::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory as q;
 use crate::store::signin as s;
 use crate::store::Backend;
-use rolecall_core::admin::{may_delegate, AdminRight};
+use rolecall_core::admin::{AdminRight, Operation};
+use rolecall_core::change::{Carried, Change, Effect, Reach};
 use rolecall_core::model::{OrgId, Organization, UserId, UserKind, UserStatus};
 use rolecall_core::Error as DomainError;
 use serde::Serialize;
@@ -101,32 +103,19 @@ impl Directory {
     /// own rights, and only rights at or below the actor's own may be handed out.
     pub async fn grant_right(
         &self,
-        org: &Organization,
-        actor: Option<UserId>,
-        actor_rights: &[AdminRight],
+        admin: &OrgAdmin,
         user: UserId,
         right: AdminRight,
         client: &ClientInfo,
     ) -> Result<bool> {
-        if actor == Some(user) {
-            return Err(DomainError::forbidden(
-                "self_grant",
-                "nobody changes their own admin rights",
-            )
-            .into());
-        }
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let target = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| DomainError::not_found("user", user))?;
-        let profile_app = self.validate_right_target(&mut w.tx, org, &right).await?;
-        may_delegate(actor_rights, &right, org.kind, profile_app.as_deref()).map_err(|e| {
-            DomainError::Forbidden {
-                code: "above_own_rights",
-                message: e.message,
-            }
-        })?;
+        let change = self.right_change(&mut w.tx, org, user, &right).await?;
+        let ok = self.approve(&mut w.tx, admin, change).await?;
         if target.kind == UserKind::Service
             && right == AdminRight::System
             && org.kind == rolecall_core::admin::OrgKind::Teams
@@ -141,10 +130,20 @@ impl Directory {
         let held = s::admin_rights(&mut w.tx, b, org.id, user).await?;
         let (kind, tgt) = right.to_row();
         if held.iter().any(|(k, t)| k == kind && *t == tgt) {
-            w.commit().await?;
+            self.commit_rights(w, org.id, ok, false).await?;
             return Ok(false);
         }
-        s::grant_admin_right(&mut w.tx, b, org.id, user, kind, &tgt, self.now()).await?;
+        let granted_by = admin.principal.user();
+        s::grant_admin_right(
+            &mut w.tx,
+            b,
+            org.id,
+            user,
+            (kind, &tgt),
+            granted_by,
+            self.now(),
+        )
+        .await?;
         event(
             &mut w.tx,
             b,
@@ -176,39 +175,26 @@ impl Directory {
             self.now(),
         )
         .await?;
-        w.commit().await?;
+        self.commit_rights(w, org.id, ok, false).await?;
         Ok(true)
     }
 
     /// Takes a right away under the same delegation rule; removing a right never deletes the user.
     pub async fn revoke_right(
         &self,
-        org: &Organization,
-        actor: Option<UserId>,
-        actor_rights: &[AdminRight],
+        admin: &OrgAdmin,
         user: UserId,
         right: AdminRight,
         client: &ClientInfo,
     ) -> Result<()> {
-        if actor == Some(user) {
-            return Err(DomainError::forbidden(
-                "self_grant",
-                "nobody changes their own admin rights",
-            )
-            .into());
-        }
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let target = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| DomainError::not_found("user", user))?;
-        let profile_app = self.validate_right_target(&mut w.tx, org, &right).await?;
-        may_delegate(actor_rights, &right, org.kind, profile_app.as_deref()).map_err(|e| {
-            DomainError::Forbidden {
-                code: "above_own_rights",
-                message: e.message,
-            }
-        })?;
+        let change = self.right_change(&mut w.tx, org, user, &right).await?;
+        let ok = self.approve(&mut w.tx, admin, change).await?;
         if right == AdminRight::System {
             guard_removal(&mut w.tx, b, org.id, user, "stripped of System admin").await?;
         }
@@ -248,7 +234,34 @@ impl Directory {
             self.now(),
         )
         .await?;
-        w.commit().await
+        self.commit_rights(w, org.id, ok, false).await
+    }
+
+    /// Handing out or taking away `right` from `user`: what the right covers, and for a group
+    /// right everything the group carries (which the acting admin must administer too).
+    async fn right_change(
+        &self,
+        c: &mut AnyConnection,
+        org: &Organization,
+        user: UserId,
+        right: &AdminRight,
+    ) -> Result<Change> {
+        let profile_app = self.validate_right_target(&mut *c, org, right).await?;
+        let carried = match right {
+            AdminRight::UserGroup { group_id } => match group_id.parse() {
+                Ok(g) => crate::store::rights::carried(&mut *c, self.backend(), g).await?,
+                Err(_) => Carried::default(),
+            },
+            _ => Carried::default(),
+        };
+        Ok(Change::new(Operation::ManageAdmins)
+            .reaching(Reach::Right {
+                right: right.clone(),
+                org_kind: org.kind,
+                profile_app,
+                carried,
+            })
+            .affecting(Effect::User(user)))
     }
 
     /// Checks the object a scoped right names exists; returns a profile's application.
@@ -302,25 +315,21 @@ impl Directory {
     /// operator token) may.
     pub async fn transfer_ownership(
         &self,
-        org: &Organization,
-        actor: Option<UserId>,
+        admin: &OrgAdmin,
         to: UserId,
         client: &ClientInfo,
     ) -> Result<Organization> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let current = q::lock_org(&mut w.tx, b, org.id)
             .await?
             .ok_or_else(|| DomainError::not_found("organization", org.id))?;
-        if let (Some(actor), Some(owner)) = (actor, current.owner_id) {
-            if actor != owner {
-                return Err(DomainError::forbidden(
-                    "owner_only",
-                    "only the account owner can transfer ownership",
-                )
-                .into());
-            }
+        let mut change = Change::new(Operation::TransferOwnership).reaching(Reach::Organization);
+        if let Some(owner) = current.owner_id {
+            change = change.reaching(Reach::OwnerCredentials { owner });
         }
+        let ok = self.approve(&mut w.tx, admin, change).await?;
         let admins = q::active_system_admins(&mut w.tx, b, org.id).await?;
         if !admins.contains(&to) {
             return Err(DomainError::invalid(
@@ -342,7 +351,7 @@ impl Directory {
             self.now(),
         )
         .await?;
-        w.commit().await?;
+        self.commit_rights(w, org.id, ok, false).await?;
         self.org(&org.id.to_string()).await
     }
 }

@@ -3,10 +3,12 @@
 
 use super::signin::{event, ClientInfo};
 use super::{new_id, Directory};
-use crate::auth::{hash_secret, new_secret};
+use crate::auth::{hash_secret, new_secret, OrgAdmin};
 use crate::error::Result;
 use crate::store::credentials::{self as cq, Credential};
 use crate::store::directory as q;
+use rolecall_core::admin::Operation;
+use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::model::{Millis, Organization, User, UserId, UserKind, UserStatus};
 use rolecall_core::validate::{Description, Email, Locale, PersonName, Username};
 use rolecall_core::Error as DomainError;
@@ -44,11 +46,12 @@ impl Directory {
     /// Creates a credential and its service account; returns the secret, shown this once.
     pub async fn create_credential(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         input: NewCredential,
         creator: Creator,
         client: &ClientInfo,
     ) -> Result<(Credential, String)> {
+        let org = &admin.org;
         let now = self.now();
         let name =
             Username::parse("name", &input.name).map_err(|e| DomainError::Invalid(vec![e]))?;
@@ -110,6 +113,13 @@ impl Directory {
         let secret = new_secret();
         let b = self.backend();
         let mut w = self.db.write().await?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::ManageCredentials).reaching(Reach::Organization),
+            )
+            .await?;
         q::insert_user(&mut w.tx, b, &service_user)
             .await
             .map_err(|e| match e {
@@ -122,7 +132,6 @@ impl Directory {
                 other => other,
             })?;
         cq::insert(&mut w.tx, b, &credential, &hash_secret(&secret)).await?;
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
         event(
             &mut w.tx,
             b,
@@ -134,8 +143,7 @@ impl Directory {
             now,
         )
         .await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok((credential, secret))
     }
 
@@ -154,19 +162,28 @@ impl Directory {
     /// Revokes at once: the secret stops working and the service account is deactivated.
     pub async fn revoke_credential(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: &str,
-        actor: Option<UserId>,
         client: &ClientInfo,
     ) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let cr = cq::get(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| DomainError::not_found("credential", id))?;
-        self.revoke_in(&mut w.tx, &cr, actor, client).await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::ManageCredentials)
+                    .reaching(Reach::Organization)
+                    .affecting(Effect::User(cr.service_user_id)),
+            )
+            .await?;
+        self.revoke_in(&mut w.tx, &cr, admin.principal.user(), client)
+            .await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
 

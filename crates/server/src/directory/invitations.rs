@@ -13,12 +13,14 @@
 
 use super::signin::{event, ClientInfo};
 use super::{lost_race, new_id, Directory, NewUser};
-use crate::auth::{hash_secret, new_secret};
+use crate::auth::{hash_secret, new_secret, OrgAdmin};
 use crate::error::{Error, Result};
 use crate::store::directory as q;
 use crate::store::invitations::{self as iq, InvitationRow};
 use crate::store::signin as s;
 use crate::store::Backend;
+use rolecall_core::admin::Operation;
+use rolecall_core::change::{Change, Reach};
 use rolecall_core::model::{Millis, Organization, User, UserId, UserKind, UserStatus};
 use rolecall_core::Error as DomainError;
 use serde::{Deserialize, Serialize};
@@ -230,12 +232,18 @@ pub(crate) async fn on_removal(
     .await
 }
 
+/// Inviting people (and resending or withdrawing an invitation) is adding users to the
+/// organisation: invitations carry no rights.
+fn inviting() -> Change {
+    Change::new(Operation::AddUser).reaching(Reach::Organization)
+}
+
 impl Directory {
     /// Adds a user as `invited` and sends the invitation, in one transaction (user row,
     /// invitation row, outbox message). `invited_by` labels the caller for the audit trail.
     pub async fn invite(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         input: NewInvitation,
         invited_by: &str,
     ) -> Result<(User, Invitation)> {
@@ -248,7 +256,7 @@ impl Directory {
             status: Some(UserStatus::Invited.as_str().to_string()),
         };
         match self
-            .create_user_invited_by(org, new_user, Some(invited_by))
+            .create_user_invited_by(admin, new_user, Some(invited_by))
             .await?
         {
             (user, Some(invitation)) => Ok((user, invitation)),
@@ -287,14 +295,16 @@ impl Directory {
     /// the seven days start again. A conflict when the user is not (or no longer) invited.
     pub async fn resend_invitation(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         user: UserId,
         invited_by: &str,
         client: &ClientInfo,
     ) -> Result<Invitation> {
+        let org = &admin.org;
         let b = self.backend();
         let now = self.now();
         let mut w = self.db.write().await?;
+        let ok = self.approve(&mut w.tx, admin, inviting()).await?;
         let target = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| DomainError::not_found("user", user))?;
@@ -317,7 +327,7 @@ impl Directory {
             now,
         )
         .await?;
-        w.commit().await?;
+        self.commit_rights(w, org.id, ok, false).await?;
         Ok(invitation)
     }
 
@@ -325,13 +335,15 @@ impl Directory {
     /// `invited` and so without any access; a resend can invite them again.
     pub async fn withdraw_invitation(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         user: UserId,
         client: &ClientInfo,
     ) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let now = self.now();
         let mut w = self.db.write().await?;
+        let ok = self.approve(&mut w.tx, admin, inviting()).await?;
         q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| DomainError::not_found("user", user))?;
@@ -349,7 +361,7 @@ impl Directory {
             now,
         )
         .await?;
-        w.commit().await
+        self.commit_rights(w, org.id, ok, false).await
     }
 
     /// The invited person accepts: the token is consumed, the password set (checked against the

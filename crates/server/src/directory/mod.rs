@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod invitations; // "Get started" invitations and removal notices
 mod orgs;
 mod profiles; // products and product profiles
+mod rights; // the one rights rule, server half
 mod roles;
 pub mod signin;
 mod users;
@@ -27,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::store::{self, directory as q, Db};
 use arc_swap::ArcSwap;
 use rolecall_core::authz::OrgSnapshot;
+use rolecall_core::change::Approved;
 use rolecall_core::model::{Millis, OrgId, Organization};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
@@ -160,15 +162,18 @@ impl Directory {
         Ok(compiled)
     }
 
-    /// Ends a change that can alter decisions: marks the organization's compiled rights stale in
-    /// the same transaction, commits, and recompiles before the caller answers. This is where the
-    /// module's Architecture Invariant is kept.
+    /// Ends every change a use case judged (see `rights.rs`): marks the organization's compiled
+    /// rights stale in the same transaction, commits, and recompiles before the caller answers.
+    /// Taking the [`Approved`] proof here is what makes the rights rule unskippable; this is also
+    /// where the module's Architecture Invariant is kept.
     pub(crate) async fn commit_rights(
         &self,
         mut w: store::WriteTx,
         org: OrgId,
+        approved: Approved,
         changed: bool,
     ) -> Result<()> {
+        tracing::debug!(org = %org, changes = approved.changes().len(), "committing approved changes");
         if changed {
             q::bump_epoch(&mut w.tx, self.backend(), org).await?;
         }

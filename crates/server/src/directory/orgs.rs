@@ -1,9 +1,13 @@
 //! Organizations, applications and scopes.
 
+use super::rights::operator_approval;
 use super::{check_version, lost_race, new_id, Directory};
+use crate::auth::OrgAdmin;
 use crate::error::Result;
 use crate::store::{directory as q, tokens, Backend};
+use rolecall_core::admin::Operation;
 use rolecall_core::catalogue::{AppTree, ApplicationDef};
+use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::error::Problems;
 use rolecall_core::model::{Millis, OrgId, Organization, Role, RoleId, Scope};
 use rolecall_core::validate::{Description, DisplayName, RoleName, ScopeCode, Slug};
@@ -91,6 +95,14 @@ pub(super) async fn seed_application(
     Ok(())
 }
 
+/// Scopes shape where every role of the application applies, so they change the access of
+/// everyone using it.
+fn scope_change(app: &str) -> Change {
+    Change::new(Operation::ManageScopes)
+        .reaching(Reach::Application(app.to_string()))
+        .affecting(Effect::ApplicationUsers(app.to_string()))
+}
+
 impl Directory {
     pub async fn create_org(&self, slug: &str, name: &str) -> Result<Organization> {
         self.create_org_of_kind(slug, name, rolecall_core::admin::OrgKind::Enterprise)
@@ -127,7 +139,9 @@ impl Directory {
         for app in &self.catalogue().apps {
             seed_application(&mut w.tx, b, org.id, app, now).await?;
         }
-        self.commit_rights(w, org.id, true).await?;
+        // Creating organisations is the server operator's (the handler requires a server token).
+        let ok = operator_approval(Operation::ManageSettings);
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(org)
     }
 
@@ -261,12 +275,13 @@ impl Directory {
     /// Adds a scope below `parent` (the root when `None`); its kind is the level below the parent's.
     pub async fn create_scope(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         app: &str,
         code: &str,
         parent: Option<&str>,
         name: &str,
     ) -> Result<Scope> {
+        let org = &admin.org;
         let tree = self.catalogue().require("application", app)?.clone();
         let kinds = &tree.def.scope_kinds;
         let code =
@@ -327,13 +342,15 @@ impl Directory {
             parent,
             name: name.to_string(),
         };
+        let ok = self.approve(&mut w.tx, admin, scope_change(app)).await?;
         q::insert_scope(&mut w.tx, b, org.id, app, &scope, self.now()).await?;
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(scope)
     }
 
     /// Deletes a leaf scope that no role is limited to.
-    pub async fn delete_scope(&self, org: &Organization, app: &str, code: &str) -> Result<()> {
+    pub async fn delete_scope(&self, admin: &OrgAdmin, app: &str, code: &str) -> Result<()> {
+        let org = &admin.org;
         self.catalogue().require("application", app)?;
         let b = self.backend();
         let mut w = self.db.write().await?;
@@ -364,8 +381,9 @@ impl Directory {
             )
             .into());
         }
+        let ok = self.approve(&mut w.tx, admin, scope_change(app)).await?;
         q::delete_scope(&mut w.tx, b, org.id, app, code).await?;
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
 

@@ -12,10 +12,13 @@
 //! more seats than the quota.
 
 use super::{check_version, lost_race, new_id, Directory};
+use crate::auth::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory as q;
 use crate::store::profiles as pq;
+use rolecall_core::admin::Operation;
 use rolecall_core::authz::ProfileId;
+use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::error::Problems;
 use rolecall_core::model::{Group, GroupId, Organization, RoleId, User, UserId, Via};
 use rolecall_core::validate::{Description, DisplayName};
@@ -122,6 +125,16 @@ fn not_found_profile(id: ProfileId) -> crate::error::Error {
     DomainError::not_found("profile", id).into()
 }
 
+/// Giving or taking a seat in `profile` changes the access of `effect`'s people.
+fn seat(profile: &Profile, effect: Effect) -> Change {
+    Change::new(Operation::AssignProfile)
+        .reaching(Reach::Profile {
+            id: profile.id,
+            application: profile.application.clone(),
+        })
+        .affecting(effect)
+}
+
 fn quota_field(p: &mut Problems, quota: Option<i64>) {
     if quota.is_some_and(|q| q < 0) {
         p.push(FieldError::new(
@@ -187,11 +200,8 @@ impl Directory {
         Ok(out)
     }
 
-    pub async fn create_profile(
-        &self,
-        org: &Organization,
-        input: NewProfile,
-    ) -> Result<ProfileView> {
+    pub async fn create_profile(&self, admin: &OrgAdmin, input: NewProfile) -> Result<ProfileView> {
+        let org = &admin.org;
         let catalogue = self.catalogue();
         let tree = catalogue
             .require("application", &input.application)?
@@ -212,6 +222,14 @@ impl Directory {
         let (Some(name), Some(description)) = (name, description) else {
             unreachable!("problems checked")
         };
+        let mut change = Change::new(Operation::CreateProfile).reaching(Reach::Licence {
+            application: tree.key().to_string(),
+        });
+        if crate::store::rights::profile_count(&mut w.tx, b, org.id, tree.key()).await? == 0 {
+            // The first profile turns the application's licence gate on.
+            change = change.affecting(Effect::ApplicationUsers(tree.key().to_string()));
+        }
+        let ok = self.approve(&mut w.tx, admin, change).await?;
         let now = self.now();
         let profile = Profile {
             id: ProfileId(new_id()),
@@ -226,7 +244,7 @@ impl Directory {
             updated_at: now,
         };
         pq::insert_profile(&mut w.tx, b, &profile).await?;
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(ProfileView::new(profile, 0))
     }
 
@@ -264,11 +282,12 @@ impl Directory {
 
     pub async fn update_profile(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: ProfileId,
         patch: ProfilePatch,
         if_match: Option<i64>,
     ) -> Result<ProfileView> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let current = pq::lock_profile(&mut w.tx, b, org.id, id)
@@ -297,6 +316,19 @@ impl Directory {
                 .await?;
         }
         p.into_result()?;
+        let mut change = Change::new(Operation::EditProfile).reaching(Reach::Profile {
+            id,
+            application: current.application.clone(),
+        });
+        if next.seat_quota != current.seat_quota {
+            change = change.reaching(Reach::Licence {
+                application: current.application.clone(),
+            });
+        }
+        if next.roles != current.roles {
+            change = change.affecting(Effect::SeatHolders(id));
+        }
+        let ok = self.approve(&mut w.tx, admin, change).await?;
         let used = pq::seats_used(&mut w.tx, b, id).await?;
         if let Some(quota) = next.seat_quota {
             if used > quota {
@@ -315,25 +347,38 @@ impl Directory {
         if !pq::update_profile(&mut w.tx, b, &next, current.version).await? {
             return Err(lost_race("profile"));
         }
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(ProfileView::new(next, used))
     }
 
     /// Deletes the profile and its seats; users, groups and roles stay.
     pub async fn delete_profile(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: ProfileId,
         if_match: Option<i64>,
     ) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let current = pq::lock_profile(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_profile(id))?;
         check_version(if_match, current.version)?;
+        let mut change = Change::new(Operation::DeleteProfile)
+            .reaching(Reach::Licence {
+                application: current.application.clone(),
+            })
+            .affecting(Effect::SeatHolders(id));
+        if crate::store::rights::profile_count(&mut w.tx, b, org.id, &current.application).await?
+            == 1
+        {
+            // The last profile takes the application's licence gate with it.
+            change = change.affecting(Effect::ApplicationUsers(current.application.clone()));
+        }
+        let ok = self.approve(&mut w.tx, admin, change).await?;
         pq::delete_profile(&mut w.tx, b, id).await?;
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
 
@@ -359,10 +404,11 @@ impl Directory {
     /// group takes no further seat.
     pub async fn add_profile_user(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: ProfileId,
         user: UserId,
     ) -> Result<bool> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let profile = pq::lock_profile(&mut w.tx, b, org.id, id)
@@ -377,6 +423,9 @@ impl Directory {
                     format!("no user {user} in this organization"),
                 )
             })?;
+        let ok = self
+            .approve(&mut w.tx, admin, seat(&profile, Effect::User(user)))
+            .await?;
         if let Some(quota) = profile.seat_quota {
             if !pq::holds_seat(&mut w.tx, b, id, user).await?
                 && pq::seats_used(&mut w.tx, b, id).await? >= quota
@@ -385,25 +434,29 @@ impl Directory {
             }
         }
         let added = pq::add_profile_user(&mut w.tx, b, org.id, id, user, self.now()).await?;
-        self.commit_rights(w, org.id, added).await?;
+        self.commit_rights(w, org.id, ok, added).await?;
         Ok(added)
     }
 
     pub async fn remove_profile_user(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: ProfileId,
         user: UserId,
     ) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        pq::lock_profile(&mut w.tx, b, org.id, id)
+        let profile = pq::lock_profile(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_profile(id))?;
+        let ok = self
+            .approve(&mut w.tx, admin, seat(&profile, Effect::User(user)))
+            .await?;
         if !pq::remove_profile_user(&mut w.tx, b, id, user).await? {
             return Err(DomainError::not_found("profile user", user).into());
         }
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
 
@@ -426,10 +479,11 @@ impl Directory {
     /// yet do not fit in the free seats.
     pub async fn add_profile_group(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: ProfileId,
         group: GroupId,
     ) -> Result<bool> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         pq::get_profile(&mut w.tx, b, org.id, id)
@@ -448,6 +502,9 @@ impl Directory {
         let profile = pq::lock_profile(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_profile(id))?;
+        let ok = self
+            .approve(&mut w.tx, admin, seat(&profile, Effect::Members(group)))
+            .await?;
         if let Some(quota) = profile.seat_quota {
             let with = pq::seats_used_with_group(&mut w.tx, b, id, group).await?;
             if with > quota {
@@ -466,25 +523,29 @@ impl Directory {
             }
         }
         let added = pq::add_profile_group(&mut w.tx, b, org.id, id, group, self.now()).await?;
-        self.commit_rights(w, org.id, added).await?;
+        self.commit_rights(w, org.id, ok, added).await?;
         Ok(added)
     }
 
     pub async fn remove_profile_group(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: ProfileId,
         group: GroupId,
     ) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        pq::lock_profile(&mut w.tx, b, org.id, id)
+        let profile = pq::lock_profile(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_profile(id))?;
+        let ok = self
+            .approve(&mut w.tx, admin, seat(&profile, Effect::Members(group)))
+            .await?;
         if !pq::remove_profile_group(&mut w.tx, b, id, group).await? {
             return Err(DomainError::not_found("profile group", group).into());
         }
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
 

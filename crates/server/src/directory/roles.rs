@@ -1,15 +1,25 @@
 //! Roles, their grants and scope limits, and the checks applications call.
 
 use super::{check_version, lost_race, new_id, Directory};
+use crate::auth::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory as q;
+use rolecall_core::admin::Operation;
 use rolecall_core::authz::{Decision, EffectivePermission, Explanation, Reason};
 use rolecall_core::catalogue::AppTree;
+use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::error::Problems;
 use rolecall_core::model::{Grant, Organization, Role, RoleId, UserId};
 use rolecall_core::validate::{Description, RoleName, ScopeCode};
 use rolecall_core::{Error as DomainError, FieldError};
 use serde::Deserialize;
+
+/// Editing or deleting a role changes the access of everyone holding it.
+fn role_definition(role: &Role) -> Change {
+    Change::new(Operation::ManageRoles)
+        .reaching(Reach::Application(role.application.clone()))
+        .affecting(Effect::RoleHolders(role.id))
+}
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -74,7 +84,8 @@ impl Directory {
         out
     }
 
-    pub async fn create_role(&self, org: &Organization, input: NewRole) -> Result<Role> {
+    pub async fn create_role(&self, admin: &OrgAdmin, input: NewRole) -> Result<Role> {
+        let org = &admin.org;
         let catalogue = self.catalogue();
         let tree = catalogue
             .require("application", &input.application)?
@@ -121,8 +132,16 @@ impl Directory {
             created_at: now,
             updated_at: now,
         };
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::ManageRoles)
+                    .reaching(Reach::Application(role.application.clone())),
+            )
+            .await?;
         q::insert_role(&mut w.tx, b, &role).await?;
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(role)
     }
 
@@ -148,11 +167,12 @@ impl Directory {
 
     pub async fn update_role(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: RoleId,
         patch: RolePatch,
         if_match: Option<i64>,
     ) -> Result<Role> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let current = q::lock_role(&mut w.tx, b, org.id, id)
@@ -200,22 +220,26 @@ impl Directory {
             next.scopes = self.validate_scopes(&mut p, &tree, &known, s);
         }
         p.into_result()?;
+        let ok = self
+            .approve(&mut w.tx, admin, role_definition(&current))
+            .await?;
         next.version += 1;
         next.updated_at = self.now();
         if !q::update_role(&mut w.tx, b, &next, current.version).await? {
             return Err(lost_race("role"));
         }
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(next)
     }
 
     /// Deletes a role and its assignments; users and groups are never deleted with it.
     pub async fn delete_role(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: RoleId,
         if_match: Option<i64>,
     ) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let current = q::lock_role(&mut w.tx, b, org.id, id)
@@ -225,8 +249,11 @@ impl Directory {
         if current.builtin {
             return Err(builtin_refused(&current));
         }
+        let ok = self
+            .approve(&mut w.tx, admin, role_definition(&current))
+            .await?;
         q::delete_role(&mut w.tx, b, id).await?;
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
 

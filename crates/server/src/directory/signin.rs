@@ -7,11 +7,13 @@
 //! node before the request that caused it returns.
 
 use super::{new_id, Directory};
-use crate::auth::{hash_secret, new_secret};
+use crate::auth::{hash_secret, new_secret, OrgAdmin};
 use crate::credentials::{password, totp};
 use crate::error::{Error, Result};
 use crate::store::signin::{self as s, AuthEvent, Credentials, Session};
 use crate::store::Backend;
+use rolecall_core::admin::Operation;
+use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::model::{Millis, OrgId, Organization, UserId};
 use rolecall_core::settings::OrgSettings;
 use rolecall_core::Error as DomainError;
@@ -94,6 +96,17 @@ fn hash_password(pw: &str) -> Result<String> {
         .map_err(|e| Error::Internal(format!("password hashing failed: {e:?}")))
 }
 
+/// An administrator acting on someone's sign-in (password, second factor, sessions): the
+/// account owner's are the owner's own (issue 9: a System admin took the owner's account over).
+fn sign_in_change(org: &Organization, user: UserId) -> Change {
+    let change = Change::new(Operation::ManageSignIn).reaching(Reach::Organization);
+    if org.owner_id == Some(user) {
+        change.reaching(Reach::OwnerCredentials { owner: user })
+    } else {
+        change
+    }
+}
+
 fn sign_in_failed() -> Error {
     Error::SignInFailed
 }
@@ -106,18 +119,26 @@ impl Directory {
 
     pub async fn put_settings(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         settings: OrgSettings,
         if_match: Option<i64>,
     ) -> Result<(OrgSettings, i64)> {
+        let org = &admin.org;
         settings.validate().map_err(DomainError::Invalid)?;
         let b = self.backend();
         let mut w = self.db.write().await?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::ManageSettings).reaching(Reach::Organization),
+            )
+            .await?;
         crate::store::directory::lock_org(&mut w.tx, b, org.id).await?;
         let (_, version) = s::settings(&mut w.tx, b, org.id).await?;
         super::check_version(if_match, version)?;
         s::put_settings(&mut w.tx, b, org.id, &settings, version + 1, self.now()).await?;
-        w.commit().await?;
+        self.commit_rights(w, org.id, ok, false).await?;
         Ok((settings, version + 1))
     }
 
@@ -557,22 +578,25 @@ impl Directory {
     /// sessions end now.
     pub async fn reset_2fa(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         users: &[UserId],
         client: &ClientInfo,
     ) -> Result<usize> {
+        let org = &admin.org;
         let b = self.backend();
         let now = self.now();
         let mut w = self.db.write().await?;
-        for (i, u) in users.iter().enumerate() {
+        let mut changes = Vec::with_capacity(users.len());
+        for u in users {
             if s::credentials(&mut w.tx, b, org.id, *u).await?.is_none() {
-                return Err(DomainError::invalid(
-                    format!("user_ids[{i}]"),
-                    "unknown_user",
-                    format!("no user {u} in this organization"),
-                )
-                .into());
+                return Err(DomainError::not_found("user", u).into());
             }
+            changes.push(sign_in_change(org, *u));
+        }
+        let Some(ok) = self.approve_all(&mut w.tx, admin, changes).await? else {
+            return Ok(0);
+        };
+        for u in users {
             s::set_totp(&mut w.tx, b, *u, None, false, None).await?;
             s::replace_recovery_codes(&mut w.tx, b, *u, &[]).await?;
             s::revoke_user_sessions(&mut w.tx, b, *u, "2fa reset", None, now).await?;
@@ -588,7 +612,7 @@ impl Directory {
             )
             .await?;
         }
-        w.commit().await?;
+        self.commit_rights(w, org.id, ok, false).await?;
         Ok(users.len())
     }
 
@@ -780,15 +804,22 @@ impl Directory {
     /// An admin sets a user's password; every session of that user ends.
     pub async fn set_password(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         user: UserId,
         new: &str,
         client: &ClientInfo,
     ) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let now = self.now();
         let (settings, _) = self.settings(org).await?;
         let mut w = self.db.write().await?;
+        if s::credentials(&mut w.tx, b, org.id, user).await?.is_none() {
+            return Err(DomainError::not_found("user", user).into());
+        }
+        let ok = self
+            .approve(&mut w.tx, admin, sign_in_change(org, user))
+            .await?;
         self.store_password(&mut w.tx, org.id, user, new, &settings)
             .await?;
         s::revoke_user_sessions(&mut w.tx, b, user, "password reset", None, now).await?;
@@ -803,7 +834,7 @@ impl Directory {
             now,
         )
         .await?;
-        w.commit().await
+        self.commit_rights(w, org.id, ok, false).await
     }
 
     /// Self-service reset: mails a single-use link valid for one hour. Answers the same whether
@@ -904,17 +935,57 @@ impl Directory {
             .collect())
     }
 
+    /// Ends one of the signed-in person's own sessions (self-service: no admin right needed).
+    pub async fn end_own_session(
+        &self,
+        me: &Session,
+        session_id: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let b = self.backend();
+        let now = self.now();
+        let mut w = self.db.write().await?;
+        let owned = s::user_sessions(&mut w.tx, b, me.user_id, now)
+            .await?
+            .iter()
+            .any(|x| x.id == session_id && x.org_id == me.org_id);
+        if !owned || !s::revoke_session(&mut w.tx, b, session_id, "ended", now).await? {
+            return Err(DomainError::not_found("session", session_id).into());
+        }
+        event(
+            &mut w.tx,
+            b,
+            me.org_id,
+            Some(me.user_id),
+            "session_revoked",
+            client,
+            "1 session(s), by its owner",
+            now,
+        )
+        .await?;
+        w.commit().await
+    }
+
     /// Ends one session of `user`, or all of them when `session_id` is `None`.
     pub async fn end_sessions(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         user: UserId,
         session_id: Option<&str>,
         client: &ClientInfo,
     ) -> Result<u64> {
+        let org = &admin.org;
         let b = self.backend();
         let now = self.now();
         let mut w = self.db.write().await?;
+        // The user must belong to the organisation in the path (issue 9: org A's token ended
+        // org B's sessions).
+        if s::credentials(&mut w.tx, b, org.id, user).await?.is_none() {
+            return Err(DomainError::not_found("user", user).into());
+        }
+        let ok = self
+            .approve(&mut w.tx, admin, sign_in_change(org, user))
+            .await?;
         let n = match session_id {
             Some(id) => {
                 let owned = s::user_sessions(&mut w.tx, b, user, now)
@@ -942,7 +1013,7 @@ impl Directory {
             now,
         )
         .await?;
-        w.commit().await?;
+        self.commit_rights(w, org.id, ok, false).await?;
         Ok(n)
     }
 
@@ -951,18 +1022,21 @@ impl Directory {
         s::locked_users(&mut c, self.backend(), org.id, self.now()).await
     }
 
-    pub async fn unlock(
-        &self,
-        org: &Organization,
-        user: UserId,
-        client: &ClientInfo,
-    ) -> Result<()> {
+    pub async fn unlock(&self, admin: &OrgAdmin, user: UserId, client: &ClientInfo) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let now = self.now();
         let mut w = self.db.write().await?;
         s::credentials(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| DomainError::not_found("user", user))?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::ManageSignIn).reaching(Reach::Organization),
+            )
+            .await?;
         s::set_failures(&mut w.tx, b, user, 0, None).await?;
         event(
             &mut w.tx,
@@ -975,7 +1049,7 @@ impl Directory {
             now,
         )
         .await?;
-        w.commit().await
+        self.commit_rights(w, org.id, ok, false).await
     }
 
     pub async fn auth_events(
@@ -1002,19 +1076,35 @@ impl Directory {
             .collect())
     }
 
-    pub async fn grant_system_admin(&self, org: &Organization, user: UserId) -> Result<()> {
+    /// Makes `user` a System admin without notification (`init`, `--demo`, tests).
+    pub async fn grant_system_admin(&self, admin: &OrgAdmin, user: UserId) -> Result<()> {
+        let org = &admin.org;
         let mut w = self.db.write().await?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::ManageAdmins)
+                    .reaching(Reach::Right {
+                        right: rolecall_core::admin::AdminRight::System,
+                        org_kind: org.kind,
+                        profile_app: None,
+                        carried: Default::default(),
+                    })
+                    .affecting(Effect::User(user)),
+            )
+            .await?;
         s::grant_admin_right(
             &mut w.tx,
             self.backend(),
             org.id,
             user,
-            "system",
-            "",
+            ("system", ""),
+            admin.principal.user(),
             self.now(),
         )
         .await?;
-        w.commit().await
+        self.commit_rights(w, org.id, ok, false).await
     }
 }
 
@@ -1027,9 +1117,10 @@ impl Directory {
         email: &str,
         password: Option<&str>,
     ) -> Result<(rolecall_core::model::User, String)> {
+        let operator = OrgAdmin::operator(org.clone());
         let admin = self
             .create_user(
-                org,
+                &operator,
                 super::NewUser {
                     email: email.to_string(),
                     ..Default::default()
@@ -1038,10 +1129,10 @@ impl Directory {
             .await?;
         for role in self.list_roles(org, None, None).await? {
             if role.builtin {
-                self.assign_role(org, admin.id, role.id).await?;
+                self.assign_role(&operator, admin.id, role.id).await?;
             }
         }
-        self.grant_system_admin(org, admin.id).await?;
+        self.grant_system_admin(&operator, admin.id).await?;
         {
             let mut w = self.db.write().await?;
             crate::store::directory::set_owner(&mut w.tx, self.backend(), org.id, admin.id).await?;
@@ -1052,7 +1143,7 @@ impl Directory {
             None => crate::auth::generate_password(),
         };
         self.set_password(
-            org,
+            &operator,
             admin.id,
             &password,
             &ClientInfo {

@@ -3,8 +3,11 @@
 use super::credentials::CredentialDecision;
 use super::signin::ClientInfo;
 use super::{check_version, lost_race, new_id, Directory};
+use crate::auth::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory::{self as q, UserFilter};
+use rolecall_core::admin::Operation;
+use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::error::Problems;
 use rolecall_core::model::{
     Group, GroupId, Organization, Role, RoleId, User, UserId, UserKind, UserStatus, Via,
@@ -65,20 +68,63 @@ fn not_found_user(id: UserId) -> crate::error::Error {
     DomainError::not_found("user", id).into()
 }
 
+fn unknown_role(role: RoleId) -> DomainError {
+    DomainError::invalid(
+        "role_id",
+        "unknown_role",
+        format!("no role {role} in this organization"),
+    )
+}
+
+/// Giving or taking a role of `application` changes the access of `effect`'s people.
+fn role_assignment(application: &str, effect: Effect) -> Change {
+    Change::new(Operation::AssignRole)
+        .reaching(Reach::Application(application.to_string()))
+        .affecting(effect)
+}
+
+/// Joining or leaving a group changes the person's access by everything the group carries.
+fn membership(group: GroupId, user: UserId) -> Change {
+    Change::new(Operation::ManageGroupMembers)
+        .reaching(Reach::Group(group))
+        .affecting(Effect::User(user))
+}
+
+/// What an edit of a user changes: deactivation removes them from the organisation (a System
+/// admin task, seed 004), reactivation restores their access, the owner's sign-in identity is
+/// the owner's own.
+fn user_change(org: &Organization, current: &User, next: &User) -> Change {
+    let op = if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
+        Operation::RemoveUser
+    } else {
+        Operation::EditUser
+    };
+    let mut change = Change::new(op).reaching(Reach::Organization);
+    if next.status != current.status {
+        change = change.affecting(Effect::User(current.id));
+    }
+    let identity_changed = next.email != current.email || next.username != current.username;
+    if identity_changed && org.owner_id == Some(current.id) {
+        change = change.reaching(Reach::OwnerCredentials { owner: current.id });
+    }
+    change
+}
+
 impl Directory {
-    pub async fn create_user(&self, org: &Organization, input: NewUser) -> Result<User> {
+    pub async fn create_user(&self, admin: &OrgAdmin, input: NewUser) -> Result<User> {
         // invitations: the body is `create_user_invited_by`, which also returns the invitation.
-        Ok(self.create_user_invited_by(org, input, None).await?.0)
+        Ok(self.create_user_invited_by(admin, input, None).await?.0)
     }
 
     /// Creates a user; an `invited` one is sent the "Get started" invitation in the same
     /// transaction (`invited_by` labels who asked, for the audit trail).
     pub(crate) async fn create_user_invited_by(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         input: NewUser,
         invited_by: Option<&str>,
     ) -> Result<(User, Option<super::invitations::Invitation>)> {
+        let org = &admin.org;
         let mut p = Problems::new();
         let email = p.check(Email::parse("email", &input.email));
         let username = match &input.username {
@@ -141,6 +187,13 @@ impl Directory {
         };
         let b = self.backend();
         let mut w = self.db.write().await?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::AddUser).reaching(Reach::Organization),
+            )
+            .await?;
         q::insert_user(&mut w.tx, b, &user).await?;
         // invitations: an invited user gets the "Get started" e-mail with this very insert.
         let invitation = match user.status {
@@ -150,7 +203,7 @@ impl Directory {
             _ => None,
         };
         // end invitations
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok((user, invitation))
     }
 
@@ -192,13 +245,14 @@ impl Directory {
 
     pub async fn update_user(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: UserId,
         patch: UserPatch,
         if_match: Option<i64>,
         decision: Option<CredentialDecision>,
         client: &ClientInfo,
     ) -> Result<User> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let current = q::lock_user(&mut w.tx, b, org.id, id)
@@ -246,6 +300,9 @@ impl Directory {
             }
         }
         p.into_result()?;
+        let ok = self
+            .approve(&mut w.tx, admin, user_change(org, &current, &next))
+            .await?;
         next.version = current.version + 1;
         next.updated_at = self.now();
         if !q::update_user(&mut w.tx, b, &next, current.version).await? {
@@ -276,19 +333,20 @@ impl Directory {
             )
             .await?;
         }
-        self.commit_rights(w, org.id, affects_rights).await?;
+        self.commit_rights(w, org.id, ok, affects_rights).await?;
         Ok(next)
     }
 
     /// Irreversible: removes the user and their memberships and assignments, keeps a tombstone.
     pub async fn delete_user(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: UserId,
         if_match: Option<i64>,
         decision: Option<CredentialDecision>,
         client: &ClientInfo,
     ) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let current = q::lock_user(&mut w.tx, b, org.id, id)
@@ -296,6 +354,15 @@ impl Directory {
             .ok_or_else(|| not_found_user(id))?;
         check_version(if_match, current.version)?;
         refuse_service_account(&current)?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::RemoveUser)
+                    .reaching(Reach::Organization)
+                    .affecting(Effect::User(id)),
+            )
+            .await?;
         super::admins::guard_removal(&mut w.tx, b, org.id, id, "deleted").await?;
         self.settle_credentials_of(&mut w.tx, id, decision, client)
             .await?;
@@ -304,7 +371,7 @@ impl Directory {
         // invitations: removal notice to the address on record; open invitation closed.
         super::invitations::on_removal(&mut w.tx, b, org, &current, "deleted", self.now()).await?;
         q::delete_user(&mut w.tx, b, &current, self.now()).await?;
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
 
@@ -312,10 +379,11 @@ impl Directory {
 
     pub async fn create_group(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         name: &str,
         description: Option<&str>,
     ) -> Result<Group> {
+        let org = &admin.org;
         let mut p = Problems::new();
         let name = p.check(DisplayName::parse("name", name));
         let description = p.check(Description::parse("description", description.unwrap_or("")));
@@ -334,8 +402,15 @@ impl Directory {
             updated_at: now,
         };
         let mut w = self.db.write().await?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::CreateGroup).reaching(Reach::Organization),
+            )
+            .await?;
         q::insert_group(&mut w.tx, self.backend(), &g).await?;
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(g)
     }
 
@@ -367,12 +442,13 @@ impl Directory {
 
     pub async fn update_group(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: GroupId,
         name: Option<&str>,
         description: Option<&str>,
         if_match: Option<i64>,
     ) -> Result<Group> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let current = q::lock_group(&mut w.tx, b, org.id, id)
@@ -392,30 +468,47 @@ impl Directory {
             }
         }
         p.into_result()?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::EditGroup).reaching(Reach::Group(id)),
+            )
+            .await?;
         next.version += 1;
         next.updated_at = self.now();
         if !q::update_group(&mut w.tx, b, &next, current.version).await? {
             return Err(lost_race("group"));
         }
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(next)
     }
 
     /// Deletes the group; its members keep their accounts and direct roles.
     pub async fn delete_group(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         id: GroupId,
         if_match: Option<i64>,
     ) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let current = q::lock_group(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| DomainError::not_found("group", id))?;
         check_version(if_match, current.version)?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::RemoveGroup)
+                    .reaching(Reach::Organization)
+                    .affecting(Effect::Members(id)),
+            )
+            .await?;
         q::delete_group(&mut w.tx, b, id).await?;
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
 
@@ -435,12 +528,8 @@ impl Directory {
     }
 
     /// Adds a member; true if they were not one already (idempotent).
-    pub async fn add_member(
-        &self,
-        org: &Organization,
-        group: GroupId,
-        user: UserId,
-    ) -> Result<bool> {
+    pub async fn add_member(&self, admin: &OrgAdmin, group: GroupId, user: UserId) -> Result<bool> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         q::get_group(&mut w.tx, b, org.id, group)
@@ -455,28 +544,35 @@ impl Directory {
                     format!("no user {user} in this organization"),
                 )
             })?;
+        let ok = self
+            .approve(&mut w.tx, admin, membership(group, user))
+            .await?;
         // profiles: joining a group assigned to a full product profile is refused.
         self.check_group_join(&mut w.tx, org, group, user).await?;
         let added = q::add_member(&mut w.tx, b, org.id, group, user, self.now()).await?;
-        self.commit_rights(w, org.id, added).await?;
+        self.commit_rights(w, org.id, ok, added).await?;
         Ok(added)
     }
 
     pub async fn remove_member(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         group: GroupId,
         user: UserId,
     ) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         q::get_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
+        let ok = self
+            .approve(&mut w.tx, admin, membership(group, user))
+            .await?;
         if !q::remove_member(&mut w.tx, b, group, user).await? {
             return Err(DomainError::not_found("membership", user).into());
         }
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
 
@@ -497,44 +593,57 @@ impl Directory {
 
     pub async fn add_group_role(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         group: GroupId,
         role: RoleId,
     ) -> Result<bool> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         q::get_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
-        q::get_role(&mut w.tx, b, org.id, role)
+        let found = q::get_role(&mut w.tx, b, org.id, role)
             .await?
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "role_id",
-                    "unknown_role",
-                    format!("no role {role} in this organization"),
-                )
-            })?;
+            .ok_or_else(|| unknown_role(role))?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                role_assignment(&found.application, Effect::Members(group)),
+            )
+            .await?;
         let added = q::add_group_role(&mut w.tx, b, org.id, group, role, self.now()).await?;
-        self.commit_rights(w, org.id, added).await?;
+        self.commit_rights(w, org.id, ok, added).await?;
         Ok(added)
     }
 
     pub async fn remove_group_role(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         group: GroupId,
         role: RoleId,
     ) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         q::get_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
+        let found = q::get_role(&mut w.tx, b, org.id, role)
+            .await?
+            .ok_or_else(|| DomainError::not_found("group role", role))?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                role_assignment(&found.application, Effect::Members(group)),
+            )
+            .await?;
         if !q::remove_group_role(&mut w.tx, b, group, role).await? {
             return Err(DomainError::not_found("group role", role).into());
         }
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
 
@@ -566,12 +675,8 @@ impl Directory {
 
     /// Assigns a role directly. In an application set to "one role per user" a second direct
     /// role is refused (Magento's rule) rather than silently replacing the first.
-    pub async fn assign_role(
-        &self,
-        org: &Organization,
-        user: UserId,
-        role: RoleId,
-    ) -> Result<bool> {
+    pub async fn assign_role(&self, admin: &OrgAdmin, user: UserId, role: RoleId) -> Result<bool> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         q::get_user(&mut w.tx, b, org.id, user)
@@ -579,13 +684,14 @@ impl Directory {
             .ok_or_else(|| not_found_user(user))?;
         let role = q::get_role(&mut w.tx, b, org.id, role)
             .await?
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "role_id",
-                    "unknown_role",
-                    format!("no role {role} in this organization"),
-                )
-            })?;
+            .ok_or_else(|| unknown_role(role))?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                role_assignment(&role.application, Effect::User(user)),
+            )
+            .await?;
         let one_role = self
             .catalogue()
             .get(&role.application)
@@ -612,25 +718,31 @@ impl Directory {
             }
         }
         let added = q::add_user_role(&mut w.tx, b, org.id, user, &role, self.now()).await?;
-        self.commit_rights(w, org.id, added).await?;
+        self.commit_rights(w, org.id, ok, added).await?;
         Ok(added)
     }
 
-    pub async fn unassign_role(
-        &self,
-        org: &Organization,
-        user: UserId,
-        role: RoleId,
-    ) -> Result<()> {
+    pub async fn unassign_role(&self, admin: &OrgAdmin, user: UserId, role: RoleId) -> Result<()> {
+        let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
         q::get_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| not_found_user(user))?;
+        let found = q::get_role(&mut w.tx, b, org.id, role)
+            .await?
+            .ok_or_else(|| DomainError::not_found("role assignment", role))?;
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                role_assignment(&found.application, Effect::User(user)),
+            )
+            .await?;
         if !q::remove_user_role(&mut w.tx, b, user, role).await? {
             return Err(DomainError::not_found("role assignment", role).into());
         }
-        self.commit_rights(w, org.id, true).await?;
+        self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
 }

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use rolecall_core::admin::{AdminRight, Operation, Target};
-use rolecall_core::model::{Organization, UserId};
+use rolecall_core::model::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -74,18 +74,6 @@ async fn user_rights(
     }))
 }
 
-fn actor(caller: &Caller) -> Option<UserId> {
-    match caller {
-        Caller::User { session, .. } => Some(session.user_id),
-        Caller::Credential { credential, .. } => Some(credential.service_user_id),
-        _ => None,
-    }
-}
-
-fn actor_rights(caller: &Caller, org: &Organization) -> ApiResult<Vec<AdminRight>> {
-    Ok(caller.rights_in(org)?)
-}
-
 /// Grants an admin right (at or below the caller's own, over what the caller administers;
 /// needs identity re-verification). The user is notified by e-mail.
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/users/{id}/admin-rights", tag = "administrators", params(("org" = String, Path), ("id" = String, Path)),
@@ -108,17 +96,9 @@ async fn grant_right(
         &client,
     )
     .await?;
-    let rights = actor_rights(&caller, &admin.org)?;
     let added = s
         .dir
-        .grant_right(
-            &admin.org,
-            actor(&caller),
-            &rights,
-            parse_id::<UserId>("user", &id)?,
-            right,
-            &client,
-        )
+        .grant_right(&admin, parse_id::<UserId>("user", &id)?, right, &client)
         .await?;
     Ok(if added {
         StatusCode::CREATED
@@ -160,16 +140,8 @@ async fn revoke_right(
     .await?;
     let right = AdminRight::from_row(&q.kind, q.target.as_deref().unwrap_or(""))
         .ok_or_else(|| rolecall_core::Error::invalid("kind", "enum", "must be system, product, product_profile, user_group, deployment, support or storage"))?;
-    let rights = actor_rights(&caller, &admin.org)?;
     s.dir
-        .revoke_right(
-            &admin.org,
-            actor(&caller),
-            &rights,
-            parse_id::<UserId>("user", &id)?,
-            right,
-            &client,
-        )
+        .revoke_right(&admin, parse_id::<UserId>("user", &id)?, right, &client)
         .await?;
     Ok(no_content())
 }
@@ -227,7 +199,7 @@ async fn transfer_owner(
     .await?;
     let org = s
         .dir
-        .transfer_ownership(&admin.org, actor(&caller), body.user_id, &client)
+        .transfer_ownership(&admin, body.user_id, &client)
         .await?;
     Ok(Json(Owner {
         owner_id: org.owner_id,

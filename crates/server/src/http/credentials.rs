@@ -92,7 +92,7 @@ async fn create_credential(
     .await?;
     let (credential, secret) = s
         .dir
-        .create_credential(&admin.org, body, creator(&caller), &client)
+        .create_credential(&admin, body, creator(&caller), &client)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -135,13 +135,6 @@ async fn revoke_credential(
         Target::Organization,
     )
     .await?;
-    s.dir
-        .revoke_credential(
-            &admin.org,
-            &id,
-            caller.session().map(|x| x.user_id),
-            &client,
-        )
-        .await?;
+    s.dir.revoke_credential(&admin, &id, &client).await?;
     Ok(no_content())
 }

@@ -108,7 +108,7 @@ async fn create_group(
     .await?;
     let g = s
         .dir
-        .create_group(&admin.org, &body.name, body.description.as_deref())
+        .create_group(&admin, &body.name, body.description.as_deref())
         .await?;
     Ok(with_etag(StatusCode::CREATED, g.version, &g))
 }
@@ -148,7 +148,7 @@ async fn update_group(
     let g = s
         .dir
         .update_group(
-            &admin.org,
+            &admin,
             parse_id::<GroupId>("group", &id)?,
             body.name.as_deref(),
             body.description.as_deref(),
@@ -176,7 +176,7 @@ async fn delete_group(
     )
     .await?;
     s.dir
-        .delete_group(&admin.org, parse_id::<GroupId>("group", &id)?, v)
+        .delete_group(&admin, parse_id::<GroupId>("group", &id)?, v)
         .await?;
     Ok(no_content())
 }
@@ -242,7 +242,7 @@ async fn add_member(
         .map_err(|_| rolecall_core::Error::invalid("user_id", "uuid", "must be a user id"))?;
     let added = s
         .dir
-        .add_member(&admin.org, parse_id::<GroupId>("group", &id)?, user)
+        .add_member(&admin, parse_id::<GroupId>("group", &id)?, user)
         .await?;
     Ok(if added {
         StatusCode::CREATED
@@ -272,7 +272,7 @@ async fn remove_member(
     .await?;
     s.dir
         .remove_member(
-            &admin.org,
+            &admin,
             parse_id::<GroupId>("group", &id)?,
             parse_id::<UserId>("membership", &user)?,
         )
@@ -336,7 +336,7 @@ async fn add_group_role(
         .map_err(|_| rolecall_core::Error::invalid("role_id", "uuid", "must be a role id"))?;
     let added = s
         .dir
-        .add_group_role(&admin.org, parse_id::<GroupId>("group", &id)?, role)
+        .add_group_role(&admin, parse_id::<GroupId>("group", &id)?, role)
         .await?;
     Ok(if added {
         StatusCode::CREATED
@@ -367,7 +367,7 @@ async fn remove_group_role(
     .await?;
     s.dir
         .remove_group_role(
-            &admin.org,
+            &admin,
             parse_id::<GroupId>("group", &id)?,
             parse_id::<RoleId>("group role", &role)?,
         )

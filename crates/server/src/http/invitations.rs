@@ -80,7 +80,7 @@ async fn invite(
         &client,
     )
     .await?;
-    let (user, invitation) = s.dir.invite(&admin.org, body, &inviter(&caller)).await?;
+    let (user, invitation) = s.dir.invite(&admin, body, &inviter(&caller)).await?;
     Ok(with_etag(
         StatusCode::CREATED,
         user.version,
@@ -139,7 +139,7 @@ async fn resend(
     let invitation = s
         .dir
         .resend_invitation(
-            &admin.org,
+            &admin,
             parse_id::<UserId>("user", &id)?,
             &inviter(&caller),
             &client,
@@ -169,7 +169,7 @@ async fn withdraw(
     )
     .await?;
     s.dir
-        .withdraw_invitation(&admin.org, parse_id::<UserId>("user", &id)?, &client)
+        .withdraw_invitation(&admin, parse_id::<UserId>("user", &id)?, &client)
         .await?;
     Ok(no_content())
 }

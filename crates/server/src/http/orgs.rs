@@ -245,13 +245,7 @@ async fn create_scope(
     .await?;
     let scope = s
         .dir
-        .create_scope(
-            &admin.org,
-            &app,
-            &body.code,
-            body.parent.as_deref(),
-            &body.name,
-        )
+        .create_scope(&admin, &app, &body.code, body.parent.as_deref(), &body.name)
         .await?;
     Ok((StatusCode::CREATED, Json(scope)))
 }
@@ -273,6 +267,6 @@ async fn delete_scope(
         Target::Application(&app),
     )
     .await?;
-    s.dir.delete_scope(&admin.org, &app, &code).await?;
+    s.dir.delete_scope(&admin, &app, &code).await?;
     Ok(no_content())
 }

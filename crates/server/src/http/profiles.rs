@@ -86,7 +86,7 @@ async fn create_profile(
         Target::Application(&body.application),
     )
     .await?;
-    let p = s.dir.create_profile(&admin.org, body).await?;
+    let p = s.dir.create_profile(&admin, body).await?;
     Ok(with_etag(StatusCode::CREATED, p.profile.version, &p))
 }
 
@@ -129,7 +129,7 @@ async fn update_profile(
     let admin = permit(&s, &caller, &org, Operation::EditProfile, target).await?;
     let p = s
         .dir
-        .update_profile(&admin.org, parse_id::<ProfileId>("profile", &id)?, body, v)
+        .update_profile(&admin, parse_id::<ProfileId>("profile", &id)?, body, v)
         .await?;
     Ok(with_etag(StatusCode::OK, p.profile.version, &p))
 }
@@ -147,7 +147,7 @@ async fn delete_profile(
     let target = profile_target(&id, &app);
     let admin = permit(&s, &caller, &org, Operation::DeleteProfile, target).await?;
     s.dir
-        .delete_profile(&admin.org, parse_id::<ProfileId>("profile", &id)?, v)
+        .delete_profile(&admin, parse_id::<ProfileId>("profile", &id)?, v)
         .await?;
     Ok(no_content())
 }
@@ -217,7 +217,7 @@ async fn add_profile_user(
         .map_err(|_| rolecall_core::Error::invalid("user_id", "uuid", "must be a user id"))?;
     let added = s
         .dir
-        .add_profile_user(&admin.org, parse_id::<ProfileId>("profile", &id)?, user)
+        .add_profile_user(&admin, parse_id::<ProfileId>("profile", &id)?, user)
         .await?;
     Ok(if added {
         StatusCode::CREATED
@@ -249,7 +249,7 @@ async fn remove_profile_user(
     .await?;
     s.dir
         .remove_profile_user(
-            &admin.org,
+            &admin,
             parse_id::<ProfileId>("profile", &id)?,
             parse_id::<UserId>("profile user", &user)?,
         )
@@ -323,7 +323,7 @@ async fn add_profile_group(
         .map_err(|_| rolecall_core::Error::invalid("group_id", "uuid", "must be a group id"))?;
     let added = s
         .dir
-        .add_profile_group(&admin.org, parse_id::<ProfileId>("profile", &id)?, group)
+        .add_profile_group(&admin, parse_id::<ProfileId>("profile", &id)?, group)
         .await?;
     Ok(if added {
         StatusCode::CREATED
@@ -355,7 +355,7 @@ async fn remove_profile_group(
     .await?;
     s.dir
         .remove_profile_group(
-            &admin.org,
+            &admin,
             parse_id::<ProfileId>("profile", &id)?,
             parse_id::<GroupId>("profile group", &group)?,
         )

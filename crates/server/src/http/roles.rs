@@ -81,7 +81,7 @@ async fn create_role(
         Target::Application(&body.application),
     )
     .await?;
-    let role = s.dir.create_role(&admin.org, body).await?;
+    let role = s.dir.create_role(&admin, body).await?;
     Ok(with_etag(StatusCode::CREATED, role.version, &role))
 }
 
@@ -121,7 +121,7 @@ async fn update_role(
     let admin = permit(&s, &caller, &org, Operation::ManageRoles, app_target(&app)).await?;
     let role = s
         .dir
-        .update_role(&admin.org, parse_id::<RoleId>("role", &id)?, body, v)
+        .update_role(&admin, parse_id::<RoleId>("role", &id)?, body, v)
         .await?;
     Ok(with_etag(StatusCode::OK, role.version, &role))
 }
@@ -138,7 +138,7 @@ async fn delete_role(
     let app = role_application(&s, &org, &id).await?;
     let admin = permit(&s, &caller, &org, Operation::ManageRoles, app_target(&app)).await?;
     s.dir
-        .delete_role(&admin.org, parse_id::<RoleId>("role", &id)?, v)
+        .delete_role(&admin, parse_id::<RoleId>("role", &id)?, v)
         .await?;
     Ok(no_content())
 }
@@ -195,7 +195,7 @@ async fn put_grants(
     };
     let role = s
         .dir
-        .update_role(&admin.org, parse_id::<RoleId>("role", &id)?, patch, v)
+        .update_role(&admin, parse_id::<RoleId>("role", &id)?, patch, v)
         .await?;
     Ok(with_etag(
         StatusCode::OK,

@@ -309,10 +309,7 @@ async fn end_my_session(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let session = signed_in(&caller)?;
-    let org = s.dir.org(&session.org_id.to_string()).await?;
-    s.dir
-        .end_sessions(&org, session.user_id, Some(&id), &client)
-        .await?;
+    s.dir.end_own_session(session, &id, &client).await?;
     Ok(no_content())
 }
 
@@ -407,7 +404,7 @@ async fn end_user_sessions(
     )
     .await?;
     s.dir
-        .end_sessions(&admin.org, parse_id::<UserId>("user", &id)?, None, &client)
+        .end_sessions(&admin, parse_id::<UserId>("user", &id)?, None, &client)
         .await?;
     Ok(no_content())
 }
@@ -431,7 +428,7 @@ async fn end_user_session(
     .await?;
     s.dir
         .end_sessions(
-            &admin.org,
+            &admin,
             parse_id::<UserId>("user", &id)?,
             Some(&sid),
             &client,
@@ -463,7 +460,7 @@ async fn set_user_password(
     .await?;
     s.dir
         .set_password(
-            &admin.org,
+            &admin,
             parse_id::<UserId>("user", &id)?,
             &body.password,
             &client,
@@ -493,7 +490,7 @@ async fn reset_user_2fa(
     )
     .await?;
     s.dir
-        .reset_2fa(&admin.org, &[parse_id::<UserId>("user", &id)?], &client)
+        .reset_2fa(&admin, &[parse_id::<UserId>("user", &id)?], &client)
         .await?;
     Ok(no_content())
 }
@@ -535,7 +532,7 @@ async fn bulk_reset_2fa(
             rolecall_core::Error::invalid("user_ids", "count", "name 1 to 1000 users").into(),
         );
     }
-    let reset = s.dir.reset_2fa(&admin.org, &body.user_ids, &client).await?;
+    let reset = s.dir.reset_2fa(&admin, &body.user_ids, &client).await?;
     Ok(Json(BulkResetResult { reset }))
 }
 
@@ -597,7 +594,7 @@ async fn unlock_user(
     )
     .await?;
     s.dir
-        .unlock(&admin.org, parse_id::<UserId>("user", &id)?, &client)
+        .unlock(&admin, parse_id::<UserId>("user", &id)?, &client)
         .await?;
     Ok(no_content())
 }
@@ -692,6 +689,6 @@ async fn put_settings(
         &client,
     )
     .await?;
-    let (settings, version) = s.dir.put_settings(&admin.org, body, v).await?;
+    let (settings, version) = s.dir.put_settings(&admin, body, v).await?;
     Ok(with_etag(StatusCode::OK, version, &settings))
 }

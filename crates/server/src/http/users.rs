@@ -175,7 +175,7 @@ async fn create_user(
         &client,
     )
     .await?;
-    let user = s.dir.create_user(&admin.org, body).await?;
+    let user = s.dir.create_user(&admin, body).await?;
     Ok(with_etag(StatusCode::CREATED, user.version, &user))
 }
 
@@ -235,7 +235,7 @@ async fn update_user(
     let user = s
         .dir
         .update_user(
-            &admin.org,
+            &admin,
             parse_id::<UserId>("user", &id)?,
             body,
             v,
@@ -270,7 +270,7 @@ async fn delete_user(
     .await?;
     s.dir
         .delete_user(
-            &admin.org,
+            &admin,
             parse_id::<UserId>("user", &id)?,
             v,
             off.credentials,
@@ -343,7 +343,7 @@ async fn assign_role(
         .role_id
         .parse::<RoleId>()
         .map_err(|_| rolecall_core::Error::invalid("role_id", "uuid", "must be a role id"))?;
-    let added = s.dir.assign_role(&admin.org, user, role).await?;
+    let added = s.dir.assign_role(&admin, user, role).await?;
     let items = s.dir.user_roles(&admin.org, user).await?;
     Ok((
         if added {
@@ -378,7 +378,7 @@ async fn unassign_role(
     .await?;
     s.dir
         .unassign_role(
-            &admin.org,
+            &admin,
             parse_id::<UserId>("user", &id)?,
             parse_id::<RoleId>("role assignment", &role)?,
         )

@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod directory;
 pub mod invitations; // "Get started" invitations
 pub mod profiles;
+pub mod rights;
 pub mod signin;
 pub mod tokens;
 
@@ -71,6 +72,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "invitations",
         include_str!("../../migrations/0005_invitations.sql"),
+    ),
+    (
+        6,
+        "rights",
+        include_str!("../../migrations/0006_rights.sql"),
     ),
 ];
 

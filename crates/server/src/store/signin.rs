@@ -517,8 +517,8 @@ pub async fn grant_admin_right(
     b: Backend,
     org: OrgId,
     user: UserId,
-    kind: &str,
-    target: &str,
+    (kind, target): (&str, &str),
+    granted_by: Option<UserId>,
     now: Millis,
 ) -> Result<()> {
     sqlx::query(&sql_for(
@@ -531,12 +531,13 @@ pub async fn grant_admin_right(
     .bind(target)
     .execute(&mut *c)
     .await?;
-    sqlx::query(&sql_for(b, "INSERT INTO admin_rights (org_id, user_id, kind, target, created_at) VALUES ($1, $2, $3, $4, $5)"))
+    sqlx::query(&sql_for(b, "INSERT INTO admin_rights (org_id, user_id, kind, target, created_at, granted_by) VALUES ($1, $2, $3, $4, $5, $6)"))
         .bind(org.to_string())
         .bind(user.to_string())
         .bind(kind)
         .bind(target)
         .bind(now)
+        .bind(granted_by.map(|u| u.to_string()))
         .execute(c)
         .await?;
     Ok(())

@@ -303,7 +303,7 @@ async fn forbidden_delegations_are_refused(b: Backend) {
     .await;
     assert_eq!(
         (r.status, r.body["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("self_grant")),
+        (StatusCode::FORBIDDEN, Some("own_access")),
         "nobody raises their own rights"
     );
     let r = try_grant(json!({ "kind": "emperor" }), other.clone()).await;

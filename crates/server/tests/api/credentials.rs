@@ -229,7 +229,11 @@ async fn credentials_are_exempt_from_reverification_only_when_made_for_it(b: Bac
             .unwrap()
             .parse()
             .unwrap();
-        app.server.dir.grant_system_admin(&org, svc).await.unwrap();
+        app.server
+            .dir
+            .grant_system_admin(&rolecall::auth::OrgAdmin::operator(org.clone()), svc)
+            .await
+            .unwrap();
         secrets.push(r.body["secret"].as_str().unwrap().to_string());
     }
     let r = app

@@ -364,7 +364,10 @@ impl TestApp {
             let org = self.server.dir.org(&self.org).await.expect("org");
             self.server
                 .dir
-                .grant_system_admin(&org, id.parse().expect("uuid"))
+                .grant_system_admin(
+                    &rolecall::auth::OrgAdmin::operator(org),
+                    id.parse().expect("uuid"),
+                )
                 .await
                 .expect("grant");
         }

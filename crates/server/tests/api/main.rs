@@ -12,8 +12,10 @@ mod catalogue_and_scopes;
 mod checks;
 mod concurrency;
 mod credentials;
+mod escalation; // issue 9: the escalation paths, over HTTP
 mod groups_roles;
 mod invitations; // "Get started" invitations
 mod profiles;
+mod rights_property; // the rights invariant as a property (issue 9)
 mod signin;
 mod users;

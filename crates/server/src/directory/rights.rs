@@ -1,0 +1,124 @@
+//! The server half of the one rights rule: inside a use case's write transaction, load who is
+//! acting (their admin rights), the people upstream of them (whoever delegated those rights, and
+//! for an API credential the person who created it) and what each of those people holds, then ask
+//! `rolecall_core::change::judge`. Every use case that writes goes through [`Directory::approve`]
+//! and commits only with the [`Approved`] it returns.
+
+use super::Directory;
+use crate::auth::{OrgAdmin, Principal};
+use crate::error::Result;
+use crate::store::rights as rq;
+use rolecall_core::admin::{AdminRight, Operation};
+use rolecall_core::change::{answers_to_grantor, judge, Actor, Approved, Change, Reach};
+use rolecall_core::model::{OrgId, UserId};
+use sqlx::AnyConnection;
+
+/// A delegation chain longer than this is cut off (and everyone on it stays guarded).
+const MAX_CHAIN: usize = 64;
+
+impl Directory {
+    /// Judges `change` for the admin acting through `admin`, with rights and holdings read in
+    /// the caller's transaction (so a right revoked a moment ago no longer counts).
+    pub(crate) async fn approve(
+        &self,
+        c: &mut AnyConnection,
+        admin: &OrgAdmin,
+        change: Change,
+    ) -> Result<Approved> {
+        let actor = self.actor(c, admin).await?;
+        Ok(judge(&actor, change)?)
+    }
+
+    /// Judges several changes for one admin, loading the actor once (bulk operations).
+    pub(crate) async fn approve_all(
+        &self,
+        c: &mut AnyConnection,
+        admin: &OrgAdmin,
+        changes: Vec<Change>,
+    ) -> Result<Option<Approved>> {
+        let actor = self.actor(c, admin).await?;
+        let mut out: Option<Approved> = None;
+        for change in changes {
+            let ok = judge(&actor, change)?;
+            out = Some(match out {
+                None => ok,
+                Some(prev) => prev.and(ok),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The acting admin as the core sees them.
+    pub(crate) async fn actor(&self, c: &mut AnyConnection, admin: &OrgAdmin) -> Result<Actor> {
+        let b = self.backend();
+        let org = admin.org.id;
+        let user = match &admin.principal {
+            Principal::Operator { .. } => return Ok(Actor::operator()),
+            Principal::Person(u) | Principal::Service { user: u, .. } => *u,
+        };
+        let rights: Vec<AdminRight> = rq::rights_with_grantors(&mut *c, b, org, user)
+            .await?
+            .iter()
+            .filter_map(|(k, t, _)| AdminRight::from_row(k, t))
+            .collect();
+        let mut guarded = vec![rq::holdings(&mut *c, b, user).await?];
+        for up in self.upstream(c, org, user).await? {
+            guarded.push(rq::holdings(&mut *c, b, up).await?);
+        }
+        Ok(Actor {
+            user: Some(user),
+            rights,
+            guarded,
+        })
+    }
+
+    /// Everyone whose delegation `user`'s authority comes from: the grantors of their
+    /// non-System rights, the creator of their credential, and so on up the chain.
+    async fn upstream(
+        &self,
+        c: &mut AnyConnection,
+        org: OrgId,
+        user: UserId,
+    ) -> Result<Vec<UserId>> {
+        let b = self.backend();
+        let mut found: Vec<UserId> = Vec::new();
+        let mut todo = vec![user];
+        while let Some(next) = todo.pop() {
+            if found.len() >= MAX_CHAIN {
+                break;
+            }
+            let mut sources = Vec::new();
+            if let Some(creator) = rq::credential_creator(&mut *c, b, next).await? {
+                sources.push(creator);
+            }
+            let rows = rq::rights_with_grantors(&mut *c, b, org, next).await?;
+            // A System admin's authority answers to no one: their grantors are peers.
+            let system = rows.iter().any(|(k, t, _)| {
+                AdminRight::from_row(k, t).is_some_and(|r| !answers_to_grantor(&r))
+            });
+            if !system {
+                sources.extend(rows.into_iter().filter_map(|(_, _, g)| g));
+            }
+            for s in sources {
+                if s != user && !found.contains(&s) {
+                    found.push(s);
+                    todo.push(s);
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Approval for what only the server's operator does (creating organisations, changing the
+/// catalogue); the handler has already required a server-wide token.
+pub(crate) fn operator_approval(op: Operation) -> Approved {
+    match judge(
+        &Actor::operator(),
+        Change::new(op).reaching(Reach::Organization),
+    ) {
+        Ok(ok) => ok,
+        // The operator holds System, which every operation allows; see core::admin.
+        Err(e) => unreachable!("the operator may do everything: {e}"),
+    }
+}
