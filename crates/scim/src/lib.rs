@@ -12,14 +12,17 @@ pub mod eval;
 pub mod filter;
 pub mod list;
 mod object;
+pub mod patch;
 pub mod path;
 pub mod schema;
 pub mod sql;
+mod value;
 
 pub use error::{ScimError, ScimType};
 pub use eval::{fold_case, matches};
 pub use filter::{CompareOp, Filter, Literal};
 pub use list::{ListQuery, ListResponse, SearchRequest, SortOrder};
+pub use patch::{apply_patch, PatchOpKind, PatchOperation, PatchRequest};
 pub use path::{AttrPath, PatchPath};
 pub use schema::{
     AttrRef, AttrType, AttributeDef, Mutability, ResourceType, Returned, Schema, Uniqueness,

@@ -121,7 +121,10 @@ fn datetimes_compare_as_instants() {
     no(r#"meta.lastModified lt "2011-05-13T04:42:34Z""#);
     yes(r#"meta.lastModified le "2011-05-13T04:42:34.0009Z""#);
     yes(r#"meta.created lt "2011-01-01T00:00:00Z""#);
-    rejected(r#"meta.created gt "yesterday""#, "not an RFC 3339 date-time");
+    rejected(
+        r#"meta.created gt "yesterday""#,
+        "not an RFC 3339 date-time",
+    );
 }
 
 #[test]
@@ -152,9 +155,13 @@ fn value_filters_need_one_element_to_satisfy_everything() {
 
 #[test]
 fn extension_attributes_with_and_without_urn() {
-    yes(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "tour operations""#);
+    yes(
+        r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "tour operations""#,
+    );
     yes(r#"department eq "Tour Operations""#);
-    yes(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#);
+    yes(
+        r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#,
+    );
     yes(r#"urn:ietf:params:scim:schemas:core:2.0:User:name.givenName eq "Barbara""#);
     rejected(
         r#"urn:ietf:params:scim:schemas:core:2.0:User:department eq "x""#,
@@ -185,7 +192,10 @@ fn strings_order_by_code_point_after_folding() {
 fn filters_that_do_not_fit_the_schema_are_rejected() {
     rejected(r#"nosuch eq "x""#, "unknown attribute `nosuch`");
     rejected(r#"name.nosuch eq "x""#, "unknown attribute");
-    rejected(r#"userName eq 5"#, "is a string and cannot be compared with 5");
+    rejected(
+        r#"userName eq 5"#,
+        "is a string and cannot be compared with 5",
+    );
     rejected(r#"name eq "x""#, "is complex");
     rejected(r#"emails[nosuch eq "x"]"#, "has no sub-attribute `nosuch`");
     rejected(r#"title[value eq "x"]"#, "needs a complex attribute");
@@ -199,7 +209,10 @@ fn rfc_examples_on_the_example_user() {
         (r#"userName eq "bjensen""#, false),
         (r#"name.familyName co "O'Malley""#, false),
         (r#"userName sw "J""#, false),
-        (r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "b""#, true),
+        (
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "b""#,
+            true,
+        ),
         (r#"title pr"#, true),
         (r#"meta.lastModified gt "2011-05-13T04:42:34Z""#, false),
         (r#"meta.lastModified ge "2011-05-13T04:42:34Z""#, true),
@@ -207,10 +220,22 @@ fn rfc_examples_on_the_example_user() {
         (r#"meta.lastModified le "2011-05-13T04:42:34Z""#, true),
         (r#"title pr and userType eq "Employee""#, true),
         (r#"title pr or userType eq "Intern""#, true),
-        (r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#, true),
-        (r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#, false),
-        (r#"userType eq "Employee" and (emails.type eq "work")"#, true),
-        (r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#, true),
+        (
+            r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
+            true,
+        ),
+        (
+            r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+            false,
+        ),
+        (
+            r#"userType eq "Employee" and (emails.type eq "work")"#,
+            true,
+        ),
+        (
+            r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
+            true,
+        ),
     ];
     for (f, want) in expected {
         assert_eq!(check(f), Ok(want), "{f}");
@@ -253,7 +278,10 @@ fn values_of_the_wrong_json_type_never_match() {
     assert!(!m(r#"title eq "7""#));
     assert!(!m("active eq true"));
     assert!(!m(r#"meta.created gt "2000-01-01T00:00:00Z""#));
-    assert!(!m(r#"emails eq "x@y""#), "elements of a complex attribute are objects");
+    assert!(
+        !m(r#"emails eq "x@y""#),
+        "elements of a complex attribute are objects"
+    );
 }
 
 #[test]
@@ -262,5 +290,10 @@ fn fold_case_is_unicode_lower_case() {
     yes(r#"displayName eq "BABS JENSEN""#);
     let rt = ResourceType::user();
     let r = json!({"displayName": "Ärger"});
-    assert!(matches(&Filter::parse(r#"displayName eq "ärger""#).unwrap(), &r, &rt).unwrap());
+    assert!(matches(
+        &Filter::parse(r#"displayName eq "ärger""#).unwrap(),
+        &r,
+        &rt
+    )
+    .unwrap());
 }

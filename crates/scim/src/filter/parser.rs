@@ -295,14 +295,16 @@ impl Parser {
             Tok::Word(w) if w.eq_ignore_ascii_case("true") => Literal::Bool(true),
             Tok::Word(w) if w.eq_ignore_ascii_case("false") => Literal::Bool(false),
             Tok::Word(w) if w.eq_ignore_ascii_case("null") => Literal::Null,
-            other => return Err(SyntaxError::new(
-                v.pos,
-                format!(
+            other => {
+                return Err(SyntaxError::new(
+                    v.pos,
+                    format!(
                     "expected a value (a string, number, true, false or null) after `{}`, found {}",
                     op.as_str(),
                     describe(other)
                 ),
-            )),
+                ))
+            }
         };
         Ok(Filter::Compare { path, op, value })
     }

@@ -136,7 +136,10 @@ fn case_exact_substrings_avoid_like() {
 
 #[test]
 fn presence_is_not_null_and_not_empty_for_text() {
-    assert_eq!(sql("title pr").sql, "(u.title IS NOT NULL AND u.title <> '')");
+    assert_eq!(
+        sql("title pr").sql,
+        "(u.title IS NOT NULL AND u.title <> '')"
+    );
     assert_eq!(sql("active pr").sql, "(u.active IS NOT NULL)");
     assert_eq!(
         sql("name pr").sql,
@@ -182,7 +185,9 @@ fn multi_valued_attributes_become_exists_over_the_child_table() {
         "EXISTS (SELECT 1 FROM user_emails scim_e1 WHERE scim_e1.user_id = u.id AND ((LOWER(scim_e1.kind) IS NOT NULL AND LOWER(scim_e1.kind) = $1) AND (scim_e1.is_primary IS NOT NULL AND scim_e1.is_primary = $2)))"
     );
     assert_eq!(s.params, vec![text("work"), SqlValue::Int(1)]);
-    assert!(sql(r#"emails.type ne "home""#).sql.starts_with("NOT (EXISTS (SELECT 1 FROM user_emails scim_e1 "));
+    assert!(sql(r#"emails.type ne "home""#)
+        .sql
+        .starts_with("NOT (EXISTS (SELECT 1 FROM user_emails scim_e1 "));
 }
 
 #[test]
@@ -199,7 +204,9 @@ fn each_exists_gets_its_own_alias_and_placeholders_continue() {
         .unwrap();
     let s = to_sql_at(&f, &UserMap(ResourceType::user()), 3).unwrap();
     assert!(s.sql.contains("FROM user_emails scim_e1"));
-    assert!(s.sql.contains("JOIN groups g ON g.id = gm.group_id) scim_e2 WHERE scim_e2.user_id = u.id"));
+    assert!(s
+        .sql
+        .contains("JOIN groups g ON g.id = gm.group_id) scim_e2 WHERE scim_e2.user_id = u.id"));
     assert!(s.sql.contains("= $3)") && s.sql.contains("= $4)"));
     assert!(!s.sql.contains("$5") && !s.sql.contains("$1"));
     assert_eq!(s.params.len(), 2);
@@ -207,7 +214,9 @@ fn each_exists_gets_its_own_alias_and_placeholders_continue() {
 
 #[test]
 fn extension_attributes_and_single_valued_value_paths() {
-    let s = sql(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#);
+    let s = sql(
+        r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#,
+    );
     assert_eq!(s.sql, "(u.manager_id IS NOT NULL AND u.manager_id = $1)");
     assert_eq!(
         sql(r#"name[givenName eq "Ann"]"#),
@@ -218,7 +227,11 @@ fn extension_attributes_and_single_valued_value_paths() {
 #[test]
 fn unmapped_attributes_are_invalid_filters_and_bad_maps_are_server_errors() {
     let map = UserMap(ResourceType::user());
-    let e = to_sql(&Filter::parse(r#"preferredLanguage eq "en""#).unwrap(), &map).unwrap_err();
+    let e = to_sql(
+        &Filter::parse(r#"preferredLanguage eq "en""#).unwrap(),
+        &map,
+    )
+    .unwrap_err();
     assert_eq!(e.scim_type, Some(ScimType::InvalidFilter));
     assert!(e.detail.contains("preferredLanguage"), "{}", e.detail);
     let e = to_sql(&Filter::parse(r#"phoneNumbers pr"#).unwrap(), &map).unwrap_err();
