@@ -14,6 +14,8 @@ pub mod list;
 mod object;
 pub mod patch;
 pub mod path;
+pub mod projection;
+pub mod resource;
 pub mod schema;
 pub mod sql;
 mod value;
@@ -24,6 +26,8 @@ pub use filter::{CompareOp, Filter, Literal};
 pub use list::{ListQuery, ListResponse, SearchRequest, SortOrder};
 pub use patch::{apply_patch, PatchOpKind, PatchOperation, PatchRequest};
 pub use path::{AttrPath, PatchPath};
+pub use projection::project;
+pub use resource::{create_resource, replace_resource};
 pub use schema::{
     AttrRef, AttrType, AttributeDef, Mutability, ResourceType, Returned, Schema, Uniqueness,
 };
