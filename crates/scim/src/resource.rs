@@ -102,7 +102,7 @@ fn writable_part(body: &Value, rt: &ResourceType) -> Result<Value, ScimError> {
         }
     }
     let mut doc = Value::Object(Map::new());
-    let mut write = |doc: &mut Value, r: AttrRef<'_>, v: &Value| -> Result<(), ScimError> {
+    let write = |doc: &mut Value, r: AttrRef<'_>, v: &Value| -> Result<(), ScimError> {
         if r.attr.is_read_only() || r.sub.is_some() {
             return Ok(());
         }

@@ -71,7 +71,7 @@ pub(crate) fn normalize(
             v.clone()
         }
         AttrType::DateTime => {
-            if !v.as_str().is_some_and(|s| parse_millis(s).is_some()) {
+            if v.as_str().and_then(parse_millis).is_none() {
                 return Err(bad("an RFC 3339 date-time"));
             }
             v.clone()
