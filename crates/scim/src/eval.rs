@@ -1,6 +1,6 @@
 //! In-memory filter evaluation over a resource as JSON.
 //!
-//! The semantics (shared exactly with [`crate::sql`], both reading [`crate::filter::typed`]):
+//! The semantics (shared exactly with [`crate::sql`], both reading `filter::typed`):
 //! - Logic is two-valued: a test on an absent attribute is false, never unknown, so `not`
 //!   and `ne` behave classically (`title ne "x"` matches resources without a title).
 //! - Absent means missing or JSON `null`; an empty array counts as absent.

@@ -1,6 +1,6 @@
 //! SCIM filters (RFC 7644 §3.4.2.2): the AST as data, its canonical text form, and the entry
-//! point that parses text under size and nesting limits. [`lexer`] splits text into tokens,
-//! [`parser`] builds the AST, [`typed`] checks it against a schema for [`crate::eval`] and
+//! point that parses text under size and nesting limits. `lexer` splits text into tokens,
+//! `parser` builds the AST, `typed` checks it against a schema for [`crate::eval`] and
 //! [`crate::sql`], which therefore share one reading of every filter.
 
 pub(crate) mod lexer;

@@ -241,3 +241,28 @@ fn unmapped_attributes_are_invalid_filters_and_bad_maps_are_server_errors() {
     let e = to_sql(&Filter::parse(r#"active gt true"#).unwrap(), &map).unwrap_err();
     assert_eq!(e.scim_type, Some(ScimType::InvalidFilter));
 }
+
+#[test]
+fn each_ordering_operator_maps_to_its_sql_operator() {
+    for (op, sql_op) in [
+        ("eq", "="),
+        ("gt", ">"),
+        ("ge", ">="),
+        ("lt", "<"),
+        ("le", "<="),
+    ] {
+        let s = sql(&format!(r#"externalId {op} "m""#));
+        assert_eq!(
+            s.sql,
+            format!("(u.external_id IS NOT NULL AND u.external_id {sql_op} $1)"),
+            "{op}"
+        );
+        let s = sql(&format!(r#"meta.created {op} "2000-01-01T00:00:00Z""#));
+        assert_eq!(
+            s.sql,
+            format!("(u.created_at IS NOT NULL AND u.created_at {sql_op} $1)"),
+            "{op}"
+        );
+        assert_eq!(s.params, vec![SqlValue::Int(946_684_800_000)]);
+    }
+}
