@@ -84,7 +84,7 @@ impl ListQuery {
         let mut q = ListQuery::empty(max_results);
         for (key, value) in pairs {
             match key.to_ascii_lowercase().as_str() {
-                "filter" => q.filter = Some(Filter::parse(value)?),
+                "filter" => q.filter = parse_filter(value)?,
                 "startindex" => q.start_index = start_index(parse_int("startIndex", value)?),
                 "count" => q.count = count(parse_int("count", value)?, max_results),
                 "sortby" => q.sort_by = Some(sort_by(value)?),
@@ -147,7 +147,7 @@ impl SearchRequest {
     pub fn to_query(&self, max_results: u64) -> Result<ListQuery, ScimError> {
         let mut q = ListQuery::empty(max_results);
         if let Some(f) = &self.filter {
-            q.filter = Some(Filter::parse(f)?);
+            q.filter = parse_filter(f)?;
         }
         if let Some(i) = self.start_index {
             q.start_index = start_index(i);
@@ -164,6 +164,15 @@ impl SearchRequest {
         q.attributes = self.attributes.clone().unwrap_or_default();
         q.excluded_attributes = self.excluded_attributes.clone().unwrap_or_default();
         Ok(q)
+    }
+}
+
+/// A blank filter (`?filter=`) is no filter.
+fn parse_filter(text: &str) -> Result<Option<Filter>, ScimError> {
+    if text.trim().is_empty() {
+        Ok(None)
+    } else {
+        Filter::parse(text).map(Some)
     }
 }
 
@@ -293,6 +302,10 @@ mod tests {
     fn bad_filter_sort_order_and_sort_by_are_rejected() {
         let e = ListQuery::from_query([("filter", "userName eq")], 50).unwrap_err();
         assert_eq!(e.scim_type, Some(ScimType::InvalidFilter));
+        assert_eq!(
+            ListQuery::from_query([("filter", " ")], 50).unwrap().filter,
+            None
+        );
         let e = ListQuery::from_query([("sortOrder", "up")], 50).unwrap_err();
         assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
         let e = ListQuery::from_query([("sortBy", "1x")], 50).unwrap_err();

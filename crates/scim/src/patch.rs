@@ -53,7 +53,7 @@ use crate::eval::eval_element;
 use crate::filter::typed::{self, Typed};
 use crate::filter::{CompareOp, Filter, Literal};
 use crate::object;
-use crate::path::PatchPath;
+use crate::path::{AttrPath, PatchPath};
 use crate::schema::{AttrRef, AttrType, AttributeDef, Mutability, ResourceType, Schema};
 use crate::value::{finish, normalize, same_element, same_scalar};
 use serde_json::{Map, Value};
@@ -180,7 +180,21 @@ fn apply_pathless(
             continue;
         }
         let path = PatchPath::parse(key)?;
-        if resolve(&path, rt).is_err() {
+        let a = &path.attr;
+        let extension = a
+            .urn
+            .as_ref()
+            .is_some_and(|urn| rt.extension(&format!("{urn}:{}", a.name)).is_some());
+        // Only an attribute the resource type does not define is skipped; a known attribute
+        // with a bad sub-attribute or filter is still an error.
+        if !extension
+            && rt
+                .resolve(&AttrPath {
+                    sub: None,
+                    ..a.clone()
+                })
+                .is_none()
+        {
             continue;
         }
         apply_path(doc, kind, &path, Some(v), rt)?;

@@ -295,6 +295,21 @@ mod tests {
     }
 
     #[test]
+    fn groups_without_members_as_entra_asks() {
+        let g = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "id": "g1",
+            "displayName": "Ops",
+            "members": [{"value": "u1"}]
+        });
+        let r = project(&g, &ResourceType::group(), &[], &["members".to_string()]);
+        assert_eq!(
+            r,
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "g1", "displayName": "Ops"})
+        );
+    }
+
+    #[test]
     fn never_and_request_attributes() {
         let mut rt = ResourceType::user();
         for a in rt.schema.attributes.iter_mut() {
