@@ -71,7 +71,7 @@ fn columns_message(
 }
 
 /// The rule a row broke. Stable snake_case codes, so the server and UIs can group errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// A cell is not valid UTF-8.

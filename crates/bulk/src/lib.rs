@@ -32,6 +32,7 @@ pub use lexer::MAX_ROW_BYTES;
 pub use magento::{MagentoExport, MagentoProblem, MagentoTable};
 pub use magento_plan::{
     MagentoPlan, MagentoRole, MagentoScope, MagentoUser, ResourceGrant, SecondFactor,
+    StoreGroupScope, ALL_RESOURCES,
 };
 pub use plain::{write_plain, PlainReader, PlainRecord, PlainRow};
 pub use plan::{

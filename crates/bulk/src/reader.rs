@@ -56,6 +56,8 @@ pub struct Schema {
     pub extra: ExtraColumns,
 }
 
+type Fit = (usize, std::cmp::Reverse<usize>);
+
 impl Schema {
     fn index_of(&self, header_cell: &str) -> Option<usize> {
         let h = header_cell.trim();
@@ -64,8 +66,18 @@ impl Schema {
             .position(|c| c.name.eq_ignore_ascii_case(h))
     }
 
-    fn known_count(&self, header: &[String]) -> usize {
-        header.iter().filter(|h| self.index_of(h).is_some()).count()
+    /// How well a header fits: known columns first, then fewer missing required columns
+    /// (so `email` alone is the plain template, not an Admin Console file without its
+    /// Identity Type).
+    fn fit(&self, header: &[String]) -> Fit {
+        let known: Vec<usize> = header.iter().filter_map(|h| self.index_of(h)).collect();
+        let missing = self
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| c.required && !known.contains(i))
+            .count();
+        (known.len(), std::cmp::Reverse(missing))
     }
 }
 
@@ -362,9 +374,9 @@ fn sniff(head: &[u8]) -> Result<usize, FileError> {
 }
 
 /// Splits the header (in the buffered head) with each separator and picks the schema and
-/// separator that name the most known columns; ties go to the earlier schema and to ','.
+/// separator that fit best (see `Schema::fit`); ties go to the earlier schema and to ','.
 fn choose(head: &[u8], schemas: &[&'static Schema]) -> Result<(usize, u8), FileError> {
-    let mut best: Option<(usize, usize, u8)> = None;
+    let mut best: Option<(Fit, usize, u8)> = None;
     for sep in SEPARATORS {
         let mut lx = Lexer::new(head, sep);
         let mut raw = RawRecord::default();
@@ -374,9 +386,9 @@ fn choose(head: &[u8], schemas: &[&'static Schema]) -> Result<(usize, u8), FileE
             Err(e) => return Err(header_lex_error(e)),
         };
         for (i, schema) in schemas.iter().enumerate() {
-            let score = schema.known_count(&header);
+            let score = schema.fit(&header);
             let better = match best {
-                None => score > 0,
+                None => score.0 > 0,
                 Some((s, _, _)) => score > s,
             };
             if better {
