@@ -1,38 +1,19 @@
 //! Who is calling: API tokens and session secrets (both hashed at rest) resolved to a [`Caller`]
 //! that hands out typed permission handles.
 
+use crate::credentials::secret::hash_secret;
 use crate::directory::signin::ClientInfo;
 use crate::directory::Directory;
+/// Who acts, and the handle use cases take: defined with the use cases (which must not depend
+/// on how callers authenticate), re-exported here where handlers obtain them.
+pub use crate::directory::{OrgAdmin, Principal};
 use crate::error::{Error, Result};
 use crate::store::credentials::Credential;
 use crate::store::signin::Session;
 use crate::store::tokens;
-use rand::RngCore;
 use rolecall_core::admin::{authorize, AdminRight, Operation, Target};
-use rolecall_core::model::{OrgId, Organization, UserId};
-use sha2::{Digest, Sha256};
+use rolecall_core::model::{OrgId, Organization};
 use subtle::ConstantTimeEq;
-
-/// A fresh 256-bit secret, URL-safe, prefixed so leaked tokens are recognisable in scanners.
-pub fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!(
-        "rc_{}",
-        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
-    )
-}
-
-/// A random initial password (144 bits) for administrators created by `init` and `--demo`.
-pub fn generate_password() -> String {
-    let mut bytes = [0u8; 18];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
-}
-
-pub fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -51,49 +32,6 @@ pub enum Caller {
         credential: Credential,
         rights: Vec<AdminRight>,
     },
-}
-
-/// Who acts in an organisation, as the rights rule and the audit trail see them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    /// The server's operator: a bootstrap or organisation token, or an in-process command
-    /// (`init`, `--demo`). Acts as a System admin and is no person.
-    Operator { label: String },
-    /// A signed-in person.
-    Person(UserId),
-    /// An API credential, acting as its service account.
-    Service { user: UserId, credential: String },
-}
-
-impl Principal {
-    /// The user account acting, if any.
-    pub fn user(&self) -> Option<UserId> {
-        match self {
-            Principal::Operator { .. } => None,
-            Principal::Person(u) | Principal::Service { user: u, .. } => Some(*u),
-        }
-    }
-}
-
-/// Proof that the endpoint's permission was asked for this organisation, carrying who acts so
-/// every use case can judge the exact change with `rolecall_core::change::judge`. Handlers get
-/// one only from [`Caller::permit`]; in-process commands use [`OrgAdmin::operator`].
-#[derive(Debug, Clone)]
-pub struct OrgAdmin {
-    pub org: Organization,
-    pub principal: Principal,
-}
-
-impl OrgAdmin {
-    /// The operator acting in-process (`init`, `--demo`, tests, benchmarks).
-    pub fn operator(org: Organization) -> OrgAdmin {
-        OrgAdmin {
-            org,
-            principal: Principal::Operator {
-                label: "operator".into(),
-            },
-        }
-    }
 }
 
 /// The session cookie the console uses; the API takes the same secret as a bearer token.
@@ -298,20 +236,5 @@ impl Caller {
             Caller::User { session, .. } => Some(session),
             _ => None,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_are_long_random_and_hashed() {
-        let a = new_secret();
-        let b = new_secret();
-        assert_ne!(a, b);
-        assert!(a.len() >= 43 + 3);
-        assert_eq!(hash_secret(&a).len(), 64);
-        assert_ne!(hash_secret(&a), hash_secret(&b));
     }
 }

@@ -119,7 +119,7 @@ impl ConfigArgs {
         let bootstrap_token_hash = std::env::var("ROLECALL_BOOTSTRAP_TOKEN")
             .ok()
             .filter(|t| !t.is_empty())
-            .map(|t| crate::auth::hash_secret(&t));
+            .map(|t| crate::credentials::secret::hash_secret(&t));
         Ok(Config {
             listen: self
                 .listen

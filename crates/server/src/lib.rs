@@ -3,14 +3,13 @@
 
 pub mod auth;
 pub mod cli;
-pub mod cli_admin;
-pub mod cli_client;
-pub mod cli_profile;
 pub mod config;
 pub mod credentials;
 pub mod directory;
 pub mod error;
 pub mod http;
+#[cfg(test)]
+mod layers;
 pub mod mail;
 pub mod sample;
 pub mod store;

@@ -1,7 +1,7 @@
 //! The sample organization `acme` that `rolecall serve --demo` creates on an empty store, so the
 //! README's tour has something to look at.
 
-use crate::auth::OrgAdmin;
+use crate::directory::OrgAdmin;
 use crate::directory::{Directory, NewRole, NewUser};
 use crate::error::Result;
 use rolecall_core::model::{ActionSet, Grant, Role};

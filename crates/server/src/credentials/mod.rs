@@ -5,6 +5,7 @@
 //! in `rolecall_core::password`.
 
 pub mod password;
+pub mod secret;
 pub mod totp;
 
 pub use password::{hash, verify, verify_dummy, HashError, HashParams, Verification, DUMMY_HASH};

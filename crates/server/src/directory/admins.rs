@@ -3,7 +3,7 @@
 
 use super::signin::{event, ClientInfo};
 use super::Directory;
-use crate::auth::OrgAdmin;
+use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory as q;
 use crate::store::signin as s;

@@ -3,7 +3,8 @@
 
 use super::signin::{event, ClientInfo};
 use super::{new_id, Directory};
-use crate::auth::{hash_secret, new_secret, OrgAdmin};
+use crate::credentials::secret::{hash_secret, new_secret};
+use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::credentials::{self as cq, Credential};
 use crate::store::directory as q;

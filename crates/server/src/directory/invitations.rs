@@ -13,7 +13,8 @@
 
 use super::signin::{event, ClientInfo};
 use super::{lost_race, new_id, Directory, NewUser};
-use crate::auth::{hash_secret, new_secret, OrgAdmin};
+use crate::credentials::secret::{hash_secret, new_secret};
+use crate::directory::OrgAdmin;
 use crate::error::{Error, Result};
 use crate::store::directory as q;
 use crate::store::invitations::{self as iq, InvitationRow};

@@ -6,6 +6,7 @@
 //! `authz_epoch` inside its transaction and recompiles the snapshot before returning, so a
 //! check on this node never sees rights older than a committed change.
 
+mod acting; // who acts, and the handle every use case takes
 pub mod admins;
 mod catalogue;
 pub mod credentials;
@@ -17,6 +18,7 @@ mod roles;
 pub mod signin;
 mod users;
 
+pub use acting::{OrgAdmin, Principal};
 pub use catalogue::Catalogue;
 pub use profiles::{
     NewProfile, ProductSummary, Profile, ProfilePatch, ProfileView, UserProduct, UserProducts,

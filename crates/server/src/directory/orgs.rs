@@ -2,7 +2,7 @@
 
 use super::rights::operator_approval;
 use super::{check_version, lost_race, new_id, Directory};
-use crate::auth::OrgAdmin;
+use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::{directory as q, tokens, Backend};
 use rolecall_core::admin::Operation;
@@ -391,14 +391,14 @@ impl Directory {
 
     /// Creates a bearer token and returns its secret, which is shown this once only.
     pub async fn create_token(&self, name: &str, org: Option<OrgId>) -> Result<String> {
-        let secret = crate::auth::new_secret();
+        let secret = crate::credentials::secret::new_secret();
         let b = self.backend();
         let mut w = self.db.write().await?;
         tokens::insert(
             &mut w.tx,
             b,
             &new_id().to_string(),
-            &crate::auth::hash_secret(&secret),
+            &crate::credentials::secret::hash_secret(&secret),
             name,
             org,
             self.now(),

@@ -12,7 +12,7 @@
 //! more seats than the quota.
 
 use super::{check_version, lost_race, new_id, Directory};
-use crate::auth::OrgAdmin;
+use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory as q;
 use crate::store::profiles as pq;

@@ -5,7 +5,7 @@
 //! and commits only with the [`Approved`] it returns.
 
 use super::Directory;
-use crate::auth::{OrgAdmin, Principal};
+use crate::directory::{OrgAdmin, Principal};
 use crate::error::Result;
 use crate::store::rights as rq;
 use rolecall_core::admin::{AdminRight, Operation};

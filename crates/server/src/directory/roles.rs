@@ -1,7 +1,7 @@
 //! Roles, their grants and scope limits, and the checks applications call.
 
 use super::{check_version, lost_race, new_id, Directory};
-use crate::auth::OrgAdmin;
+use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory as q;
 use rolecall_core::admin::Operation;

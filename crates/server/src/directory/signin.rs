@@ -7,8 +7,9 @@
 //! node before the request that caused it returns.
 
 use super::{new_id, Directory};
-use crate::auth::{hash_secret, new_secret, OrgAdmin};
+use crate::credentials::secret::{hash_secret, new_secret};
 use crate::credentials::{password, totp};
+use crate::directory::OrgAdmin;
 use crate::error::{Error, Result};
 use crate::store::signin::{self as s, AuthEvent, Credentials, Session};
 use crate::store::Backend;
@@ -1140,7 +1141,7 @@ impl Directory {
         }
         let password = match password {
             Some(p) => p.to_string(),
-            None => crate::auth::generate_password(),
+            None => crate::credentials::secret::generate_password(),
         };
         self.set_password(
             &operator,

@@ -3,7 +3,7 @@
 use super::credentials::CredentialDecision;
 use super::signin::ClientInfo;
 use super::{check_version, lost_race, new_id, Directory};
-use crate::auth::OrgAdmin;
+use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory::{self as q, UserFilter};
 use rolecall_core::admin::Operation;

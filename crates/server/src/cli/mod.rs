@@ -1,6 +1,25 @@
 //! The `rolecall` command line: `serve` and `init` work on the store directly; the management
 //! commands (users, groups, roles, check...) are HTTP clients of a running server.
 
+mod admins;
+mod apps;
+mod check;
+mod client;
+mod credentials;
+mod events;
+mod groups;
+mod instant;
+mod output;
+mod profiles;
+mod prompt;
+pub mod remote;
+mod roles;
+pub mod saved_profiles;
+mod sessions;
+mod settings;
+mod signin;
+mod users;
+
 use crate::config::ConfigArgs;
 use crate::directory::{Directory, SystemClock};
 use crate::error::{Error, Result};
@@ -61,7 +80,7 @@ pub enum Command {
     /// Print the OpenAPI document.
     Openapi,
     #[command(flatten)]
-    Remote(crate::cli_client::RemoteCommand),
+    Remote(remote::RemoteCommand),
 }
 
 async fn open(config: &ConfigArgs) -> Result<(crate::config::Config, Directory)> {
@@ -160,6 +179,6 @@ pub async fn run(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
-        Command::Remote(cmd) => crate::cli_client::run(cmd).await,
+        Command::Remote(cmd) => remote::run(cmd).await,
     }
 }

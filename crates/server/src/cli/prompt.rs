@@ -1,0 +1,81 @@
+//! Reading answers from the person at the terminal: secrets without echo (through `stty`, so no
+//! unsafe code), codes, and lines of piped standard input for scripts.
+
+use super::client::{CmdResult, Exit};
+use std::io::{BufRead, Write};
+
+fn strip_line_end(mut line: String) -> String {
+    if line.ends_with('\n') {
+        line.pop();
+        if line.ends_with('\r') {
+            line.pop();
+        }
+    }
+    line
+}
+
+/// The next line of standard input, without its line end; `what` names it in errors.
+pub(crate) fn stdin_line(what: &str) -> CmdResult<String> {
+    let mut line = String::new();
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(0) => {
+            eprintln!("rolecall: standard input ended before {what}");
+            Err(Exit(2))
+        }
+        Ok(_) => Ok(strip_line_end(line)),
+        Err(e) => {
+            eprintln!("rolecall: cannot read {what} from standard input: {e}");
+            Err(Exit(1))
+        }
+    }
+}
+
+/// Asks for a short visible answer (a code): the prompt on stderr, the answer from stdin (the
+/// terminal, or the next line of piped input).
+pub(super) fn prompt_line(prompt: &str, what: &str) -> CmdResult<String> {
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    Ok(stdin_line(what)?.trim().to_string())
+}
+
+/// Asks for a secret on the controlling terminal with echo turned off (by `stty`, so no
+/// unsafe code). Refuses rather than echo the secret when echo cannot be turned off.
+pub(crate) fn prompt_hidden(prompt: &str) -> CmdResult<String> {
+    use std::process::{Command, Stdio};
+    let fail = |e: std::io::Error| {
+        eprintln!("rolecall: cannot ask for the password on the terminal: {e}; use --password-stdin or ROLECALL_PASSWORD");
+        Exit(1)
+    };
+    let mut tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(fail)?;
+    let stty = |arg: &str, tty: &std::fs::File| -> std::io::Result<bool> {
+        Ok(Command::new("stty")
+            .arg(arg)
+            .stdin(tty.try_clone()?)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?
+            .success())
+    };
+    if !stty("-echo", &tty).unwrap_or(false) {
+        return Err(fail(std::io::Error::other("cannot turn echo off")));
+    }
+    let mut line = String::new();
+    let read = tty
+        .write_all(prompt.as_bytes())
+        .and_then(|()| tty.flush())
+        .and_then(|()| std::io::BufReader::new(tty.try_clone()?).read_line(&mut line));
+    let _ = stty("echo", &tty);
+    let _ = tty.write_all(b"\n");
+    match read {
+        Ok(0) => {
+            eprintln!("rolecall: the terminal closed before the password was entered");
+            Err(Exit(2))
+        }
+        Ok(_) => Ok(strip_line_end(line)),
+        Err(e) => Err(fail(e)),
+    }
+}

@@ -1,0 +1,228 @@
+//! The management commands (HTTP clients of a running server) and where each is handled.
+//!
+//! Every command goes through the REST API (never the store), so the CLI works against a remote
+//! server and obeys the same validation and permissions as any other client.
+
+use super::client::{Client, CmdResult, Exit, RemoteArgs};
+use super::signin::LoginArgs;
+use super::{
+    admins, apps, check, credentials, events, groups, profiles, roles, sessions, settings, signin,
+    users,
+};
+use crate::error::Result;
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum RemoteCommand {
+    /// Sign in with a password (and second factor); save the session in a profile.
+    Login(LoginArgs),
+    /// End the profile's session on the server and forget its token.
+    Logout {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Show the signed-in user of the profile (or of --token).
+    Whoami {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Manage users (HTTP client of a running server).
+    Users {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: users::UsersCommand,
+    },
+    /// Manage groups, their members and their roles (HTTP client).
+    Groups {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: groups::GroupsCommand,
+    },
+    /// Manage roles and their grants (HTTP client).
+    Roles {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: roles::RolesCommand,
+    },
+    /// Assign a role directly to a user.
+    Assign {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// User id.
+        user: String,
+        /// Role id.
+        role: String,
+    },
+    /// Remove a role assigned directly to a user.
+    Unassign {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// User id.
+        user: String,
+        /// Role id.
+        role: String,
+    },
+    /// May this user do this? Exit code 0 when allowed, 3 when denied.
+    Check {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// User id.
+        #[arg(long)]
+        user: String,
+        /// Application key, e.g. commerce-admin.
+        #[arg(long)]
+        application: String,
+        /// Resource id, e.g. Magento_Sales::sales_order.
+        #[arg(long)]
+        resource: String,
+        /// Action; any use of the resource when absent.
+        #[arg(long)]
+        action: Option<String>,
+        /// Scope code; the application's root scope when absent.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Show the governed applications and their resource trees.
+    Apps {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: apps::AppsCommand,
+    },
+    /// Administrators and their admin rights (granted at or below your own).
+    Admins {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: admins::AdminsCommand,
+    },
+    /// The account owner.
+    Owner {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: admins::OwnerCommand,
+    },
+    /// Product profiles: the seats of a product, their users and groups.
+    Profiles {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: profiles::ProfilesCommand,
+    },
+    /// Every product (application) with its profiles and seats used / total.
+    Products {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// API credentials for integrations (the secret is shown once, at creation).
+    Credentials {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: credentials::CredentialsCommand,
+    },
+    /// A user's sign-in sessions.
+    Sessions {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: sessions::SessionsCommand,
+    },
+    /// Two-factor authentication of users.
+    #[command(name = "2fa")]
+    TwoFactor {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: sessions::TwoFactorCommand,
+    },
+    /// Accounts locked by failed sign-ins.
+    Locks {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: sessions::LocksCommand,
+    },
+    /// Sign-in events (successes, failures, locks, resets), newest first.
+    Events {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// Only this user's events (id).
+        #[arg(long)]
+        user: Option<String>,
+        /// At most this many events, 1 to 1000 [default: 100].
+        #[arg(long)]
+        limit: Option<i64>,
+    },
+    /// The organization's security settings.
+    Settings {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: settings::SettingsCommand,
+    },
+}
+
+/// Runs a remote command; returns the process exit code.
+pub async fn run(cmd: RemoteCommand) -> Result<i32> {
+    match dispatch(cmd).await {
+        Ok(code) | Err(Exit(code)) => Ok(code),
+    }
+}
+
+async fn dispatch(cmd: RemoteCommand) -> CmdResult {
+    match cmd {
+        RemoteCommand::Login(args) => signin::login(args).await,
+        RemoteCommand::Logout { remote } => signin::logout(&remote).await,
+        RemoteCommand::Whoami { remote } => signin::whoami(&remote).await,
+        RemoteCommand::Users { remote, cmd } => users::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Groups { remote, cmd } => groups::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Roles { remote, cmd } => roles::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Assign { remote, user, role } => {
+            users::assign(&Client::new(&remote)?, &user, &role).await
+        }
+        RemoteCommand::Unassign { remote, user, role } => {
+            users::unassign(&Client::new(&remote)?, &user, &role).await
+        }
+        RemoteCommand::Check {
+            remote,
+            user,
+            application,
+            resource,
+            action,
+            scope,
+        } => {
+            let question = check::Question {
+                user,
+                application,
+                resource,
+                action,
+                scope,
+            };
+            check::run(&Client::new(&remote)?, question).await
+        }
+        RemoteCommand::Apps { remote, cmd } => apps::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Admins { remote, cmd } => admins::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Owner { remote, cmd } => admins::owner(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Profiles { remote, cmd } => profiles::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Products { remote } => profiles::products(&Client::new(&remote)?).await,
+        RemoteCommand::Credentials { remote, cmd } => {
+            credentials::run(&Client::new(&remote)?, cmd).await
+        }
+        RemoteCommand::Sessions { remote, cmd } => sessions::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::TwoFactor { remote, cmd } => {
+            sessions::two_factor(&Client::new(&remote)?, cmd).await
+        }
+        RemoteCommand::Locks { remote, cmd } => sessions::locks(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Events {
+            remote,
+            user,
+            limit,
+        } => events::run(&Client::new(&remote)?, user, limit).await,
+        RemoteCommand::Settings { remote, cmd } => settings::run(&Client::new(&remote)?, cmd).await,
+    }
+}

@@ -1,0 +1,269 @@
+//! `rolecall roles`: roles of one application, their grants (`RESOURCE[:ACTIONS]`, told apart
+//! from resource ids that hold colons by the application's catalogue) and scopes.
+
+use super::client::{Client, CmdResult, Exit};
+use super::output::{details, items, list, put_opt, scopes, table, text, yes_no};
+use clap::Subcommand;
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+use std::collections::HashSet;
+
+#[derive(Debug, Subcommand)]
+pub enum RolesCommand {
+    /// List roles.
+    List {
+        /// Only roles of this application.
+        #[arg(long)]
+        application: Option<String>,
+        /// Text in the name.
+        #[arg(long)]
+        q: Option<String>,
+    },
+    /// Show one role with its grants.
+    Get { id: String },
+    /// Create a role of one application.
+    Create {
+        /// Application key, e.g. commerce-admin.
+        #[arg(long)]
+        application: String,
+        /// Role name, unique in the application.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// RESOURCE or RESOURCE:action,action (repeatable); without actions, every action.
+        /// Resource ids that contain `:` are recognised from the application's catalogue.
+        #[arg(long = "grant", value_name = "RESOURCE[:ACTIONS]")]
+        grants: Vec<String>,
+        /// Limit the role to this scope code and its descendants (repeatable).
+        #[arg(long = "scope", value_name = "CODE")]
+        scopes: Vec<String>,
+    },
+    /// Delete a role; its holders keep their accounts.
+    Delete { id: String },
+    /// Show a role's grants.
+    Grants { id: String },
+}
+
+pub(super) async fn run(c: &Client, cmd: RolesCommand) -> CmdResult {
+    match cmd {
+        RolesCommand::List { application, q } => {
+            let r = c
+                .org_call(
+                    Method::GET,
+                    &["roles"],
+                    &[("application", application), ("q", q)],
+                    None,
+                )
+                .await?;
+            if !c.print_json(&r.body) {
+                let mut t = table(&["id", "application", "name", "builtin", "scopes"]);
+                for role in items(&r.body) {
+                    t.add_row(vec![
+                        text(role, "id"),
+                        text(role, "application"),
+                        text(role, "name"),
+                        yes_no(role, "builtin"),
+                        scopes(role),
+                    ]);
+                }
+                println!("{t}");
+            }
+        }
+        RolesCommand::Get { id } => {
+            let r = c.org_call(Method::GET, &["roles", &id], &[], None).await?;
+            if !c.print_json(&r.body) {
+                print_role(&r.body);
+            }
+        }
+        RolesCommand::Create {
+            application,
+            name,
+            description,
+            grants,
+            scopes,
+        } => {
+            let known = if grants.iter().any(|g| g.contains(':')) {
+                resource_ids(c, &application).await
+            } else {
+                HashSet::new()
+            };
+            let mut parsed = Vec::with_capacity(grants.len());
+            for g in &grants {
+                match parse_grant(g, &known) {
+                    Ok(v) => parsed.push(v),
+                    Err(msg) => {
+                        eprintln!("rolecall: --grant {g:?}: {msg}");
+                        return Err(Exit(1));
+                    }
+                }
+            }
+            let mut body = Map::new();
+            body.insert("application".into(), application.into());
+            body.insert("name".into(), name.into());
+            put_opt(&mut body, "description", description);
+            body.insert("grants".into(), Value::Array(parsed));
+            body.insert("scopes".into(), json!(scopes));
+            let r = c
+                .org_call(Method::POST, &["roles"], &[], Some(Value::Object(body)))
+                .await?;
+            if !c.print_json(&r.body) {
+                print_role(&r.body);
+            }
+        }
+        RolesCommand::Delete { id } => {
+            c.org_call(Method::DELETE, &["roles", &id], &[], None)
+                .await?;
+            c.done(&format!("Deleted role {id}."));
+        }
+        RolesCommand::Grants { id } => {
+            let r = c
+                .org_call(Method::GET, &["roles", &id, "grants"], &[], None)
+                .await?;
+            if !c.print_json(&r.body) {
+                print_grants(&r.body["grants"]);
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn print_role(r: &Value) {
+    println!(
+        "{}",
+        details(vec![
+            ("id", text(r, "id")),
+            ("application", text(r, "application")),
+            ("name", text(r, "name")),
+            ("description", text(r, "description")),
+            ("builtin", yes_no(r, "builtin")),
+            ("scopes", scopes(r)),
+            ("version", text(r, "version")),
+        ])
+    );
+    print_grants(&r["grants"]);
+}
+
+fn print_grants(grants: &Value) {
+    let mut t = table(&["resource", "actions"]);
+    for g in grants.as_array().into_iter().flatten() {
+        let actions = match &g["actions"] {
+            Value::String(s) if s == "*" => "* (all)".to_string(),
+            other => list(other, ", "),
+        };
+        t.add_row(vec![text(g, "resource"), actions]);
+    }
+    println!("{t}");
+}
+
+/// Every resource id of an application, to tell `--grant a:b` (a resource named `a:b`)
+/// from `a:b` (actions `b` on `a`). Empty when the catalogue cannot be read: the server's
+/// own validation of the role then reports the problem.
+async fn resource_ids(c: &Client, app: &str) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    if let Some(v) = c.get_quietly(&["applications", app]).await {
+        collect_ids(&v["resources"], &mut ids);
+    }
+    ids
+}
+
+fn collect_ids(node: &Value, out: &mut HashSet<String>) {
+    if let Some(id) = node["id"].as_str() {
+        out.insert(id.to_string());
+    }
+    for child in node["children"].as_array().into_iter().flatten() {
+        collect_ids(child, out);
+    }
+}
+
+/// Parses `RESOURCE[:action,action]` into a grant object. Resource ids may themselves hold
+/// `::` (Magento) or `:` (cloud), so a separator is a lone `:`, and a catalogue id wins.
+fn parse_grant(raw: &str, known: &HashSet<String>) -> std::result::Result<Value, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("names no resource".into());
+    }
+    let bytes = raw.as_bytes();
+    let lone: Vec<usize> = (0..bytes.len())
+        .filter(|&i| {
+            bytes[i] == b':' && (i == 0 || bytes[i - 1] != b':') && bytes.get(i + 1) != Some(&b':')
+        })
+        .collect();
+    let split = if known.contains(raw) {
+        None
+    } else {
+        lone.iter()
+            .rev()
+            .copied()
+            .find(|&i| known.contains(&raw[..i]))
+            .or_else(|| lone.last().copied())
+    };
+    let Some(i) = split else {
+        return Ok(json!({ "resource": raw, "actions": "*" }));
+    };
+    let (resource, actions) = (&raw[..i], &raw[i + 1..]);
+    if resource.is_empty() {
+        return Err("names no resource before ':'".into());
+    }
+    if actions.trim() == "*" {
+        return Ok(json!({ "resource": resource, "actions": "*" }));
+    }
+    let actions: Vec<&str> = actions
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .collect();
+    if actions.is_empty() {
+        return Err("names no action after ':' (omit ':' for every action)".into());
+    }
+    Ok(json!({ "resource": resource, "actions": actions }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> HashSet<String> {
+        [
+            "project",
+            "project:settings",
+            "environment",
+            "Magento_Sales::sales",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect()
+    }
+
+    #[test]
+    fn grants_tell_resource_colons_from_action_lists() {
+        let k = known();
+        let g = |s: &str| parse_grant(s, &k);
+        assert_eq!(
+            g("Magento_Sales::sales"),
+            Ok(json!({"resource": "Magento_Sales::sales", "actions": "*"}))
+        );
+        assert_eq!(
+            g("project:settings"),
+            Ok(json!({"resource": "project:settings", "actions": "*"}))
+        );
+        assert_eq!(
+            g("project:settings:view,edit"),
+            Ok(json!({"resource": "project:settings", "actions": ["view", "edit"]}))
+        );
+        assert_eq!(
+            g("environment:view"),
+            Ok(json!({"resource": "environment", "actions": ["view"]}))
+        );
+        assert_eq!(
+            g("Magento_Sales::sales:*"),
+            Ok(json!({"resource": "Magento_Sales::sales", "actions": "*"}))
+        );
+        assert!(g("environment:").is_err());
+        assert!(g(":view").is_err());
+        assert_eq!(
+            parse_grant("Other::x:view", &HashSet::new()),
+            Ok(json!({"resource": "Other::x", "actions": ["view"]}))
+        );
+    }
+}

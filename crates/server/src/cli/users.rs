@@ -1,0 +1,296 @@
+//! `rolecall users`: listing, adding, changing, deactivating and deleting users, the roles and
+//! product seats they hold; and `assign`/`unassign` of a role held directly.
+
+use super::client::{Client, CmdResult};
+use super::instant::time;
+use super::output::{details, full_name, items, list, or_none, print_users, put_opt, table, text};
+use clap::Subcommand;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// List users, filtered and paged.
+    List {
+        /// invited, active or inactive.
+        #[arg(long)]
+        status: Option<String>,
+        /// Text in username, e-mail, first or last name.
+        #[arg(long)]
+        q: Option<String>,
+        /// Only members of this group (id).
+        #[arg(long)]
+        group: Option<String>,
+        /// Only holders of this role (id), directly or through a group.
+        #[arg(long)]
+        role: Option<String>,
+        /// 1-based page number.
+        #[arg(long)]
+        page: Option<i64>,
+        /// Users per page, 1 to 500.
+        #[arg(long)]
+        per_page: Option<i64>,
+    },
+    /// Show one user.
+    Get { id: String },
+    /// Add a user; the username defaults to the e-mail.
+    Create {
+        /// E-mail address (required).
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        first_name: Option<String>,
+        #[arg(long)]
+        last_name: Option<String>,
+        /// Locale such as en_US.
+        #[arg(long)]
+        locale: Option<String>,
+        /// Create as invited (no access until activated) instead of active.
+        #[arg(long)]
+        invited: bool,
+    },
+    /// Change a user's details; omitted options are left alone.
+    Update {
+        id: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        first_name: Option<String>,
+        #[arg(long)]
+        last_name: Option<String>,
+        #[arg(long)]
+        locale: Option<String>,
+    },
+    /// Void all of a user's access at once, keeping the record.
+    Deactivate { id: String },
+    /// Restore a deactivated user.
+    Reactivate { id: String },
+    /// Delete a user irreversibly.
+    Delete { id: String },
+    /// Roles the user holds, directly and through groups.
+    Roles { id: String },
+    /// Product profiles the user holds a seat in, directly and through groups.
+    Products { id: String },
+}
+
+pub(super) async fn run(c: &Client, cmd: UsersCommand) -> CmdResult {
+    match cmd {
+        UsersCommand::List {
+            status,
+            q,
+            group,
+            role,
+            page,
+            per_page,
+        } => {
+            let query = [
+                ("status", status),
+                ("q", q),
+                ("group", group),
+                ("role", role),
+                ("page", page.map(|p| p.to_string())),
+                ("per_page", per_page.map(|p| p.to_string())),
+            ];
+            let r = c.org_call(Method::GET, &["users"], &query, None).await?;
+            if !c.print_json(&r.body) {
+                print_users(items(&r.body));
+                println!(
+                    "page {} ({} per page), {} in total",
+                    text(&r.body, "page"),
+                    text(&r.body, "per_page"),
+                    text(&r.body, "total")
+                );
+            }
+        }
+        UsersCommand::Get { id } => {
+            let r = c.org_call(Method::GET, &["users", &id], &[], None).await?;
+            if !c.print_json(&r.body) {
+                print_user(&r.body);
+            }
+        }
+        UsersCommand::Create {
+            email,
+            username,
+            first_name,
+            last_name,
+            locale,
+            invited,
+        } => {
+            let mut body = Map::new();
+            body.insert("email".into(), email.into());
+            put_opt(&mut body, "username", username);
+            put_opt(&mut body, "first_name", first_name);
+            put_opt(&mut body, "last_name", last_name);
+            put_opt(&mut body, "locale", locale);
+            if invited {
+                body.insert("status".into(), "invited".into());
+            }
+            let r = c
+                .org_call(Method::POST, &["users"], &[], Some(Value::Object(body)))
+                .await?;
+            if !c.print_json(&r.body) {
+                print_user(&r.body);
+            }
+        }
+        UsersCommand::Update {
+            id,
+            email,
+            first_name,
+            last_name,
+            locale,
+        } => {
+            let mut body = Map::new();
+            put_opt(&mut body, "email", email);
+            put_opt(&mut body, "first_name", first_name);
+            put_opt(&mut body, "last_name", last_name);
+            put_opt(&mut body, "locale", locale);
+            let r = c
+                .org_call(
+                    Method::PATCH,
+                    &["users", &id],
+                    &[],
+                    Some(Value::Object(body)),
+                )
+                .await?;
+            if !c.print_json(&r.body) {
+                print_user(&r.body);
+            }
+        }
+        UsersCommand::Deactivate { id } => set_status(c, &id, "inactive").await?,
+        UsersCommand::Reactivate { id } => set_status(c, &id, "active").await?,
+        UsersCommand::Delete { id } => {
+            c.org_call(Method::DELETE, &["users", &id], &[], None)
+                .await?;
+            c.done(&format!("Deleted user {id}."));
+        }
+        UsersCommand::Roles { id } => {
+            let r = c
+                .org_call(Method::GET, &["users", &id, "roles"], &[], None)
+                .await?;
+            if !c.print_json(&r.body) {
+                let mut t = table(&["role id", "role", "application", "via"]);
+                for h in items(&r.body) {
+                    let via = match text(h, "via").as_str() {
+                        "group" => format!("group {}", text(h, "group_id")),
+                        other => other.to_string(),
+                    };
+                    t.add_row(vec![
+                        text(h, "role_id"),
+                        text(h, "role_name"),
+                        text(h, "application"),
+                        via,
+                    ]);
+                }
+                println!("{t}");
+            }
+        }
+        UsersCommand::Products { id } => user_products(c, &id).await?,
+    }
+    Ok(0)
+}
+
+/// Deactivation and reactivation are status changes through the ordinary PATCH.
+async fn set_status(c: &Client, id: &str, status: &str) -> CmdResult<()> {
+    let r = c
+        .org_call(
+            Method::PATCH,
+            &["users", id],
+            &[],
+            Some(json!({ "status": status })),
+        )
+        .await?;
+    if !c.print_json(&r.body) {
+        println!(
+            "User {} ({}) is now {}.",
+            text(&r.body, "email"),
+            text(&r.body, "id"),
+            text(&r.body, "status")
+        );
+    }
+    Ok(())
+}
+
+fn print_user(u: &Value) {
+    println!(
+        "{}",
+        details(vec![
+            ("id", text(u, "id")),
+            ("username", text(u, "username")),
+            ("email", text(u, "email")),
+            ("name", full_name(u)),
+            ("locale", text(u, "locale")),
+            ("status", text(u, "status")),
+            ("created", time(&u["created_at"])),
+            ("updated", time(&u["updated_at"])),
+            ("last sign-in", time(&u["last_sign_in_at"])),
+            ("version", text(u, "version")),
+        ])
+    );
+}
+
+pub(crate) async fn user_products(c: &Client, user: &str) -> CmdResult<()> {
+    let r = c
+        .org_call(Method::GET, &["users", user, "products"], &[], None)
+        .await?;
+    if !c.print_json(&r.body) {
+        let mut t = table(&["profile id", "profile", "application", "via"]);
+        for p in items(&r.body) {
+            let via = match text(p, "via").as_str() {
+                "group" => {
+                    let name = text(p, "group_name");
+                    format!(
+                        "group {}",
+                        if name.is_empty() {
+                            text(p, "group_id")
+                        } else {
+                            name
+                        }
+                    )
+                }
+                other => other.to_string(),
+            };
+            t.add_row(vec![
+                text(p, "profile_id"),
+                text(p, "profile_name"),
+                text(p, "application"),
+                via,
+            ]);
+        }
+        println!("{t}");
+        println!(
+            "licensed products: {}",
+            or_none(list(&r.body["applications"], ", "))
+        );
+    }
+    Ok(())
+}
+
+/// `rolecall assign`: a role held directly; says whether it is new or was already held.
+pub(super) async fn assign(c: &Client, user: &str, role: &str) -> CmdResult {
+    let r = c
+        .org_call(
+            Method::POST,
+            &["users", user, "roles"],
+            &[],
+            Some(json!({ "role_id": role })),
+        )
+        .await?;
+    if !c.print_json(&r.body) {
+        if r.status == StatusCode::CREATED {
+            println!("Assigned role {role} to user {user}.");
+        } else {
+            println!("User {user} already holds role {role} directly.");
+        }
+    }
+    Ok(0)
+}
+
+/// `rolecall unassign`: removes a role held directly (group roles stay).
+pub(super) async fn unassign(c: &Client, user: &str, role: &str) -> CmdResult {
+    c.org_call(Method::DELETE, &["users", user, "roles", role], &[], None)
+        .await?;
+    c.done(&format!("Removed role {role} from user {user}."));
+    Ok(0)
+}

@@ -1,0 +1,49 @@
+//! Who acts in an organisation and the handle every use case takes. They live with the use
+//! cases, not with authentication, so the use cases depend on no HTTP or token concern:
+//! `auth` (bearer tokens, sessions, the permission gate) produces an [`OrgAdmin`]; the directory
+//! only consumes it.
+
+use rolecall_core::model::{Organization, UserId};
+
+/// Who acts in an organisation, as the rights rule and the audit trail see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// The server's operator: a bootstrap or organisation token, or an in-process command
+    /// (`init`, `--demo`). Acts as a System admin and is no person.
+    Operator { label: String },
+    /// A signed-in person.
+    Person(UserId),
+    /// An API credential, acting as its service account.
+    Service { user: UserId, credential: String },
+}
+
+impl Principal {
+    /// The user account acting, if any.
+    pub fn user(&self) -> Option<UserId> {
+        match self {
+            Principal::Operator { .. } => None,
+            Principal::Person(u) | Principal::Service { user: u, .. } => Some(*u),
+        }
+    }
+}
+
+/// Proof that the endpoint's permission was asked for this organisation, carrying who acts so
+/// every use case can judge the exact change with `rolecall_core::change::judge`. Handlers get
+/// one only from [`Caller::permit`]; in-process commands use [`OrgAdmin::operator`].
+#[derive(Debug, Clone)]
+pub struct OrgAdmin {
+    pub org: Organization,
+    pub principal: Principal,
+}
+
+impl OrgAdmin {
+    /// The operator acting in-process (`init`, `--demo`, tests, benchmarks).
+    pub fn operator(org: Organization) -> OrgAdmin {
+        OrgAdmin {
+            org,
+            principal: Principal::Operator {
+                label: "operator".into(),
+            },
+        }
+    }
+}
