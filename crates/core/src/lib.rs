@@ -6,6 +6,7 @@
 //! without a database.
 
 pub mod admin;
+pub mod audit;
 pub mod authz;
 pub mod catalogue;
 pub mod change;

@@ -24,6 +24,13 @@ pub struct OrgSettings {
     pub lockout_minutes: i64,
     /// How long a password re-entry authorises sensitive changes.
     pub reverify_window_secs: i64,
+    /// Audit entries older than this many days are pruned (the pruning is itself recorded and
+    /// the kept chain stays verifiable). `null`: keep everything (the default).
+    pub audit_retention_days: Option<i64>,
+    /// Optional policy: active people who have not signed in for this many days (or, never
+    /// having signed in, were created that long ago) are deactivated by the server. `null`: off
+    /// (the default).
+    pub idle_deactivation_days: Option<i64>,
 }
 
 impl Default for OrgSettings {
@@ -37,6 +44,8 @@ impl Default for OrgSettings {
             lockout_threshold: 6,
             lockout_minutes: 30,
             reverify_window_secs: 300,
+            audit_retention_days: None,
+            idle_deactivation_days: None,
         }
     }
 }
@@ -66,6 +75,12 @@ impl OrgSettings {
         range("lockout_threshold", self.lockout_threshold, 1, 100);
         range("lockout_minutes", self.lockout_minutes, 1, 24 * 60);
         range("reverify_window_secs", self.reverify_window_secs, 30, 3600);
+        if let Some(d) = self.audit_retention_days {
+            range("audit_retention_days", d, 1, 36_500);
+        }
+        if let Some(d) = self.idle_deactivation_days {
+            range("idle_deactivation_days", d, 1, 36_500);
+        }
         if errors.is_empty() {
             Ok(())
         } else {

@@ -19,6 +19,24 @@ use crate::directory::{Directory, SystemClock};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Counts the sync loop's ticks to run slower jobs every `n`th tick (the first tick included).
+struct Every {
+    n: u32,
+    i: u32,
+}
+
+impl Every {
+    fn new(n: u32) -> Every {
+        Every { n, i: 0 }
+    }
+
+    fn tick(&mut self) -> bool {
+        let due = self.i == 0;
+        self.i = (self.i + 1) % self.n;
+        due
+    }
+}
+
 /// A bound, running server: tests start one on port 0 and read its address.
 pub struct Server {
     pub addr: std::net::SocketAddr,
@@ -57,6 +75,7 @@ impl Server {
             // Other nodes on the same PostgreSQL change rights too: pick their changes up.
             let sync = tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_millis(500));
+                let mut hourly = Every::new(7200);
                 loop {
                     tick.tick().await;
                     if let Err(e) = sync_dir.reload_catalogue().await {
@@ -67,6 +86,13 @@ impl Server {
                     }
                     if let Err(e) = mail.run_once(&sync_dir).await {
                         tracing::warn!(error = %e, "mail delivery failed");
+                    }
+                    // Hourly: audit retention (each pruning serialises on the chain head, so
+                    // several nodes doing it at once remove nothing twice).
+                    if hourly.tick() {
+                        if let Err(e) = sync_dir.prune_all_audit().await {
+                            tracing::warn!(error = %e, "audit retention failed");
+                        }
                     }
                 }
             });

@@ -15,13 +15,16 @@ pub enum Principal {
     Person(UserId),
     /// An API credential, acting as its service account.
     Service { user: UserId, credential: String },
+    /// The server itself: a policy or maintenance job (idle deactivation, audit retention).
+    /// Acts as a System admin, like the operator who configured the policy.
+    Server { job: String },
 }
 
 impl Principal {
     /// The user account acting, if any.
     pub fn user(&self) -> Option<UserId> {
         match self {
-            Principal::Operator { .. } => None,
+            Principal::Operator { .. } | Principal::Server { .. } => None,
             Principal::Person(u) | Principal::Service { user: u, .. } => Some(*u),
         }
     }

@@ -1,7 +1,10 @@
 //! Delegated administration: granting and revoking admin rights under the delegation rule, the
 //! account owner and its transfer, and the rail that keeps at least one active System admin.
 
-use super::signin::{event, ClientInfo};
+use super::audit::{user_target, Record};
+use super::signin::ClientInfo;
+use rolecall_core::audit::{field, Party};
+use serde_json::{json, Value};
 use super::Directory;
 use crate::directory::OrgAdmin;
 use crate::error::Result;
@@ -144,17 +147,10 @@ impl Directory {
             self.now(),
         )
         .await?;
-        event(
-            &mut w.tx,
-            b,
-            org.id,
-            Some(user),
-            "admin_right_granted",
-            client,
-            &format!("{kind} {tgt}"),
-            self.now(),
-        )
-        .await?;
+        let record = Record::new("admin_right_granted", user_target(&target))
+            .changes(field("admin_right", Value::Null, json!({"kind": kind, "target": tgt})))
+            .detail(format!("{kind} {tgt}"));
+        self.record_with(&mut w, admin, client, record).await?;
         let body = format!(
             "You now hold the {kind} admin right{} in organization {}.\\n",
             if tgt.is_empty() {
@@ -209,17 +205,10 @@ impl Directory {
         if r.rows_affected() == 0 {
             return Err(DomainError::not_found("admin right", format!("{kind} {tgt}")).into());
         }
-        event(
-            &mut w.tx,
-            b,
-            org.id,
-            Some(user),
-            "admin_right_revoked",
-            client,
-            &format!("{kind} {tgt}"),
-            self.now(),
-        )
-        .await?;
+        let record = Record::new("admin_right_revoked", user_target(&target))
+            .changes(field("admin_right", json!({"kind": kind, "target": tgt}), Value::Null))
+            .detail(format!("{kind} {tgt}"));
+        self.record_with(&mut w, admin, client, record).await?;
         s::enqueue_mail(
             &mut w.tx,
             b,
@@ -340,17 +329,16 @@ impl Directory {
             .into());
         }
         q::set_owner(&mut w.tx, b, org.id, to).await?;
-        event(
-            &mut w.tx,
-            b,
-            org.id,
-            Some(to),
+        let record = Record::new(
             "ownership_transferred",
-            client,
-            &format!("from {:?}", current.owner_id.map(|u| u.to_string())),
-            self.now(),
+            Party::new("organization", org.id, org.slug.as_str()),
         )
-        .await?;
+        .changes(field(
+            "owner",
+            json!(current.owner_id.map(|u| u.to_string())),
+            json!(to.to_string()),
+        ));
+        self.record_with(&mut w, admin, client, record).await?;
         self.commit_rights(w, org.id, ok, false).await?;
         self.org(&org.id.to_string()).await
     }

@@ -1,7 +1,11 @@
 //! API credentials: named secrets owned by the organization, holding roles through a service
 //! account, with expiry, last use and creator. Offboarding the creator forces a decision.
 
-use super::signin::{event, ClientInfo};
+use super::audit::Record;
+use super::signin::ClientInfo;
+use crate::store::WriteTx;
+use rolecall_core::audit::{field, Party};
+use serde_json::{json, Value};
 use super::{new_id, Directory};
 use crate::credentials::secret::{hash_secret, new_secret};
 use crate::directory::OrgAdmin;
@@ -14,7 +18,6 @@ use rolecall_core::model::{Millis, Organization, User, UserId, UserKind, UserSta
 use rolecall_core::validate::{Description, Email, Locale, PersonName, Username};
 use rolecall_core::Error as DomainError;
 use serde::Deserialize;
-use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -29,12 +32,75 @@ pub struct NewCredential {
     pub sensitive_changes: bool,
 }
 
-/// What to do with the live credentials of a person being deactivated or deleted.
+/// What to do with the live credentials of a person being deactivated or deleted (the wire
+/// form; `transfer` names the heir in `transfer_to`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialDecision {
     Revoke,
     Keep,
+    Transfer,
+}
+
+/// The decision as the use cases carry it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialPlan {
+    Revoke,
+    Keep,
+    /// The credentials stay live and answer to this person from now on.
+    TransferTo(UserId),
+}
+
+impl CredentialPlan {
+    /// Joins the wire decision and its `transfer_to`, naming what is missing or superfluous.
+    pub fn from_wire(
+        decision: Option<CredentialDecision>,
+        transfer_to: Option<UserId>,
+    ) -> Result<Option<CredentialPlan>> {
+        match (decision, transfer_to) {
+            (Some(CredentialDecision::Transfer), Some(to)) => Ok(Some(CredentialPlan::TransferTo(to))),
+            (Some(CredentialDecision::Transfer), None) => Err(DomainError::invalid(
+                "transfer_to",
+                "required",
+                "name the person who takes the credentials over",
+            )
+            .into()),
+            (_, Some(_)) => Err(DomainError::invalid(
+                "transfer_to",
+                "transfer_only",
+                "transfer_to goes with credentials=transfer",
+            )
+            .into()),
+            (Some(CredentialDecision::Revoke), None) => Ok(Some(CredentialPlan::Revoke)),
+            (Some(CredentialDecision::Keep), None) => Ok(Some(CredentialPlan::Keep)),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+/// What became of one credential when its creator was offboarded.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SettledCredential {
+    pub id: String,
+    pub name: String,
+    /// `revoked`, `kept` or `transferred`.
+    pub outcome: String,
+    pub transferred_to: Option<UserId>,
+}
+
+impl SettledCredential {
+    fn new(cr: &Credential, outcome: &str, to: Option<UserId>) -> SettledCredential {
+        SettledCredential {
+            id: cr.id.clone(),
+            name: cr.name.clone(),
+            outcome: outcome.into(),
+            transferred_to: to,
+        }
+    }
+}
+
+fn credential_target(cr: &Credential) -> Party {
+    Party::new("credential", &cr.id, cr.name.as_str())
 }
 
 /// Who is creating a credential, for its `created_by`.
@@ -133,17 +199,9 @@ impl Directory {
                 other => other,
             })?;
         cq::insert(&mut w.tx, b, &credential, &hash_secret(&secret)).await?;
-        event(
-            &mut w.tx,
-            b,
-            org.id,
-            creator.user,
-            "credential_created",
-            client,
-            &credential.name,
-            now,
-        )
-        .await?;
+        let record = Record::new("credential_created", credential_target(&credential))
+            .between(None, Some(&credential));
+        self.record_with(&mut w, admin, client, record).await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok((credential, secret))
     }
@@ -182,22 +240,22 @@ impl Directory {
                     .affecting(Effect::User(cr.service_user_id)),
             )
             .await?;
-        self.revoke_in(&mut w.tx, &cr, admin.principal.user(), client)
-            .await?;
+        self.revoke_in(&mut w, admin, &cr, client, "").await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
 
     async fn revoke_in(
         &self,
-        c: &mut AnyConnection,
+        w: &mut WriteTx,
+        admin: &OrgAdmin,
         cr: &Credential,
-        actor: Option<UserId>,
         client: &ClientInfo,
+        detail: &str,
     ) -> Result<()> {
         let b = self.backend();
         let now = self.now();
-        if !cq::revoke(c, b, &cr.id, now).await? {
+        if !cq::revoke(&mut w.tx, b, &cr.id, now).await? {
             return Err(DomainError::conflict(
                 "already_revoked",
                 format!("credential {} is already revoked", cr.name),
@@ -207,72 +265,89 @@ impl Directory {
         sqlx::query(&crate::store::sql_for(b, "UPDATE users SET status = 'inactive', version = version + 1, updated_at = $1 WHERE id = $2"))
             .bind(now)
             .bind(cr.service_user_id.to_string())
-            .execute(&mut *c)
+            .execute(&mut *w.tx)
             .await?;
-        q::bump_epoch(c, b, cr.org_id).await?;
-        event(
-            c,
-            b,
-            cr.org_id,
-            actor,
-            "credential_revoked",
-            client,
-            &cr.name,
-            now,
-        )
-        .await
+        q::bump_epoch(&mut w.tx, b, cr.org_id).await?;
+        let record = Record::new("credential_revoked", credential_target(cr))
+            .changes(field("revoked_at", Value::Null, json!(now)))
+            .detail(detail);
+        self.record_with(w, admin, client, record).await
     }
 
     /// Before a person is deactivated or deleted: their live credentials must be decided on.
     /// Without a decision the change is refused, naming the credentials; nothing is revoked or
-    /// kept silently.
+    /// kept silently. Returns what became of each credential, for the offboarding report.
     pub(crate) async fn settle_credentials_of(
         &self,
-        c: &mut AnyConnection,
+        w: &mut WriteTx,
+        admin: &OrgAdmin,
         user: UserId,
-        decision: Option<CredentialDecision>,
-        client: &ClientInfo,
-    ) -> Result<()> {
+        decision: Option<CredentialPlan>,
+    ) -> Result<Vec<SettledCredential>> {
         let b = self.backend();
-        let live = cq::live_created_by(c, b, user, self.now()).await?;
+        let live = cq::live_created_by(&mut w.tx, b, user, self.now()).await?;
         if live.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
+        let mut out = Vec::new();
         match decision {
             None => {
                 let names: Vec<String> = live
                     .iter()
                     .map(|cr| format!("{} ({})", cr.name, cr.id))
                     .collect();
-                Err(DomainError::conflict(
+                return Err(DomainError::conflict(
                     "creator_has_credentials",
-                    format!("this user created live API credentials: {}; repeat with credentials=revoke or credentials=keep", names.join(", ")),
+                    format!("this user created live API credentials: {}; repeat with credentials=revoke, credentials=keep or credentials=transfer and transfer_to", names.join(", ")),
                 )
-                .into())
+                .into());
             }
-            Some(CredentialDecision::Revoke) => {
+            Some(CredentialPlan::Revoke) => {
                 for cr in &live {
-                    self.revoke_in(c, cr, None, client).await?;
+                    let client = super::audit::current_client();
+                    self.revoke_in(w, admin, cr, &client, "revoked when its creator was offboarded")
+                        .await?;
+                    out.push(SettledCredential::new(cr, "revoked", None));
                 }
-                Ok(())
             }
-            Some(CredentialDecision::Keep) => {
+            Some(CredentialPlan::Keep) => {
                 for cr in &live {
-                    event(
-                        c,
-                        b,
-                        cr.org_id,
-                        Some(user),
-                        "credential_kept",
-                        client,
-                        &format!("{} kept when its creator was offboarded", cr.name),
-                        self.now(),
-                    )
-                    .await?;
+                    let record = Record::new("credential_kept", credential_target(cr))
+                        .detail(format!("{} kept when its creator was offboarded", cr.name));
+                    self.record(w, admin, record).await?;
+                    out.push(SettledCredential::new(cr, "kept", None));
                 }
-                Ok(())
+            }
+            Some(CredentialPlan::TransferTo(to)) => {
+                let heir = q::lock_user(&mut w.tx, b, admin.org.id, to)
+                    .await?
+                    .filter(|u| {
+                        u.id != user && u.kind == UserKind::Person && u.status == UserStatus::Active
+                    })
+                    .ok_or_else(|| {
+                        DomainError::invalid(
+                            "transfer_to",
+                            "active_person_required",
+                            "credentials pass to another active person of this organization",
+                        )
+                    })?;
+                for cr in &live {
+                    cq::set_creator(&mut w.tx, b, &cr.id, heir.id, heir.email.as_str()).await?;
+                    let record = Record::new("credential_transferred", credential_target(cr))
+                        .changes(field(
+                            "created_by_user",
+                            json!(cr.created_by_user),
+                            json!(heir.id.to_string()),
+                        ))
+                        .detail(format!("to {}", heir.email.as_str()));
+                    self.record(w, admin, record).await?;
+                    out.push(SettledCredential::new(cr, "transferred", Some(heir.id)));
+                }
+                // The credentials now answer to the heir: the rights rule reads creators.
+                q::bump_epoch(&mut w.tx, b, admin.org.id).await?;
             }
         }
+        Ok(out)
     }
 
     /// The credential a secret belongs to, if usable; records its use.

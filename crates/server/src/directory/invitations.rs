@@ -11,7 +11,8 @@
 //! Whatever that user may do was (or will be) granted separately through endpoints that each make
 //! their own permission check, so inviting someone can never hand out rights the inviter lacks.
 
-use super::signin::{event, ClientInfo};
+use super::audit::Record;
+use super::signin::ClientInfo;
 use super::{lost_race, new_id, Directory, NewUser};
 use crate::credentials::secret::{hash_secret, new_secret};
 use crate::directory::OrgAdmin;
@@ -317,17 +318,9 @@ impl Directory {
             .into());
         }
         let invitation = issue(&mut w.tx, b, org, &target, Some(invited_by), now).await?;
-        event(
-            &mut w.tx,
-            b,
-            org.id,
-            Some(user),
-            "invitation_sent",
-            client,
-            &format!("invitation {} resent by {invited_by}", invitation.id),
-            now,
-        )
-        .await?;
+        let target = super::signin::user_party(&mut w.tx, b, user).await?;
+        let record = Record::new("invitation_sent", target).detail(&format!("invitation {} resent by {invited_by}", invitation.id));
+        self.record_with(&mut w, admin, client, record).await?;
         self.commit_rights(w, org.id, ok, false).await?;
         Ok(invitation)
     }
@@ -351,17 +344,9 @@ impl Directory {
         if iq::withdraw_open(&mut w.tx, b, org.id, user, now).await? == 0 {
             return Err(DomainError::not_found("invitation", user).into());
         }
-        event(
-            &mut w.tx,
-            b,
-            org.id,
-            Some(user),
-            "invitation_withdrawn",
-            client,
-            "",
-            now,
-        )
-        .await?;
+        let target = super::signin::user_party(&mut w.tx, b, user).await?;
+        let record = Record::new("invitation_withdrawn", target).detail("");
+        self.record_with(&mut w, admin, client, record).await?;
         self.commit_rights(w, org.id, ok, false).await
     }
 
@@ -406,17 +391,7 @@ impl Directory {
             return Err(invitation_invalid());
         }
         q::bump_epoch(&mut w.tx, b, org.id).await?;
-        event(
-            &mut w.tx,
-            b,
-            org.id,
-            Some(user.id),
-            "invitation_accepted",
-            client,
-            &format!("invitation {}", inv.id),
-            now,
-        )
-        .await?;
+        self.event(&mut w, org.id, Some(user.id), "invitation_accepted", client, &format!("invitation {}", inv.id)).await?;
         w.commit().await?;
         self.recompile(org.id).await?;
         Ok(())

@@ -8,6 +8,7 @@
 
 mod acting; // who acts, and the handle every use case takes
 pub mod admins;
+pub mod audit; // the one hash-chained audit log
 mod catalogue;
 pub mod credentials;
 pub mod invitations; // "Get started" invitations and removal notices
@@ -88,6 +89,7 @@ impl Directory {
             snapshots: ArcSwap::from_pointee(FxHashMap::default()),
             compile_lock: tokio::sync::Mutex::new(()),
         };
+        dir.seal_migrated_audit().await?;
         dir.sync_catalogue_into_orgs().await?;
         dir.refresh_stale().await?;
         Ok(dir)

@@ -1,11 +1,13 @@
 //! Organizations, applications and scopes.
 
+use super::audit::Record;
 use super::rights::operator_approval;
 use super::{check_version, lost_race, new_id, Directory};
 use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::{directory as q, tokens, Backend};
 use rolecall_core::admin::Operation;
+use rolecall_core::audit::Party;
 use rolecall_core::catalogue::{AppTree, ApplicationDef};
 use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::error::Problems;
@@ -103,6 +105,10 @@ fn scope_change(app: &str) -> Change {
         .affecting(Effect::ApplicationUsers(app.to_string()))
 }
 
+fn org_target(org: &Organization) -> Party {
+    Party::new("organization", org.id, org.slug.as_str())
+}
+
 impl Directory {
     pub async fn create_org(&self, slug: &str, name: &str) -> Result<Organization> {
         self.create_org_of_kind(slug, name, rolecall_core::admin::OrgKind::Enterprise)
@@ -136,11 +142,18 @@ impl Directory {
         let b = self.backend();
         let mut w = self.db.write().await?;
         q::insert_org(&mut w.tx, b, &org).await?;
+        crate::store::audit::create_head(&mut w.tx, b, &org.id.to_string(), now).await?;
         for app in &self.catalogue().apps {
             seed_application(&mut w.tx, b, org.id, app, now).await?;
         }
         // Creating organisations is the server operator's (the handler requires a server token).
         let ok = operator_approval(Operation::ManageSettings);
+        self.record(
+            &mut w,
+            &OrgAdmin::operator(org.clone()),
+            Record::new("organization_created", org_target(&org)).between(None, Some(&org)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(org)
     }
@@ -173,6 +186,13 @@ impl Directory {
         if !q::update_org(&mut w.tx, b, &updated, current.version).await? {
             return Err(lost_race("organization"));
         }
+        self.record(
+            &mut w,
+            &OrgAdmin::operator(current.clone()),
+            Record::new("organization_renamed", org_target(&current))
+                .between(Some(&current), Some(&updated)),
+        )
+        .await?;
         w.commit().await?;
         Ok(updated)
     }
@@ -189,8 +209,20 @@ impl Directory {
         let now = self.now();
         let mut w = self.db.write().await?;
         q::upsert_app(&mut w.tx, b, &key, &json, version, now).await?;
+        let before = self.catalogue().get(&key).map(|t| t.def.clone());
         for org in q::list_orgs(&mut w.tx, b).await? {
             seed_application(&mut w.tx, b, org.id, &tree, now).await?;
+            // The catalogue is shared: every organisation's log shows the change.
+            let record = Record::new(
+                "application_changed",
+                Party::new("application", &key, tree.def.name.as_str()),
+            )
+            .changes(rolecall_core::audit::field(
+                "definition",
+                serde_json::to_value(&before).unwrap_or_default(),
+                serde_json::to_value(&tree.def).unwrap_or_default(),
+            ));
+            self.record(&mut w, &OrgAdmin::operator(org), record).await?;
         }
         q::bump_all_epochs(&mut w.tx).await?;
         w.commit().await?;
@@ -344,6 +376,13 @@ impl Directory {
         };
         let ok = self.approve(&mut w.tx, admin, scope_change(app)).await?;
         q::insert_scope(&mut w.tx, b, org.id, app, &scope, self.now()).await?;
+        let target = Party::new("scope", format!("{app}/{}", scope.code.as_str()), scope.name.as_str());
+        self.record(
+            &mut w,
+            admin,
+            Record::new("scope_created", target).between(None, Some(&scope)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(scope)
     }
@@ -355,9 +394,14 @@ impl Directory {
         let b = self.backend();
         let mut w = self.db.write().await?;
         let existing = q::list_scopes(&mut w.tx, b, org.id, Some(app)).await?;
-        if !existing.iter().any(|(_, s)| s.code.as_str() == code) {
+        let Some((_, gone)) = existing.iter().find(|(_, s)| s.code.as_str() == code) else {
             return Err(rolecall_core::Error::not_found("scope", code).into());
-        }
+        };
+        let record = Record::new(
+            "scope_deleted",
+            Party::new("scope", format!("{app}/{code}"), gone.name.as_str()),
+        )
+        .between(Some(gone), None);
         if existing
             .iter()
             .any(|(_, s)| s.parent.as_ref().is_some_and(|p| p.as_str() == code))
@@ -383,6 +427,7 @@ impl Directory {
         }
         let ok = self.approve(&mut w.tx, admin, scope_change(app)).await?;
         q::delete_scope(&mut w.tx, b, org.id, app, code).await?;
+        self.record(&mut w, admin, record).await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
@@ -394,16 +439,28 @@ impl Directory {
         let secret = crate::credentials::secret::new_secret();
         let b = self.backend();
         let mut w = self.db.write().await?;
+        let id = new_id().to_string();
         tokens::insert(
             &mut w.tx,
             b,
-            &new_id().to_string(),
+            &id,
             &crate::credentials::secret::hash_secret(&secret),
             name,
             org,
             self.now(),
         )
         .await?;
+        // A server-wide token belongs to no organisation's log; an organisation's is in it.
+        if let Some(org) = org {
+            if let Some(org) = q::find_org(&mut w.tx, b, &org.to_string()).await? {
+                self.record(
+                    &mut w,
+                    &OrgAdmin::operator(org),
+                    Record::new("token_created", Party::new("token", &id, name)),
+                )
+                .await?;
+            }
+        }
         w.commit().await?;
         Ok(secret)
     }

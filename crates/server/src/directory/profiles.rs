@@ -11,6 +11,9 @@
 //! assignments on PostgreSQL serialise on the profile row without deadlocking and never take
 //! more seats than the quota.
 
+use super::audit::{user_target, Record};
+use rolecall_core::audit::{field, Party};
+use serde_json::Value;
 use super::{check_version, lost_race, new_id, Directory};
 use crate::directory::OrgAdmin;
 use crate::error::Result;
@@ -152,6 +155,15 @@ fn full(profile: &Profile, quota: i64) -> String {
     )
 }
 
+fn profile_target(p: &Profile) -> Party {
+    Party::new("profile", p.id, format!("{} ({})", p.name.as_str(), p.application))
+}
+
+/// A profile as a field value in the log: id, name and application at the time.
+fn profile_ref(p: &Profile) -> Value {
+    serde_json::json!({"id": p.id.to_string(), "name": p.name.as_str(), "application": p.application})
+}
+
 impl Directory {
     /// Parses a bundle: role ids of `application`'s own roles, never its Administrators.
     async fn bundle(
@@ -244,6 +256,13 @@ impl Directory {
             updated_at: now,
         };
         pq::insert_profile(&mut w.tx, b, &profile).await?;
+        self.record(
+            &mut w,
+            admin,
+            Record::new("profile_created", profile_target(&profile))
+                .between(None, Some(&profile)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(ProfileView::new(profile, 0))
     }
@@ -347,6 +366,13 @@ impl Directory {
         if !pq::update_profile(&mut w.tx, b, &next, current.version).await? {
             return Err(lost_race("profile"));
         }
+        self.record(
+            &mut w,
+            admin,
+            Record::new("profile_updated", profile_target(&current))
+                .between(Some(&current), Some(&next)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(ProfileView::new(next, used))
     }
@@ -378,6 +404,13 @@ impl Directory {
         }
         let ok = self.approve(&mut w.tx, admin, change).await?;
         pq::delete_profile(&mut w.tx, b, id).await?;
+        self.record(
+            &mut w,
+            admin,
+            Record::new("profile_deleted", profile_target(&current))
+                .between(Some(&current), None),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
@@ -414,7 +447,7 @@ impl Directory {
         let profile = pq::lock_profile(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_profile(id))?;
-        q::get_user(&mut w.tx, b, org.id, user)
+        let u = q::get_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| {
                 DomainError::invalid(
@@ -434,6 +467,15 @@ impl Directory {
             }
         }
         let added = pq::add_profile_user(&mut w.tx, b, org.id, id, user, self.now()).await?;
+        if added {
+            self.record(
+                &mut w,
+                admin,
+                Record::new("seat_assigned", user_target(&u))
+                    .changes(field("profile", Value::Null, profile_ref(&profile))),
+            )
+            .await?;
+        }
         self.commit_rights(w, org.id, ok, added).await?;
         Ok(added)
     }
@@ -456,6 +498,17 @@ impl Directory {
         if !pq::remove_profile_user(&mut w.tx, b, id, user).await? {
             return Err(DomainError::not_found("profile user", user).into());
         }
+        let target = match q::get_user(&mut w.tx, b, org.id, user).await? {
+            Some(u) => user_target(&u),
+            None => Party::new("user", user, ""),
+        };
+        self.record(
+            &mut w,
+            admin,
+            Record::new("seat_released", target)
+                .changes(field("profile", profile_ref(&profile), Value::Null)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
@@ -523,6 +576,15 @@ impl Directory {
             }
         }
         let added = pq::add_profile_group(&mut w.tx, b, org.id, id, group, self.now()).await?;
+        if added {
+            self.record(
+                &mut w,
+                admin,
+                Record::new("profile_group_added", Party::new("group", g.id, g.name.as_str()))
+                    .changes(field("profile", Value::Null, profile_ref(&profile))),
+            )
+            .await?;
+        }
         self.commit_rights(w, org.id, ok, added).await?;
         Ok(added)
     }
@@ -545,6 +607,17 @@ impl Directory {
         if !pq::remove_profile_group(&mut w.tx, b, id, group).await? {
             return Err(DomainError::not_found("profile group", group).into());
         }
+        let target = match q::get_group(&mut w.tx, b, org.id, group).await? {
+            Some(g) => Party::new("group", g.id, g.name.as_str()),
+            None => Party::new("group", group, ""),
+        };
+        self.record(
+            &mut w,
+            admin,
+            Record::new("profile_group_removed", target)
+                .changes(field("profile", profile_ref(&profile), Value::Null)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }

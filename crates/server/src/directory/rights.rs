@@ -53,7 +53,7 @@ impl Directory {
         let b = self.backend();
         let org = admin.org.id;
         let user = match &admin.principal {
-            Principal::Operator { .. } => return Ok(Actor::operator()),
+            Principal::Operator { .. } | Principal::Server { .. } => return Ok(Actor::operator()),
             Principal::Person(u) | Principal::Service { user: u, .. } => *u,
         };
         let rights: Vec<AdminRight> = rq::rights_with_grantors(&mut *c, b, org, user)

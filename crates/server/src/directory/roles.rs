@@ -1,5 +1,6 @@
 //! Roles, their grants and scope limits, and the checks applications call.
 
+use super::audit::Record;
 use super::{check_version, lost_race, new_id, Directory};
 use crate::directory::OrgAdmin;
 use crate::error::Result;
@@ -46,6 +47,10 @@ pub struct RolePatch {
 fn builtin_refused(role: &Role) -> crate::error::Error {
     DomainError::conflict("builtin_role", format!("{} is built in: it grants everything everywhere and cannot be edited, narrowed or deleted", role.name))
         .into()
+}
+
+fn role_target(r: &Role) -> rolecall_core::audit::Party {
+    rolecall_core::audit::Party::new("role", r.id, format!("{} ({})", r.name.as_str(), r.application))
 }
 
 impl Directory {
@@ -141,6 +146,12 @@ impl Directory {
             )
             .await?;
         q::insert_role(&mut w.tx, b, &role).await?;
+        self.record(
+            &mut w,
+            admin,
+            Record::new("role_created", role_target(&role)).between(None, Some(&role)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(role)
     }
@@ -228,6 +239,13 @@ impl Directory {
         if !q::update_role(&mut w.tx, b, &next, current.version).await? {
             return Err(lost_race("role"));
         }
+        self.record(
+            &mut w,
+            admin,
+            Record::new("role_updated", role_target(&current))
+                .between(Some(&current), Some(&next)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(next)
     }
@@ -253,6 +271,12 @@ impl Directory {
             .approve(&mut w.tx, admin, role_definition(&current))
             .await?;
         q::delete_role(&mut w.tx, b, id).await?;
+        self.record(
+            &mut w,
+            admin,
+            Record::new("role_deleted", role_target(&current)).between(Some(&current), None),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }

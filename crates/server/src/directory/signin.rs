@@ -12,6 +12,9 @@ use crate::credentials::{password, totp};
 use crate::directory::OrgAdmin;
 use crate::error::{Error, Result};
 use crate::store::signin::{self as s, AuthEvent, Credentials, Session};
+use crate::store::WriteTx;
+use super::audit::Record;
+use rolecall_core::audit::Party;
 use crate::store::Backend;
 use rolecall_core::admin::Operation;
 use rolecall_core::change::{Change, Effect, Reach};
@@ -20,11 +23,24 @@ use rolecall_core::settings::OrgSettings;
 use rolecall_core::Error as DomainError;
 use sqlx::AnyConnection;
 
-/// Where a request came from, for the event log and per-address throttling.
+/// Where a request came from, for the audit log and per-address throttling.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     pub ip: String,
     pub user_agent: String,
+    /// The request's `x-request-id` (given by the client or generated), echoed in the reply.
+    pub request_id: String,
+}
+
+impl ClientInfo {
+    /// In-process commands and background jobs.
+    pub fn local() -> ClientInfo {
+        ClientInfo {
+            ip: "local".into(),
+            user_agent: String::new(),
+            request_id: String::new(),
+        }
+    }
 }
 
 /// A new session; the token is shown to the client once and stored hashed.
@@ -50,32 +66,17 @@ fn factor_stage(cred: &Credentials, settings: &OrgSettings) -> &'static str {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn event(
-    c: &mut AnyConnection,
-    b: Backend,
-    org: OrgId,
-    user: Option<UserId>,
-    kind: &str,
-    client: &ClientInfo,
-    detail: &str,
-    now: Millis,
-) -> Result<()> {
-    s::insert_event(
-        c,
-        b,
-        org,
-        &AuthEvent {
-            id: new_id().to_string(),
-            user_id: user.map(|u| u.to_string()),
-            kind: kind.to_string(),
-            at: now,
-            source_ip: client.ip.chars().take(64).collect(),
-            user_agent: client.user_agent.chars().take(256).collect(),
-            detail: detail.to_string(),
-        },
-    )
-    .await
+/// A user as the log names them: by e-mail, as it is now (or a bare id when gone).
+pub(crate) async fn user_party(c: &mut AnyConnection, b: Backend, u: UserId) -> Result<Party> {
+    let row = sqlx::query(&crate::store::sql_for(b, "SELECT email FROM users WHERE id = $1"))
+        .bind(u.to_string())
+        .fetch_optional(c)
+        .await?;
+    let name = match row {
+        Some(r) => crate::store::get_str(&r, "email")?,
+        None => String::new(),
+    };
+    Ok(Party::new("user", u, name))
 }
 
 /// Verifies on the blocking pool (a dummy hash when there is none, so timing does not tell).
@@ -113,6 +114,40 @@ fn sign_in_failed() -> Error {
 }
 
 impl Directory {
+    /// Records a sign-in event: a person acting on their own account (`user`), or someone
+    /// unknown (`None`, e.g. a sign-in with an unknown login), from `client`.
+    pub(crate) async fn event(
+        &self,
+        w: &mut WriteTx,
+        org: OrgId,
+        user: Option<UserId>,
+        kind: &'static str,
+        client: &ClientInfo,
+        detail: &str,
+    ) -> Result<()> {
+        let target = match user {
+            Some(u) => user_party(&mut w.tx, self.backend(), u).await?,
+            None => Party::new("login", "", ""),
+        };
+        let record = Record::new(kind, target).detail(detail);
+        self.record_self(w, org, user, client, record).await
+    }
+
+    /// Records an administrator's action on someone's sign-in (password, 2FA, sessions, lock).
+    pub(crate) async fn admin_event(
+        &self,
+        w: &mut WriteTx,
+        admin: &OrgAdmin,
+        user: UserId,
+        kind: &'static str,
+        client: &ClientInfo,
+        detail: &str,
+    ) -> Result<()> {
+        let target = user_party(&mut w.tx, self.backend(), user).await?;
+        self.record_with(w, admin, client, Record::new(kind, target).detail(detail))
+            .await
+    }
+
     pub async fn settings(&self, org: &Organization) -> Result<(OrgSettings, i64)> {
         let mut c = self.db.pool.acquire().await?;
         s::settings(&mut c, self.backend(), org.id).await
@@ -138,7 +173,14 @@ impl Directory {
         crate::store::directory::lock_org(&mut w.tx, b, org.id).await?;
         let (_, version) = s::settings(&mut w.tx, b, org.id).await?;
         super::check_version(if_match, version)?;
+        let (before, _) = s::settings(&mut w.tx, b, org.id).await?;
         s::put_settings(&mut w.tx, b, org.id, &settings, version + 1, self.now()).await?;
+        let record = Record::new(
+            "settings_changed",
+            Party::new("settings", org.id, org.slug.as_str()),
+        )
+        .between(Some(&before), Some(&settings));
+        self.record(&mut w, admin, record).await?;
         self.commit_rights(w, org.id, ok, false).await?;
         Ok((settings, version + 1))
     }
@@ -168,20 +210,10 @@ impl Directory {
         let verification = verify_off_thread(pw, stored.clone()).await?;
         let mut w = self.db.write().await?;
         let Some(cred) = s::credentials_by_login(&mut w.tx, b, org.id, login).await? else {
-            event(
-                &mut w.tx,
-                b,
-                org.id,
-                None,
-                "sign_in_failed",
-                client,
-                &format!(
+            self.event(&mut w, org.id, None, "sign_in_failed", client, &format!(
                     "unknown login {:?}",
                     login.chars().take(64).collect::<String>()
-                ),
-                now,
-            )
-            .await?;
+                )).await?;
             w.commit().await?;
             return Err(sign_in_failed());
         };
@@ -197,17 +229,7 @@ impl Directory {
             } else {
                 "account not active"
             };
-            event(
-                &mut w.tx,
-                b,
-                org.id,
-                Some(cred.user_id),
-                "sign_in_failed",
-                client,
-                why,
-                now,
-            )
-            .await?;
+            self.event(&mut w, org.id, Some(cred.user_id), "sign_in_failed", client, why).await?;
             w.commit().await?;
             return Err(sign_in_failed());
         }
@@ -220,41 +242,11 @@ impl Directory {
                     s::set_failures(&mut w.tx, b, cred.user_id, 0, Some(until)).await?;
                     s::revoke_user_sessions(&mut w.tx, b, cred.user_id, "locked", None, now)
                         .await?;
-                    event(
-                        &mut w.tx,
-                        b,
-                        org.id,
-                        Some(cred.user_id),
-                        "sign_in_failed",
-                        client,
-                        "wrong password",
-                        now,
-                    )
-                    .await?;
-                    event(
-                        &mut w.tx,
-                        b,
-                        org.id,
-                        Some(cred.user_id),
-                        "locked",
-                        client,
-                        &format!("{failed} consecutive failures"),
-                        now,
-                    )
-                    .await?;
+                    self.event(&mut w, org.id, Some(cred.user_id), "sign_in_failed", client, "wrong password").await?;
+                    self.event(&mut w, org.id, Some(cred.user_id), "locked", client, &format!("{failed} consecutive failures")).await?;
                 } else {
                     s::set_failures(&mut w.tx, b, cred.user_id, failed, None).await?;
-                    event(
-                        &mut w.tx,
-                        b,
-                        org.id,
-                        Some(cred.user_id),
-                        "sign_in_failed",
-                        client,
-                        "wrong password",
-                        now,
-                    )
-                    .await?;
+                    self.event(&mut w, org.id, Some(cred.user_id), "sign_in_failed", client, "wrong password").await?;
                 }
                 w.commit().await?;
                 return Err(sign_in_failed());
@@ -278,17 +270,7 @@ impl Directory {
         let signed_in = self
             .open_session(&mut w.tx, org.id, &cred, stage, &settings, client, now)
             .await?;
-        event(
-            &mut w.tx,
-            b,
-            org.id,
-            Some(cred.user_id),
-            "sign_in_succeeded",
-            client,
-            &format!("stage {stage}"),
-            now,
-        )
-        .await?;
+        self.event(&mut w, org.id, Some(cred.user_id), "sign_in_succeeded", client, &format!("stage {stage}")).await?;
         w.commit().await?;
         Ok(signed_in)
     }
@@ -347,14 +329,18 @@ impl Directory {
         {
             drop(c);
             let mut w = self.db.write().await?;
-            s::revoke_session(
-                &mut w.tx,
-                b,
-                &session.id,
-                if idle { "idle timeout" } else { "expired" },
-                now,
-            )
-            .await?;
+            let why = if idle { "idle timeout" } else { "expired" };
+            if s::revoke_session(&mut w.tx, b, &session.id, why, now).await? {
+                let server = OrgAdmin {
+                    org,
+                    principal: super::Principal::Server {
+                        job: "session expiry".into(),
+                    },
+                };
+                let client = ClientInfo::local();
+                self.admin_event(&mut w, &server, session.user_id, "session_ended", &client, why)
+                    .await?;
+            }
             w.commit().await?;
             return Ok(None);
         }
@@ -370,17 +356,7 @@ impl Directory {
         let now = self.now();
         let mut w = self.db.write().await?;
         s::revoke_session(&mut w.tx, b, &session.id, "signed out", now).await?;
-        event(
-            &mut w.tx,
-            b,
-            session.org_id,
-            Some(session.user_id),
-            "signed_out",
-            client,
-            "",
-            now,
-        )
-        .await?;
+        self.event(&mut w, session.org_id, Some(session.user_id), "signed_out", client, "").await?;
         w.commit().await
     }
 
@@ -441,31 +417,11 @@ impl Directory {
                 )
                 .await?;
                 s::revoke_user_sessions(&mut w.tx, b, cred.user_id, "locked", None, now).await?;
-                event(
-                    &mut w.tx,
-                    b,
-                    session.org_id,
-                    Some(cred.user_id),
-                    "locked",
-                    client,
-                    "second factor failures",
-                    now,
-                )
-                .await?;
+                self.event(&mut w, session.org_id, Some(cred.user_id), "locked", client, "second factor failures").await?;
             } else {
                 s::set_failures(&mut w.tx, b, cred.user_id, failed, None).await?;
             }
-            event(
-                &mut w.tx,
-                b,
-                session.org_id,
-                Some(cred.user_id),
-                "second_factor_failed",
-                client,
-                "",
-                now,
-            )
-            .await?;
+            self.event(&mut w, session.org_id, Some(cred.user_id), "second_factor_failed", client, "").await?;
             w.commit().await?;
             return Err(DomainError::invalid(
                 "code",
@@ -487,21 +443,11 @@ impl Directory {
             .await?;
         }
         s::set_session_stage(&mut w.tx, b, &session.id, STAGE_FULL).await?;
-        event(
-            &mut w.tx,
-            b,
-            session.org_id,
-            Some(cred.user_id),
-            "second_factor_verified",
-            client,
-            if recovery.is_some() {
+        self.event(&mut w, session.org_id, Some(cred.user_id), "second_factor_verified", client, if recovery.is_some() {
                 "recovery code"
             } else {
                 "totp"
-            },
-            now,
-        )
-        .await?;
+            }).await?;
         w.commit().await
     }
 
@@ -521,6 +467,10 @@ impl Directory {
         }
         let secret = totp::new_secret();
         s::set_totp(&mut w.tx, b, cred.user_id, Some(&secret), false, None).await?;
+        // The seed itself is never recorded; only that enrolment began.
+        let client = super::audit::current_client();
+        self.event(&mut w, session.org_id, Some(cred.user_id), "totp_enrolment_started", &client, "")
+            .await?;
         w.commit().await?;
         let uri = totp::otpauth_uri(&secret, &cred.username)
             .map_err(|_| Error::Internal("generated TOTP secret is invalid".into()))?;
@@ -560,17 +510,7 @@ impl Directory {
         if session.stage == STAGE_ENROL {
             s::set_session_stage(&mut w.tx, b, &session.id, STAGE_FULL).await?;
         }
-        event(
-            &mut w.tx,
-            b,
-            session.org_id,
-            Some(cred.user_id),
-            "totp_enrolled",
-            client,
-            "",
-            now,
-        )
-        .await?;
+        self.event(&mut w, session.org_id, Some(cred.user_id), "totp_enrolled", client, "").await?;
         w.commit().await?;
         Ok(codes)
     }
@@ -601,17 +541,7 @@ impl Directory {
             s::set_totp(&mut w.tx, b, *u, None, false, None).await?;
             s::replace_recovery_codes(&mut w.tx, b, *u, &[]).await?;
             s::revoke_user_sessions(&mut w.tx, b, *u, "2fa reset", None, now).await?;
-            event(
-                &mut w.tx,
-                b,
-                org.id,
-                Some(*u),
-                "totp_reset",
-                client,
-                "",
-                now,
-            )
-            .await?;
+            self.admin_event(&mut w, admin, *u, "totp_reset", client, "").await?;
         }
         self.commit_rights(w, org.id, ok, false).await?;
         Ok(users.len())
@@ -634,34 +564,14 @@ impl Directory {
             Some(password::Verification::Valid { .. })
         );
         if !ok {
-            event(
-                &mut w.tx,
-                b,
-                session.org_id,
-                Some(cred.user_id),
-                "reverification_failed",
-                client,
-                "",
-                now,
-            )
-            .await?;
+            self.event(&mut w, session.org_id, Some(cred.user_id), "reverification_failed", client, "").await?;
             w.commit().await?;
             return Err(
                 DomainError::forbidden("reverification_failed", "the password is wrong").into(),
             );
         }
         s::set_session_verified(&mut w.tx, b, &session.id, now).await?;
-        event(
-            &mut w.tx,
-            b,
-            session.org_id,
-            Some(cred.user_id),
-            "reverified",
-            client,
-            "",
-            now,
-        )
-        .await?;
+        self.event(&mut w, session.org_id, Some(cred.user_id), "reverified", client, "").await?;
         w.commit().await
     }
 
@@ -788,17 +698,7 @@ impl Directory {
             now,
         )
         .await?;
-        event(
-            &mut w.tx,
-            b,
-            session.org_id,
-            Some(session.user_id),
-            "password_changed",
-            client,
-            "",
-            now,
-        )
-        .await?;
+        self.event(&mut w, session.org_id, Some(session.user_id), "password_changed", client, "").await?;
         w.commit().await
     }
 
@@ -824,17 +724,7 @@ impl Directory {
         self.store_password(&mut w.tx, org.id, user, new, &settings)
             .await?;
         s::revoke_user_sessions(&mut w.tx, b, user, "password reset", None, now).await?;
-        event(
-            &mut w.tx,
-            b,
-            org.id,
-            Some(user),
-            "password_reset",
-            client,
-            "by an administrator",
-            now,
-        )
-        .await?;
+        self.admin_event(&mut w, admin, user, "password_reset", client, "by an administrator").await?;
         self.commit_rights(w, org.id, ok, false).await
     }
 
@@ -875,17 +765,7 @@ impl Directory {
                     now,
                 )
                 .await?;
-                event(
-                    &mut w.tx,
-                    b,
-                    org.id,
-                    Some(cred.user_id),
-                    "password_reset_requested",
-                    client,
-                    "",
-                    now,
-                )
-                .await?;
+                self.event(&mut w, org.id, Some(cred.user_id), "password_reset_requested", client, "").await?;
             }
         }
         w.commit().await
@@ -913,17 +793,7 @@ impl Directory {
         self.store_password(&mut w.tx, org.id, user, new, &settings)
             .await?;
         s::revoke_user_sessions(&mut w.tx, b, user, "password reset", None, now).await?;
-        event(
-            &mut w.tx,
-            b,
-            org.id,
-            Some(user),
-            "password_reset",
-            client,
-            "self-service",
-            now,
-        )
-        .await?;
+        self.event(&mut w, org.id, Some(user), "password_reset", client, "self-service").await?;
         w.commit().await
     }
 
@@ -953,17 +823,7 @@ impl Directory {
         if !owned || !s::revoke_session(&mut w.tx, b, session_id, "ended", now).await? {
             return Err(DomainError::not_found("session", session_id).into());
         }
-        event(
-            &mut w.tx,
-            b,
-            me.org_id,
-            Some(me.user_id),
-            "session_revoked",
-            client,
-            "1 session(s), by its owner",
-            now,
-        )
-        .await?;
+        self.event(&mut w, me.org_id, Some(me.user_id), "session_revoked", client, "1 session(s), by its owner").await?;
         w.commit().await
     }
 
@@ -1003,17 +863,7 @@ impl Directory {
                     .await?
             }
         };
-        event(
-            &mut w.tx,
-            b,
-            org.id,
-            Some(user),
-            "session_revoked",
-            client,
-            &format!("{n} session(s)"),
-            now,
-        )
-        .await?;
+        self.admin_event(&mut w, admin, user, "session_revoked", client, &format!("{n} session(s)")).await?;
         self.commit_rights(w, org.id, ok, false).await?;
         Ok(n)
     }
@@ -1026,7 +876,6 @@ impl Directory {
     pub async fn unlock(&self, admin: &OrgAdmin, user: UserId, client: &ClientInfo) -> Result<()> {
         let org = &admin.org;
         let b = self.backend();
-        let now = self.now();
         let mut w = self.db.write().await?;
         s::credentials(&mut w.tx, b, org.id, user)
             .await?
@@ -1039,28 +888,40 @@ impl Directory {
             )
             .await?;
         s::set_failures(&mut w.tx, b, user, 0, None).await?;
-        event(
-            &mut w.tx,
-            b,
-            org.id,
-            Some(user),
-            "unlocked",
-            client,
-            "by an administrator",
-            now,
-        )
-        .await?;
+        self.admin_event(&mut w, admin, user, "unlocked", client, "by an administrator").await?;
         self.commit_rights(w, org.id, ok, false).await
     }
 
+    /// The sign-in part of the audit log (sign-ins, sessions, factors, passwords, rights,
+    /// credentials, invitations), newest first, in the old event shape.
     pub async fn auth_events(
         &self,
         org: &Organization,
         user: Option<UserId>,
         limit: i64,
     ) -> Result<Vec<AuthEvent>> {
-        let mut c = self.db.pool.acquire().await?;
-        s::list_events(&mut c, self.backend(), org.id, user, limit).await
+        let filter = crate::store::audit::Filter {
+            target: user.map(|u| u.to_string()),
+            actions: rolecall_core::audit::AUTH_ACTIONS
+                .iter()
+                .map(|a| a.to_string())
+                .collect(),
+            ..Default::default()
+        };
+        let page = self.audit_log(org, &filter, None, limit).await?;
+        Ok(page
+            .items
+            .into_iter()
+            .map(|e| AuthEvent {
+                user_id: (e.target.kind == "user").then(|| e.target.id.clone()),
+                id: e.id,
+                kind: e.action,
+                at: e.at,
+                source_ip: e.source_ip,
+                user_agent: e.user_agent,
+                detail: e.detail,
+            })
+            .collect())
     }
 
     /// Organisation administration rights held by a user, as (kind, target).
@@ -1105,6 +966,13 @@ impl Directory {
             self.now(),
         )
         .await?;
+        let target = user_party(&mut w.tx, self.backend(), user).await?;
+        let record = Record::new("admin_right_granted", target).changes(rolecall_core::audit::field(
+            "admin_right",
+            serde_json::Value::Null,
+            serde_json::json!({"kind": "system", "target": ""}),
+        ));
+        self.record(&mut w, admin, record).await?;
         self.commit_rights(w, org.id, ok, false).await
     }
 }
@@ -1137,6 +1005,13 @@ impl Directory {
         {
             let mut w = self.db.write().await?;
             crate::store::directory::set_owner(&mut w.tx, self.backend(), org.id, admin.id).await?;
+            let record = Record::new("owner_set", Party::new("organization", org.id, org.slug.as_str()))
+                .changes(rolecall_core::audit::field(
+                    "owner",
+                    serde_json::Value::Null,
+                    serde_json::json!({"id": admin.id.to_string(), "email": admin.email.as_str()}),
+                ));
+            self.record(&mut w, &operator, record).await?;
             w.commit().await?;
         }
         let password = match password {
@@ -1150,6 +1025,7 @@ impl Directory {
             &ClientInfo {
                 ip: "local".into(),
                 user_agent: "rolecall init".into(),
+                request_id: String::new(),
             },
         )
         .await?;

@@ -1,5 +1,6 @@
 //! Users, groups, memberships and direct role assignments.
 
+use super::audit::{user_target, Record};
 use super::credentials::CredentialDecision;
 use super::signin::ClientInfo;
 use super::{check_version, lost_race, new_id, Directory};
@@ -14,7 +15,9 @@ use rolecall_core::model::{
 };
 use rolecall_core::validate::{Description, DisplayName, Email, Locale, PersonName, Username};
 use rolecall_core::Error as DomainError;
+use rolecall_core::audit::{field, Party};
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 /// Input for a new user. Only the e-mail is required (seed 002); the username defaults to it.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -110,6 +113,20 @@ fn user_change(org: &Organization, current: &User, next: &User) -> Change {
     change
 }
 
+fn group_target(g: &Group) -> Party {
+    Party::new("group", g.id, g.name.as_str())
+}
+
+/// A group as a field value in the log: id and name at the time.
+fn group_ref(g: &Group) -> Value {
+    json!({"id": g.id.to_string(), "name": g.name.as_str()})
+}
+
+/// A role as a field value in the log: id, name and application at the time.
+pub(crate) fn role_ref(r: &Role) -> Value {
+    json!({"id": r.id.to_string(), "name": r.name.as_str(), "application": r.application})
+}
+
 impl Directory {
     pub async fn create_user(&self, admin: &OrgAdmin, input: NewUser) -> Result<User> {
         // invitations: the body is `create_user_invited_by`, which also returns the invitation.
@@ -203,6 +220,12 @@ impl Directory {
             _ => None,
         };
         // end invitations
+        self.record(
+            &mut w,
+            admin,
+            Record::new("user_created", user_target(&user)).between(None, Some(&user)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok((user, invitation))
     }
@@ -250,7 +273,7 @@ impl Directory {
         patch: UserPatch,
         if_match: Option<i64>,
         decision: Option<CredentialDecision>,
-        client: &ClientInfo,
+        _client: &ClientInfo,
     ) -> Result<User> {
         let org = &admin.org;
         let b = self.backend();
@@ -311,8 +334,8 @@ impl Directory {
         let affects_rights = next.status != current.status;
         if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
             super::admins::guard_removal(&mut w.tx, b, org.id, id, "deactivated").await?;
-            self.settle_credentials_of(&mut w.tx, id, decision, client)
-                .await?;
+            let plan = super::credentials::CredentialPlan::from_wire(decision, None)?;
+            self.settle_credentials_of(&mut w, admin, id, plan).await?;
             crate::store::signin::revoke_user_sessions(
                 &mut w.tx,
                 b,
@@ -333,6 +356,17 @@ impl Directory {
             )
             .await?;
         }
+        let action = match (current.status, next.status) {
+            (a, UserStatus::Inactive) if a != UserStatus::Inactive => "user_deactivated",
+            (UserStatus::Inactive, UserStatus::Active) => "user_reactivated",
+            _ => "user_updated",
+        };
+        self.record(
+            &mut w,
+            admin,
+            Record::new(action, user_target(&current)).between(Some(&current), Some(&next)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, affects_rights).await?;
         Ok(next)
     }
@@ -344,7 +378,7 @@ impl Directory {
         id: UserId,
         if_match: Option<i64>,
         decision: Option<CredentialDecision>,
-        client: &ClientInfo,
+        _client: &ClientInfo,
     ) -> Result<()> {
         let org = &admin.org;
         let b = self.backend();
@@ -364,13 +398,19 @@ impl Directory {
             )
             .await?;
         super::admins::guard_removal(&mut w.tx, b, org.id, id, "deleted").await?;
-        self.settle_credentials_of(&mut w.tx, id, decision, client)
-            .await?;
+        let plan = super::credentials::CredentialPlan::from_wire(decision, None)?;
+        self.settle_credentials_of(&mut w, admin, id, plan).await?;
         crate::store::signin::revoke_user_sessions(&mut w.tx, b, id, "deleted", None, self.now())
             .await?;
         // invitations: removal notice to the address on record; open invitation closed.
         super::invitations::on_removal(&mut w.tx, b, org, &current, "deleted", self.now()).await?;
         q::delete_user(&mut w.tx, b, &current, self.now()).await?;
+        self.record(
+            &mut w,
+            admin,
+            Record::new("user_deleted", user_target(&current)).between(Some(&current), None),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
@@ -410,6 +450,12 @@ impl Directory {
             )
             .await?;
         q::insert_group(&mut w.tx, self.backend(), &g).await?;
+        self.record(
+            &mut w,
+            admin,
+            Record::new("group_created", group_target(&g)).between(None, Some(&g)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(g)
     }
@@ -480,6 +526,13 @@ impl Directory {
         if !q::update_group(&mut w.tx, b, &next, current.version).await? {
             return Err(lost_race("group"));
         }
+        self.record(
+            &mut w,
+            admin,
+            Record::new("group_updated", group_target(&current))
+                .between(Some(&current), Some(&next)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(next)
     }
@@ -508,6 +561,12 @@ impl Directory {
             )
             .await?;
         q::delete_group(&mut w.tx, b, id).await?;
+        self.record(
+            &mut w,
+            admin,
+            Record::new("group_deleted", group_target(&current)).between(Some(&current), None),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
@@ -532,10 +591,10 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        q::get_group(&mut w.tx, b, org.id, group)
+        let g = q::get_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
-        q::get_user(&mut w.tx, b, org.id, user)
+        let u = q::get_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| {
                 DomainError::invalid(
@@ -550,6 +609,15 @@ impl Directory {
         // profiles: joining a group assigned to a full product profile is refused.
         self.check_group_join(&mut w.tx, org, group, user).await?;
         let added = q::add_member(&mut w.tx, b, org.id, group, user, self.now()).await?;
+        if added {
+            self.record(
+                &mut w,
+                admin,
+                Record::new("member_added", user_target(&u))
+                    .changes(field("group", Value::Null, group_ref(&g))),
+            )
+            .await?;
+        }
         self.commit_rights(w, org.id, ok, added).await?;
         Ok(added)
     }
@@ -563,7 +631,7 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        q::get_group(&mut w.tx, b, org.id, group)
+        let g = q::get_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
         let ok = self
@@ -572,6 +640,17 @@ impl Directory {
         if !q::remove_member(&mut w.tx, b, group, user).await? {
             return Err(DomainError::not_found("membership", user).into());
         }
+        let target = match q::get_user(&mut w.tx, b, org.id, user).await? {
+            Some(u) => user_target(&u),
+            None => Party::new("user", user, ""),
+        };
+        self.record(
+            &mut w,
+            admin,
+            Record::new("member_removed", target)
+                .changes(field("group", group_ref(&g), Value::Null)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
@@ -600,7 +679,7 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        q::get_group(&mut w.tx, b, org.id, group)
+        let g = q::get_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
         let found = q::get_role(&mut w.tx, b, org.id, role)
@@ -614,6 +693,15 @@ impl Directory {
             )
             .await?;
         let added = q::add_group_role(&mut w.tx, b, org.id, group, role, self.now()).await?;
+        if added {
+            self.record(
+                &mut w,
+                admin,
+                Record::new("group_role_added", group_target(&g))
+                    .changes(field("role", Value::Null, role_ref(&found))),
+            )
+            .await?;
+        }
         self.commit_rights(w, org.id, ok, added).await?;
         Ok(added)
     }
@@ -627,7 +715,7 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        q::get_group(&mut w.tx, b, org.id, group)
+        let g = q::get_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
         let found = q::get_role(&mut w.tx, b, org.id, role)
@@ -643,6 +731,13 @@ impl Directory {
         if !q::remove_group_role(&mut w.tx, b, group, role).await? {
             return Err(DomainError::not_found("group role", role).into());
         }
+        self.record(
+            &mut w,
+            admin,
+            Record::new("group_role_removed", group_target(&g))
+                .changes(field("role", role_ref(&found), Value::Null)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }
@@ -679,7 +774,7 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        q::get_user(&mut w.tx, b, org.id, user)
+        let u = q::get_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| not_found_user(user))?;
         let role = q::get_role(&mut w.tx, b, org.id, role)
@@ -718,6 +813,15 @@ impl Directory {
             }
         }
         let added = q::add_user_role(&mut w.tx, b, org.id, user, &role, self.now()).await?;
+        if added {
+            self.record(
+                &mut w,
+                admin,
+                Record::new("role_assigned", user_target(&u))
+                    .changes(field("role", Value::Null, role_ref(&role))),
+            )
+            .await?;
+        }
         self.commit_rights(w, org.id, ok, added).await?;
         Ok(added)
     }
@@ -726,7 +830,7 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        q::get_user(&mut w.tx, b, org.id, user)
+        let u = q::get_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| not_found_user(user))?;
         let found = q::get_role(&mut w.tx, b, org.id, role)
@@ -742,6 +846,13 @@ impl Directory {
         if !q::remove_user_role(&mut w.tx, b, user, role).await? {
             return Err(DomainError::not_found("role assignment", role).into());
         }
+        self.record(
+            &mut w,
+            admin,
+            Record::new("role_unassigned", user_target(&u))
+                .changes(field("role", role_ref(&found), Value::Null)),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
     }

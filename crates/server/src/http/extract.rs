@@ -243,26 +243,65 @@ impl FromRequestParts<AppState> for PendingCaller {
     }
 }
 
-/// Source address and user agent, for the sign-in event log and throttling.
+/// Source address, user agent and request id, for the audit log and throttling.
 pub struct Client(pub ClientInfo);
 
 impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        Ok(Client(ClientInfo { ip, user_agent }))
+        if let Some(c) = parts.extensions.get::<ClientInfo>() {
+            return Ok(Client(c.clone()));
+        }
+        Ok(Client(client_info(parts, String::new())))
     }
+}
+
+fn client_info(parts: &Parts, request_id: String) -> ClientInfo {
+    let ip = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    ClientInfo {
+        ip,
+        user_agent,
+        request_id,
+    }
+}
+
+/// The request id header: taken from the client when it sends a sane one (so a proxy's or the
+/// caller's id ties their logs to ours), generated otherwise, and echoed in every reply.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Middleware: works out who the request comes from (address, agent, request id) once, makes
+/// it the origin of everything the request records in the audit log, and echoes the id.
+pub async fn request_context(
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let given = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_string);
+    let id = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let (mut parts, body) = req.into_parts();
+    let client = client_info(&parts, id.clone());
+    parts.extensions.insert(client.clone());
+    let req = Request::from_parts(parts, body);
+    let mut res = crate::directory::audit::in_request(client, next.run(req)).await;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    res
 }
 
 /// The acting admin's password, when sent along with a sensitive change.

@@ -8,6 +8,7 @@
 #![allow(clippy::too_many_arguments)]
 
 mod admins;
+mod audit; // the audit log: browse, export, head, verify, prune
 mod check;
 mod credentials;
 pub mod extract;
@@ -129,6 +130,7 @@ pub fn app(state: AppState) -> Router {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn(extract::request_context))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -150,6 +152,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(admins::router())
         .merge(profiles::router()) // products and product profiles
         .merge(invitations::router()) // "Get started" invitations
+        .merge(audit::router())
 }
 
 async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> Response {

@@ -162,3 +162,24 @@ pub async fn live_created_by(
     .await?;
     rows.iter().map(from_row).collect()
 }
+
+/// Hands a credential to another person (offboarding its creator with `credentials=transfer`):
+/// from now on it answers to them under the rights rule.
+pub async fn set_creator(
+    c: &mut AnyConnection,
+    b: Backend,
+    id: &str,
+    user: UserId,
+    label: &str,
+) -> Result<()> {
+    sqlx::query(&sql_for(
+        b,
+        "UPDATE api_credentials SET created_by_user = $1, created_by = $2 WHERE id = $3",
+    ))
+    .bind(user.to_string())
+    .bind(format!("user {label}"))
+    .bind(id)
+    .execute(c)
+    .await?;
+    Ok(())
+}

@@ -4,6 +4,7 @@
 //! Architecture Invariant: every mutation runs in one transaction obtained from [`Db::write`];
 //! nothing outside this module writes SQL.
 
+pub mod audit; // the hash-chained audit log
 pub mod credentials;
 pub mod directory;
 pub mod invitations; // "Get started" invitations
@@ -39,11 +40,36 @@ pub struct Db {
 /// A write transaction; holds the SQLite writer lock until committed or dropped.
 pub struct WriteTx {
     pub tx: Transaction<'static, Any>,
+    backend: Backend,
+    /// Audit entries describing this transaction's changes, appended to their organisation's
+    /// chain by [`WriteTx::commit`] just before the commit, so a change and its record are
+    /// one atomic write (and a rolled-back change leaves no record).
+    audit: Vec<rolecall_core::audit::Entry>,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<()> {
+    /// Queues an audit entry (its `org_id` says which chain) for the commit.
+    pub fn record(&mut self, entry: rolecall_core::audit::Entry) {
+        self.audit.push(entry);
+    }
+
+    /// How many audit entries are queued.
+    pub fn recorded(&self) -> usize {
+        self.audit.len()
+    }
+
+    pub async fn commit(mut self) -> Result<()> {
+        let mut pending = std::mem::take(&mut self.audit);
+        let now = pending.iter().map(|e| e.at).max().unwrap_or(0);
+        // Usually one organisation; group without reordering each organisation's entries.
+        while !pending.is_empty() {
+            let org = pending[0].org_id.clone();
+            let (mut mine, rest): (Vec<_>, Vec<_>) =
+                pending.into_iter().partition(|e| e.org_id == org);
+            audit::append(&mut self.tx, self.backend, &org, &mut mine, now).await?;
+            pending = rest;
+        }
         self.tx.commit().await?;
         Ok(())
     }
@@ -78,6 +104,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "rights",
         include_str!("../../migrations/0006_rights.sql"),
     ),
+    // audit: the one hash-chained audit log (store/audit.rs).
+    (8, "audit", include_str!("../../migrations/0008_audit.sql")),
 ];
 
 impl Db {
@@ -186,7 +214,12 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx {
+            tx,
+            backend: self.backend,
+            audit: Vec::new(),
+            _guard: guard,
+        })
     }
 
     /// Translates `$n` placeholders for the backend.

@@ -543,6 +543,7 @@ pub async fn grant_admin_right(
     Ok(())
 }
 
+/// A sign-in event: the old event log's shape, now read from the audit log.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuthEvent {
     pub id: String,
@@ -554,59 +555,6 @@ pub struct AuthEvent {
     pub source_ip: String,
     pub user_agent: String,
     pub detail: String,
-}
-
-pub async fn insert_event(
-    c: &mut AnyConnection,
-    b: Backend,
-    org: OrgId,
-    e: &AuthEvent,
-) -> Result<()> {
-    sqlx::query(&sql_for(b, "INSERT INTO auth_events (id, org_id, user_id, kind, at, source_ip, user_agent, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-        .bind(&e.id)
-        .bind(org.to_string())
-        .bind(e.user_id.clone())
-        .bind(&e.kind)
-        .bind(e.at)
-        .bind(&e.source_ip)
-        .bind(&e.user_agent)
-        .bind(&e.detail)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-pub async fn list_events(
-    c: &mut AnyConnection,
-    b: Backend,
-    org: OrgId,
-    user: Option<UserId>,
-    limit: i64,
-) -> Result<Vec<AuthEvent>> {
-    let rows = match user {
-        Some(u) => sqlx::query(&sql_for(b, &format!("SELECT * FROM auth_events WHERE org_id = $1 AND user_id = $2 ORDER BY at DESC, id LIMIT {limit}")))
-            .bind(org.to_string())
-            .bind(u.to_string())
-            .fetch_all(c)
-            .await?,
-        None => sqlx::query(&sql_for(b, &format!("SELECT * FROM auth_events WHERE org_id = $1 ORDER BY at DESC, id LIMIT {limit}")))
-            .bind(org.to_string())
-            .fetch_all(c)
-            .await?,
-    };
-    rows.iter()
-        .map(|r| {
-            Ok(AuthEvent {
-                id: get_str(r, "id")?,
-                user_id: get_opt_str(r, "user_id")?,
-                kind: get_str(r, "kind")?,
-                at: get_i64(r, "at")?,
-                source_ip: get_str(r, "source_ip")?,
-                user_agent: get_str(r, "user_agent")?,
-                detail: get_str(r, "detail")?,
-            })
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------- resets and outbox

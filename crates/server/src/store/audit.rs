@@ -1,0 +1,412 @@
+//! SQL of the audit log: appending under the organisation's chain-head lock, filtered reads with
+//! keyset paging, the chain head, pruning and the one-time sealing of migrated sign-in events.
+
+use super::{get_i64, get_str, sql_for, Backend};
+use crate::error::Result;
+use rolecall_core::audit::{Entry, Party, GENESIS};
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+
+/// The head of an organisation's chain and where its kept part starts.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Head {
+    /// Sequence number of the last entry (0 before the first).
+    pub seq: i64,
+    /// Hash of the last entry (the genesis hash before the first).
+    pub hash: String,
+    /// Sequence number of the first kept entry (entries before it were pruned).
+    pub first_seq: i64,
+    /// The hash the first kept entry links to: the genesis, or the last pruned entry's.
+    pub anchor_hash: String,
+}
+
+/// What a read of the log narrows to; every field that is set must match.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// The acting party's id (a user, credential or token name).
+    pub actor: Option<String>,
+    /// The target's id.
+    pub target: Option<String>,
+    /// Exact action names (any of them).
+    pub actions: Vec<String>,
+    /// From this time on (Unix ms, inclusive).
+    pub from: Option<i64>,
+    /// Before this time (Unix ms, exclusive).
+    pub to: Option<i64>,
+}
+
+const COLUMNS: &str = "org_id, seq, id, at, actor_kind, actor_id, actor_name, action, target_kind, target_id, target_name, changes, detail, source_ip, user_agent, request_id, prev_hash, hash";
+
+fn entry(r: &AnyRow) -> Result<Entry> {
+    Ok(Entry {
+        org_id: get_str(r, "org_id")?,
+        seq: get_i64(r, "seq")?,
+        id: get_str(r, "id")?,
+        at: get_i64(r, "at")?,
+        actor: Party {
+            kind: get_str(r, "actor_kind")?,
+            id: get_str(r, "actor_id")?,
+            name: get_str(r, "actor_name")?,
+        },
+        action: get_str(r, "action")?,
+        target: Party {
+            kind: get_str(r, "target_kind")?,
+            id: get_str(r, "target_id")?,
+            name: get_str(r, "target_name")?,
+        },
+        changes: get_str(r, "changes")?,
+        detail: get_str(r, "detail")?,
+        source_ip: get_str(r, "source_ip")?,
+        user_agent: get_str(r, "user_agent")?,
+        request_id: get_str(r, "request_id")?,
+        prev_hash: get_str(r, "prev_hash")?,
+        hash: get_str(r, "hash")?,
+    })
+}
+
+fn head_of(r: &AnyRow) -> Result<Head> {
+    Ok(Head {
+        seq: get_i64(r, "seq")?,
+        hash: get_str(r, "hash")?,
+        first_seq: get_i64(r, "first_seq")?,
+        anchor_hash: get_str(r, "anchor_hash")?,
+    })
+}
+
+/// Creates an organisation's empty chain (in the transaction that creates the organisation).
+pub async fn create_head(c: &mut AnyConnection, b: Backend, org: &str, now: i64) -> Result<()> {
+    sqlx::query(&sql_for(
+        b,
+        "INSERT INTO audit_heads (org_id, seq, hash, first_seq, anchor_hash, updated_at) VALUES ($1, 0, $2, 1, $2, $3) ON CONFLICT (org_id) DO NOTHING",
+    ))
+    .bind(org)
+    .bind(GENESIS)
+    .bind(now)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// The head, read without locking.
+pub async fn head(c: &mut AnyConnection, b: Backend, org: &str) -> Result<Head> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT seq, hash, first_seq, anchor_hash FROM audit_heads WHERE org_id = $1",
+    ))
+    .bind(org)
+    .fetch_optional(c)
+    .await?;
+    match row {
+        Some(r) => head_of(&r),
+        None => Ok(Head {
+            seq: 0,
+            hash: GENESIS.into(),
+            first_seq: 1,
+            anchor_hash: GENESIS.into(),
+        }),
+    }
+}
+
+/// The head, locked until the transaction ends: the one lock every appender of `org` takes, so
+/// two writers (threads or nodes) can never both link to the same predecessor. SQLite has one
+/// writer at a time already.
+async fn lock_head(c: &mut AnyConnection, b: Backend, org: &str, now: i64) -> Result<Head> {
+    let lock = match b {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    let sql = sql_for(
+        b,
+        &format!(
+            "SELECT seq, hash, first_seq, anchor_hash FROM audit_heads WHERE org_id = $1{lock}"
+        ),
+    );
+    if let Some(r) = sqlx::query(&sql).bind(org).fetch_optional(&mut *c).await? {
+        return head_of(&r);
+    }
+    create_head(c, b, org, now).await?;
+    let r = sqlx::query(&sql).bind(org).fetch_one(&mut *c).await?;
+    head_of(&r)
+}
+
+/// Links `entries` after the organisation's head, writes them and moves the head. Called last
+/// in the transaction of the change they describe, so the head lock is the last lock taken and
+/// is held only until commit.
+pub async fn append(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: &str,
+    entries: &mut [Entry],
+    now: i64,
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let head = lock_head(c, b, org, now).await?;
+    let mut prev = head.hash;
+    let mut seq = head.seq;
+    let insert = sql_for(
+        b,
+        &format!("INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"),
+    );
+    for e in entries.iter_mut() {
+        seq += 1;
+        e.org_id = org.to_string();
+        e.seq = seq;
+        e.seal(&prev);
+        insert_row(c, &insert, e).await?;
+        prev = e.hash.clone();
+    }
+    sqlx::query(&sql_for(
+        b,
+        "UPDATE audit_heads SET seq = $1, hash = $2, updated_at = $3 WHERE org_id = $4",
+    ))
+    .bind(seq)
+    .bind(&prev)
+    .bind(now)
+    .bind(org)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+async fn insert_row(c: &mut AnyConnection, sql: &str, e: &Entry) -> Result<()> {
+    sqlx::query(sql)
+        .bind(&e.org_id)
+        .bind(e.seq)
+        .bind(&e.id)
+        .bind(e.at)
+        .bind(&e.actor.kind)
+        .bind(&e.actor.id)
+        .bind(&e.actor.name)
+        .bind(&e.action)
+        .bind(&e.target.kind)
+        .bind(&e.target.id)
+        .bind(&e.target.name)
+        .bind(&e.changes)
+        .bind(&e.detail)
+        .bind(&e.source_ip)
+        .bind(&e.user_agent)
+        .bind(&e.request_id)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// The WHERE clause for `f` with placeholders from `$2` on (`$1` is the organisation), and the
+/// values to bind in order.
+fn where_clause(f: &Filter) -> (String, Vec<Bind>) {
+    let mut sql = String::from("org_id = $1");
+    let mut binds = Vec::new();
+    let mut n = 2;
+    let mut push = |sql: &mut String, cond: &str, v: Bind| {
+        sql.push_str(&format!(" AND {cond} ${n}"));
+        n += 1;
+        binds.push(v);
+    };
+    if let Some(a) = &f.actor {
+        push(&mut sql, "actor_id =", Bind::Text(a.clone()));
+    }
+    if let Some(t) = &f.target {
+        push(&mut sql, "target_id =", Bind::Text(t.clone()));
+    }
+    if let Some(from) = f.from {
+        push(&mut sql, "at >=", Bind::Int(from));
+    }
+    if let Some(to) = f.to {
+        push(&mut sql, "at <", Bind::Int(to));
+    }
+    if !f.actions.is_empty() {
+        let marks: Vec<String> = (0..f.actions.len())
+            .map(|i| format!("${}", n + i))
+            .collect();
+        sql.push_str(&format!(" AND action IN ({})", marks.join(", ")));
+        binds.extend(f.actions.iter().cloned().map(Bind::Text));
+    }
+    (sql, binds)
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// Which way a page runs from its cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Newest first, entries before the cursor (browsing).
+    NewestFirst,
+    /// Oldest first, entries after the cursor (export, verification).
+    OldestFirst,
+}
+
+/// One page of matching entries from `cursor` (a sequence number, exclusive).
+pub async fn page(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: &str,
+    f: &Filter,
+    order: Order,
+    cursor: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Entry>> {
+    let (mut cond, binds) = where_clause(f);
+    let n = binds.len() + 2;
+    let dir = match order {
+        Order::NewestFirst => {
+            if cursor.is_some() {
+                cond.push_str(&format!(" AND seq < ${n}"));
+            }
+            "DESC"
+        }
+        Order::OldestFirst => {
+            if cursor.is_some() {
+                cond.push_str(&format!(" AND seq > ${n}"));
+            }
+            "ASC"
+        }
+    };
+    let sql = sql_for(
+        b,
+        &format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE {cond} ORDER BY seq {dir} LIMIT {}",
+            limit.clamp(1, 100_000)
+        ),
+    );
+    let mut q = sqlx::query(&sql).bind(org);
+    for v in binds {
+        q = match v {
+            Bind::Text(t) => q.bind(t),
+            Bind::Int(i) => q.bind(i),
+        };
+    }
+    if let Some(cur) = cursor {
+        q = q.bind(cur);
+    }
+    q.fetch_all(c).await?.iter().map(entry).collect()
+}
+
+/// The sequence number of the entry carrying `hash`, if any (naming a broken link).
+pub async fn seq_of_hash(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: &str,
+    hash: &str,
+) -> Result<Option<i64>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT seq FROM audit_log WHERE org_id = $1 AND hash = $2",
+    ))
+    .bind(org)
+    .bind(hash)
+    .fetch_optional(c)
+    .await?;
+    row.map(|r| get_i64(&r, "seq")).transpose()
+}
+
+/// Removes the entries older than `before` (Unix ms), keeping the chain verifiable: the head's
+/// anchor becomes the last removed entry's hash. Returns (count, last removed seq, its hash);
+/// the caller records the pruning in the same transaction. Never removes the newest entry.
+pub async fn prune(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: &str,
+    before: i64,
+    now: i64,
+) -> Result<Option<(i64, i64, String)>> {
+    let head = lock_head(c, b, org, now).await?;
+    let last = sqlx::query(&sql_for(
+        b,
+        "SELECT seq, hash FROM audit_log WHERE org_id = $1 AND at < $2 AND seq < $3 ORDER BY seq DESC LIMIT 1",
+    ))
+    .bind(org)
+    .bind(before)
+    .bind(head.seq)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some(last) = last else { return Ok(None) };
+    let (seq, hash) = (get_i64(&last, "seq")?, get_str(&last, "hash")?);
+    let removed = sqlx::query(&sql_for(
+        b,
+        "DELETE FROM audit_log WHERE org_id = $1 AND seq <= $2",
+    ))
+    .bind(org)
+    .bind(seq)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    sqlx::query(&sql_for(
+        b,
+        "UPDATE audit_heads SET first_seq = $1, anchor_hash = $2 WHERE org_id = $3",
+    ))
+    .bind(seq + 1)
+    .bind(&hash)
+    .bind(org)
+    .execute(c)
+    .await?;
+    Ok(Some((removed as i64, seq, hash)))
+}
+
+/// Organisations with entries not yet hashed (sign-in events migrated by 0008).
+pub async fn unsealed_orgs(c: &mut AnyConnection, b: Backend) -> Result<Vec<String>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT DISTINCT org_id FROM audit_log WHERE hash = ''",
+    ))
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(|r| get_str(r, "org_id")).collect()
+}
+
+/// Hashes an organisation's migrated entries into its chain (once, right after the migration,
+/// before anything else appends).
+pub async fn seal_migrated(c: &mut AnyConnection, b: Backend, org: &str, now: i64) -> Result<()> {
+    let head = lock_head(c, b, org, now).await?;
+    let mut prev = head.hash;
+    let mut last = head.seq;
+    let rows = sqlx::query(&sql_for(
+        b,
+        &format!("SELECT {COLUMNS} FROM audit_log WHERE org_id = $1 AND hash = '' ORDER BY seq"),
+    ))
+    .bind(org)
+    .fetch_all(&mut *c)
+    .await?;
+    let update = sql_for(
+        b,
+        "UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE org_id = $3 AND seq = $4",
+    );
+    for r in &rows {
+        let mut e = entry(r)?;
+        e.seal(&prev);
+        sqlx::query(&update)
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+            .bind(org)
+            .bind(e.seq)
+            .execute(&mut *c)
+            .await?;
+        prev = e.hash;
+        last = e.seq;
+    }
+    sqlx::query(&sql_for(
+        b,
+        "UPDATE audit_heads SET seq = $1, hash = $2, updated_at = $3 WHERE org_id = $4",
+    ))
+    .bind(last)
+    .bind(&prev)
+    .bind(now)
+    .bind(org)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Every organisation with a chain (for `verify` over all of them and the retention job).
+pub async fn orgs_with_chains(c: &mut AnyConnection, b: Backend) -> Result<Vec<String>> {
+    let rows = sqlx::query(&sql_for(b, "SELECT org_id FROM audit_heads ORDER BY org_id"))
+        .fetch_all(c)
+        .await?;
+    rows.iter().map(|r| get_str(r, "org_id")).collect()
+}
