@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admins;
+mod audit; // issue 11: the one audit log
 mod helpers;
 mod multinode;
 
