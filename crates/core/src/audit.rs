@@ -113,9 +113,11 @@ impl Entry {
 /// tokens, TOTP seeds, recovery codes): the log is read by more people than the secrets are.
 pub fn is_secret_field(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["password", "hash", "secret", "token", "totp", "recovery", "seed"]
-        .iter()
-        .any(|s| n.contains(s))
+    [
+        "password", "hash", "secret", "token", "totp", "recovery", "seed",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
 }
 
 /// Bookkeeping fields that change on every write and say nothing to a reader.
@@ -257,7 +259,10 @@ impl Verifier {
             return Check::Flaw(Flaw {
                 seq: e.seq,
                 kind: FlawKind::Edited,
-                message: format!("entry {} was edited: its content does not match its hash", e.seq),
+                message: format!(
+                    "entry {} was edited: its content does not match its hash",
+                    e.seq
+                ),
             });
         }
         if e.prev_hash != self.expected_prev {
@@ -364,7 +369,10 @@ mod tests {
                 }
             }
         }
-        let head = entries.last().map(|e| e.hash.clone()).unwrap_or(GENESIS.into());
+        let head = entries
+            .last()
+            .map(|e| e.hash.clone())
+            .unwrap_or(GENESIS.into());
         v.finish(entries.len() as i64, &head)
     }
 

@@ -1249,3 +1249,56 @@ async fn two_factor_resets_events_sessions_locks_and_settings() {
     let nothing = env.run(&["settings", "set"]).await;
     assert_eq!(nothing.code, 1, "{}", nothing.stderr);
 }
+
+/// Issue 11: `rolecall audit list | export | head | verify`, and `verify` exiting 4 once an
+/// entry is edited in the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_list_export_head_and_verify() {
+    let env = spawn().await;
+    let user = env
+        .json(&["users", "create", "--email", "kim@example.com"])
+        .await;
+    let id = user["id"].as_str().expect("id").to_string();
+    let list = env.run(&["audit", "list", "--target", &id]).await;
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(list.stdout.contains("user_created"), "{}", list.stdout);
+    assert!(list.stdout.contains("kim@example.com"), "{}", list.stdout);
+    let page = env.json(&["audit", "list", "--limit", "1"]).await;
+    assert!(page["next_cursor"].is_string(), "{page}");
+
+    let head = env.run(&["audit", "head"]).await;
+    assert_eq!(head.code, 0, "{}", head.stderr);
+    let head = head.stdout.trim().to_string();
+    assert_eq!(head.split(':').nth(1).map(str::len), Some(64), "{head}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("audit.csv");
+    let file_arg = file.to_string_lossy().to_string();
+    let export = env
+        .run(&["audit", "export", "--format", "csv", "--output", &file_arg])
+        .await;
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    assert!(
+        export.stderr.contains(&head),
+        "the head is shown: {}",
+        export.stderr
+    );
+    let csv = std::fs::read_to_string(&file).expect("export written");
+    assert!(csv.starts_with("org_id,seq,"), "{csv}");
+    assert!(csv.contains("kim@example.com"));
+
+    let ok = env.run(&["audit", "verify", "--known-head", &head]).await;
+    assert_eq!(ok.code, 0, "{}", ok.stdout);
+    assert!(ok.stdout.contains("chain intact"), "{}", ok.stdout);
+    sqlx::query("UPDATE audit_log SET target_name = 'someone else' WHERE seq = 2")
+        .execute(&env.server.dir.db.pool)
+        .await
+        .expect("tamper");
+    let broken = env.run(&["audit", "verify", "--all"]).await;
+    assert_eq!(broken.code, 4, "{}", broken.stdout);
+    assert!(
+        broken.stdout.contains("CHAIN BROKEN at entry 2 (edited)"),
+        "{}",
+        broken.stdout
+    );
+}

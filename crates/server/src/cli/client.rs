@@ -440,6 +440,60 @@ impl Client {
 
     /// Reports a failed reply on stderr (the server's problem detail when it sent one) and
     /// returns `code` as the exit.
+    /// A GET below `/api/v1/organizations/{org}/` whose body is copied to `out` as it arrives
+    /// (exports of any size); answers the response headers. Failures are reported as by
+    /// [`Client::call`].
+    pub(crate) async fn download(
+        &self,
+        path: &[&str],
+        query: &[(&str, Option<String>)],
+        out: &mut dyn std::io::Write,
+    ) -> CmdResult<reqwest::header::HeaderMap> {
+        let mut segments = vec!["api", "v1", "organizations", self.org.as_str()];
+        segments.extend_from_slice(path);
+        let url = self.url(&segments, query);
+        let mut req = self.http.get(url.clone());
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        let mut res = req.send().await.map_err(|e| {
+            eprintln!("rolecall: request to {url} failed: {}", chain(&e));
+            Exit(1)
+        })?;
+        let status = res.status();
+        if !status.is_success() {
+            let body = res.json::<Value>().await.unwrap_or(Value::Null);
+            let r = Reply {
+                status,
+                body,
+                etag: None,
+            };
+            let code = if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+                2
+            } else {
+                1
+            };
+            return Err(self.fail(&r, code));
+        }
+        let headers = res.headers().clone();
+        let write_failed = |e: std::io::Error| {
+            eprintln!("rolecall: writing the export failed: {e}");
+            Exit(1)
+        };
+        loop {
+            match res.chunk().await {
+                Ok(Some(bytes)) => out.write_all(&bytes).map_err(write_failed)?,
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!("rolecall: the export from {url} broke off: {}", chain(&e));
+                    return Err(Exit(1));
+                }
+            }
+        }
+        out.flush().map_err(write_failed)?;
+        Ok(headers)
+    }
+
     pub(crate) fn fail(&self, r: &Reply, code: i32) -> Exit {
         let problem = text(&r.body, "code");
         if r.body.get("detail").is_some() {

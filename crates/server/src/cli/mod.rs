@@ -3,6 +3,7 @@
 
 mod admins;
 mod apps;
+mod audit; // issue 11: the audit log
 mod check;
 mod client;
 mod credentials;

@@ -6,8 +6,8 @@
 use super::client::{Client, CmdResult, Exit, RemoteArgs};
 use super::signin::LoginArgs;
 use super::{
-    admins, apps, check, credentials, events, groups, profiles, roles, sessions, settings, signin,
-    users,
+    admins, apps, audit, check, credentials, events, groups, profiles, roles, sessions, settings,
+    signin, users,
 };
 use crate::error::Result;
 use clap::Subcommand;
@@ -165,6 +165,13 @@ pub enum RemoteCommand {
         #[command(subcommand)]
         cmd: settings::SettingsCommand,
     },
+    /// The audit log: browse, export, verify the hash chain, apply retention.
+    Audit {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: audit::AuditCommand,
+    },
 }
 
 /// Runs a remote command; returns the process exit code.
@@ -224,5 +231,6 @@ async fn dispatch(cmd: RemoteCommand) -> CmdResult {
             limit,
         } => events::run(&Client::new(&remote)?, user, limit).await,
         RemoteCommand::Settings { remote, cmd } => settings::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Audit { remote, cmd } => audit::run(&Client::new(&remote)?, cmd).await,
     }
 }

@@ -3,8 +3,6 @@
 
 use super::audit::{user_target, Record};
 use super::signin::ClientInfo;
-use rolecall_core::audit::{field, Party};
-use serde_json::{json, Value};
 use super::Directory;
 use crate::directory::OrgAdmin;
 use crate::error::Result;
@@ -12,10 +10,12 @@ use crate::store::directory as q;
 use crate::store::signin as s;
 use crate::store::Backend;
 use rolecall_core::admin::{AdminRight, Operation};
+use rolecall_core::audit::{field, Party};
 use rolecall_core::change::{Carried, Change, Effect, Reach};
 use rolecall_core::model::{OrgId, Organization, UserId, UserKind, UserStatus};
 use rolecall_core::Error as DomainError;
 use serde::Serialize;
+use serde_json::{json, Value};
 use sqlx::AnyConnection;
 
 /// Someone who holds admin rights, for the Administrators list.
@@ -148,7 +148,11 @@ impl Directory {
         )
         .await?;
         let record = Record::new("admin_right_granted", user_target(&target))
-            .changes(field("admin_right", Value::Null, json!({"kind": kind, "target": tgt})))
+            .changes(field(
+                "admin_right",
+                Value::Null,
+                json!({"kind": kind, "target": tgt}),
+            ))
             .detail(format!("{kind} {tgt}"));
         self.record_with(&mut w, admin, client, record).await?;
         let body = format!(
@@ -206,7 +210,11 @@ impl Directory {
             return Err(DomainError::not_found("admin right", format!("{kind} {tgt}")).into());
         }
         let record = Record::new("admin_right_revoked", user_target(&target))
-            .changes(field("admin_right", json!({"kind": kind, "target": tgt}), Value::Null))
+            .changes(field(
+                "admin_right",
+                json!({"kind": kind, "target": tgt}),
+                Value::Null,
+            ))
             .detail(format!("{kind} {tgt}"));
         self.record_with(&mut w, admin, client, record).await?;
         s::enqueue_mail(

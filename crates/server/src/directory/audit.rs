@@ -118,7 +118,11 @@ fn draft(org: OrgId, at: i64, actor: Party, client: &ClientInfo, r: Record) -> E
 }
 
 /// Fills in the display name of a person or credential actor as it is now.
-async fn name_actor(c: &mut AnyConnection, b: crate::store::Backend, actor: &mut Party) -> Result<()> {
+async fn name_actor(
+    c: &mut AnyConnection,
+    b: crate::store::Backend,
+    actor: &mut Party,
+) -> Result<()> {
     if !actor.name.is_empty() {
         return Ok(());
     }
@@ -270,7 +274,16 @@ impl Directory {
         let mut c = self.db.pool.acquire().await?;
         let org_id = org.id.to_string();
         let head = aq::head(&mut c, b, &org_id).await?;
-        let items = aq::page(&mut c, b, &org_id, filter, Order::NewestFirst, cursor, limit + 1).await?;
+        let items = aq::page(
+            &mut c,
+            b,
+            &org_id,
+            filter,
+            Order::NewestFirst,
+            cursor,
+            limit + 1,
+        )
+        .await?;
         let more = items.len() as i64 > limit;
         let items: Vec<EntryView> = items
             .into_iter()
@@ -332,9 +345,16 @@ impl Directory {
         let mut flaw: Option<Flaw> = None;
         let mut known_seen = false;
         'walk: loop {
-            let page =
-                aq::page(&mut c, b, &org_id, &Filter::default(), Order::OldestFirst, cursor, 10_000)
-                    .await?;
+            let page = aq::page(
+                &mut c,
+                b,
+                &org_id,
+                &Filter::default(),
+                Order::OldestFirst,
+                cursor,
+                10_000,
+            )
+            .await?;
             let Some(last) = page.last() else { break };
             cursor = Some(last.seq);
             for e in &page {
@@ -417,9 +437,12 @@ impl Directory {
             through_seq,
             anchor_hash,
         };
-        let record = Record::new("audit_pruned", Party::new("audit_log", org.id, org.slug.as_str()))
-            .between(None, Some(&pruned))
-            .detail(format!("entries older than {days} days"));
+        let record = Record::new(
+            "audit_pruned",
+            Party::new("audit_log", org.id, org.slug.as_str()),
+        )
+        .between(None, Some(&pruned))
+        .detail(format!("entries older than {days} days"));
         self.record(&mut w, by, record).await?;
         w.commit().await?;
         Ok(Some(pruned))

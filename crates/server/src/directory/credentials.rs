@@ -3,21 +3,21 @@
 
 use super::audit::Record;
 use super::signin::ClientInfo;
-use crate::store::WriteTx;
-use rolecall_core::audit::{field, Party};
-use serde_json::{json, Value};
 use super::{new_id, Directory};
 use crate::credentials::secret::{hash_secret, new_secret};
 use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::credentials::{self as cq, Credential};
 use crate::store::directory as q;
+use crate::store::WriteTx;
 use rolecall_core::admin::Operation;
+use rolecall_core::audit::{field, Party};
 use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::model::{Millis, Organization, User, UserId, UserKind, UserStatus};
 use rolecall_core::validate::{Description, Email, Locale, PersonName, Username};
 use rolecall_core::Error as DomainError;
 use serde::Deserialize;
+use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -58,7 +58,9 @@ impl CredentialPlan {
         transfer_to: Option<UserId>,
     ) -> Result<Option<CredentialPlan>> {
         match (decision, transfer_to) {
-            (Some(CredentialDecision::Transfer), Some(to)) => Ok(Some(CredentialPlan::TransferTo(to))),
+            (Some(CredentialDecision::Transfer), Some(to)) => {
+                Ok(Some(CredentialPlan::TransferTo(to)))
+            }
             (Some(CredentialDecision::Transfer), None) => Err(DomainError::invalid(
                 "transfer_to",
                 "required",
@@ -305,8 +307,14 @@ impl Directory {
             Some(CredentialPlan::Revoke) => {
                 for cr in &live {
                     let client = super::audit::current_client();
-                    self.revoke_in(w, admin, cr, &client, "revoked when its creator was offboarded")
-                        .await?;
+                    self.revoke_in(
+                        w,
+                        admin,
+                        cr,
+                        &client,
+                        "revoked when its creator was offboarded",
+                    )
+                    .await?;
                     out.push(SettledCredential::new(cr, "revoked", None));
                 }
             }

@@ -319,7 +319,10 @@ impl Directory {
         }
         let invitation = issue(&mut w.tx, b, org, &target, Some(invited_by), now).await?;
         let target = super::signin::user_party(&mut w.tx, b, user).await?;
-        let record = Record::new("invitation_sent", target).detail(&format!("invitation {} resent by {invited_by}", invitation.id));
+        let record = Record::new("invitation_sent", target).detail(format!(
+            "invitation {} resent by {invited_by}",
+            invitation.id
+        ));
         self.record_with(&mut w, admin, client, record).await?;
         self.commit_rights(w, org.id, ok, false).await?;
         Ok(invitation)
@@ -391,7 +394,15 @@ impl Directory {
             return Err(invitation_invalid());
         }
         q::bump_epoch(&mut w.tx, b, org.id).await?;
-        self.event(&mut w, org.id, Some(user.id), "invitation_accepted", client, &format!("invitation {}", inv.id)).await?;
+        self.event(
+            &mut w,
+            org.id,
+            Some(user.id),
+            "invitation_accepted",
+            client,
+            &format!("invitation {}", inv.id),
+        )
+        .await?;
         w.commit().await?;
         self.recompile(org.id).await?;
         Ok(())

@@ -222,7 +222,8 @@ impl Directory {
                 serde_json::to_value(&before).unwrap_or_default(),
                 serde_json::to_value(&tree.def).unwrap_or_default(),
             ));
-            self.record(&mut w, &OrgAdmin::operator(org), record).await?;
+            self.record(&mut w, &OrgAdmin::operator(org), record)
+                .await?;
         }
         q::bump_all_epochs(&mut w.tx).await?;
         w.commit().await?;
@@ -376,7 +377,11 @@ impl Directory {
         };
         let ok = self.approve(&mut w.tx, admin, scope_change(app)).await?;
         q::insert_scope(&mut w.tx, b, org.id, app, &scope, self.now()).await?;
-        let target = Party::new("scope", format!("{app}/{}", scope.code.as_str()), scope.name.as_str());
+        let target = Party::new(
+            "scope",
+            format!("{app}/{}", scope.code.as_str()),
+            scope.name.as_str(),
+        );
         self.record(
             &mut w,
             admin,

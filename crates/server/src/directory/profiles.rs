@@ -12,14 +12,13 @@
 //! more seats than the quota.
 
 use super::audit::{user_target, Record};
-use rolecall_core::audit::{field, Party};
-use serde_json::Value;
 use super::{check_version, lost_race, new_id, Directory};
 use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory as q;
 use crate::store::profiles as pq;
 use rolecall_core::admin::Operation;
+use rolecall_core::audit::{field, Party};
 use rolecall_core::authz::ProfileId;
 use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::error::Problems;
@@ -27,6 +26,7 @@ use rolecall_core::model::{Group, GroupId, Organization, RoleId, User, UserId, V
 use rolecall_core::validate::{Description, DisplayName};
 use rolecall_core::{Error as DomainError, FieldError};
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 use sqlx::AnyConnection;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
@@ -156,7 +156,11 @@ fn full(profile: &Profile, quota: i64) -> String {
 }
 
 fn profile_target(p: &Profile) -> Party {
-    Party::new("profile", p.id, format!("{} ({})", p.name.as_str(), p.application))
+    Party::new(
+        "profile",
+        p.id,
+        format!("{} ({})", p.name.as_str(), p.application),
+    )
 }
 
 /// A profile as a field value in the log: id, name and application at the time.
@@ -259,8 +263,7 @@ impl Directory {
         self.record(
             &mut w,
             admin,
-            Record::new("profile_created", profile_target(&profile))
-                .between(None, Some(&profile)),
+            Record::new("profile_created", profile_target(&profile)).between(None, Some(&profile)),
         )
         .await?;
         self.commit_rights(w, org.id, ok, true).await?;
@@ -407,8 +410,7 @@ impl Directory {
         self.record(
             &mut w,
             admin,
-            Record::new("profile_deleted", profile_target(&current))
-                .between(Some(&current), None),
+            Record::new("profile_deleted", profile_target(&current)).between(Some(&current), None),
         )
         .await?;
         self.commit_rights(w, org.id, ok, true).await?;
@@ -471,8 +473,11 @@ impl Directory {
             self.record(
                 &mut w,
                 admin,
-                Record::new("seat_assigned", user_target(&u))
-                    .changes(field("profile", Value::Null, profile_ref(&profile))),
+                Record::new("seat_assigned", user_target(&u)).changes(field(
+                    "profile",
+                    Value::Null,
+                    profile_ref(&profile),
+                )),
             )
             .await?;
         }
@@ -505,8 +510,11 @@ impl Directory {
         self.record(
             &mut w,
             admin,
-            Record::new("seat_released", target)
-                .changes(field("profile", profile_ref(&profile), Value::Null)),
+            Record::new("seat_released", target).changes(field(
+                "profile",
+                profile_ref(&profile),
+                Value::Null,
+            )),
         )
         .await?;
         self.commit_rights(w, org.id, ok, true).await?;
@@ -580,8 +588,11 @@ impl Directory {
             self.record(
                 &mut w,
                 admin,
-                Record::new("profile_group_added", Party::new("group", g.id, g.name.as_str()))
-                    .changes(field("profile", Value::Null, profile_ref(&profile))),
+                Record::new(
+                    "profile_group_added",
+                    Party::new("group", g.id, g.name.as_str()),
+                )
+                .changes(field("profile", Value::Null, profile_ref(&profile))),
             )
             .await?;
         }
@@ -614,8 +625,11 @@ impl Directory {
         self.record(
             &mut w,
             admin,
-            Record::new("profile_group_removed", target)
-                .changes(field("profile", profile_ref(&profile), Value::Null)),
+            Record::new("profile_group_removed", target).changes(field(
+                "profile",
+                profile_ref(&profile),
+                Value::Null,
+            )),
         )
         .await?;
         self.commit_rights(w, org.id, ok, true).await?;

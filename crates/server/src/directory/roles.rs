@@ -50,7 +50,11 @@ fn builtin_refused(role: &Role) -> crate::error::Error {
 }
 
 fn role_target(r: &Role) -> rolecall_core::audit::Party {
-    rolecall_core::audit::Party::new("role", r.id, format!("{} ({})", r.name.as_str(), r.application))
+    rolecall_core::audit::Party::new(
+        "role",
+        r.id,
+        format!("{} ({})", r.name.as_str(), r.application),
+    )
 }
 
 impl Directory {
@@ -242,8 +246,7 @@ impl Directory {
         self.record(
             &mut w,
             admin,
-            Record::new("role_updated", role_target(&current))
-                .between(Some(&current), Some(&next)),
+            Record::new("role_updated", role_target(&current)).between(Some(&current), Some(&next)),
         )
         .await?;
         self.commit_rights(w, org.id, ok, true).await?;

@@ -6,17 +6,17 @@
 //! and sessions are validated against the database on every request, so revocation holds on every
 //! node before the request that caused it returns.
 
+use super::audit::Record;
 use super::{new_id, Directory};
 use crate::credentials::secret::{hash_secret, new_secret};
 use crate::credentials::{password, totp};
 use crate::directory::OrgAdmin;
 use crate::error::{Error, Result};
 use crate::store::signin::{self as s, AuthEvent, Credentials, Session};
-use crate::store::WriteTx;
-use super::audit::Record;
-use rolecall_core::audit::Party;
 use crate::store::Backend;
+use crate::store::WriteTx;
 use rolecall_core::admin::Operation;
+use rolecall_core::audit::Party;
 use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::model::{Millis, OrgId, Organization, UserId};
 use rolecall_core::settings::OrgSettings;
@@ -68,10 +68,13 @@ fn factor_stage(cred: &Credentials, settings: &OrgSettings) -> &'static str {
 
 /// A user as the log names them: by e-mail, as it is now (or a bare id when gone).
 pub(crate) async fn user_party(c: &mut AnyConnection, b: Backend, u: UserId) -> Result<Party> {
-    let row = sqlx::query(&crate::store::sql_for(b, "SELECT email FROM users WHERE id = $1"))
-        .bind(u.to_string())
-        .fetch_optional(c)
-        .await?;
+    let row = sqlx::query(&crate::store::sql_for(
+        b,
+        "SELECT email FROM users WHERE id = $1",
+    ))
+    .bind(u.to_string())
+    .fetch_optional(c)
+    .await?;
     let name = match row {
         Some(r) => crate::store::get_str(&r, "email")?,
         None => String::new(),
@@ -210,10 +213,18 @@ impl Directory {
         let verification = verify_off_thread(pw, stored.clone()).await?;
         let mut w = self.db.write().await?;
         let Some(cred) = s::credentials_by_login(&mut w.tx, b, org.id, login).await? else {
-            self.event(&mut w, org.id, None, "sign_in_failed", client, &format!(
+            self.event(
+                &mut w,
+                org.id,
+                None,
+                "sign_in_failed",
+                client,
+                &format!(
                     "unknown login {:?}",
                     login.chars().take(64).collect::<String>()
-                )).await?;
+                ),
+            )
+            .await?;
             w.commit().await?;
             return Err(sign_in_failed());
         };
@@ -229,7 +240,15 @@ impl Directory {
             } else {
                 "account not active"
             };
-            self.event(&mut w, org.id, Some(cred.user_id), "sign_in_failed", client, why).await?;
+            self.event(
+                &mut w,
+                org.id,
+                Some(cred.user_id),
+                "sign_in_failed",
+                client,
+                why,
+            )
+            .await?;
             w.commit().await?;
             return Err(sign_in_failed());
         }
@@ -242,11 +261,35 @@ impl Directory {
                     s::set_failures(&mut w.tx, b, cred.user_id, 0, Some(until)).await?;
                     s::revoke_user_sessions(&mut w.tx, b, cred.user_id, "locked", None, now)
                         .await?;
-                    self.event(&mut w, org.id, Some(cred.user_id), "sign_in_failed", client, "wrong password").await?;
-                    self.event(&mut w, org.id, Some(cred.user_id), "locked", client, &format!("{failed} consecutive failures")).await?;
+                    self.event(
+                        &mut w,
+                        org.id,
+                        Some(cred.user_id),
+                        "sign_in_failed",
+                        client,
+                        "wrong password",
+                    )
+                    .await?;
+                    self.event(
+                        &mut w,
+                        org.id,
+                        Some(cred.user_id),
+                        "locked",
+                        client,
+                        &format!("{failed} consecutive failures"),
+                    )
+                    .await?;
                 } else {
                     s::set_failures(&mut w.tx, b, cred.user_id, failed, None).await?;
-                    self.event(&mut w, org.id, Some(cred.user_id), "sign_in_failed", client, "wrong password").await?;
+                    self.event(
+                        &mut w,
+                        org.id,
+                        Some(cred.user_id),
+                        "sign_in_failed",
+                        client,
+                        "wrong password",
+                    )
+                    .await?;
                 }
                 w.commit().await?;
                 return Err(sign_in_failed());
@@ -270,7 +313,15 @@ impl Directory {
         let signed_in = self
             .open_session(&mut w.tx, org.id, &cred, stage, &settings, client, now)
             .await?;
-        self.event(&mut w, org.id, Some(cred.user_id), "sign_in_succeeded", client, &format!("stage {stage}")).await?;
+        self.event(
+            &mut w,
+            org.id,
+            Some(cred.user_id),
+            "sign_in_succeeded",
+            client,
+            &format!("stage {stage}"),
+        )
+        .await?;
         w.commit().await?;
         Ok(signed_in)
     }
@@ -338,8 +389,15 @@ impl Directory {
                     },
                 };
                 let client = ClientInfo::local();
-                self.admin_event(&mut w, &server, session.user_id, "session_ended", &client, why)
-                    .await?;
+                self.admin_event(
+                    &mut w,
+                    &server,
+                    session.user_id,
+                    "session_ended",
+                    &client,
+                    why,
+                )
+                .await?;
             }
             w.commit().await?;
             return Ok(None);
@@ -356,7 +414,15 @@ impl Directory {
         let now = self.now();
         let mut w = self.db.write().await?;
         s::revoke_session(&mut w.tx, b, &session.id, "signed out", now).await?;
-        self.event(&mut w, session.org_id, Some(session.user_id), "signed_out", client, "").await?;
+        self.event(
+            &mut w,
+            session.org_id,
+            Some(session.user_id),
+            "signed_out",
+            client,
+            "",
+        )
+        .await?;
         w.commit().await
     }
 
@@ -417,11 +483,27 @@ impl Directory {
                 )
                 .await?;
                 s::revoke_user_sessions(&mut w.tx, b, cred.user_id, "locked", None, now).await?;
-                self.event(&mut w, session.org_id, Some(cred.user_id), "locked", client, "second factor failures").await?;
+                self.event(
+                    &mut w,
+                    session.org_id,
+                    Some(cred.user_id),
+                    "locked",
+                    client,
+                    "second factor failures",
+                )
+                .await?;
             } else {
                 s::set_failures(&mut w.tx, b, cred.user_id, failed, None).await?;
             }
-            self.event(&mut w, session.org_id, Some(cred.user_id), "second_factor_failed", client, "").await?;
+            self.event(
+                &mut w,
+                session.org_id,
+                Some(cred.user_id),
+                "second_factor_failed",
+                client,
+                "",
+            )
+            .await?;
             w.commit().await?;
             return Err(DomainError::invalid(
                 "code",
@@ -443,11 +525,19 @@ impl Directory {
             .await?;
         }
         s::set_session_stage(&mut w.tx, b, &session.id, STAGE_FULL).await?;
-        self.event(&mut w, session.org_id, Some(cred.user_id), "second_factor_verified", client, if recovery.is_some() {
+        self.event(
+            &mut w,
+            session.org_id,
+            Some(cred.user_id),
+            "second_factor_verified",
+            client,
+            if recovery.is_some() {
                 "recovery code"
             } else {
                 "totp"
-            }).await?;
+            },
+        )
+        .await?;
         w.commit().await
     }
 
@@ -469,8 +559,15 @@ impl Directory {
         s::set_totp(&mut w.tx, b, cred.user_id, Some(&secret), false, None).await?;
         // The seed itself is never recorded; only that enrolment began.
         let client = super::audit::current_client();
-        self.event(&mut w, session.org_id, Some(cred.user_id), "totp_enrolment_started", &client, "")
-            .await?;
+        self.event(
+            &mut w,
+            session.org_id,
+            Some(cred.user_id),
+            "totp_enrolment_started",
+            &client,
+            "",
+        )
+        .await?;
         w.commit().await?;
         let uri = totp::otpauth_uri(&secret, &cred.username)
             .map_err(|_| Error::Internal("generated TOTP secret is invalid".into()))?;
@@ -510,7 +607,15 @@ impl Directory {
         if session.stage == STAGE_ENROL {
             s::set_session_stage(&mut w.tx, b, &session.id, STAGE_FULL).await?;
         }
-        self.event(&mut w, session.org_id, Some(cred.user_id), "totp_enrolled", client, "").await?;
+        self.event(
+            &mut w,
+            session.org_id,
+            Some(cred.user_id),
+            "totp_enrolled",
+            client,
+            "",
+        )
+        .await?;
         w.commit().await?;
         Ok(codes)
     }
@@ -541,7 +646,8 @@ impl Directory {
             s::set_totp(&mut w.tx, b, *u, None, false, None).await?;
             s::replace_recovery_codes(&mut w.tx, b, *u, &[]).await?;
             s::revoke_user_sessions(&mut w.tx, b, *u, "2fa reset", None, now).await?;
-            self.admin_event(&mut w, admin, *u, "totp_reset", client, "").await?;
+            self.admin_event(&mut w, admin, *u, "totp_reset", client, "")
+                .await?;
         }
         self.commit_rights(w, org.id, ok, false).await?;
         Ok(users.len())
@@ -564,14 +670,30 @@ impl Directory {
             Some(password::Verification::Valid { .. })
         );
         if !ok {
-            self.event(&mut w, session.org_id, Some(cred.user_id), "reverification_failed", client, "").await?;
+            self.event(
+                &mut w,
+                session.org_id,
+                Some(cred.user_id),
+                "reverification_failed",
+                client,
+                "",
+            )
+            .await?;
             w.commit().await?;
             return Err(
                 DomainError::forbidden("reverification_failed", "the password is wrong").into(),
             );
         }
         s::set_session_verified(&mut w.tx, b, &session.id, now).await?;
-        self.event(&mut w, session.org_id, Some(cred.user_id), "reverified", client, "").await?;
+        self.event(
+            &mut w,
+            session.org_id,
+            Some(cred.user_id),
+            "reverified",
+            client,
+            "",
+        )
+        .await?;
         w.commit().await
     }
 
@@ -698,7 +820,15 @@ impl Directory {
             now,
         )
         .await?;
-        self.event(&mut w, session.org_id, Some(session.user_id), "password_changed", client, "").await?;
+        self.event(
+            &mut w,
+            session.org_id,
+            Some(session.user_id),
+            "password_changed",
+            client,
+            "",
+        )
+        .await?;
         w.commit().await
     }
 
@@ -724,7 +854,15 @@ impl Directory {
         self.store_password(&mut w.tx, org.id, user, new, &settings)
             .await?;
         s::revoke_user_sessions(&mut w.tx, b, user, "password reset", None, now).await?;
-        self.admin_event(&mut w, admin, user, "password_reset", client, "by an administrator").await?;
+        self.admin_event(
+            &mut w,
+            admin,
+            user,
+            "password_reset",
+            client,
+            "by an administrator",
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, false).await
     }
 
@@ -765,7 +903,15 @@ impl Directory {
                     now,
                 )
                 .await?;
-                self.event(&mut w, org.id, Some(cred.user_id), "password_reset_requested", client, "").await?;
+                self.event(
+                    &mut w,
+                    org.id,
+                    Some(cred.user_id),
+                    "password_reset_requested",
+                    client,
+                    "",
+                )
+                .await?;
             }
         }
         w.commit().await
@@ -793,7 +939,15 @@ impl Directory {
         self.store_password(&mut w.tx, org.id, user, new, &settings)
             .await?;
         s::revoke_user_sessions(&mut w.tx, b, user, "password reset", None, now).await?;
-        self.event(&mut w, org.id, Some(user), "password_reset", client, "self-service").await?;
+        self.event(
+            &mut w,
+            org.id,
+            Some(user),
+            "password_reset",
+            client,
+            "self-service",
+        )
+        .await?;
         w.commit().await
     }
 
@@ -823,7 +977,15 @@ impl Directory {
         if !owned || !s::revoke_session(&mut w.tx, b, session_id, "ended", now).await? {
             return Err(DomainError::not_found("session", session_id).into());
         }
-        self.event(&mut w, me.org_id, Some(me.user_id), "session_revoked", client, "1 session(s), by its owner").await?;
+        self.event(
+            &mut w,
+            me.org_id,
+            Some(me.user_id),
+            "session_revoked",
+            client,
+            "1 session(s), by its owner",
+        )
+        .await?;
         w.commit().await
     }
 
@@ -863,7 +1025,15 @@ impl Directory {
                     .await?
             }
         };
-        self.admin_event(&mut w, admin, user, "session_revoked", client, &format!("{n} session(s)")).await?;
+        self.admin_event(
+            &mut w,
+            admin,
+            user,
+            "session_revoked",
+            client,
+            &format!("{n} session(s)"),
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, false).await?;
         Ok(n)
     }
@@ -888,7 +1058,15 @@ impl Directory {
             )
             .await?;
         s::set_failures(&mut w.tx, b, user, 0, None).await?;
-        self.admin_event(&mut w, admin, user, "unlocked", client, "by an administrator").await?;
+        self.admin_event(
+            &mut w,
+            admin,
+            user,
+            "unlocked",
+            client,
+            "by an administrator",
+        )
+        .await?;
         self.commit_rights(w, org.id, ok, false).await
     }
 
@@ -967,11 +1145,12 @@ impl Directory {
         )
         .await?;
         let target = user_party(&mut w.tx, self.backend(), user).await?;
-        let record = Record::new("admin_right_granted", target).changes(rolecall_core::audit::field(
-            "admin_right",
-            serde_json::Value::Null,
-            serde_json::json!({"kind": "system", "target": ""}),
-        ));
+        let record =
+            Record::new("admin_right_granted", target).changes(rolecall_core::audit::field(
+                "admin_right",
+                serde_json::Value::Null,
+                serde_json::json!({"kind": "system", "target": ""}),
+            ));
         self.record(&mut w, admin, record).await?;
         self.commit_rights(w, org.id, ok, false).await
     }
@@ -1005,12 +1184,15 @@ impl Directory {
         {
             let mut w = self.db.write().await?;
             crate::store::directory::set_owner(&mut w.tx, self.backend(), org.id, admin.id).await?;
-            let record = Record::new("owner_set", Party::new("organization", org.id, org.slug.as_str()))
-                .changes(rolecall_core::audit::field(
-                    "owner",
-                    serde_json::Value::Null,
-                    serde_json::json!({"id": admin.id.to_string(), "email": admin.email.as_str()}),
-                ));
+            let record = Record::new(
+                "owner_set",
+                Party::new("organization", org.id, org.slug.as_str()),
+            )
+            .changes(rolecall_core::audit::field(
+                "owner",
+                serde_json::Value::Null,
+                serde_json::json!({"id": admin.id.to_string(), "email": admin.email.as_str()}),
+            ));
             self.record(&mut w, &operator, record).await?;
             w.commit().await?;
         }

@@ -8,6 +8,7 @@ use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory::{self as q, UserFilter};
 use rolecall_core::admin::Operation;
+use rolecall_core::audit::{field, Party};
 use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::error::Problems;
 use rolecall_core::model::{
@@ -15,7 +16,6 @@ use rolecall_core::model::{
 };
 use rolecall_core::validate::{Description, DisplayName, Email, Locale, PersonName, Username};
 use rolecall_core::Error as DomainError;
-use rolecall_core::audit::{field, Party};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -613,8 +613,11 @@ impl Directory {
             self.record(
                 &mut w,
                 admin,
-                Record::new("member_added", user_target(&u))
-                    .changes(field("group", Value::Null, group_ref(&g))),
+                Record::new("member_added", user_target(&u)).changes(field(
+                    "group",
+                    Value::Null,
+                    group_ref(&g),
+                )),
             )
             .await?;
         }
@@ -647,8 +650,11 @@ impl Directory {
         self.record(
             &mut w,
             admin,
-            Record::new("member_removed", target)
-                .changes(field("group", group_ref(&g), Value::Null)),
+            Record::new("member_removed", target).changes(field(
+                "group",
+                group_ref(&g),
+                Value::Null,
+            )),
         )
         .await?;
         self.commit_rights(w, org.id, ok, true).await?;
@@ -697,8 +703,11 @@ impl Directory {
             self.record(
                 &mut w,
                 admin,
-                Record::new("group_role_added", group_target(&g))
-                    .changes(field("role", Value::Null, role_ref(&found))),
+                Record::new("group_role_added", group_target(&g)).changes(field(
+                    "role",
+                    Value::Null,
+                    role_ref(&found),
+                )),
             )
             .await?;
         }
@@ -734,8 +743,11 @@ impl Directory {
         self.record(
             &mut w,
             admin,
-            Record::new("group_role_removed", group_target(&g))
-                .changes(field("role", role_ref(&found), Value::Null)),
+            Record::new("group_role_removed", group_target(&g)).changes(field(
+                "role",
+                role_ref(&found),
+                Value::Null,
+            )),
         )
         .await?;
         self.commit_rights(w, org.id, ok, true).await?;
@@ -817,8 +829,11 @@ impl Directory {
             self.record(
                 &mut w,
                 admin,
-                Record::new("role_assigned", user_target(&u))
-                    .changes(field("role", Value::Null, role_ref(&role))),
+                Record::new("role_assigned", user_target(&u)).changes(field(
+                    "role",
+                    Value::Null,
+                    role_ref(&role),
+                )),
             )
             .await?;
         }
@@ -849,8 +864,11 @@ impl Directory {
         self.record(
             &mut w,
             admin,
-            Record::new("role_unassigned", user_target(&u))
-                .changes(field("role", role_ref(&found), Value::Null)),
+            Record::new("role_unassigned", user_target(&u)).changes(field(
+                "role",
+                role_ref(&found),
+                Value::Null,
+            )),
         )
         .await?;
         self.commit_rights(w, org.id, ok, true).await?;

@@ -54,7 +54,11 @@ impl LogQuery {
         let mut errors = Vec::new();
         if let (Some(f), Some(t)) = (self.from, self.to) {
             if f >= t {
-                errors.push(FieldError::new("to", "after_from", "must be later than from"));
+                errors.push(FieldError::new(
+                    "to",
+                    "after_from",
+                    "must be later than from",
+                ));
             }
         }
         let actions: Vec<String> = self
@@ -88,8 +92,12 @@ impl LogQuery {
             .as_deref()
             .map(|c| {
                 c.parse::<i64>().map_err(|_| {
-                    rolecall_core::Error::invalid("cursor", "cursor", "not a cursor this server gave")
-                        .into()
+                    rolecall_core::Error::invalid(
+                        "cursor",
+                        "cursor",
+                        "not a cursor this server gave",
+                    )
+                    .into()
                 })
             })
             .transpose()
@@ -97,7 +105,14 @@ impl LogQuery {
 }
 
 async fn viewer(s: &AppState, caller: &Caller, org: &str) -> ApiResult<crate::auth::OrgAdmin> {
-    permit(s, caller, org, Operation::ViewAuthEvents, Target::Organization).await
+    permit(
+        s,
+        caller,
+        org,
+        Operation::ViewAuthEvents,
+        Target::Organization,
+    )
+    .await
 }
 
 fn head_value(h: &Head) -> Option<HeaderValue> {
@@ -129,7 +144,9 @@ async fn list(
     }
     let filter = q.filter()?;
     let cursor = q.cursor()?;
-    Ok(Json(s.dir.audit_log(&admin.org, &filter, cursor, limit).await?))
+    Ok(Json(
+        s.dir.audit_log(&admin.org, &filter, cursor, limit).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -226,12 +243,9 @@ async fn export(
         None | Some("jsonl") => false,
         Some("csv") => true,
         Some(_) => {
-            return Err(rolecall_core::Error::invalid(
-                "format",
-                "enum",
-                "must be jsonl or csv",
+            return Err(
+                rolecall_core::Error::invalid("format", "enum", "must be jsonl or csv").into(),
             )
-            .into())
         }
     };
     let filter = LogQuery {
@@ -273,7 +287,10 @@ async fn export(
                 match dir.audit_page(org_id, &filter, cursor, 1000).await {
                     Err(e) => {
                         tracing::warn!(error = %e, "audit export failed");
-                        Some((Err(std::io::Error::other("audit export failed")), (None, cursor, true)))
+                        Some((
+                            Err(std::io::Error::other("audit export failed")),
+                            (None, cursor, true),
+                        ))
                     }
                     Ok(page) => {
                         let page: Vec<EntryView> = page
@@ -281,9 +298,7 @@ async fn export(
                             .filter(|e| e.seq <= last)
                             .map(EntryView::from)
                             .collect();
-                        let Some(end) = page.last().map(|e| e.seq) else {
-                            return None;
-                        };
+                        let end = page.last().map(|e| e.seq)?;
                         let finished = page.len() < 1000 || end >= last;
                         let mut text = String::new();
                         for e in &page {
@@ -367,7 +382,10 @@ async fn verify(
         Some(k) => {
             let parsed = k.split_once(':').and_then(|(seq, hash)| {
                 let ok = hash.len() == 64 && hash.bytes().all(|c| c.is_ascii_hexdigit());
-                seq.parse::<i64>().ok().filter(|_| ok).map(|n| (n, hash.to_ascii_lowercase()))
+                seq.parse::<i64>()
+                    .ok()
+                    .filter(|_| ok)
+                    .map(|n| (n, hash.to_ascii_lowercase()))
             });
             Some(parsed.ok_or_else(|| {
                 rolecall_core::Error::invalid(
@@ -401,7 +419,14 @@ async fn prune(
     caller: Caller,
     Path(org): Path<String>,
 ) -> ApiResult<(StatusCode, Json<PruneOutcome>)> {
-    let admin = permit(&s, &caller, &org, Operation::ManageSettings, Target::Organization).await?;
+    let admin = permit(
+        &s,
+        &caller,
+        &org,
+        Operation::ManageSettings,
+        Target::Organization,
+    )
+    .await?;
     let pruned = s.dir.prune_audit(&admin).await?;
     Ok((StatusCode::OK, Json(PruneOutcome { pruned })))
 }

@@ -8,7 +8,7 @@
 #![allow(clippy::too_many_arguments)]
 
 mod admins;
-mod audit; // the audit log: browse, export, head, verify, prune
+pub mod audit; // the audit log: browse, export, head, verify, prune
 mod check;
 mod credentials;
 pub mod extract;

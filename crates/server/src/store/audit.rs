@@ -405,8 +405,11 @@ pub async fn seal_migrated(c: &mut AnyConnection, b: Backend, org: &str, now: i6
 
 /// Every organisation with a chain (for `verify` over all of them and the retention job).
 pub async fn orgs_with_chains(c: &mut AnyConnection, b: Backend) -> Result<Vec<String>> {
-    let rows = sqlx::query(&sql_for(b, "SELECT org_id FROM audit_heads ORDER BY org_id"))
-        .fetch_all(c)
-        .await?;
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT org_id FROM audit_heads ORDER BY org_id",
+    ))
+    .fetch_all(c)
+    .await?;
     rows.iter().map(|r| get_str(r, "org_id")).collect()
 }

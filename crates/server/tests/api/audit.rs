@@ -5,8 +5,8 @@
 
 use crate::both;
 use crate::helpers::{spawn_app, start_server, Backend, TestApp};
-use rolecall::directory::Clock;
 use reqwest::{Method, StatusCode};
+use rolecall::directory::Clock;
 use rolecall_core::audit::{changes_text, Entry, Party};
 use serde_json::{json, Value};
 
@@ -37,12 +37,18 @@ async fn every_change_is_recorded_with_actor_target_and_fields(b: Backend) {
     let app = spawn_app(b).await;
     let user = app.user("nina@acme.example").await;
     let r = app
-        .patch(&format!("/users/{user}"), json!({"first_name": "Nina", "locale": "fr_FR"}))
+        .patch(
+            &format!("/users/{user}"),
+            json!({"first_name": "Nina", "locale": "fr_FR"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let group = app.group("Editors").await;
     let r = app
-        .post(&format!("/groups/{group}/members"), json!({"user_id": user}))
+        .post(
+            &format!("/groups/{group}/members"),
+            json!({"user_id": user}),
+        )
         .await;
     assert!(r.status.is_success(), "{}", r.body);
     let role = app.role_id("commerce-admin", "Administrators").await;
@@ -58,7 +64,13 @@ async fn every_change_is_recorded_with_actor_target_and_fields(b: Backend) {
     let log = entries_about(&app, &user).await;
     assert_eq!(
         actions(&log),
-        ["user_created", "user_updated", "member_added", "role_assigned", "user_deactivated"]
+        [
+            "user_created",
+            "user_updated",
+            "member_added",
+            "role_assigned",
+            "user_deactivated"
+        ]
     );
     let updated = &log[3];
     assert_eq!(updated["target"]["kind"], "user");
@@ -89,7 +101,10 @@ async fn the_request_id_is_echoed_and_recorded(b: Backend) {
             Method::POST,
             "/groups",
             Some(json!({"name": "Ops"})),
-            &[("x-request-id", "trace-4711"), ("user-agent", "audit-test/1.0")],
+            &[
+                ("x-request-id", "trace-4711"),
+                ("user-agent", "audit-test/1.0"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -110,9 +125,7 @@ async fn no_secret_is_ever_recorded(b: Backend) {
     let app = spawn_app(b).await;
     app.without_2fa().await;
     let person = app.signed_in("sam@acme.example", true).await;
-    let r = app
-        .post("/credentials", json!({"name": "erp-sync"}))
-        .await;
+    let r = app.post("/credentials", json!({"name": "erp-sync"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let secret = r.body["secret"].as_str().unwrap().to_string();
     let r = app
@@ -158,7 +171,10 @@ async fn auth_events_are_a_filter_of_the_log(b: Backend) {
     assert_eq!(r.body["items"][0]["user_id"], id.as_str());
     // The same entry in the one log, with the person as actor; user changes are not auth events.
     let log = entries_about(&app, &id).await;
-    assert_eq!(actions(&log), ["user_created", "password_reset", "sign_in_failed"]);
+    assert_eq!(
+        actions(&log),
+        ["user_created", "password_reset", "sign_in_failed"]
+    );
     assert_eq!(log[0]["actor"]["kind"], "person");
     assert_eq!(log[0]["actor"]["name"], "lee@acme.example");
 }
@@ -190,19 +206,25 @@ async fn tampering_is_caught(b: Backend) {
         let dir = dir.clone();
         async move { dir.org(slug).await.unwrap().id.to_string() }
     };
-    let published = app
-        .get("/api/v1/organizations/cut/audit/head")
-        .await
-        .body;
+    let published = app.get("/api/v1/organizations/cut/audit/head").await.body;
 
     let id = org_id("edited").await;
-    sqlx::query(&sql("UPDATE audit_log SET detail = 'nothing to see' WHERE org_id = $1 AND seq = 3"))
-        .bind(&id)
-        .execute(pool)
-        .await
-        .unwrap();
+    sqlx::query(&sql(
+        "UPDATE audit_log SET detail = 'nothing to see' WHERE org_id = $1 AND seq = 3",
+    ))
+    .bind(&id)
+    .execute(pool)
+    .await
+    .unwrap();
     let v = verify(&app, "edited").await;
-    assert_eq!((v["ok"].clone(), v["flaw"]["kind"].clone(), v["flaw"]["seq"].clone()), (json!(false), json!("edited"), json!(3)));
+    assert_eq!(
+        (
+            v["ok"].clone(),
+            v["flaw"]["kind"].clone(),
+            v["flaw"]["seq"].clone()
+        ),
+        (json!(false), json!("edited"), json!(3))
+    );
     assert_eq!(v["checked"], 2);
 
     let id = org_id("removed").await;
@@ -212,29 +234,39 @@ async fn tampering_is_caught(b: Backend) {
         .await
         .unwrap();
     let v = verify(&app, "removed").await;
-    assert_eq!((v["flaw"]["kind"].clone(), v["flaw"]["seq"].clone()), (json!("removed"), json!(4)));
+    assert_eq!(
+        (v["flaw"]["kind"].clone(), v["flaw"]["seq"].clone()),
+        (json!("removed"), json!(4))
+    );
 
     let id = org_id("swapped").await;
     for (from, to) in [(3, -3), (4, 3), (-3, 4)] {
-        sqlx::query(&sql("UPDATE audit_log SET seq = $1 WHERE org_id = $2 AND seq = $3"))
-            .bind(to)
-            .bind(&id)
-            .bind(from)
-            .execute(pool)
-            .await
-            .unwrap();
+        sqlx::query(&sql(
+            "UPDATE audit_log SET seq = $1 WHERE org_id = $2 AND seq = $3",
+        ))
+        .bind(to)
+        .bind(&id)
+        .bind(from)
+        .execute(pool)
+        .await
+        .unwrap();
     }
     let v = verify(&app, "swapped").await;
-    assert_eq!((v["flaw"]["kind"].clone(), v["flaw"]["seq"].clone()), (json!("reordered"), json!(3)));
+    assert_eq!(
+        (v["flaw"]["kind"].clone(), v["flaw"]["seq"].clone()),
+        (json!("reordered"), json!(3))
+    );
 
     // Truncation: the last two entries and the stored head rewritten to match. The chain alone
     // looks whole; the head published earlier proves the cut.
     let id = org_id("cut").await;
-    let kept = sqlx::query(&sql("SELECT hash FROM audit_log WHERE org_id = $1 AND seq = 3"))
-        .bind(&id)
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let kept = sqlx::query(&sql(
+        "SELECT hash FROM audit_log WHERE org_id = $1 AND seq = 3",
+    ))
+    .bind(&id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
     let kept: String = sqlx::Row::get(&kept, 0);
     sqlx::query(&sql("DELETE FROM audit_log WHERE org_id = $1 AND seq > 3"))
         .bind(&id)
@@ -242,17 +274,28 @@ async fn tampering_is_caught(b: Backend) {
         .await
         .unwrap();
     let v = verify(&app, "cut").await;
-    assert_eq!(v["flaw"]["kind"], "truncated", "the stored head still names entry 5");
-    sqlx::query(&sql("UPDATE audit_heads SET seq = 3, hash = $1 WHERE org_id = $2"))
-        .bind(&kept)
-        .bind(&id)
-        .execute(pool)
-        .await
-        .unwrap();
+    assert_eq!(
+        v["flaw"]["kind"], "truncated",
+        "the stored head still names entry 5"
+    );
+    sqlx::query(&sql(
+        "UPDATE audit_heads SET seq = 3, hash = $1 WHERE org_id = $2",
+    ))
+    .bind(&kept)
+    .bind(&id)
+    .execute(pool)
+    .await
+    .unwrap();
     assert_eq!(verify(&app, "cut").await["ok"], true);
-    let known = format!("{}:{}", published["seq"], published["hash"].as_str().unwrap());
+    let known = format!(
+        "{}:{}",
+        published["seq"],
+        published["hash"].as_str().unwrap()
+    );
     let r = app
-        .get(&format!("/api/v1/organizations/cut/audit/verify?known_head={known}"))
+        .get(&format!(
+            "/api/v1/organizations/cut/audit/verify?known_head={known}"
+        ))
         .await;
     assert_eq!(r.body["ok"], false, "{}", r.body);
     assert_eq!(r.body["flaw"]["kind"], "truncated");
@@ -260,7 +303,10 @@ async fn tampering_is_caught(b: Backend) {
         .get("/api/v1/organizations/cut/audit/verify?known_head=5:nothex")
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.field_errors(), [("known_head".to_string(), "audit_head".to_string())]);
+    assert_eq!(
+        r.field_errors(),
+        [("known_head".to_string(), "audit_head".to_string())]
+    );
 }
 both!(tampering_is_caught);
 
@@ -294,14 +340,30 @@ async fn paging_and_filters(b: Backend) {
     seen.reverse();
     assert_eq!(seen, ids, "every user once, in order");
     let r = app.get(&format!("/audit?from={t1}")).await;
-    assert_eq!(actions(r.body["items"].as_array().unwrap()), ["group_created"]);
-    let r = app.get(&format!("/audit?from={t0}&to={t1}&action=group_created")).await;
+    assert_eq!(
+        actions(r.body["items"].as_array().unwrap()),
+        ["group_created"]
+    );
+    let r = app
+        .get(&format!("/audit?from={t0}&to={t1}&action=group_created"))
+        .await;
     assert!(r.body["items"].as_array().unwrap().is_empty());
     let r = app.get("/audit?actor=test%20bootstrap&limit=1").await;
     assert_eq!(r.body["items"][0]["action"], "group_created");
-    for bad in ["limit=0", "limit=1001", "cursor=abc", "from=5&to=5", "limit=x"] {
+    for bad in [
+        "limit=0",
+        "limit=1001",
+        "cursor=abc",
+        "from=5&to=5",
+        "limit=x",
+    ] {
         let r = app.get(&format!("/audit?{bad}")).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.body
+        );
     }
 }
 both!(paging_and_filters);
@@ -352,7 +414,11 @@ async fn exports_stream_with_the_head(b: Backend) {
     let head_header = r.headers["x-rolecall-audit-head"].to_str().unwrap();
     assert_eq!(
         head_header,
-        format!("{}:{}", header["head"]["seq"], header["head"]["hash"].as_str().unwrap())
+        format!(
+            "{}:{}",
+            header["head"]["seq"],
+            header["head"]["hash"].as_str().unwrap()
+        )
     );
     let mut prev = rolecall_core::audit::GENESIS.to_string();
     for e in &entries {
@@ -362,7 +428,9 @@ async fn exports_stream_with_the_head(b: Backend) {
     }
     assert_eq!(header["head"]["hash"], prev.as_str());
 
-    let r = app.get("/audit/export?format=csv&action=user_created").await;
+    let r = app
+        .get("/audit/export?format=csv&action=user_created")
+        .await;
     assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
     let csv = r.body.as_str().unwrap();
     let rows: Vec<&str> = csv.lines().collect();
@@ -371,7 +439,10 @@ async fn exports_stream_with_the_head(b: Backend) {
     assert!(rows[1].contains("x0@acme.example"));
     let r = app.get("/audit/export?format=xml").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.field_errors(), [("format".to_string(), "enum".to_string())]);
+    assert_eq!(
+        r.field_errors(),
+        [("format".to_string(), "enum".to_string())]
+    );
 }
 both!(exports_stream_with_the_head);
 
@@ -381,12 +452,23 @@ async fn retention_prunes_records_and_stays_verifiable(b: Backend) {
         app.user(&format!("old{i}@acme.example")).await;
     }
     let r = app.post("/audit/prune", json!({})).await;
-    assert_eq!(r.body["pruned"], Value::Null, "no retention set: nothing pruned");
+    assert_eq!(
+        r.body["pruned"],
+        Value::Null,
+        "no retention set: nothing pruned"
+    );
     let mut settings = app.get("/settings").await.body;
-    assert_eq!(settings["audit_retention_days"], Value::Null, "off by default");
+    assert_eq!(
+        settings["audit_retention_days"],
+        Value::Null,
+        "off by default"
+    );
     settings["audit_retention_days"] = json!(0);
     let r = app.put("/settings", settings.clone()).await;
-    assert_eq!(r.field_errors(), [("audit_retention_days".to_string(), "range".to_string())]);
+    assert_eq!(
+        r.field_errors(),
+        [("audit_retention_days".to_string(), "range".to_string())]
+    );
     settings["audit_retention_days"] = json!(30);
     assert_eq!(app.put("/settings", settings).await.status, StatusCode::OK);
     app.clock.advance_secs(31 * 86_400);
@@ -395,9 +477,15 @@ async fn retention_prunes_records_and_stays_verifiable(b: Backend) {
     let r = app.post("/audit/prune", json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let pruned = r.body["pruned"].clone();
-    assert_eq!(pruned["removed"], 6, "the organisation, 4 users and the settings change");
+    assert_eq!(
+        pruned["removed"], 6,
+        "the organisation, 4 users and the settings change"
+    );
     let head = app.get("/audit/head").await.body;
-    assert_eq!(head["first_seq"], pruned["through_seq"].as_i64().unwrap() + 1);
+    assert_eq!(
+        head["first_seq"],
+        pruned["through_seq"].as_i64().unwrap() + 1
+    );
     assert_eq!(head["anchor_hash"], pruned["anchor_hash"]);
     assert_eq!(head["seq"], before["seq"].as_i64().unwrap() + 1);
     let v = verify(&app, "acme").await;
@@ -405,7 +493,10 @@ async fn retention_prunes_records_and_stays_verifiable(b: Backend) {
     let newest = &app.get("/audit?limit=1").await.body["items"][0];
     assert_eq!(newest["action"], "audit_pruned");
     assert_eq!(newest["changes"]["removed"]["after"], 6);
-    assert_eq!(actions(&entries_about(&app, &recent).await), ["user_created"]);
+    assert_eq!(
+        actions(&entries_about(&app, &recent).await),
+        ["user_created"]
+    );
     // Removing the first kept entry is still caught.
     let id = app.server.dir.org("acme").await.unwrap().id.to_string();
     sqlx::query(&rolecall::store::sql_for(
@@ -458,7 +549,9 @@ async fn concurrent_writers_build_one_chain(b: Backend) {
         };
         let admin = admin.clone();
         tasks.push(tokio::spawn(async move {
-            dir.create_group(&admin, &format!("G{i}"), None).await.unwrap();
+            dir.create_group(&admin, &format!("G{i}"), None)
+                .await
+                .unwrap();
         }));
     }
     for t in tasks {
@@ -470,3 +563,74 @@ async fn concurrent_writers_build_one_chain(b: Backend) {
     assert_eq!(r.body["items"].as_array().unwrap().len(), 24);
 }
 both!(concurrent_writers_build_one_chain);
+
+/// A store made before the audit log: its sign-in events become the first entries of the
+/// organisation's chain, sealed on start, and `/auth-events` still shows them.
+async fn old_sign_in_events_are_migrated_into_the_chain(b: Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = crate::helpers::config_for(b, tmp.path()).await;
+    let db = rolecall::store::Db::connect(config.database_url.as_deref(), &config.data_dir)
+        .await
+        .unwrap();
+    let exec = |sql: String| {
+        let pool = db.pool.clone();
+        async move { sqlx::query(&sql).execute(&pool).await.unwrap() }
+    };
+    exec("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)".into()).await;
+    let old = [
+        include_str!("../../migrations/0001_directory.sql"),
+        include_str!("../../migrations/0002_signin.sql"),
+        include_str!("../../migrations/0003_profiles.sql"),
+        include_str!("../../migrations/0004_admin.sql"),
+        include_str!("../../migrations/0005_invitations.sql"),
+        include_str!("../../migrations/0006_rights.sql"),
+    ];
+    for (i, file) in old.iter().enumerate() {
+        let text: String = file
+            .lines()
+            .map(|l| l.split("--").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for statement in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            exec(statement.to_string()).await;
+        }
+        exec(format!(
+            "INSERT INTO schema_migrations VALUES ({}, 'old', 0)",
+            i + 1
+        ))
+        .await;
+    }
+    let org = uuid::Uuid::new_v4().to_string();
+    let user = uuid::Uuid::new_v4().to_string();
+    exec(format!("INSERT INTO organizations (id, slug, name, version, created_at, updated_at) VALUES ('{org}', 'legacy', 'Legacy', 1, 0, 0)")).await;
+    for (id, kind, at) in [("e1", "sign_in_failed", 10), ("e2", "locked", 20)] {
+        exec(format!("INSERT INTO auth_events (id, org_id, user_id, kind, at, source_ip, user_agent, detail) VALUES ('{id}', '{org}', '{user}', '{kind}', {at}, '10.0.0.1', 'old', 'migrated')")).await;
+    }
+    let dir = rolecall::directory::Directory::open(
+        db,
+        std::sync::Arc::new(rolecall::directory::SystemClock),
+        vec![],
+    )
+    .await
+    .unwrap();
+    let legacy = dir.org("legacy").await.unwrap();
+    let v = dir.verify_audit(&legacy, None).await.unwrap();
+    assert!(v.ok, "{v:?}");
+    assert_eq!((v.checked, v.head.seq), (2, 2));
+    let events = dir.auth_events(&legacy, None, 10).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["locked", "sign_in_failed"]);
+    assert_eq!(events[0].user_id.as_deref(), Some(user.as_str()));
+    assert_eq!(events[0].source_ip, "10.0.0.1");
+    // New entries chain on after the migrated ones.
+    dir.create_group(
+        &rolecall::auth::OrgAdmin::operator(legacy.clone()),
+        "After",
+        None,
+    )
+    .await
+    .unwrap();
+    let v = dir.verify_audit(&legacy, None).await.unwrap();
+    assert!(v.ok && v.checked == 3, "{v:?}");
+}
+both!(old_sign_in_events_are_migrated_into_the_chain);
