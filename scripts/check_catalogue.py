@@ -12,7 +12,23 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY_RE = re.compile(r"^[a-z0-9-]+$")
-ROLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# role_names "identifier" (seed 002): letters, digits, - _ and ., not starting with _ or .
+ROLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+ROLE_NAMINGS = ("printable", "identifier")
+BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def role_name_problem(name, naming):
+    """Mirrors rolecall_core::validate::RoleName::parse."""
+    if naming == "identifier":
+        return None if ROLE_RE.match(name) else f"must match {ROLE_RE.pattern}"
+    if name != name.strip():
+        return "must not start or end with spaces"
+    if not 1 <= len(name) <= 64:
+        return "must have 1 to 64 characters"
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 or c in BIDI for c in name):
+        return "must not contain control or bidirectional-override characters"
+    return None
 # Expected resource counts for known apps (guards against accidental truncation).
 EXPECTED_COUNTS = {"commerce-admin": 231}
 REQUIRED = ["key", "name", "description", "one_role_per_user", "actions",
@@ -45,6 +61,12 @@ def check(path):
             err(f"{k} must be a non-empty string")
     if not isinstance(cat["one_role_per_user"], bool):
         err("one_role_per_user must be a boolean")
+    if not isinstance(cat.get("keep_an_administrator", False), bool):
+        err("keep_an_administrator must be a boolean")
+    naming = cat.get("role_names", "printable")
+    if naming not in ROLE_NAMINGS:
+        err(f"role_names must be one of {ROLE_NAMINGS}")
+        naming = "printable"
 
     vocab = cat["actions"]
     if not isinstance(vocab, list) or not all(isinstance(a, str) and a for a in vocab):
@@ -139,14 +161,27 @@ def check(path):
     for i, r in enumerate(roles):
         name = r.get("name") if isinstance(r, dict) else None
         where = f"default_roles[{i}] ({name})"
-        if not isinstance(name, str) or not ROLE_RE.match(name):
-            err(f"{where}: role name must match {ROLE_RE.pattern}")
+        problem = role_name_problem(name, naming) if isinstance(name, str) else "must be a string"
+        if problem:
+            err(f"{where}: role name {problem} (role_names: {naming})")
             continue
         if name.lower() == "administrators":
             err(f"{where}: 'Administrators' is built in and must not be listed")
         if name.lower() in seen:
             err(f"{where}: duplicate role name")
         seen.add(name.lower())
+        formerly = r.get("formerly", [])
+        if not isinstance(formerly, list) or not all(isinstance(f, str) and f for f in formerly):
+            err(f"{where}: formerly must be a list of earlier names")
+            formerly = []
+        for old in formerly:
+            if old.lower() in seen or any(
+                isinstance(o, dict) and str(o.get("name", "")).lower() == old.lower() for o in roles
+            ):
+                err(f"{where}: earlier name {old!r} is the name of a shipped role")
+        extra = set(r) - {"name", "description", "grants", "formerly"}
+        if extra:
+            err(f"{where}: unexpected fields {sorted(extra)}")
         if not isinstance(r.get("description", ""), str):
             err(f"{where}: description must be a string")
         grants = r.get("grants")

@@ -44,6 +44,10 @@ def main(argv):
         "description": "Magento Open Source / Adobe Commerce Admin panel roles over the "
         "2.4.8 admin ACL resource tree, one role per admin user.",
         "one_role_per_user": True,
+        # Seed 001: "There must always be at least one active admin user with full
+        # Administrator access"; Magento names roles freely ("Store Managers").
+        "keep_an_administrator": True,
+        "role_names": "printable",
         "actions": [],
         "scope_kinds": ["global", "website", "store", "store_view"],
         "default_scopes": [

@@ -5,7 +5,7 @@
 
 use crate::error::{Error, FieldError, Problems};
 use crate::model::{ActionSet, Grant};
-use crate::validate::{Description, RoleName, ScopeCode, Slug};
+use crate::validate::{Description, RoleName, RoleNaming, ScopeCode, Slug};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -22,9 +22,17 @@ pub struct ApplicationDef {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// Magento's rule: a user holds at most one role directly.
+    /// Magento's rule (seed 001): a user holds at most one role of the application, however
+    /// they hold it (directly, through groups or through profile seats).
     #[serde(default)]
     pub one_role_per_user: bool,
+    /// Magento's rule (seed 001): the last active holder of the built-in `Administrators` role
+    /// cannot lose it (unassigned, through a group, deactivated or deleted).
+    #[serde(default)]
+    pub keep_an_administrator: bool,
+    /// How the application names its roles; `printable` when absent.
+    #[serde(default)]
+    pub role_names: RoleNaming,
     /// The application's action vocabulary; empty means resources are allowed as a whole.
     #[serde(default)]
     pub actions: Vec<String>,
@@ -73,6 +81,10 @@ pub struct RoleTemplate {
     pub description: String,
     #[serde(default)]
     pub grants: Vec<Grant>,
+    /// Names this role shipped under before: an organisation that still has the role under
+    /// one of them gets it renamed (grants and assignments kept) instead of a second copy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub formerly: Vec<String>,
 }
 
 /// One interned resource.
@@ -218,12 +230,13 @@ impl AppTree {
             problems.check(RoleName::parse(
                 &format!("default_roles[{i}].name"),
                 &r.name,
+                self.def.role_names,
             ));
             problems.check(Description::parse(
                 &format!("default_roles[{i}].description"),
                 &r.description,
             ));
-            if r.name == crate::model::Role::ADMINISTRATORS {
+            if r.name.trim().eq_ignore_ascii_case(crate::model::Role::ADMINISTRATORS) {
                 problems.push(FieldError::new(
                     format!("default_roles[{i}].name"),
                     "reserved",
@@ -447,6 +460,7 @@ pub(crate) mod tests {
             .actions
             .push("fly".into());
         def.resources.children[1].id = "sales".into();
+        def.role_names = RoleNaming::Identifier;
         def.default_roles.push(RoleTemplate {
             name: "_x".into(),
             description: String::new(),
@@ -454,6 +468,7 @@ pub(crate) mod tests {
                 resource: "nope".into(),
                 actions: ActionSet::All,
             }],
+            formerly: vec![],
         });
         let Err(Error::Invalid(errors)) = AppTree::compile(def) else {
             panic!("expected invalid")

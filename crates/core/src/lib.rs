@@ -11,6 +11,7 @@ pub mod authz;
 pub mod catalogue;
 pub mod change;
 pub mod error;
+pub mod holding;
 pub mod model;
 pub mod password;
 pub mod settings;

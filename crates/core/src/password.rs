@@ -28,9 +28,11 @@ pub struct PasswordPolicy {
     /// Refuse passwords that a guessing attack would find early (zxcvbn score below 3, which
     /// covers common-password and dictionary lists).
     pub reject_common: bool,
-    /// How many of lower-case, upper-case, digit and symbol must appear (0 to 4). NIST advises
-    /// 0; Magento's admin uses it.
-    pub required_classes: u8,
+    /// The character classes a password must contain: a list of classes that must each appear
+    /// (`["lower", "upper", "digit"]` is Magento's default "mixed case and numbers"), or, as
+    /// stored by earlier versions, a count of how many of the four must appear. NIST advises
+    /// none (`[]`).
+    pub required_classes: RequiredClasses,
     /// Forced change after this many days; `None` never expires (NIST's advice).
     pub lifetime_days: Option<u32>,
     /// How many previous passwords may not be reused; 0 disables the check.
@@ -43,10 +45,81 @@ impl Default for PasswordPolicy {
             min_length: 12,
             max_length: 256,
             reject_common: true,
-            required_classes: 0,
+            required_classes: RequiredClasses::default(),
             lifetime_days: None,
             history: 0,
         }
+    }
+}
+
+/// A class of characters a password policy can require.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum CharClass {
+    /// A lower-case letter.
+    Lower,
+    /// An upper-case letter.
+    Upper,
+    /// A digit (any script's).
+    Digit,
+    /// Anything else that is not a letter, digit or space.
+    Symbol,
+}
+
+impl CharClass {
+    fn describe(self) -> &'static str {
+        match self {
+            CharClass::Lower => "a lower-case letter",
+            CharClass::Upper => "an upper-case letter",
+            CharClass::Digit => "a digit",
+            CharClass::Symbol => "a symbol",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            CharClass::Lower => "lower-case letter",
+            CharClass::Upper => "upper-case letter",
+            CharClass::Digit => "digit",
+            CharClass::Symbol => "symbol",
+        }
+    }
+}
+
+/// Which character classes a password needs. Untagged so that the count earlier versions
+/// stored (`"required_classes": 3`) still reads, with its meaning kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum RequiredClasses {
+    /// Every class listed must appear.
+    Named(Vec<CharClass>),
+    /// At least this many of the four classes must appear (0 to 4).
+    Count(u8),
+}
+
+impl Default for RequiredClasses {
+    fn default() -> Self {
+        RequiredClasses::Named(Vec::new())
+    }
+}
+
+impl From<Vec<CharClass>> for RequiredClasses {
+    fn from(v: Vec<CharClass>) -> Self {
+        RequiredClasses::Named(v)
+    }
+}
+
+impl RequiredClasses {
+    /// Magento's admin default: "mixed case and numbers".
+    pub fn magento() -> RequiredClasses {
+        RequiredClasses::Named(vec![CharClass::Lower, CharClass::Upper, CharClass::Digit])
+    }
+
+    fn is_none(&self) -> bool {
+        matches!(self, RequiredClasses::Named(v) if v.is_empty())
+            || matches!(self, RequiredClasses::Count(0))
     }
 }
 
@@ -111,18 +184,39 @@ impl PasswordPolicy {
             }
         }
 
-        if self.required_classes > 0 {
+        if !self.required_classes.is_none() {
             let found = character_classes(password);
-            if found < self.required_classes {
-                problems.push(FieldError::new(
-                    FIELD,
-                    "character_classes",
-                    format!(
-                        "must contain at least {} of: lower-case letters, upper-case letters, \
-                         digits, symbols",
-                        self.required_classes
-                    ),
-                ));
+            match &self.required_classes {
+                RequiredClasses::Count(n) if found.len() < usize::from(*n) => {
+                    problems.push(FieldError::new(
+                        FIELD,
+                        "character_classes",
+                        format!(
+                            "must contain at least {n} of: lower-case letters, upper-case letters, \
+                             digits, symbols"
+                        ),
+                    ));
+                }
+                RequiredClasses::Named(required) => {
+                    let missing: Vec<&str> = required
+                        .iter()
+                        .filter(|c| !found.contains(c))
+                        .map(|c| c.noun())
+                        .collect();
+                    if !missing.is_empty() {
+                        let all: Vec<&str> = required.iter().map(|c| c.describe()).collect();
+                        problems.push(FieldError::new(
+                            FIELD,
+                            "character_classes",
+                            format!(
+                                "must contain {}; it has no {}",
+                                all.join(", "),
+                                missing.join(", ")
+                            ),
+                        ));
+                    }
+                }
+                RequiredClasses::Count(_) => {}
             }
         }
 
@@ -156,12 +250,24 @@ impl PasswordPolicy {
                 ),
             ));
         }
-        if self.required_classes > 4 {
-            problems.push(FieldError::new(
+        match &self.required_classes {
+            RequiredClasses::Count(n) if *n > 4 => problems.push(FieldError::new(
                 "password_policy.required_classes",
                 "range",
                 "must be between 0 and 4",
-            ));
+            )),
+            RequiredClasses::Named(list) => {
+                for (i, c) in list.iter().enumerate() {
+                    if list[..i].contains(c) {
+                        problems.push(FieldError::new(
+                            format!("password_policy.required_classes[{i}]"),
+                            "unique",
+                            "each class is listed once",
+                        ));
+                    }
+                }
+            }
+            RequiredClasses::Count(_) => {}
         }
         if self.history > Self::MAX_HISTORY {
             problems.push(FieldError::new(
@@ -196,22 +302,27 @@ impl PasswordPolicy {
     }
 }
 
-/// Counts the classes present among lower-case, upper-case, digit and symbol. Letters without
-/// case (CJK, for example) count toward none; whitespace is not a symbol.
-fn character_classes(password: &str) -> u8 {
-    let (mut lower, mut upper, mut digit, mut symbol) = (false, false, false, false);
+/// The classes present among lower-case, upper-case, digit and symbol. Letters without case
+/// (CJK, for example) count toward none; whitespace is not a symbol.
+fn character_classes(password: &str) -> Vec<CharClass> {
+    let mut found = Vec::with_capacity(4);
     for c in password.chars() {
-        if c.is_lowercase() {
-            lower = true;
+        let class = if c.is_lowercase() {
+            CharClass::Lower
         } else if c.is_uppercase() {
-            upper = true;
+            CharClass::Upper
         } else if c.is_numeric() {
-            digit = true;
+            CharClass::Digit
         } else if !c.is_alphanumeric() && !c.is_whitespace() {
-            symbol = true;
+            CharClass::Symbol
+        } else {
+            continue;
+        };
+        if !found.contains(&class) {
+            found.push(class);
         }
     }
-    [lower, upper, digit, symbol].iter().filter(|&&b| b).count() as u8
+    found
 }
 
 #[cfg(test)]
@@ -234,7 +345,7 @@ mod tests {
         let p = PasswordPolicy::default();
         assert_eq!((p.min_length, p.max_length), (12, 256));
         assert!(p.reject_common);
-        assert_eq!(p.required_classes, 0);
+        assert_eq!(p.required_classes, RequiredClasses::Named(vec![]));
         assert_eq!(p.lifetime_days, None);
         assert_eq!(p.history, 0);
         assert!(p.validate().is_ok());
@@ -331,7 +442,7 @@ mod tests {
     #[test]
     fn character_classes_option() {
         let p = PasswordPolicy {
-            required_classes: 3,
+            required_classes: RequiredClasses::Count(3),
             ..Default::default()
         };
         assert_eq!(
@@ -344,16 +455,71 @@ mod tests {
         assert!(p
             .check("correct-horse battery staple 9", "jdoe", "j@x.io")
             .is_ok());
-        assert_eq!(character_classes("aA1!"), 4);
-        assert_eq!(character_classes("東京 タワー"), 0);
-        assert_eq!(character_classes("🦀"), 1);
+        assert_eq!(character_classes("aA1!").len(), 4);
+        assert_eq!(character_classes("東京 タワー").len(), 0);
+        assert_eq!(character_classes("🦀"), vec![CharClass::Symbol]);
+    }
+
+    #[test]
+    fn named_classes_express_magentos_default() {
+        // Magento: at least 7 characters with mixed case and numbers. rolecall's floor is 8.
+        let p = PasswordPolicy {
+            min_length: 8,
+            reject_common: false,
+            required_classes: RequiredClasses::magento(),
+            ..Default::default()
+        };
+        assert!(p.validate().is_ok());
+        assert!(p.check("Lantern7orbit", "jdoe", "j@x.io").is_ok());
+        // A count of 3 would accept this one (lower, upper, symbol): the names do not.
+        let err = p
+            .check("Lantern!orbit", "jdoe", "j@x.io")
+            .expect_err("no digit");
+        assert_eq!(err[0].rule, "character_classes");
+        assert!(err[0].message.contains("it has no digit"), "{}", err[0].message);
+        assert!(
+            err[0]
+                .message
+                .starts_with("must contain a lower-case letter, an upper-case letter, a digit"),
+            "{}",
+            err[0].message
+        );
+        let err = p.check("lantern7orbit", "jdoe", "j@x.io").expect_err("no upper");
+        assert!(err[0].message.contains("no upper-case letter"), "{}", err[0].message);
+        assert!(RequiredClasses::Count(3) != RequiredClasses::magento());
+    }
+
+    #[test]
+    fn stored_counts_still_read_and_lists_round_trip() {
+        let old: PasswordPolicy =
+            serde_json::from_str(r#"{"min_length": 10, "required_classes": 3}"#).expect("old");
+        assert_eq!(old.required_classes, RequiredClasses::Count(3));
+        let new: PasswordPolicy =
+            serde_json::from_str(r#"{"required_classes": ["lower", "upper", "digit"]}"#)
+                .expect("new");
+        assert_eq!(new.required_classes, RequiredClasses::magento());
+        let json = serde_json::to_value(&new).expect("serialise");
+        assert_eq!(json["required_classes"], serde_json::json!(["lower", "upper", "digit"]));
+        assert_eq!(
+            serde_json::to_value(PasswordPolicy::default()).expect("serialise")["required_classes"],
+            serde_json::json!([])
+        );
+        assert!(serde_json::from_str::<PasswordPolicy>(r#"{"required_classes": ["emoji"]}"#).is_err());
+        let dup = PasswordPolicy {
+            required_classes: vec![CharClass::Digit, CharClass::Digit].into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            dup.validate().unwrap_err()[0].field,
+            "password_policy.required_classes[1]"
+        );
     }
 
     #[test]
     fn reports_every_problem_at_once() {
         let r = rules(
             PasswordPolicy {
-                required_classes: 4,
+                required_classes: RequiredClasses::Count(4),
                 ..Default::default()
             }
             .check("jdoe", "jdoe", "jdoe@example.com"),
@@ -423,7 +589,7 @@ mod tests {
         );
         assert_eq!(
             fields(PasswordPolicy {
-                required_classes: 5,
+                required_classes: RequiredClasses::Count(5),
                 ..d()
             }),
             vec!["password_policy.required_classes"]

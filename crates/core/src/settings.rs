@@ -22,7 +22,10 @@ pub struct OrgSettings {
     /// Consecutive failures before the account locks.
     pub lockout_threshold: i64,
     pub lockout_minutes: i64,
-    /// How long a password re-entry authorises sensitive changes.
+    /// How long a password re-entry (or the sign-in itself) authorises sensitive changes.
+    /// 0 asks every time, as Magento's "Current User Identity Verification" does: each
+    /// sensitive change carries the password (`X-Rolecall-Password`), and neither a fresh
+    /// sign-in nor an earlier re-entry counts.
     pub reverify_window_secs: i64,
     /// Audit entries older than this many days are pruned (the pruning is itself recorded and
     /// the kept chain stays verifiable). `null`: keep everything (the default).
@@ -74,12 +77,18 @@ impl OrgSettings {
         );
         range("lockout_threshold", self.lockout_threshold, 1, 100);
         range("lockout_minutes", self.lockout_minutes, 1, 24 * 60);
-        range("reverify_window_secs", self.reverify_window_secs, 30, 3600);
         if let Some(d) = self.audit_retention_days {
             range("audit_retention_days", d, 1, 36_500);
         }
         if let Some(d) = self.idle_deactivation_days {
             range("idle_deactivation_days", d, 1, 36_500);
+        }
+        if !(self.reverify_window_secs == 0 || (30..=3600).contains(&self.reverify_window_secs)) {
+            errors.push(FieldError::new(
+                "reverify_window_secs",
+                "range",
+                "must be 0 (ask for the password with every sensitive change) or between 30 and 3600",
+            ));
         }
         if errors.is_empty() {
             Ok(())
@@ -102,6 +111,24 @@ mod tests {
             (900, 6, 30)
         );
         assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn a_reverify_window_of_zero_asks_every_time_and_small_windows_are_refused() {
+        let window = |secs| OrgSettings {
+            reverify_window_secs: secs,
+            ..Default::default()
+        };
+        assert!(window(0).validate().is_ok());
+        assert!(window(30).validate().is_ok());
+        assert!(window(3600).validate().is_ok());
+        for bad in [-1, 1, 29, 3601] {
+            assert_eq!(
+                window(bad).validate().unwrap_err()[0].field,
+                "reverify_window_secs",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

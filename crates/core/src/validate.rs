@@ -140,14 +140,58 @@ impl Email {
 }
 
 string_newtype!(
-    /// A role name, per seed 002: letters, digits, `-`, `_` and `.`, not starting with `_` or `.`.
+    /// A role name, under the naming rule of the role's application ([`RoleNaming`]).
     RoleName
 );
+
+/// How an application names its roles; its catalogue entry says which (`role_names`). The
+/// rule belongs to the application: seed 002's system allows letters, digits, `-`, `_` and `.`
+/// only, while Magento names roles with spaces and the cloud console writes "Project Admin".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum RoleNaming {
+    /// Any printable text: trimmed, 1 to 64 characters, no control or bidirectional-override
+    /// characters (which could make one name display as another).
+    #[default]
+    Printable,
+    /// Seed 002: letters, digits, `-`, `_` and `.`, not starting with `_` or `.`.
+    Identifier,
+}
+
+/// Characters that reorder text when displayed (Unicode bidi embeddings, overrides, isolates
+/// and marks): refused in names so "Admin" cannot be made to look like another role.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
 
 impl RoleName {
     pub const MAX_LEN: usize = 64;
 
-    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+    /// Parses `value` under `naming`. Uniqueness (per application, ignoring case) is the
+    /// store's unique index on the lower-cased name.
+    pub fn parse(field: &str, value: &str, naming: RoleNaming) -> Result<Self, FieldError> {
+        match naming {
+            RoleNaming::Identifier => Self::identifier(field, value),
+            RoleNaming::Printable => {
+                let value = value.trim();
+                check_len(field, value, 1, Self::MAX_LEN)?;
+                if value.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+                    return Err(err(
+                        field,
+                        "role_name_printable",
+                        "must not contain control or bidirectional-override characters",
+                    ));
+                }
+                Ok(RoleName(value.to_string()))
+            }
+        }
+    }
+
+    fn identifier(field: &str, value: &str) -> Result<Self, FieldError> {
         check_len(field, value, 1, Self::MAX_LEN)?;
         if value.starts_with('_') || value.starts_with('.') {
             return Err(err(
@@ -171,13 +215,14 @@ impl RoleName {
 }
 
 string_newtype!(
-    /// A sign-in name, unique per organization ignoring case. Magento's `admin_user.username` is
-    /// 40 characters, so imported users always fit.
+    /// A sign-in name, unique per organization ignoring case. It defaults to the e-mail address
+    /// (seed 002 asks for the e-mail alone), so it holds any address (254 characters) and SCIM
+    /// `userName`s up to 256; Magento's 40-character `admin_user.username` fits too.
     Username
 );
 
 impl Username {
-    pub const MAX_LEN: usize = 40;
+    pub const MAX_LEN: usize = 256;
 
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         check_len(field, value, 1, Self::MAX_LEN)?;
@@ -417,9 +462,10 @@ mod tests {
     }
 
     #[test]
-    fn role_name_follows_seed_002() {
+    fn identifier_role_names_follow_seed_002() {
+        let parse = |v: &str| RoleName::parse("name", v, RoleNaming::Identifier);
         for ok in ["PR", "Content-Editors", "sales_team", "v1.2", "9lives", "a"] {
-            assert!(RoleName::parse("name", ok).is_ok(), "{ok}");
+            assert!(parse(ok).is_ok(), "{ok}");
         }
         let cases = [
             ("_hidden", "role_name_leading"),
@@ -430,21 +476,43 @@ mod tests {
             ("", "required"),
         ];
         for (input, rule) in cases {
-            assert_eq!(
-                RoleName::parse("name", input).unwrap_err().rule,
-                rule,
-                "{input}"
-            );
+            assert_eq!(parse(input).unwrap_err().rule, rule, "{input}");
         }
-        assert_eq!(
-            RoleName::parse("name", &"r".repeat(65)).unwrap_err().rule,
-            "max_length"
-        );
+        assert_eq!(parse(&"r".repeat(65)).unwrap_err().rule, "max_length");
+    }
+
+    #[test]
+    fn printable_role_names_allow_what_magento_and_the_cloud_console_write() {
+        let parse = |v: &str| RoleName::parse("name", v, RoleNaming::Printable);
+        for ok in ["Project Admin", "Store Managers (EU)", "Ventes & Après-vente", "_x", "a"] {
+            assert_eq!(parse(ok).unwrap().as_str(), ok);
+        }
+        assert_eq!(parse("  Project Admin \t").unwrap().as_str(), "Project Admin");
+        let cases = [
+            ("", "required"),
+            ("   ", "required"),
+            ("Sales\nTeam", "role_name_printable"),
+            ("Sales\u{7}", "role_name_printable"),
+            ("Admin\u{202E}nimdA", "role_name_printable"),
+            ("\u{2066}Admin", "role_name_printable"),
+        ];
+        for (input, rule) in cases {
+            assert_eq!(parse(input).unwrap_err().rule, rule, "{input:?}");
+        }
+        assert_eq!(parse(&"é".repeat(64)).unwrap().as_str().chars().count(), 64);
+        assert_eq!(parse(&"é".repeat(65)).unwrap_err().rule, "max_length");
     }
 
     #[test]
     fn username_rules() {
         assert!(Username::parse("username", "jane.doe").is_ok());
+        // Issue 10: an address over 40 characters is a valid username, as is any e-mail.
+        let long = "firstname.lastname.department@subsidiary.example.com";
+        assert!(long.len() > 40);
+        assert!(Username::parse("username", long).is_ok());
+        let longest = format!("{}@{}.example.com", "a".repeat(64), "b".repeat(63));
+        let email = Email::parse("email", &longest).unwrap();
+        assert!(Username::parse("username", email.as_str()).is_ok());
         assert!(Username::parse("username", "jane@example.com").is_ok());
         assert!(Username::parse("username", "zed_100%{x}@example.com").is_ok());
         assert_eq!(
@@ -456,7 +524,7 @@ mod tests {
             "username_syntax"
         );
         assert_eq!(
-            Username::parse("username", &"u".repeat(41))
+            Username::parse("username", &"u".repeat(257))
                 .unwrap_err()
                 .rule,
             "max_length"

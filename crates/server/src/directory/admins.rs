@@ -155,26 +155,8 @@ impl Directory {
             ))
             .detail(format!("{kind} {tgt}"));
         self.record_with(&mut w, admin, client, record).await?;
-        let body = format!(
-            "You now hold the {kind} admin right{} in organization {}.\\n",
-            if tgt.is_empty() {
-                String::new()
-            } else {
-                format!(" for {tgt}")
-            },
-            org.slug
-        );
-        s::enqueue_mail(
-            &mut w.tx,
-            b,
-            org.id,
-            &super::new_id().to_string(),
-            target.email.as_str(),
-            "Admin rights granted",
-            &body,
-            self.now(),
-        )
-        .await?;
+        self.queue_right_granted(&mut w.tx, org, &target, &right, self.now())
+            .await?;
         self.commit_rights(w, org.id, ok, false).await?;
         Ok(true)
     }
@@ -217,20 +199,8 @@ impl Directory {
             ))
             .detail(format!("{kind} {tgt}"));
         self.record_with(&mut w, admin, client, record).await?;
-        s::enqueue_mail(
-            &mut w.tx,
-            b,
-            org.id,
-            &super::new_id().to_string(),
-            target.email.as_str(),
-            "Admin rights revoked",
-            &format!(
-                "Your {kind} admin right in organization {} was revoked.\\n",
-                org.slug
-            ),
-            self.now(),
-        )
-        .await?;
+        self.queue_right_revoked(&mut w.tx, org, &target, &right, self.now())
+            .await?;
         self.commit_rights(w, org.id, ok, false).await
     }
 

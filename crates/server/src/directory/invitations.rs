@@ -92,7 +92,7 @@ pub(crate) fn invitation_invalid() -> Error {
 }
 
 /// "Jane" when a first name is known, else the username.
-fn greeting_name(user: &User) -> &str {
+pub(crate) fn greeting_name(user: &User) -> &str {
     match user.first_name.as_str() {
         "" => user.username.as_str(),
         name => name,
@@ -256,6 +256,7 @@ impl Directory {
             last_name: input.last_name,
             locale: input.locale,
             status: Some(UserStatus::Invited.as_str().to_string()),
+            notify: None,
         };
         match self
             .create_user_invited_by(admin, new_user, Some(invited_by))

@@ -10,8 +10,10 @@ mod acting; // who acts, and the handle every use case takes
 pub mod admins;
 pub mod audit; // the one hash-chained audit log
 mod catalogue;
+mod holding; // one role per user, keep an administrator
 pub mod credentials;
 pub mod invitations; // "Get started" invitations and removal notices
+mod notices; // account notices and admin-rights mails
 mod orgs;
 mod profiles; // products and product profiles
 mod rights; // the one rights rule, server half

@@ -25,17 +25,19 @@ pub(super) async fn seed_application(
     app: &AppTree,
     now: Millis,
 ) -> Result<()> {
-    let existing = q::list_roles(c, b, org, Some(app.key()), None).await?;
-    let has = |name: &str| {
+    let mut existing = q::list_roles(c, b, org, Some(app.key()), None).await?;
+    let find = |existing: &[Role], name: &str| {
+        let key = name.trim().to_lowercase();
         existing
             .iter()
-            .any(|r| r.name.as_str().eq_ignore_ascii_case(name))
+            .position(|r| r.name.as_str().to_lowercase() == key)
     };
     let mut templates = vec![(
         Role::ADMINISTRATORS.to_string(),
         "Everything, everywhere. Built in; cannot be edited or deleted.".to_string(),
         vec![],
         true,
+        Vec::new(),
     )];
     templates.extend(app.def.default_roles.iter().map(|t| {
         (
@@ -43,18 +45,37 @@ pub(super) async fn seed_application(
             t.description.clone(),
             t.grants.clone(),
             false,
+            t.formerly.clone(),
         )
     }));
-    for (name, description, grants, builtin) in templates {
-        if has(&name) {
+    for (name, description, grants, builtin, formerly) in templates {
+        if find(&existing, &name).is_some() {
             continue;
         }
         let (Ok(name), Ok(description)) = (
-            RoleName::parse("name", &name),
+            RoleName::parse("name", &name, app.def.role_names),
             Description::parse("description", &description),
         ) else {
             continue;
         };
+        // A role shipped under an earlier name is renamed in place: its id, grants and
+        // assignments stay, and the organisation never ends up with both names.
+        let renamed = formerly
+            .iter()
+            .find_map(|old| find(&existing, old))
+            .filter(|&i| !existing[i].builtin);
+        if let Some(i) = renamed {
+            let current = existing[i].clone();
+            let next = Role {
+                name,
+                version: current.version + 1,
+                updated_at: now,
+                ..current.clone()
+            };
+            q::update_role(c, b, &next, current.version).await?;
+            existing[i] = next;
+            continue;
+        }
         let role = Role {
             id: RoleId(new_id()),
             org_id: org,
@@ -69,6 +90,7 @@ pub(super) async fn seed_application(
             updated_at: now,
         };
         q::insert_role(c, b, &role).await?;
+        existing.push(role);
     }
     let scopes = q::list_scopes(c, b, org, Some(app.key())).await?;
     let root = app.def.scope_kinds.first().cloned().unwrap_or_default();

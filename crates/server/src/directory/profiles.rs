@@ -16,13 +16,14 @@ use super::{check_version, lost_race, new_id, Directory};
 use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory as q;
+use crate::store::holding::{self as hq, People};
 use crate::store::profiles as pq;
 use rolecall_core::admin::Operation;
 use rolecall_core::audit::{field, Party};
 use rolecall_core::authz::ProfileId;
 use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::error::Problems;
-use rolecall_core::model::{Group, GroupId, Organization, RoleId, User, UserId, Via};
+use rolecall_core::model::{Group, GroupId, Organization, RoleId, User, UserId, UserStatus, Via};
 use rolecall_core::validate::{Description, DisplayName};
 use rolecall_core::{Error as DomainError, FieldError};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -168,7 +169,29 @@ fn profile_ref(p: &Profile) -> Value {
     serde_json::json!({"id": p.id.to_string(), "name": p.name.as_str(), "application": p.application})
 }
 
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
 impl Directory {
+    /// Locks, in the order of `directory::holding`, the groups assigned to a profile and then
+    /// everyone holding a seat in it; returns the group ids (sorted) and the people.
+    async fn lock_seat_holders(
+        &self,
+        c: &mut AnyConnection,
+        org: &Organization,
+        id: ProfileId,
+    ) -> Result<(Vec<GroupId>, Vec<(UserId, String)>)> {
+        let b = self.backend();
+        let groups = sorted(pq::profile_group_ids(&mut *c, b, id).await?);
+        for g in &groups {
+            q::lock_group(&mut *c, b, org.id, *g).await?;
+        }
+        let people = hq::lock_people(&mut *c, b, org.id, People::SeatHoldersOf(id)).await?;
+        Ok((groups, people))
+    }
+
     /// Parses a bundle: role ids of `application`'s own roles, never its Administrators.
     async fn bundle(
         &self,
@@ -212,6 +235,17 @@ impl Directory {
             } else if !out.contains(&id) {
                 out.push(id);
             }
+        }
+        let one_role = self
+            .catalogue()
+            .get(application)
+            .is_some_and(|a| a.def.one_role_per_user);
+        if one_role && out.len() > 1 {
+            p.push(FieldError::new(
+                "roles",
+                "one_role_per_user",
+                format!("{application} allows one role per user, so a profile bundles at most one of its roles"),
+            ));
         }
         Ok(out)
     }
@@ -312,10 +346,24 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
+        // A new bundle changes what every seat holder holds: lock the profile's groups and its
+        // holders before the profile (the order of `directory::holding`), and give up if the
+        // holders changed before the profile was ours.
+        let holders = match &patch.roles {
+            Some(_) => Some(self.lock_seat_holders(&mut w.tx, org, id).await?),
+            None => None,
+        };
         let current = pq::lock_profile(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_profile(id))?;
         check_version(if_match, current.version)?;
+        if let Some((groups, people)) = &holders {
+            let now_groups = pq::profile_group_ids(&mut w.tx, b, id).await?;
+            let now_people = hq::lock_people(&mut w.tx, b, org.id, People::SeatHoldersOf(id)).await?;
+            if *groups != sorted(now_groups) || *people != now_people {
+                return Err(lost_race("profile"));
+            }
+        }
         let mut next = current.clone();
         let mut p = Problems::new();
         if let Some(n) = &patch.name {
@@ -351,6 +399,19 @@ impl Directory {
             change = change.affecting(Effect::SeatHolders(id));
         }
         let ok = self.approve(&mut w.tx, admin, change).await?;
+        if let (Some((_, people)), true) = (&holders, next.roles != current.roles) {
+            let gained =
+                hq::bundle_roles(&mut w.tx, b, org.id, id, next.name.as_str(), &next.roles).await?;
+            self.refuse_second_role(
+                &mut w.tx,
+                org.id,
+                People::SeatHoldersOf(id),
+                people,
+                &gained,
+                Some(id),
+            )
+            .await?;
+        }
         let used = pq::seats_used(&mut w.tx, b, id).await?;
         if let Some(quota) = next.seat_quota {
             if used > quota {
@@ -446,10 +507,11 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let profile = pq::lock_profile(&mut w.tx, b, org.id, id)
+        pq::get_profile(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_profile(id))?;
-        let u = q::get_user(&mut w.tx, b, org.id, user)
+        // User, then profile: the lock order of `directory::holding`.
+        let person = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| {
                 DomainError::invalid(
@@ -458,10 +520,26 @@ impl Directory {
                     format!("no user {user} in this organization"),
                 )
             })?;
+        let profile = pq::lock_profile(&mut w.tx, b, org.id, id)
+            .await?
+            .ok_or_else(|| not_found_profile(id))?;
         let ok = self
             .approve(&mut w.tx, admin, seat(&profile, Effect::User(user)))
             .await?;
-        if let Some(quota) = profile.seat_quota {
+        let gained =
+            hq::bundle_roles(&mut w.tx, b, org.id, id, profile.name.as_str(), &profile.roles)
+                .await?;
+        self.refuse_second_role(
+            &mut w.tx,
+            org.id,
+            People::One(user),
+            &[(user, person.username.to_string())],
+            &gained,
+            None,
+        )
+        .await?;
+        // A deactivated user takes no seat (issue 10): only active and invited users count.
+        if let (Some(quota), true) = (profile.seat_quota, person.status != UserStatus::Inactive) {
             if !pq::holds_seat(&mut w.tx, b, id, user).await?
                 && pq::seats_used(&mut w.tx, b, id).await? >= quota
             {
@@ -473,7 +551,7 @@ impl Directory {
             self.record(
                 &mut w,
                 admin,
-                Record::new("seat_assigned", user_target(&u)).changes(field(
+                Record::new("seat_assigned", user_target(&person)).changes(field(
                     "profile",
                     Value::Null,
                     profile_ref(&profile),
@@ -550,7 +628,7 @@ impl Directory {
         pq::get_profile(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_profile(id))?;
-        // Group first, then profile: the order `check_group_join` locks in.
+        // Group, members, then profile: the order of `directory::holding`.
         let g = q::lock_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| {
@@ -560,12 +638,25 @@ impl Directory {
                     format!("no group {group} in this organization"),
                 )
             })?;
+        let members = hq::lock_people(&mut w.tx, b, org.id, People::MembersOf(group)).await?;
         let profile = pq::lock_profile(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_profile(id))?;
         let ok = self
             .approve(&mut w.tx, admin, seat(&profile, Effect::Members(group)))
             .await?;
+        let gained =
+            hq::bundle_roles(&mut w.tx, b, org.id, id, profile.name.as_str(), &profile.roles)
+                .await?;
+        self.refuse_second_role(
+            &mut w.tx,
+            org.id,
+            People::MembersOf(group),
+            &members,
+            &gained,
+            None,
+        )
+        .await?;
         if let Some(quota) = profile.seat_quota {
             let with = pq::seats_used_with_group(&mut w.tx, b, id, group).await?;
             if with > quota {
@@ -656,7 +747,8 @@ impl Directory {
             let Some(quota) = profile.seat_quota else {
                 continue;
             };
-            if !pq::holds_seat(&mut *c, b, id, user).await?
+            if pq::takes_seat(&mut *c, b, user).await?
+                && !pq::holds_seat(&mut *c, b, id, user).await?
                 && pq::seats_used(&mut *c, b, id).await? >= quota
             {
                 return Err(DomainError::conflict(
@@ -665,6 +757,44 @@ impl Directory {
                         "{}; group {} is assigned to it, so the user cannot join the group",
                         full(&profile, quota),
                         g.name
+                    ),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Called by `update_user` before a deactivated user becomes active again: they hold no
+    /// seat while deactivated, so each profile they reach must have a free one for them.
+    pub(crate) async fn check_reactivation_seats(
+        &self,
+        c: &mut AnyConnection,
+        org: &Organization,
+        user: &User,
+    ) -> Result<()> {
+        let b = self.backend();
+        let mut ids: Vec<ProfileId> = pq::user_seats(&mut *c, b, user.id)
+            .await?
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        for id in ids {
+            let Some(profile) = pq::lock_profile(&mut *c, b, org.id, id).await? else {
+                continue;
+            };
+            let Some(quota) = profile.seat_quota else {
+                continue;
+            };
+            if pq::seats_used(&mut *c, b, id).await? >= quota {
+                return Err(DomainError::conflict(
+                    "quota_exceeded",
+                    format!(
+                        "{}; {} would take a seat again when reactivated: free a seat or raise the quota first",
+                        full(&profile, quota),
+                        user.username
                     ),
                 )
                 .into());

@@ -107,8 +107,12 @@ impl Directory {
             .map(|(_, s)| s.code.into_string())
             .collect();
         let mut p = Problems::new();
-        let name = p.check(RoleName::parse("name", &input.name));
-        if input.name.eq_ignore_ascii_case(Role::ADMINISTRATORS) {
+        let name = p.check(RoleName::parse(
+            "name",
+            &input.name,
+            tree.def.role_names,
+        ));
+        if input.name.trim().eq_ignore_ascii_case(Role::ADMINISTRATORS) {
             p.push(FieldError::new(
                 "name",
                 "unique",
@@ -204,14 +208,14 @@ impl Directory {
         let mut next = current.clone();
         let mut p = Problems::new();
         if let Some(n) = &patch.name {
-            if n.eq_ignore_ascii_case(Role::ADMINISTRATORS) {
+            if n.trim().eq_ignore_ascii_case(Role::ADMINISTRATORS) {
                 p.push(FieldError::new(
                     "name",
                     "unique",
                     "Administrators is the built-in role",
                 ));
             }
-            if let Some(v) = p.check(RoleName::parse("name", n)) {
+            if let Some(v) = p.check(RoleName::parse("name", n, tree.def.role_names)) {
                 next.name = v;
             }
         }

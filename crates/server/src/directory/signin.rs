@@ -705,6 +705,11 @@ impl Directory {
             session.org_id,
         )
         .await?;
+        // A window of 0 means every sensitive change carries the password: nothing earlier,
+        // not even the sign-in a moment ago, counts.
+        if settings.reverify_window_secs == 0 {
+            return Ok(false);
+        }
         Ok(self.now() - session.verified_at <= settings.reverify_window_secs * 1000)
     }
 
@@ -1171,6 +1176,8 @@ impl Directory {
                 &operator,
                 super::NewUser {
                     email: email.to_string(),
+                    // `init` and `--demo` hand the password over themselves.
+                    notify: Some(false),
                     ..Default::default()
                 },
             )

@@ -7,10 +7,12 @@ use super::{check_version, lost_race, new_id, Directory};
 use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory::{self as q, UserFilter};
+use crate::store::holding::{self as hq, People};
 use rolecall_core::admin::Operation;
 use rolecall_core::audit::{field, Party};
 use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::error::Problems;
+use rolecall_core::holding::{HeldRole, HeldVia, Loss};
 use rolecall_core::model::{
     Group, GroupId, Organization, Role, RoleId, User, UserId, UserKind, UserStatus, Via,
 };
@@ -30,6 +32,10 @@ pub struct NewUser {
     pub locale: Option<String>,
     /// `active` (default) or `invited`.
     pub status: Option<String>,
+    /// Send the person their account notice (active) or "Get started" invitation (invited)
+    /// by e-mail. Default `true`; `false` adds an active user silently (an invitation only
+    /// travels by e-mail, so an invited user is always sent one).
+    pub notify: Option<bool>,
 }
 
 /// A partial update; absent fields are left alone.
@@ -174,6 +180,14 @@ impl Directory {
                 None
             }
         };
+        let notify = input.notify.unwrap_or(true);
+        if !notify && status == Some(UserStatus::Invited) {
+            p.push(rolecall_core::FieldError::new(
+                "notify",
+                "invitation_is_a_mail",
+                "an invited user is always sent the invitation; add them as active with notify false to tell them nothing",
+            ));
+        }
         p.into_result()?;
         let (
             Some(email),
@@ -217,7 +231,12 @@ impl Directory {
             UserStatus::Invited => {
                 Some(super::invitations::issue(&mut w.tx, b, org, &user, invited_by, now).await?)
             }
-            _ => None,
+            _ => {
+                if notify {
+                    self.queue_account_notice(&mut w.tx, org, &user, now).await?;
+                }
+                None
+            }
         };
         // end invitations
         self.record(
@@ -326,6 +345,21 @@ impl Directory {
         let ok = self
             .approve(&mut w.tx, admin, user_change(org, &current, &next))
             .await?;
+        // Both read the stored status, so they run before the update writes the new one.
+        if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
+            self.keep_administrators(
+                &mut w.tx,
+                org.id,
+                None,
+                &[Loss::Person(id)],
+                &format!("deactivating {}", current.username),
+            )
+            .await?;
+        }
+        if current.status == UserStatus::Inactive && next.status == UserStatus::Active {
+            // profiles: a deactivated user holds no seat; coming back takes one again.
+            self.check_reactivation_seats(&mut w.tx, org, &current).await?;
+        }
         next.version = current.version + 1;
         next.updated_at = self.now();
         if !q::update_user(&mut w.tx, b, &next, current.version).await? {
@@ -397,6 +431,14 @@ impl Directory {
                     .affecting(Effect::User(id)),
             )
             .await?;
+        self.keep_administrators(
+            &mut w.tx,
+            org.id,
+            None,
+            &[Loss::Person(id)],
+            &format!("deleting {}", current.username),
+        )
+        .await?;
         super::admins::guard_removal(&mut w.tx, b, org.id, id, "deleted").await?;
         let plan = super::credentials::CredentialPlan::from_wire(decision, None)?;
         self.settle_credentials_of(&mut w, admin, id, plan).await?;
@@ -560,6 +602,14 @@ impl Directory {
                     .affecting(Effect::Members(id)),
             )
             .await?;
+        self.keep_administrators(
+            &mut w.tx,
+            org.id,
+            None,
+            &[Loss::Group(id)],
+            &format!("deleting group {}", current.name),
+        )
+        .await?;
         q::delete_group(&mut w.tx, b, id).await?;
         self.record(
             &mut w,
@@ -591,10 +641,11 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let g = q::get_group(&mut w.tx, b, org.id, group)
+        // Group, then user: the lock order of `directory::holding`.
+        let g = q::lock_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
-        let u = q::get_user(&mut w.tx, b, org.id, user)
+        let u = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| {
                 DomainError::invalid(
@@ -606,6 +657,16 @@ impl Directory {
         let ok = self
             .approve(&mut w.tx, admin, membership(group, user))
             .await?;
+        let gained = hq::group_carries(&mut w.tx, b, org.id, group).await?;
+        self.refuse_second_role(
+            &mut w.tx,
+            org.id,
+            People::One(user),
+            &[(user, u.username.to_string())],
+            &gained,
+            None,
+        )
+        .await?;
         // profiles: joining a group assigned to a full product profile is refused.
         self.check_group_join(&mut w.tx, org, group, user).await?;
         let added = q::add_member(&mut w.tx, b, org.id, group, user, self.now()).await?;
@@ -634,12 +695,23 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let g = q::get_group(&mut w.tx, b, org.id, group)
+        let g = q::lock_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
+        let person = q::lock_user(&mut w.tx, b, org.id, user).await?;
         let ok = self
             .approve(&mut w.tx, admin, membership(group, user))
             .await?;
+        if let Some(person) = person {
+            self.keep_administrators(
+                &mut w.tx,
+                org.id,
+                None,
+                &[Loss::Membership { group, user }],
+                &format!("removing {} from group {}", person.username, g.name),
+            )
+            .await?;
+        }
         if !q::remove_member(&mut w.tx, b, group, user).await? {
             return Err(DomainError::not_found("membership", user).into());
         }
@@ -685,7 +757,7 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let g = q::get_group(&mut w.tx, b, org.id, group)
+        let g = q::lock_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
         let found = q::get_role(&mut w.tx, b, org.id, role)
@@ -698,6 +770,26 @@ impl Directory {
                 role_assignment(&found.application, Effect::Members(group)),
             )
             .await?;
+        // Every member gains the role: lock them all (in id order) and hold each to the rule.
+        let members = hq::lock_people(&mut w.tx, b, org.id, People::MembersOf(group)).await?;
+        let gained = [HeldRole {
+            role: found.id,
+            role_name: found.name.to_string(),
+            application: found.application.clone(),
+            via: HeldVia::Group {
+                id: group,
+                name: g.name.to_string(),
+            },
+        }];
+        self.refuse_second_role(
+            &mut w.tx,
+            org.id,
+            People::MembersOf(group),
+            &members,
+            &gained,
+            None,
+        )
+        .await?;
         let added = q::add_group_role(&mut w.tx, b, org.id, group, role, self.now()).await?;
         if added {
             self.record(
@@ -724,7 +816,7 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let g = q::get_group(&mut w.tx, b, org.id, group)
+        let g = q::lock_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
         let found = q::get_role(&mut w.tx, b, org.id, role)
@@ -737,6 +829,14 @@ impl Directory {
                 role_assignment(&found.application, Effect::Members(group)),
             )
             .await?;
+        self.keep_administrators(
+            &mut w.tx,
+            org.id,
+            Some(role),
+            &[Loss::Group(group)],
+            &format!("removing it from group {}", g.name),
+        )
+        .await?;
         if !q::remove_group_role(&mut w.tx, b, group, role).await? {
             return Err(DomainError::not_found("group role", role).into());
         }
@@ -780,13 +880,14 @@ impl Directory {
         Ok(out)
     }
 
-    /// Assigns a role directly. In an application set to "one role per user" a second direct
-    /// role is refused (Magento's rule) rather than silently replacing the first.
+    /// Assigns a role directly. In an application set to "one role per user" a second role,
+    /// however the user would hold the two, is refused (Magento's rule) rather than silently
+    /// replacing the first.
     pub async fn assign_role(&self, admin: &OrgAdmin, user: UserId, role: RoleId) -> Result<bool> {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let u = q::get_user(&mut w.tx, b, org.id, user)
+        let u = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| not_found_user(user))?;
         let role = q::get_role(&mut w.tx, b, org.id, role)
@@ -799,31 +900,21 @@ impl Directory {
                 role_assignment(&role.application, Effect::User(user)),
             )
             .await?;
-        let one_role = self
-            .catalogue()
-            .get(&role.application)
-            .is_some_and(|a| a.def.one_role_per_user);
-        if one_role {
-            let held: Vec<_> = q::user_direct_roles(&mut w.tx, b, user)
-                .await?
-                .into_iter()
-                .filter(|(r, app)| *app == role.application && *r != role.id)
-                .collect();
-            if let Some((other, _)) = held.first() {
-                let other_name = q::get_role(&mut w.tx, b, org.id, *other)
-                    .await?
-                    .map(|r| r.name.into_string())
-                    .unwrap_or_default();
-                return Err(DomainError::conflict(
-                    "one_role_per_user",
-                    format!(
-                        "{} allows one role per user and the user already holds {other_name}; remove it first",
-                        role.application
-                    ),
-                )
-                .into());
-            }
-        }
+        let gained = [HeldRole {
+            role: role.id,
+            role_name: role.name.to_string(),
+            application: role.application.clone(),
+            via: HeldVia::Direct,
+        }];
+        self.refuse_second_role(
+            &mut w.tx,
+            org.id,
+            People::One(user),
+            &[(user, u.username.to_string())],
+            &gained,
+            None,
+        )
+        .await?;
         let added = q::add_user_role(&mut w.tx, b, org.id, user, &role, self.now()).await?;
         if added {
             self.record(
@@ -845,7 +936,7 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let u = q::get_user(&mut w.tx, b, org.id, user)
+        let u = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| not_found_user(user))?;
         let found = q::get_role(&mut w.tx, b, org.id, role)
@@ -858,6 +949,14 @@ impl Directory {
                 role_assignment(&found.application, Effect::User(user)),
             )
             .await?;
+        self.keep_administrators(
+            &mut w.tx,
+            org.id,
+            Some(role),
+            &[Loss::Direct(user)],
+            &format!("unassigning it from {}", u.username),
+        )
+        .await?;
         if !q::remove_user_role(&mut w.tx, b, user, role).await? {
             return Err(DomainError::not_found("role assignment", role).into());
         }

@@ -13,7 +13,8 @@ use rolecall_core::model::{
     UserStatus,
 };
 use rolecall_core::validate::{
-    Description, DisplayName, Email, Locale, PersonName, RoleName, ScopeCode, Slug, Username,
+    Description, DisplayName, Email, Locale, PersonName, RoleName, RoleNaming, ScopeCode, Slug,
+    Username,
 };
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -704,7 +705,9 @@ fn role_from_row(row: &AnyRow) -> Result<Role> {
         id: RoleId(get_uuid(row, "id")?),
         org_id: OrgId(get_uuid(row, "org_id")?),
         application: get_str(row, "application")?,
-        name: RoleName::parse("name", &get_str(row, "name")?)
+        // Stored names passed their application's rule when written; `Printable` admits all of
+        // them (an application's rule may have changed since).
+        name: RoleName::parse("name", &get_str(row, "name")?, RoleNaming::Printable)
             .map_err(|e| corrupt("role name", e.message))?,
         description: Description::parse("description", &get_str(row, "description")?)
             .map_err(|e| corrupt("description", e.message))?,

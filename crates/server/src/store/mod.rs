@@ -7,6 +7,7 @@
 pub mod audit; // the hash-chained audit log
 pub mod credentials;
 pub mod directory;
+pub mod holding; // what the one-role and keep-an-administrator rules read
 pub mod invitations; // "Get started" invitations
 pub mod profiles;
 pub mod rights;

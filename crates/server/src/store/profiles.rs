@@ -358,9 +358,14 @@ pub async fn group_profile_ids(
         .collect()
 }
 
-/// The distinct users holding a seat: direct members ∪ members of assigned groups.
+/// The distinct users assigned a seat: direct members ∪ members of assigned groups.
 const SEAT_HOLDERS: &str = "SELECT user_id FROM profile_users WHERE profile_id = $1 \
      UNION SELECT gm.user_id FROM group_members gm JOIN profile_groups pg ON pg.group_id = gm.group_id WHERE pg.profile_id = $1";
+
+/// Joined to a set `s` of user ids, keeps those who take a seat: active and invited users.
+/// A deactivated user keeps their assignments (for reactivation) but holds no seat, and a
+/// deleted one has none left, so quota checks and every seat count agree (issue 10).
+const SEATED: &str = "JOIN users su ON su.id = s.user_id AND su.status <> 'inactive'";
 
 async fn count_one(c: &mut AnyConnection, b: Backend, sql: &str, args: &[String]) -> Result<i64> {
     let sql = sql_for(b, sql);
@@ -376,7 +381,7 @@ pub async fn seats_used(c: &mut AnyConnection, b: Backend, p: ProfileId) -> Resu
     count_one(
         c,
         b,
-        &format!("SELECT COUNT(*) AS n FROM ({SEAT_HOLDERS}) s"),
+        &format!("SELECT COUNT(*) AS n FROM ({SEAT_HOLDERS}) s {SEATED}"),
         &[p.to_string()],
     )
     .await
@@ -393,14 +398,14 @@ pub async fn seats_used_with_group(
         c,
         b,
         &format!(
-            "SELECT COUNT(*) AS n FROM ({SEAT_HOLDERS} UNION SELECT user_id FROM group_members WHERE group_id = $2) s"
+            "SELECT COUNT(*) AS n FROM ({SEAT_HOLDERS} UNION SELECT user_id FROM group_members WHERE group_id = $2) s {SEATED}"
         ),
         &[p.to_string(), g.to_string()],
     )
     .await
 }
 
-/// Whether `u` already holds a seat (directly or through a group).
+/// Whether `u` already holds a seat (directly or through a group, and not deactivated).
 pub async fn holds_seat(
     c: &mut AnyConnection,
     b: Backend,
@@ -410,8 +415,20 @@ pub async fn holds_seat(
     let n = count_one(
         c,
         b,
-        &format!("SELECT COUNT(*) AS n FROM ({SEAT_HOLDERS}) s WHERE s.user_id = $2"),
+        &format!("SELECT COUNT(*) AS n FROM ({SEAT_HOLDERS}) s {SEATED} WHERE s.user_id = $2"),
         &[p.to_string(), u.to_string()],
+    )
+    .await?;
+    Ok(n > 0)
+}
+
+/// Whether `u` takes a seat where assigned one (active or invited, not deactivated).
+pub async fn takes_seat(c: &mut AnyConnection, b: Backend, u: UserId) -> Result<bool> {
+    let n = count_one(
+        c,
+        b,
+        "SELECT COUNT(*) AS n FROM users WHERE id = $1 AND status <> 'inactive'",
+        &[u.to_string()],
     )
     .await?;
     Ok(n > 0)
@@ -428,7 +445,7 @@ pub async fn seats_used_by_profile(
         "SELECT profile_id, COUNT(*) AS n FROM (\
            SELECT profile_id, user_id FROM profile_users WHERE org_id = $1 \
            UNION SELECT pg.profile_id, gm.user_id FROM profile_groups pg JOIN group_members gm ON gm.group_id = pg.group_id WHERE pg.org_id = $1\
-         ) s GROUP BY profile_id",
+         ) s JOIN users su ON su.id = s.user_id AND su.status <> 'inactive' GROUP BY profile_id",
     ))
     .bind(org.to_string())
     .fetch_all(c)
@@ -450,7 +467,7 @@ pub async fn licensed_users_by_application(
            SELECT p.application, pu.user_id FROM profile_users pu JOIN profiles p ON p.id = pu.profile_id WHERE pu.org_id = $1 \
            UNION SELECT p.application, gm.user_id FROM profile_groups pg JOIN profiles p ON p.id = pg.profile_id \
              JOIN group_members gm ON gm.group_id = pg.group_id WHERE pg.org_id = $1\
-         ) s GROUP BY application",
+         ) s JOIN users su ON su.id = s.user_id AND su.status <> 'inactive' GROUP BY application",
     ))
     .bind(org.to_string())
     .fetch_all(c)
