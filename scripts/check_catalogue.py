@@ -61,8 +61,9 @@ def check(path):
             err(f"{k} must be a non-empty string")
     if not isinstance(cat["one_role_per_user"], bool):
         err("one_role_per_user must be a boolean")
-    if not isinstance(cat.get("keep_an_administrator", False), bool):
-        err("keep_an_administrator must be a boolean")
+    for flag in ("keep_an_administrator", "roles_through_groups"):
+        if not isinstance(cat.get(flag, False), bool):
+            err(f"{flag} must be a boolean")
     naming = cat.get("role_names", "printable")
     if naming not in ROLE_NAMINGS:
         err(f"role_names must be one of {ROLE_NAMINGS}")
@@ -207,8 +208,43 @@ def check(path):
             if missing:
                 err(f"{where}: grant on {res}: resource does not declare actions {missing}")
 
+    # --- default profiles (created once, when the application is added to an organisation)
+    profiles = cat.get("default_profiles", [])
+    if not isinstance(profiles, list):
+        err("default_profiles must be a list")
+        profiles = []
+    names = set()
+    for i, p in enumerate(profiles):
+        where = f"default_profiles[{i}]"
+        if not isinstance(p, dict):
+            err(f"{where}: must be an object")
+            continue
+        extra = set(p) - {"name", "description", "roles", "seat_quota"}
+        if extra:
+            err(f"{where}: unexpected fields {sorted(extra)}")
+        name = p.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            err(f"{where}: name must have 1 to 100 characters")
+        elif name.lower() in names:
+            err(f"{where}: duplicate profile name {name!r}")
+        else:
+            names.add(name.lower())
+        bundle = p.get("roles", [])
+        if not isinstance(bundle, list):
+            err(f"{where}: roles must be a list of default role names")
+            bundle = []
+        for r in bundle:
+            if not isinstance(r, str) or r.lower() not in seen:
+                err(f"{where}: role {r!r} is not one of default_roles")
+        if cat["one_role_per_user"] and len(bundle) > 1:
+            err(f"{where}: one_role_per_user allows one role per profile")
+        quota = p.get("seat_quota")
+        if quota is not None and (not isinstance(quota, int) or quota < 0):
+            err(f"{where}: seat_quota must be 0 or more, or absent")
+
     summary = (f"{key}: {len(nodes)} resources, {len(scopes)} scopes "
-               f"({len(scopes) - 1} default), {len(roles)} default roles")
+               f"({len(scopes) - 1} default), {len(roles)} default roles, "
+               f"{len(profiles)} default profiles")
     return errs, summary
 
 

@@ -33,6 +33,10 @@ pub struct ApplicationDef {
     /// How the application names its roles; `printable` when absent.
     #[serde(default)]
     pub role_names: RoleNaming,
+    /// Spryker's back office (seed 003): users hold roles only as members of groups, never
+    /// directly; a direct assignment is refused.
+    #[serde(default)]
+    pub roles_through_groups: bool,
     /// The application's action vocabulary; empty means resources are allowed as a whole.
     #[serde(default)]
     pub actions: Vec<String>,
@@ -42,7 +46,28 @@ pub struct ApplicationDef {
     pub default_scopes: Vec<ScopeDef>,
     #[serde(default)]
     pub default_roles: Vec<RoleTemplate>,
+    /// Product profiles every organisation receives when the application is added to it
+    /// (seed 000: Commerce as a Cloud Service comes with its `Default` profile).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default_profiles: Vec<ProfileTemplate>,
     pub resources: ResourceDef,
+}
+
+/// A product profile every new organisation receives for this application. Created once, when
+/// the application is added: an organisation that deletes it does not get it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ProfileTemplate {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Names of the application's `default_roles` the profile bundles.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Seats; absent means unlimited.
+    #[serde(default)]
+    pub seat_quota: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,6 +270,40 @@ impl AppTree {
             }
             for e in self.validate_grants(&format!("default_roles[{i}].grants"), &r.grants) {
                 problems.push(e);
+            }
+        }
+        for (i, pt) in self.def.default_profiles.iter().enumerate() {
+            let path = format!("default_profiles[{i}]");
+            problems.check(crate::validate::DisplayName::parse(
+                &format!("{path}.name"),
+                &pt.name,
+            ));
+            problems.check(Description::parse(
+                &format!("{path}.description"),
+                &pt.description,
+            ));
+            if pt.seat_quota.is_some_and(|q| q < 0) {
+                problems.push(FieldError::new(
+                    format!("{path}.seat_quota"),
+                    "range",
+                    "must be 0 or more, or absent for unlimited seats",
+                ));
+            }
+            for (j, r) in pt.roles.iter().enumerate() {
+                if !templates.iter().any(|t| t.name == *r) {
+                    problems.push(FieldError::new(
+                        format!("{path}.roles[{j}]"),
+                        "unknown_role",
+                        "must name one of the application's default_roles",
+                    ));
+                }
+            }
+            if self.def.one_role_per_user && pt.roles.len() > 1 {
+                problems.push(FieldError::new(
+                    format!("{path}.roles"),
+                    "one_role_per_user",
+                    "the application allows one role per user, so a profile bundles at most one",
+                ));
             }
         }
         self.def.default_roles = templates;
@@ -470,6 +529,12 @@ pub(crate) mod tests {
             }],
             formerly: vec![],
         });
+        def.default_profiles.push(ProfileTemplate {
+            name: "Default".into(),
+            description: String::new(),
+            roles: vec!["Nobody".into()],
+            seat_quota: Some(-1),
+        });
         let Err(Error::Invalid(errors)) = AppTree::compile(def) else {
             panic!("expected invalid")
         };
@@ -495,6 +560,14 @@ pub(crate) mod tests {
         );
         assert!(
             fields.contains(&("default_roles[0].grants[0].resource", "unknown_resource")),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&("default_profiles[0].roles[0]", "unknown_role")),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&("default_profiles[0].seat_quota", "range")),
             "{fields:?}"
         );
     }

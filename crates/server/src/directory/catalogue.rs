@@ -11,6 +11,8 @@ const SHIPPED: &[&str] = &[
     include_str!("../../../../catalogue/commerce-admin.json"),
     include_str!("../../../../catalogue/cloud-project.json"),
     include_str!("../../../../catalogue/site-search.json"),
+    include_str!("../../../../catalogue/spryker-back-office.json"),
+    include_str!("../../../../catalogue/commerce-cloud-service.json"),
 ];
 
 #[derive(Clone)]
@@ -98,10 +100,39 @@ mod tests {
     fn shipped_catalogue_compiles_with_the_real_magento_tree() {
         let c = Catalogue::load(vec![], vec![]).unwrap();
         let keys: Vec<&str> = c.apps.iter().map(|a| a.key()).collect();
-        assert_eq!(keys, ["cloud-project", "commerce-admin", "site-search"]);
+        assert_eq!(
+            keys,
+            [
+                "cloud-project",
+                "commerce-admin",
+                "commerce-cloud-service",
+                "site-search",
+                "spryker-back-office"
+            ]
+        );
         let magento = c.get("commerce-admin").unwrap();
         assert_eq!(magento.resources.len(), 231);
         assert!(magento.def.one_role_per_user);
+        assert!(magento.def.keep_an_administrator);
+        use rolecall_core::validate::RoleNaming;
+        assert_eq!(c.get("site-search").unwrap().def.role_names, RoleNaming::Identifier);
+        assert_eq!(magento.def.role_names, RoleNaming::Printable);
+        let cloud = c.get("cloud-project").unwrap();
+        assert!(cloud.def.default_roles.iter().any(|r| r.name == "Project Admin"
+            && r.formerly == ["Project-Admin"]));
+        // Seed 003: sections x view/add/edit, roles through groups, agent assist.
+        let spryker = c.get("spryker-back-office").unwrap();
+        assert!(spryker.def.roles_through_groups);
+        assert_eq!(spryker.def.actions, ["view", "add", "edit", "assist"]);
+        let impersonate = spryker.resource("agent-assist:impersonate").unwrap();
+        let assist = spryker.action_slot("assist").unwrap();
+        assert_ne!(spryker.resources[impersonate as usize].action_mask & (1 << assist), 0);
+        // Seed 000: the product with its Default profile bundling Users; Admins beside it.
+        let service = c.get("commerce-cloud-service").unwrap();
+        let roles: Vec<&str> = service.def.default_roles.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(roles, ["Users", "Admins"]);
+        assert_eq!(service.def.default_profiles[0].name, "Default");
+        assert_eq!(service.def.default_profiles[0].roles, ["Users"]);
         assert!(magento.resource("Magento_Sales::sales_order").is_some());
         assert_eq!(magento.resources[0].id, "Magento_Backend::admin");
     }

@@ -3,8 +3,8 @@
 //! who holds each application's `Administrators` role) and ask the core.
 //!
 //! Lock order, shared by every use case that changes who holds what, so that two of them never
-//! wait on each other: groups, then users (by id), then the `Administrators` role rows, then
-//! profiles, then the organisation row. Reads made after a lock see every change committed
+//! wait on each other: groups, then users (by id), then the organisation row (the last-System-
+//! admin rail), then the `Administrators` role rows, then profiles. Reads made after a lock see every change committed
 //! before it (PostgreSQL's read committed); SQLite serialises all writers anyway.
 
 use super::Directory;

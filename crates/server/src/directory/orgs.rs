@@ -26,6 +26,9 @@ pub(super) async fn seed_application(
     now: Millis,
 ) -> Result<()> {
     let mut existing = q::list_roles(c, b, org, Some(app.key()), None).await?;
+    // The built-in role is the first thing an organisation gets of an application: without it,
+    // the application is being added now.
+    let added_now = !existing.iter().any(|r| r.builtin);
     let find = |existing: &[Role], name: &str| {
         let key = name.trim().to_lowercase();
         existing
@@ -91,6 +94,34 @@ pub(super) async fn seed_application(
         };
         q::insert_role(c, b, &role).await?;
         existing.push(role);
+    }
+    if added_now {
+        for t in &app.def.default_profiles {
+            let (Ok(name), Ok(description)) = (
+                DisplayName::parse("name", &t.name),
+                Description::parse("description", &t.description),
+            ) else {
+                continue;
+            };
+            let roles = t
+                .roles
+                .iter()
+                .filter_map(|r| find(&existing, r).map(|i| existing[i].id))
+                .collect();
+            let profile = crate::store::profiles::Profile {
+                id: rolecall_core::authz::ProfileId(new_id()),
+                org_id: org,
+                application: app.key().to_string(),
+                name,
+                description,
+                seat_quota: t.seat_quota,
+                roles,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            crate::store::profiles::insert_profile(c, b, &profile).await?;
+        }
     }
     let scopes = q::list_scopes(c, b, org, Some(app.key())).await?;
     let root = app.def.scope_kinds.first().cloned().unwrap_or_default();

@@ -345,8 +345,9 @@ impl Directory {
         let ok = self
             .approve(&mut w.tx, admin, user_change(org, &current, &next))
             .await?;
-        // Both read the stored status, so they run before the update writes the new one.
+        // These read the stored status, so they run before the update writes the new one.
         if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
+            super::admins::guard_removal(&mut w.tx, b, org.id, id, "deactivated").await?;
             self.keep_administrators(
                 &mut w.tx,
                 org.id,
@@ -367,7 +368,6 @@ impl Directory {
         }
         let affects_rights = next.status != current.status;
         if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
-            super::admins::guard_removal(&mut w.tx, b, org.id, id, "deactivated").await?;
             let plan = super::credentials::CredentialPlan::from_wire(decision, None)?;
             self.settle_credentials_of(&mut w, admin, id, plan).await?;
             crate::store::signin::revoke_user_sessions(
@@ -431,6 +431,7 @@ impl Directory {
                     .affecting(Effect::User(id)),
             )
             .await?;
+        super::admins::guard_removal(&mut w.tx, b, org.id, id, "deleted").await?;
         self.keep_administrators(
             &mut w.tx,
             org.id,
@@ -439,7 +440,6 @@ impl Directory {
             &format!("deleting {}", current.username),
         )
         .await?;
-        super::admins::guard_removal(&mut w.tx, b, org.id, id, "deleted").await?;
         let plan = super::credentials::CredentialPlan::from_wire(decision, None)?;
         self.settle_credentials_of(&mut w, admin, id, plan).await?;
         crate::store::signin::revoke_user_sessions(&mut w.tx, b, id, "deleted", None, self.now())
@@ -900,6 +900,23 @@ impl Directory {
                 role_assignment(&role.application, Effect::User(user)),
             )
             .await?;
+        // The built-in Administrators role is held on its own, as the organisation's first
+        // administrator holds it before any group exists.
+        if !role.builtin
+            && self
+                .catalogue()
+                .get(&role.application)
+                .is_some_and(|a| a.def.roles_through_groups)
+        {
+            return Err(DomainError::conflict(
+                "roles_through_groups",
+                format!(
+                    "{} gives roles through groups only: add {} to a group and the user to that group",
+                    role.application, role.name
+                ),
+            )
+            .into());
+        }
         let gained = [HeldRole {
             role: role.id,
             role_name: role.name.to_string(),

@@ -340,7 +340,7 @@ async fn forbidden_delegations_are_refused(b: Backend) {
             .any(|e| {
                 std::fs::read_to_string(e.path())
                     .unwrap_or_default()
-                    .contains("Subject: Admin rights granted")
+                    .contains("Subject: You are now Product admin of Commerce Admin")
             });
         if found {
             break;
