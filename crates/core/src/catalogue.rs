@@ -261,7 +261,10 @@ impl AppTree {
                 &format!("default_roles[{i}].description"),
                 &r.description,
             ));
-            if r.name.trim().eq_ignore_ascii_case(crate::model::Role::ADMINISTRATORS) {
+            if r.name
+                .trim()
+                .eq_ignore_ascii_case(crate::model::Role::ADMINISTRATORS)
+            {
                 problems.push(FieldError::new(
                     format!("default_roles[{i}].name"),
                     "reserved",

@@ -249,7 +249,10 @@ mod tests {
             &via_group,
             &[held(2, "commerce-admin", HeldVia::Direct)],
         ));
-        assert!(m.contains("jane already holds R1 (through group G3)"), "{m}");
+        assert!(
+            m.contains("jane already holds R1 (through group G3)"),
+            "{m}"
+        );
         assert!(m.contains("R2 (directly)"), "{m}");
     }
 
@@ -272,7 +275,10 @@ mod tests {
                 &magento_only,
                 "j",
                 &h,
-                &[held(5, "cloud-project", HeldVia::Direct), held(6, "cloud-project", group(2))]
+                &[
+                    held(5, "cloud-project", HeldVia::Direct),
+                    held(6, "cloud-project", group(2))
+                ]
             )),
             None
         );
@@ -303,7 +309,10 @@ mod tests {
                 held(2, "commerce-admin", group(1)),
             ],
         ));
-        assert!(m.contains("would give jane R1 (through group G1) and R2 (through group G1)"), "{m}");
+        assert!(
+            m.contains("would give jane R1 (through group G1) and R2 (through group G1)"),
+            "{m}"
+        );
     }
 
     fn holder(user: u128, active: bool, via: HeldVia) -> Holder {
@@ -319,19 +328,32 @@ mod tests {
     fn the_last_active_administrator_stays() {
         let only = [holder(1, true, HeldVia::Direct)];
         for loss in [Loss::Person(uid(1)), Loss::Direct(uid(1))] {
-            let m = message(keep_an_administrator("commerce-admin", &only, &[loss], "removed"));
+            let m = message(keep_an_administrator(
+                "commerce-admin",
+                &only,
+                &[loss],
+                "removed",
+            ));
             assert!(m.contains("only u1 (directly) holds it"), "{m}");
         }
         // Someone else's loss, or a membership they do not hold it through, changes nothing.
         assert_eq!(
-            code(keep_an_administrator("a", &only, &[Loss::Person(uid(2))], "x")),
+            code(keep_an_administrator(
+                "a",
+                &only,
+                &[Loss::Person(uid(2))],
+                "x"
+            )),
             None
         );
         assert_eq!(
             code(keep_an_administrator(
                 "a",
                 &only,
-                &[Loss::Membership { group: gid(1), user: uid(1) }],
+                &[Loss::Membership {
+                    group: gid(1),
+                    user: uid(1)
+                }],
                 "x"
             )),
             None
@@ -339,7 +361,10 @@ mod tests {
         // Through a group: leaving it, or the group losing the role, is refused.
         let via_group = [holder(1, true, group(1)), holder(2, false, HeldVia::Direct)];
         for loss in [
-            Loss::Membership { group: gid(1), user: uid(1) },
+            Loss::Membership {
+                group: gid(1),
+                user: uid(1),
+            },
             Loss::Group(gid(1)),
             Loss::Person(uid(1)),
         ] {
@@ -355,7 +380,12 @@ mod tests {
     fn another_active_holder_or_no_holder_at_all_lets_the_change_through() {
         let two = [holder(1, true, HeldVia::Direct), holder(2, true, group(1))];
         assert_eq!(
-            code(keep_an_administrator("a", &two, &[Loss::Person(uid(1))], "x")),
+            code(keep_an_administrator(
+                "a",
+                &two,
+                &[Loss::Person(uid(1))],
+                "x"
+            )),
             None
         );
         assert_eq!(
@@ -370,14 +400,27 @@ mod tests {
         // Holding it two ways: losing one keeps the other.
         let both = [holder(1, true, HeldVia::Direct), holder(1, true, group(1))];
         assert_eq!(
-            code(keep_an_administrator("a", &both, &[Loss::Group(gid(1))], "x")),
+            code(keep_an_administrator(
+                "a",
+                &both,
+                &[Loss::Group(gid(1))],
+                "x"
+            )),
             None
         );
         // A fresh organisation has no holder: "never remove the last", not "always have one".
-        assert_eq!(code(keep_an_administrator("a", &[], &[Loss::Group(gid(1))], "x")), None);
+        assert_eq!(
+            code(keep_an_administrator("a", &[], &[Loss::Group(gid(1))], "x")),
+            None
+        );
         let inactive_only = [holder(1, false, HeldVia::Direct)];
         assert_eq!(
-            code(keep_an_administrator("a", &inactive_only, &[Loss::Person(uid(1))], "x")),
+            code(keep_an_administrator(
+                "a",
+                &inactive_only,
+                &[Loss::Person(uid(1))],
+                "x"
+            )),
             None
         );
     }

@@ -476,7 +476,11 @@ mod tests {
             .check("Lantern!orbit", "jdoe", "j@x.io")
             .expect_err("no digit");
         assert_eq!(err[0].rule, "character_classes");
-        assert!(err[0].message.contains("it has no digit"), "{}", err[0].message);
+        assert!(
+            err[0].message.contains("it has no digit"),
+            "{}",
+            err[0].message
+        );
         assert!(
             err[0]
                 .message
@@ -484,8 +488,14 @@ mod tests {
             "{}",
             err[0].message
         );
-        let err = p.check("lantern7orbit", "jdoe", "j@x.io").expect_err("no upper");
-        assert!(err[0].message.contains("no upper-case letter"), "{}", err[0].message);
+        let err = p
+            .check("lantern7orbit", "jdoe", "j@x.io")
+            .expect_err("no upper");
+        assert!(
+            err[0].message.contains("no upper-case letter"),
+            "{}",
+            err[0].message
+        );
         assert!(RequiredClasses::Count(3) != RequiredClasses::magento());
     }
 
@@ -499,12 +509,17 @@ mod tests {
                 .expect("new");
         assert_eq!(new.required_classes, RequiredClasses::magento());
         let json = serde_json::to_value(&new).expect("serialise");
-        assert_eq!(json["required_classes"], serde_json::json!(["lower", "upper", "digit"]));
+        assert_eq!(
+            json["required_classes"],
+            serde_json::json!(["lower", "upper", "digit"])
+        );
         assert_eq!(
             serde_json::to_value(PasswordPolicy::default()).expect("serialise")["required_classes"],
             serde_json::json!([])
         );
-        assert!(serde_json::from_str::<PasswordPolicy>(r#"{"required_classes": ["emoji"]}"#).is_err());
+        assert!(
+            serde_json::from_str::<PasswordPolicy>(r#"{"required_classes": ["emoji"]}"#).is_err()
+        );
         let dup = PasswordPolicy {
             required_classes: vec![CharClass::Digit, CharClass::Digit].into(),
             ..Default::default()

@@ -484,10 +484,19 @@ mod tests {
     #[test]
     fn printable_role_names_allow_what_magento_and_the_cloud_console_write() {
         let parse = |v: &str| RoleName::parse("name", v, RoleNaming::Printable);
-        for ok in ["Project Admin", "Store Managers (EU)", "Ventes & Après-vente", "_x", "a"] {
+        for ok in [
+            "Project Admin",
+            "Store Managers (EU)",
+            "Ventes & Après-vente",
+            "_x",
+            "a",
+        ] {
             assert_eq!(parse(ok).unwrap().as_str(), ok);
         }
-        assert_eq!(parse("  Project Admin \t").unwrap().as_str(), "Project Admin");
+        assert_eq!(
+            parse("  Project Admin \t").unwrap().as_str(),
+            "Project Admin"
+        );
         let cases = [
             ("", "required"),
             ("   ", "required"),

@@ -122,6 +122,33 @@ pub async fn create(dir: &Directory) -> Result<Sample> {
     if let Some(viewer) = viewer {
         dir.add_group_role(&operator, group.id, viewer.id).await?;
     }
+    // Seed 003: Spryker's back office gives roles through groups; agent assist is one of them.
+    let agent_assist = dir
+        .list_roles(&org, Some("spryker-back-office"), Some("agent assist"))
+        .await?
+        .into_iter()
+        .next();
+    if let Some(role) = agent_assist {
+        let agents = dir
+            .create_group(
+                &operator,
+                "Customer service",
+                Some("Back Office agents who help customers on the Storefront"),
+            )
+            .await?;
+        dir.add_group_role(&operator, agents.id, role.id).await?;
+        dir.add_member(&operator, agents.id, sam.id).await?;
+    }
+    // Seed 000: Commerce as a Cloud Service licenses through its Default profile.
+    let default = dir
+        .list_profiles(&org, Some("commerce-cloud-service"))
+        .await?
+        .into_iter()
+        .find(|p| p.profile.name.as_str() == "Default");
+    if let Some(default) = default {
+        dir.add_profile_user(&operator, default.profile.id, eve.id)
+            .await?;
+    }
     Ok(Sample {
         org_slug: org.slug.into_string(),
         admin_email: admin.email.into_string(),

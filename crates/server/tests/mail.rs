@@ -146,6 +146,8 @@ async fn request_reset(dir: &Directory) -> String {
                 NewUser {
                     email: "jane@example.com".into(),
                     username: Some("jane".into()),
+                    // Only the reset mail is under test here.
+                    notify: Some(false),
                     ..Default::default()
                 },
             )

@@ -115,21 +115,35 @@ mod tests {
         assert!(magento.def.one_role_per_user);
         assert!(magento.def.keep_an_administrator);
         use rolecall_core::validate::RoleNaming;
-        assert_eq!(c.get("site-search").unwrap().def.role_names, RoleNaming::Identifier);
+        assert_eq!(
+            c.get("site-search").unwrap().def.role_names,
+            RoleNaming::Identifier
+        );
         assert_eq!(magento.def.role_names, RoleNaming::Printable);
         let cloud = c.get("cloud-project").unwrap();
-        assert!(cloud.def.default_roles.iter().any(|r| r.name == "Project Admin"
-            && r.formerly == ["Project-Admin"]));
+        assert!(cloud
+            .def
+            .default_roles
+            .iter()
+            .any(|r| r.name == "Project Admin" && r.formerly == ["Project-Admin"]));
         // Seed 003: sections x view/add/edit, roles through groups, agent assist.
         let spryker = c.get("spryker-back-office").unwrap();
         assert!(spryker.def.roles_through_groups);
         assert_eq!(spryker.def.actions, ["view", "add", "edit", "assist"]);
         let impersonate = spryker.resource("agent-assist:impersonate").unwrap();
         let assist = spryker.action_slot("assist").unwrap();
-        assert_ne!(spryker.resources[impersonate as usize].action_mask & (1 << assist), 0);
+        assert_ne!(
+            spryker.resources[impersonate as usize].action_mask & (1 << assist),
+            0
+        );
         // Seed 000: the product with its Default profile bundling Users; Admins beside it.
         let service = c.get("commerce-cloud-service").unwrap();
-        let roles: Vec<&str> = service.def.default_roles.iter().map(|r| r.name.as_str()).collect();
+        let roles: Vec<&str> = service
+            .def
+            .default_roles
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
         assert_eq!(roles, ["Users", "Admins"]);
         assert_eq!(service.def.default_profiles[0].name, "Default");
         assert_eq!(service.def.default_profiles[0].roles, ["Users"]);

@@ -59,7 +59,11 @@ impl Directory {
     ) -> Result<()> {
         let b = self.backend();
         let catalogue = self.catalogue();
-        for app in catalogue.apps.iter().filter(|a| a.def.keep_an_administrator) {
+        for app in catalogue
+            .apps
+            .iter()
+            .filter(|a| a.def.keep_an_administrator)
+        {
             let Some(role) = hq::administrators_role(c, b, org, app.key(), false).await? else {
                 continue;
             };

@@ -412,7 +412,7 @@ impl Directory {
 
 /// The shared password path reports problems under `new_password` (the change-password form);
 /// the accept request calls the field `password`.
-fn name_password_field(e: Error) -> Error {
+pub(crate) fn name_password_field(e: Error) -> Error {
     match e {
         Error::Domain(DomainError::Invalid(errors)) => Error::Domain(DomainError::Invalid(
             errors

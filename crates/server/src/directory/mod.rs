@@ -10,8 +10,8 @@ mod acting; // who acts, and the handle every use case takes
 pub mod admins;
 pub mod audit; // the one hash-chained audit log
 mod catalogue;
-mod holding; // one role per user, keep an administrator
 pub mod credentials;
+mod holding; // one role per user, keep an administrator
 pub mod invitations; // "Get started" invitations and removal notices
 mod notices; // account notices and admin-rights mails
 mod orgs;

@@ -132,9 +132,7 @@ impl Directory {
             }
             AdminRight::ProductProfile { profile_id } => {
                 let found = match profile_id.parse() {
-                    Ok(id) => {
-                        crate::store::profiles::get_profile(&mut *c, b, org.id, id).await?
-                    }
+                    Ok(id) => crate::store::profiles::get_profile(&mut *c, b, org.id, id).await?,
                     Err(_) => None,
                 };
                 let (profile, app) = match found {
@@ -196,11 +194,7 @@ impl Directory {
         let b = self.backend();
         let text = self.describe_right(&mut *c, org, right).await?;
         let (settings, _) = s::settings(&mut *c, b, org.id).await?;
-        let abilities: String = text
-            .abilities
-            .iter()
-            .map(|l| format!("  {l}\n"))
-            .collect();
+        let abilities: String = text.abilities.iter().map(|l| format!("  {l}\n")).collect();
         let body = format!(
             "Hello {name},\n\n\
              you are now {title}\n\

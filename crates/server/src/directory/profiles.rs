@@ -359,7 +359,8 @@ impl Directory {
         check_version(if_match, current.version)?;
         if let Some((groups, people)) = &holders {
             let now_groups = pq::profile_group_ids(&mut w.tx, b, id).await?;
-            let now_people = hq::lock_people(&mut w.tx, b, org.id, People::SeatHoldersOf(id)).await?;
+            let now_people =
+                hq::lock_people(&mut w.tx, b, org.id, People::SeatHoldersOf(id)).await?;
             if *groups != sorted(now_groups) || *people != now_people {
                 return Err(lost_race("profile"));
             }
@@ -526,9 +527,15 @@ impl Directory {
         let ok = self
             .approve(&mut w.tx, admin, seat(&profile, Effect::User(user)))
             .await?;
-        let gained =
-            hq::bundle_roles(&mut w.tx, b, org.id, id, profile.name.as_str(), &profile.roles)
-                .await?;
+        let gained = hq::bundle_roles(
+            &mut w.tx,
+            b,
+            org.id,
+            id,
+            profile.name.as_str(),
+            &profile.roles,
+        )
+        .await?;
         self.refuse_second_role(
             &mut w.tx,
             org.id,
@@ -645,9 +652,15 @@ impl Directory {
         let ok = self
             .approve(&mut w.tx, admin, seat(&profile, Effect::Members(group)))
             .await?;
-        let gained =
-            hq::bundle_roles(&mut w.tx, b, org.id, id, profile.name.as_str(), &profile.roles)
-                .await?;
+        let gained = hq::bundle_roles(
+            &mut w.tx,
+            b,
+            org.id,
+            id,
+            profile.name.as_str(),
+            &profile.roles,
+        )
+        .await?;
         self.refuse_second_role(
             &mut w.tx,
             org.id,

@@ -107,11 +107,7 @@ impl Directory {
             .map(|(_, s)| s.code.into_string())
             .collect();
         let mut p = Problems::new();
-        let name = p.check(RoleName::parse(
-            "name",
-            &input.name,
-            tree.def.role_names,
-        ));
+        let name = p.check(RoleName::parse("name", &input.name, tree.def.role_names));
         if input.name.trim().eq_ignore_ascii_case(Role::ADMINISTRATORS) {
             p.push(FieldError::new(
                 "name",

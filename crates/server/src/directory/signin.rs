@@ -856,8 +856,10 @@ impl Directory {
         let ok = self
             .approve(&mut w.tx, admin, sign_in_change(org, user))
             .await?;
+        // The administrator's request names the field `password`.
         self.store_password(&mut w.tx, org.id, user, new, &settings)
-            .await?;
+            .await
+            .map_err(super::invitations::name_password_field)?;
         s::revoke_user_sessions(&mut w.tx, b, user, "password reset", None, now).await?;
         self.admin_event(
             &mut w,

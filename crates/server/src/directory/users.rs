@@ -233,7 +233,8 @@ impl Directory {
             }
             _ => {
                 if notify {
-                    self.queue_account_notice(&mut w.tx, org, &user, now).await?;
+                    self.queue_account_notice(&mut w.tx, org, &user, now)
+                        .await?;
                 }
                 None
             }
@@ -359,7 +360,8 @@ impl Directory {
         }
         if current.status == UserStatus::Inactive && next.status == UserStatus::Active {
             // profiles: a deactivated user holds no seat; coming back takes one again.
-            self.check_reactivation_seats(&mut w.tx, org, &current).await?;
+            self.check_reactivation_seats(&mut w.tx, org, &current)
+                .await?;
         }
         next.version = current.version + 1;
         next.updated_at = self.now();

@@ -5,8 +5,8 @@ use crate::helpers::{spawn_app, Backend};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-both!(ships_three_applications_with_the_real_magento_tree);
-async fn ships_three_applications_with_the_real_magento_tree(b: Backend) {
+both!(ships_every_seed_system_with_the_real_magento_tree);
+async fn ships_every_seed_system_with_the_real_magento_tree(b: Backend) {
     let app = spawn_app(b).await;
     let r = app.get("/api/v1/applications").await;
     let keys: Vec<&str> = r.body["items"]
@@ -15,11 +15,26 @@ async fn ships_three_applications_with_the_real_magento_tree(b: Backend) {
         .iter()
         .map(|a| a["key"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, ["cloud-project", "commerce-admin", "site-search"]);
+    assert_eq!(
+        keys,
+        [
+            "cloud-project",
+            "commerce-admin",
+            "commerce-cloud-service",
+            "site-search",
+            "spryker-back-office"
+        ]
+    );
     let m = app.get("/api/v1/applications/commerce-admin").await;
     assert_eq!(m.body["resource_count"], 231);
     assert_eq!(m.body["resources"]["id"], "Magento_Backend::admin");
     assert_eq!(m.body["one_role_per_user"], true);
+    assert_eq!(m.body["keep_an_administrator"], true);
+    assert_eq!(m.body["role_names"], "printable");
+    let s = app.get("/api/v1/applications/site-search").await;
+    assert_eq!(s.body["role_names"], "identifier");
+    let spryker = app.get("/api/v1/applications/spryker-back-office").await;
+    assert_eq!(spryker.body["roles_through_groups"], true);
     assert_eq!(
         m.body["scope_kinds"],
         json!(["global", "website", "store", "store_view"])

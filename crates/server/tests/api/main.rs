@@ -18,5 +18,7 @@ mod groups_roles;
 mod invitations; // "Get started" invitations
 mod profiles;
 mod rights_property; // the rights invariant as a property (issue 9)
+mod seed_notices; // issue 10: password classes, re-verification, account and rights mails
+mod seed_rules; // issue 10: the seed rules that did not hold
 mod signin;
 mod users;

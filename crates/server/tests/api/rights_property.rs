@@ -524,11 +524,17 @@ async fn build(dir: &Directory, s: &Script) -> Org {
         profiles: Vec::new(),
     };
     for (app, bundle) in &s.profiles {
-        let roles = bundle
+        let roles: Vec<String> = bundle
             .iter()
             .map(|r| o.role(*r))
             .filter(|r| r.application == APPS[*app] && !r.builtin)
             .map(|r| r.id.to_string())
+            // commerce-admin allows one role per user, so its profiles bundle one at most.
+            .take(if APPS[*app] == "commerce-admin" {
+                1
+            } else {
+                usize::MAX
+            })
             .collect();
         let p = dir
             .create_profile(
