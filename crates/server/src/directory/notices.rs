@@ -10,7 +10,7 @@
 
 use super::invitations::{greeting_name, utc_date, INVITATION_TTL_MS};
 use super::{new_id, Directory};
-use crate::auth::{hash_secret, new_secret};
+use crate::credentials::secret::{hash_secret, new_secret};
 use crate::error::Result;
 use crate::store::signin as s;
 use rolecall_core::admin::AdminRight;
