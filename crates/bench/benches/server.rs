@@ -1,5 +1,6 @@
 //! Server-side benchmarks: sign-ins per second against the cost of the Argon2id verification
-//! alone (the floor), and the HTTP check endpoint on loopback, single and in batches of 100.
+//! alone (the floor), the HTTP check endpoint on loopback, single and in batches of 100, and
+//! the cost of a committed write with SQLite's `synchronous = FULL` (the default) and `NORMAL`.
 //! Run with `cargo bench -p rolecall-bench --bench server`; results go to BENCHMARKS.md.
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -40,6 +41,7 @@ fn fixture() -> Fixture {
         bootstrap_token_hash: None,
         sign_in_limit_per_minute: 1_000_000,
         mail: Default::default(),
+        ..Default::default()
     };
     let (server, credential, users) = rt.block_on(async {
         let db = Db::connect(None, &config.data_dir).await.expect("db");
@@ -248,5 +250,57 @@ fn http_check(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, signin, http_check);
+/// One small committed write (a group's description), in process, on a fresh SQLite file with
+/// each durability setting: what `synchronous = FULL` (issue 9 item 14) costs per commit.
+fn writes(c: &mut Criterion) {
+    use rolecall::store::{DbOptions, Synchronous};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut g = c.benchmark_group("writes");
+    for (name, mode) in [("full", Synchronous::Full), ("normal", Synchronous::Normal)] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (dir, operator, group) = rt.block_on(async {
+            let db = Db::connect_with(
+                None,
+                tmp.path(),
+                DbOptions {
+                    sqlite_synchronous: mode,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("db");
+            let dir = Directory::open(db, Arc::new(SystemClock), vec![])
+                .await
+                .expect("directory");
+            let org = dir.create_org("bench", "Bench").await.expect("org");
+            let operator = rolecall::auth::OrgAdmin::operator(org);
+            let group = dir
+                .create_group(&operator, "Writers", None)
+                .await
+                .expect("group");
+            (dir, operator, group.id)
+        });
+        let mut i = 0u64;
+        g.bench_function(format!("update_group_{name}"), |b| {
+            b.iter(|| {
+                i += 1;
+                rt.block_on(dir.update_group(
+                    &operator,
+                    group,
+                    None,
+                    Some(&format!("revision {i}")),
+                    None,
+                ))
+                .expect("write");
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, signin, http_check, writes);
 criterion_main!(benches);

@@ -264,6 +264,15 @@ pub fn authorize(rights: &[AdminRight], op: Operation, target: &Target) -> bool 
     })
 }
 
+/// May someone holding `rights` perform `op` on some target? The coarse question asked
+/// before a request body naming the target is read, so that a caller without any such right is
+/// refused before learning anything about the body.
+pub fn authorize_somewhere(rights: &[AdminRight], op: Operation) -> bool {
+    rights
+        .iter()
+        .any(|r| *r == AdminRight::System || allowed_kinds(op).contains(&r.kind()))
+}
+
 /// The rights an admin may hand out (or take away): at or below their own, over objects they
 /// administer (seed 004: "the same privileges as you have, or privileges for a role under your
 /// admin role in the hierarchy"). `profile_app` tells which application a profile belongs to.

@@ -184,6 +184,7 @@ pub const AUTH_ACTIONS: &[&str] = &[
     "reverified",
     "reverification_failed",
     "password_changed",
+    "password_change_failed",
     "password_reset",
     "password_reset_requested",
     "session_revoked",

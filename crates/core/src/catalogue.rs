@@ -337,6 +337,14 @@ impl AppTree {
     /// Checks grants against this tree; returns every problem, keyed by `path[i].field`.
     pub fn validate_grants(&self, path: &str, grants: &[Grant]) -> Vec<FieldError> {
         let mut out = Vec::new();
+        if grants.len() > MAX_GRANTS {
+            out.push(FieldError::new(
+                path,
+                "max_items",
+                format!("a role has at most {MAX_GRANTS} grants"),
+            ));
+            return out;
+        }
         for (i, g) in grants.iter().enumerate() {
             if self.resource(&g.resource).is_none() {
                 out.push(FieldError::new(
@@ -457,8 +465,70 @@ fn intern(
     resources[idx as usize].end = resources.len() as u32;
 }
 
+/// Grants a role may list (issue 9 item 15: a role accepted 20,000 duplicates). Far above any
+/// application's resource count; duplicates are collapsed anyway.
+pub const MAX_GRANTS: usize = 1000;
+
+/// One grant per resource: duplicates are merged (their actions united, `*` absorbing the
+/// rest), in the order resources first appear. What a role allows is unchanged.
+pub fn collapse_grants(grants: Vec<Grant>) -> Vec<Grant> {
+    let mut out: Vec<Grant> = Vec::with_capacity(grants.len());
+    for g in grants {
+        match out.iter_mut().find(|x| x.resource == g.resource) {
+            None => {
+                let actions = match g.actions {
+                    ActionSet::Only(mut list) => {
+                        let mut seen = std::collections::BTreeSet::new();
+                        list.retain(|a| seen.insert(a.clone()));
+                        ActionSet::Only(list)
+                    }
+                    all => all,
+                };
+                out.push(Grant {
+                    resource: g.resource,
+                    actions,
+                });
+            }
+            Some(x) => {
+                x.actions = match (std::mem::take(&mut x.actions), g.actions) {
+                    (ActionSet::Only(mut a), ActionSet::Only(b)) => {
+                        for act in b {
+                            if !a.contains(&act) {
+                                a.push(act);
+                            }
+                        }
+                        ActionSet::Only(a)
+                    }
+                    _ => ActionSet::All,
+                };
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
+    #[test]
+    fn duplicate_grants_collapse_without_changing_what_they_allow() {
+        let g = |r: &str, a: ActionSet| Grant {
+            resource: r.into(),
+            actions: a,
+        };
+        let only = |v: &[&str]| ActionSet::Only(v.iter().map(|s| s.to_string()).collect());
+        let collapsed = collapse_grants(vec![
+            g("a", only(&["view"])),
+            g("b", only(&["edit", "edit"])),
+            g("a", only(&["edit", "view"])),
+            g("b", ActionSet::All),
+            g("a", only(&["view"])),
+        ]);
+        assert_eq!(
+            collapsed,
+            vec![g("a", only(&["view", "edit"])), g("b", ActionSet::All)]
+        );
+    }
+
     use super::*;
 
     pub(crate) fn sample_def() -> ApplicationDef {

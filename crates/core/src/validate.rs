@@ -286,16 +286,7 @@ impl Description {
 
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         check_len(field, value, 0, Self::MAX_LEN)?;
-        if value
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
-            return Err(err(
-                field,
-                "no_control_characters",
-                "must not contain control characters",
-            ));
-        }
+        no_control_but(field, value, &['\n', '\t'])?;
         Ok(Description(value.to_string()))
     }
 }
@@ -395,12 +386,39 @@ impl Default for Locale {
     }
 }
 
+/// Characters that reorder or hide text when displayed (issue 9 item 15: U+202E made a name
+/// read backwards in admin lists): the bidirectional embeddings, overrides, isolates and marks,
+/// and the line and paragraph separators.
+fn is_display_control(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        | '\u{2028}' | '\u{2029}')
+}
+
 fn no_control(field: &str, value: &str) -> Result<(), FieldError> {
-    if value.chars().any(char::is_control) {
+    no_control_but(field, value, &[])
+}
+
+/// Refuses control characters (except those `allowed`) and bidirectional controls.
+fn no_control_but(field: &str, value: &str, allowed: &[char]) -> Result<(), FieldError> {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !allowed.contains(&c))
+    {
         return Err(err(
             field,
             "no_control_characters",
             "must not contain control characters",
+        ));
+    }
+    if let Some(c) = value.chars().find(|c| is_display_control(*c)) {
+        return Err(err(
+            field,
+            "no_bidi_controls",
+            format!(
+                "must not contain U+{:04X}, which changes how text around it is displayed",
+                u32::from(c)
+            ),
         ));
     }
     Ok(())
@@ -408,6 +426,34 @@ fn no_control(field: &str, value: &str) -> Result<(), FieldError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_refuse_characters_that_reorder_text() {
+        for bad in [
+            "evil\u{202E}gnp.exe",
+            "a\u{2066}b",
+            "x\u{200F}",
+            "line\u{2028}break",
+        ] {
+            assert_eq!(
+                PersonName::parse("first_name", bad).unwrap_err().rule,
+                "no_bidi_controls",
+                "{bad:?}"
+            );
+            assert_eq!(
+                DisplayName::parse("name", bad).unwrap_err().rule,
+                "no_bidi_controls"
+            );
+            assert_eq!(
+                Description::parse("description", bad).unwrap_err().rule,
+                "no_bidi_controls"
+            );
+            assert!(Username::parse("username", bad).is_err());
+        }
+        // Scripts written right to left are names like any other.
+        assert!(PersonName::parse("first_name", "\u{05D3}\u{05E0}\u{05D4}").is_ok());
+        assert!(Description::parse("description", "two\nlines\tand a tab").is_ok());
+    }
+
     use super::*;
 
     #[test]

@@ -2,6 +2,7 @@
 //! that hands out typed permission handles.
 
 use crate::credentials::secret::hash_secret;
+use crate::directory::activity::Used;
 use crate::directory::signin::ClientInfo;
 use crate::directory::Directory;
 /// Who acts, and the handle use cases take: defined with the use cases (which must not depend
@@ -11,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::store::credentials::Credential;
 use crate::store::signin::Session;
 use crate::store::tokens;
-use rolecall_core::admin::{authorize, AdminRight, Operation, Target};
+use rolecall_core::admin::{authorize, authorize_somewhere, AdminRight, Operation, Target};
 use rolecall_core::model::{OrgId, Organization};
 use subtle::ConstantTimeEq;
 
@@ -56,7 +57,9 @@ impl Caller {
         }
         let mut c = dir.db.pool.acquire().await?;
         if let Some(grant) = tokens::find_by_hash(&mut c, dir.db.backend, &hash).await? {
-            tokens::touch(&mut c, dir.db.backend, &grant.token_id, dir.now()).await?;
+            // Remembered, not written: authenticating never takes the writer (issue 9 item 6).
+            dir.activity
+                .record(Used::Token(grant.token_id.clone()), dir.now());
             return Ok(match grant.org_id {
                 None => Caller::Server { token: grant.name },
                 Some(org_id) => Caller::Org {
@@ -147,6 +150,23 @@ impl Caller {
         .into())
     }
 
+    /// The coarse gate before a body naming the exact target is read: the caller may perform
+    /// `op` on something in `org`.
+    pub fn permit_somewhere(&self, org: &Organization, op: Operation) -> Result<()> {
+        if authorize_somewhere(&self.rights_in(org)?, op) {
+            return Ok(());
+        }
+        let what = serde_json::to_value(op)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        Err(rolecall_core::Error::forbidden(
+            "admin_required",
+            format!("your administration rights do not allow {what} here"),
+        )
+        .into())
+    }
+
     /// Full organisation administration (System admin or an organisation token).
     pub fn admin_of(&self, org: Organization) -> Result<OrgAdmin> {
         self.permit(org, Operation::ManageSettings, &Target::Organization)
@@ -171,7 +191,7 @@ impl Caller {
     /// Identity verification for sensitive changes: people re-enter their password within the
     /// window (or send it along); credentials must have been created for such changes; tokens
     /// made by the operator for automation are exempt.
-    async fn reverified(
+    pub(crate) async fn reverified(
         &self,
         dir: &Directory,
         password: Option<&str>,

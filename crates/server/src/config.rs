@@ -34,6 +34,34 @@ pub struct ConfigArgs {
     #[arg(long, env = "ROLECALL_MAIL_FROM")]
     pub mail_from: Option<String>,
     // --- end mail ---
+    // --- hardening (issue 9) ---
+    /// Reverse proxies (CIDRs, comma-separated) whose Forwarded / X-Forwarded-For headers name
+    /// the client; from any other peer these headers are ignored [default: none]
+    #[arg(long, env = "ROLECALL_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Seconds a connection may take to send a request's headers (and may sit idle between
+    /// requests) before it is closed [default: 10]
+    #[arg(long, env = "ROLECALL_HEADER_READ_TIMEOUT")]
+    pub header_read_timeout: Option<u64>,
+    /// Seconds a request may take to send its body before it is answered 408 [default: 30]
+    #[arg(long, env = "ROLECALL_BODY_READ_TIMEOUT")]
+    pub body_read_timeout: Option<u64>,
+    /// Open client connections served at once; more are answered 503 and closed [default: 1024]
+    #[arg(long, env = "ROLECALL_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Milliseconds a request waits for the database's write lock or a connection before it is
+    /// answered 503 with Retry-After [default: 5000]
+    #[arg(long, env = "ROLECALL_BUSY_TIMEOUT_MS")]
+    pub busy_timeout_ms: Option<u64>,
+    /// SQLite durability: full (an acknowledged change survives power loss) or normal
+    /// [default: full]
+    #[arg(long, env = "ROLECALL_SQLITE_SYNCHRONOUS")]
+    pub sqlite_synchronous: Option<crate::store::Synchronous>,
+    /// File holding the key that encrypts TOTP secrets at rest; created (0600) on first start
+    /// when missing [default: <data_dir>/secret.key]
+    #[arg(long, env = "ROLECALL_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    // --- end hardening ---
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,6 +74,15 @@ struct FileConfig {
     catalogue_dir: Option<PathBuf>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
+    header_read_timeout: Option<u64>,
+    body_read_timeout: Option<u64>,
+    max_connections: Option<usize>,
+    busy_timeout_ms: Option<u64>,
+    sqlite_synchronous: Option<crate::store::Synchronous>,
+    secret_key_file: Option<PathBuf>,
+    secret_key: Option<String>,
+    previous_secret_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +96,71 @@ pub struct Config {
     pub mail: MailConfig,
     /// Sign-in and reset attempts allowed per source address and minute (on top of lockout).
     pub sign_in_limit_per_minute: u32,
+    /// Peers whose forwarding headers are believed (issue 9 item 12).
+    pub trusted_proxies: Vec<crate::net::Cidr>,
+    pub limits: ConnectionLimits,
+    pub db: crate::store::DbOptions,
+    pub keys: KeyConfig,
+}
+
+/// The defaults, as `serve` would run with no flags, variables or file (tests and benchmarks
+/// start from here and change what they need).
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            catalogue_dir: None,
+            bootstrap_token_hash: None,
+            mail: MailConfig::default(),
+            sign_in_limit_per_minute: 30,
+            trusted_proxies: Vec::new(),
+            limits: ConnectionLimits::default(),
+            db: crate::store::DbOptions::default(),
+            keys: KeyConfig::default(),
+        }
+    }
+}
+
+/// Slow or too many clients: what the listener tolerates (issue 9 item 13).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    pub header_read_timeout: std::time::Duration,
+    pub body_read_timeout: std::time::Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_secs(10),
+            body_read_timeout: std::time::Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Where the key that encrypts secrets at rest comes from: `ROLECALL_SECRET_KEY` (or
+/// `secret_key` in the file) when given, else the key file. The previous key, while a rotation
+/// is under way, only decrypts.
+#[derive(Clone, Default)]
+pub struct KeyConfig {
+    /// `None`: `<data_dir>/secret.key`.
+    pub file: Option<PathBuf>,
+    pub key: Option<String>,
+    pub previous: Option<String>,
+}
+
+/// Hand-written so a logged `Config` never shows a key.
+impl std::fmt::Debug for KeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyConfig")
+            .field("file", &self.file)
+            .field("key", &self.key.as_ref().map(|_| "***"))
+            .field("previous", &self.previous.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 // --- mail (outbox delivery) ---
@@ -139,6 +241,62 @@ impl ConfigArgs {
             catalogue_dir: self.catalogue_dir.clone().or(file.catalogue_dir),
             bootstrap_token_hash,
             sign_in_limit_per_minute: self.sign_in_limit.or(file.sign_in_limit).unwrap_or(30),
+            trusted_proxies: self
+                .trusted_proxies
+                .clone()
+                .or(file.trusted_proxies)
+                .unwrap_or_default()
+                .iter()
+                .filter(|c| !c.trim().is_empty())
+                .map(|c| {
+                    c.parse()
+                        .map_err(|e| Error::Internal(format!("trusted_proxies: {e}")))
+                })
+                .collect::<Result<_>>()?,
+            limits: {
+                let d = ConnectionLimits::default();
+                let secs = std::time::Duration::from_secs;
+                ConnectionLimits {
+                    header_read_timeout: self
+                        .header_read_timeout
+                        .or(file.header_read_timeout)
+                        .map_or(d.header_read_timeout, secs)
+                        .max(secs(1)),
+                    body_read_timeout: self
+                        .body_read_timeout
+                        .or(file.body_read_timeout)
+                        .map_or(d.body_read_timeout, secs)
+                        .max(secs(1)),
+                    max_connections: self
+                        .max_connections
+                        .or(file.max_connections)
+                        .unwrap_or(d.max_connections)
+                        .max(1),
+                }
+            },
+            db: crate::store::DbOptions {
+                busy_timeout: std::time::Duration::from_millis(
+                    self.busy_timeout_ms
+                        .or(file.busy_timeout_ms)
+                        .unwrap_or(5000)
+                        .max(1),
+                ),
+                sqlite_synchronous: self
+                    .sqlite_synchronous
+                    .or(file.sqlite_synchronous)
+                    .unwrap_or_default(),
+            },
+            keys: KeyConfig {
+                file: self.secret_key_file.clone().or(file.secret_key_file),
+                key: std::env::var("ROLECALL_SECRET_KEY")
+                    .ok()
+                    .or(file.secret_key)
+                    .filter(|k| !k.is_empty()),
+                previous: std::env::var("ROLECALL_PREVIOUS_SECRET_KEY")
+                    .ok()
+                    .or(file.previous_secret_key)
+                    .filter(|k| !k.is_empty()),
+            },
             mail: MailConfig {
                 smtp_url: self
                     .smtp_url

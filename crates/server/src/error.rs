@@ -16,6 +16,10 @@ pub enum Error {
     /// Too many attempts from one address.
     #[error("too many requests")]
     TooManyRequests,
+    /// The database could not take the request in time (its writer is held, a row lock is
+    /// contended, the pool is exhausted): a reason to retry, never a 500.
+    #[error("the database is busy")]
+    Busy,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]

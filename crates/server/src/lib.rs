@@ -8,9 +8,12 @@ pub mod credentials;
 pub mod directory;
 pub mod error;
 pub mod http;
+pub mod keys; // the key that encrypts secrets at rest (issue 9 item 9)
 #[cfg(test)]
 mod layers;
+pub mod listener; // accept loop: timeouts and a connection cap (issue 9 item 13)
 pub mod mail;
+pub mod net; // client addresses behind trusted proxies (issue 9 item 12)
 pub mod sample;
 pub mod store;
 
@@ -42,14 +45,24 @@ pub struct Server {
     pub addr: std::net::SocketAddr,
     pub dir: Arc<Directory>,
     handle: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Server {
     /// Opens the store, binds the listener and starts serving in the background.
     pub async fn start(config: &Config) -> error::Result<Server> {
-        let db = store::Db::connect(config.database_url.as_deref(), &config.data_dir).await?;
+        let db =
+            store::Db::connect_with(config.database_url.as_deref(), &config.data_dir, config.db)
+                .await?;
+        let keys = keys::load(config)?;
         let dir = Arc::new(
-            Directory::open(db, Arc::new(SystemClock), config.extra_applications()?).await?,
+            Directory::open_with_keys(
+                db,
+                Arc::new(SystemClock),
+                config.extra_applications()?,
+                keys,
+            )
+            .await?,
         );
         Self::start_with(config, dir).await
     }
@@ -63,15 +76,13 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| error::Error::Internal(e.to_string()))?;
-        let state = http::AppState::new(
-            dir.clone(),
-            config.bootstrap_token_hash.as_deref().map(Arc::from),
-            config.sign_in_limit_per_minute,
-        );
-        let app = http::app(state);
+        let app = http::app(http::AppState::from_config(dir.clone(), config));
         let sync_dir = dir.clone();
         let mail = mail::Mailer::from_config(config)?; // SMTP if configured, else <data_dir>/mail
+        let limits = config.limits;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
         let handle = tokio::spawn(async move {
+            let flush_dir = sync_dir.clone();
             // Other nodes on the same PostgreSQL change rights too: pick their changes up.
             let sync = tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -96,23 +107,67 @@ impl Server {
                     }
                 }
             });
-            if let Err(e) = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-            {
-                tracing::error!(error = %e, "server stopped");
-            }
+            // Last uses of tokens, credentials and sessions, kept in memory (issue 9 item 6).
+            let flush = tokio::spawn(async move {
+                let mut tick = tokio::time::interval(directory::activity::FLUSH_INTERVAL);
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = flush_dir.flush_activity().await {
+                        tracing::warn!(error = %e, "last-use flush failed; retrying next time");
+                    }
+                }
+            });
+            listener::serve(listener, app, limits, stopped).await;
             sync.abort();
+            flush.abort();
         });
-        Ok(Server { addr, dir, handle })
+        Ok(Server {
+            addr,
+            dir,
+            handle,
+            stop,
+        })
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops gracefully.
+    pub async fn run_until_signalled(self) {
+        let interrupted = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminated = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminated = std::future::pending::<()>();
+        tokio::select! {
+            _ = interrupted => {}
+            _ = terminated => {}
+        }
+        tracing::info!("stopping");
+        self.shutdown().await;
     }
 
     pub async fn run_until_stopped(self) {
         let _ = self.handle.await;
     }
 
+    /// Stops accepting, lets requests in flight finish, and writes what is kept in memory
+    /// (last uses) before returning.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.handle.await;
+        if let Err(e) = self.dir.flush_activity().await {
+            tracing::error!(error = %e, "last-use flush at shutdown failed");
+        }
+    }
+
+    /// Stops at once, as a crash would: nothing is flushed (tests of what survives).
     pub fn stop(&self) {
         self.handle.abort();
     }

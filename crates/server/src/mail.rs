@@ -15,7 +15,8 @@
 //!   expires. Every message carries the stable `Message-ID: <outbox-id@rolecall>`, so a receiver
 //!   can drop the duplicate.
 //!
-//! The body is never logged: it may hold a one-time token.
+//! The body is never logged: it may hold a one-time token. Once a message is delivered (or
+//! given up) its body is replaced by [`REDACTED`], so no token stays in the database.
 
 use crate::config::Config;
 use crate::directory::Directory;
@@ -37,6 +38,8 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 const CLAIM_LEASE_MS: Millis = 120_000;
 /// `next_attempt_at` of a message given up: `due_mail` never selects it again.
 const NEVER: Millis = Millis::MAX;
+/// What remains of a body once the message left (or was given up).
+pub use crate::store::signin::REDACTED_BODY as REDACTED;
 
 /// Wait before the next attempt after `failed` failed attempts: 1 s, 2 s, 4 s, … at most 1 h.
 pub fn backoff_ms(failed: i64) -> Millis {
@@ -200,11 +203,27 @@ fn build_message(
         .map_err(|e| format!("cannot build message: {e}"))
 }
 
-/// Writes then renames, so a reader of the directory never sees half a message.
+/// Writes then renames, so a reader of the directory never sees half a message. Messages hold
+/// one-time tokens: the directory is 0700 and each file 0600 (issue 9 item 9).
 fn write_eml(dir: &Path, id: &str, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700).create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    builder.create(dir)?;
     let tmp = dir.join(format!(".{id}.tmp"));
-    std::fs::write(&tmp, bytes)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(&tmp)?;
+    std::io::Write::write_all(&mut f, bytes)?;
+    f.sync_all()?;
     std::fs::rename(tmp, dir.join(format!("{id}.eml")))
 }
 

@@ -43,12 +43,14 @@ async fn spawn() -> Env {
         bootstrap_token_hash: None,
         sign_in_limit_per_minute: 30,
         mail: Default::default(),
+        ..Default::default()
     };
     let clock = Arc::new(TestClock::default());
     let db = rolecall::store::Db::connect(None, &config.data_dir)
         .await
         .expect("database");
-    let directory = Directory::open(db, clock.clone(), vec![])
+    let keys = rolecall::keys::load(&config).expect("secret key");
+    let directory = Directory::open_with_keys(db, clock.clone(), vec![], keys)
         .await
         .expect("directory opens");
     let server = Server::start_with(&config, Arc::new(directory))

@@ -80,15 +80,90 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// The key that encrypts secrets at rest (TOTP secrets).
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     #[command(flatten)]
     Remote(remote::RemoteCommand),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Re-seal every secret with a new key. With a key file (the default), a new key replaces
+    /// it and the old one is kept as <file>.previous; with ROLECALL_SECRET_KEY, everything is
+    /// re-sealed with that key, opening with ROLECALL_PREVIOUS_SECRET_KEY. Stop the servers
+    /// first; start them with the new key.
+    Rotate {
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+async fn open_resolved(config: &crate::config::Config) -> Result<Directory> {
+    let db = Db::connect_with(config.database_url.as_deref(), &config.data_dir, config.db).await?;
+    let keys = crate::keys::load(config)?;
+    Directory::open_with_keys(
+        db,
+        Arc::new(SystemClock),
+        config.extra_applications()?,
+        keys,
+    )
+    .await
+}
+
 async fn open(config: &ConfigArgs) -> Result<(crate::config::Config, Directory)> {
     let config = config.resolve()?;
-    let db = Db::connect(config.database_url.as_deref(), &config.data_dir).await?;
-    let dir = Directory::open(db, Arc::new(SystemClock), config.extra_applications()?).await?;
+    let dir = open_resolved(&config).await?;
     Ok((config, dir))
+}
+
+/// `rolecall keys rotate` (see `crate::keys`).
+async fn rotate_keys(config: &ConfigArgs, json: bool) -> Result<i32> {
+    let config = config.resolve()?;
+    let dir = open_resolved(&config).await?;
+    let rotation = if config.keys.key.is_some() {
+        // The configured key is the new one; the previous key only opened what it sealed.
+        let ring = crate::keys::load(&config)?;
+        crate::keys::Rotation {
+            key_id: ring.key_id().to_string(),
+            resealed: dir.reseal_secrets(&ring).await?,
+            key_file: None,
+        }
+    } else {
+        let (ring, file) = crate::keys::begin_file_rotation(&config)?;
+        let resealed = dir.reseal_secrets(&ring).await?;
+        crate::keys::finish_file_rotation(&file)?;
+        crate::keys::Rotation {
+            key_id: ring.key_id().to_string(),
+            resealed,
+            key_file: Some(file),
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&rotation).map_err(|e| Error::Internal(e.to_string()))?
+        );
+    } else {
+        println!(
+            "Re-sealed {} secret(s) with key {}.",
+            rotation.resealed, rotation.key_id
+        );
+        match &rotation.key_file {
+            Some(f) => println!(
+                "The new key is in {}; the old one is kept as {}.previous until you delete it \
+                 (after the last backup made with it is gone). Give every node the new file.",
+                f.display(),
+                f.display()
+            ),
+            None => println!("Remove ROLECALL_PREVIOUS_SECRET_KEY from the configuration."),
+        }
+    }
+    Ok(0)
 }
 
 /// Runs a command; returns the process exit code.
@@ -110,7 +185,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let server = crate::Server::start_with(&config, dir).await?;
             tracing::info!(addr = %server.addr, backend = ?server.dir.db.backend, "rolecall listening");
             println!("rolecall listening on http://{}", server.addr);
-            server.run_until_stopped().await;
+            server.run_until_signalled().await;
             Ok(0)
         }
         Command::Init {
@@ -180,6 +255,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
+        Command::Keys {
+            action: KeysAction::Rotate { config, json },
+        } => rotate_keys(&config, json).await,
         Command::Remote(cmd) => remote::run(cmd).await,
     }
 }

@@ -5,6 +5,7 @@
 //! in `rolecall_core::password`.
 
 pub mod password;
+pub mod sealing; // TOTP secrets sealed with the server key (issue 9 item 9)
 pub mod secret;
 pub mod totp;
 

@@ -210,14 +210,28 @@ impl Directory {
 
     pub async fn credentials(&self, org: &Organization) -> Result<Vec<Credential>> {
         let mut c = self.db.pool.acquire().await?;
-        cq::list(&mut c, self.backend(), org.id).await
+        let mut list = cq::list(&mut c, self.backend(), org.id).await?;
+        for cr in &mut list {
+            self.latest_use(cr);
+        }
+        Ok(list)
     }
 
     pub async fn credential(&self, org: &Organization, id: &str) -> Result<Credential> {
         let mut c = self.db.pool.acquire().await?;
-        cq::get(&mut c, self.backend(), org.id, id)
+        let mut cr = cq::get(&mut c, self.backend(), org.id, id)
             .await?
-            .ok_or_else(|| DomainError::not_found("credential", id).into())
+            .ok_or_else(|| DomainError::not_found("credential", id))?;
+        self.latest_use(&mut cr);
+        Ok(cr)
+    }
+
+    /// The last use as this node knows it, flushed or not.
+    fn latest_use(&self, cr: &mut Credential) {
+        let seen = self
+            .activity
+            .last(&super::activity::Used::Credential(cr.id.clone()));
+        cr.last_used_at = cr.last_used_at.max(seen);
     }
 
     /// Revokes at once: the secret stops working and the service account is deactivated.
@@ -358,16 +372,16 @@ impl Directory {
         Ok(out)
     }
 
-    /// The credential a secret belongs to, if usable; records its use.
+    /// The credential a secret belongs to, if usable; records its use in memory (flushed in
+    /// batches: authenticating never writes).
     pub async fn credential_by_secret(&self, secret: &str) -> Result<Option<Credential>> {
         let b = self.backend();
         let now = self.now();
         let mut c = self.db.pool.acquire().await?;
         let found = cq::by_token(&mut c, b, &hash_secret(secret), now).await?;
         if let Some(cr) = &found {
-            if cr.last_used_at.is_none_or(|t| now - t > 15_000) {
-                cq::touch(&mut c, b, &cr.id, now).await?;
-            }
+            self.activity
+                .record(super::activity::Used::Credential(cr.id.clone()), now);
         }
         Ok(found)
     }

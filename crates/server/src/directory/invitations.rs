@@ -369,21 +369,33 @@ impl Directory {
         let b = self.backend();
         let now = self.now();
         let (settings, _) = self.settings(org).await?;
+        let hash = hash_secret(token);
+        // Who the token is for, read first: the password is judged and hashed before the
+        // write transaction (issue 9 item 6), then everything is checked again under it.
+        let invited = {
+            let mut c = self.db.pool.acquire().await?;
+            iq::lock_live_by_token(&mut c, b, org.id, &hash, now)
+                .await?
+                .map(|inv| inv.user_id)
+        }
+        .ok_or_else(invitation_invalid)?;
+        let prepared = self
+            .prepare_password(org.id, invited, password, &settings)
+            .await
+            .map_err(name_password_field)?;
         let mut w = self.db.write().await?;
-        let Some(inv) =
-            iq::lock_live_by_token(&mut w.tx, b, org.id, &hash_secret(token), now).await?
-        else {
+        let Some(inv) = iq::lock_live_by_token(&mut w.tx, b, org.id, &hash, now).await? else {
             return Err(invitation_invalid());
         };
         let Some(user) = q::lock_user(&mut w.tx, b, org.id, inv.user_id).await? else {
             return Err(invitation_invalid());
         };
-        if user.status != UserStatus::Invited || user.kind != UserKind::Person {
+        if user.id != invited || user.status != UserStatus::Invited || user.kind != UserKind::Person
+        {
             return Err(invitation_invalid());
         }
-        self.store_password(&mut w.tx, org.id, user.id, password, &settings)
-            .await
-            .map_err(name_password_field)?;
+        self.store_prepared(&mut w.tx, org.id, user.id, &prepared)
+            .await?;
         let mut next = user.clone();
         next.status = UserStatus::Active;
         next.version = user.version + 1;

@@ -7,6 +7,7 @@
 //! check on this node never sees rights older than a committed change.
 
 mod acting; // who acts, and the handle every use case takes
+pub mod activity; // last uses kept in memory, flushed in batches (issue 9 item 6)
 pub mod admins;
 pub mod audit; // the one hash-chained audit log
 mod catalogue;
@@ -15,9 +16,11 @@ mod holding; // one role per user, keep an administrator
 pub mod invitations; // "Get started" invitations and removal notices
 mod notices; // account notices and admin-rights mails
 mod orgs;
+mod passwords; // re-verification, password changes and resets, the lockout (issue 9)
 mod profiles; // products and product profiles
 mod rights; // the one rights rule, server half
 mod roles;
+mod secrets; // TOTP secrets sealed at rest (issue 9 item 9)
 pub mod signin;
 mod users;
 
@@ -70,14 +73,37 @@ pub struct Directory {
     snapshots: ArcSwap<FxHashMap<OrgId, Arc<CompiledOrg>>>,
     /// Serialises recompiles so an older compile never replaces a newer one.
     compile_lock: tokio::sync::Mutex<()>,
+    /// Last uses of tokens, credentials and sessions, written by `flush_activity`.
+    pub(crate) activity: activity::Activity,
+    /// Seals the secrets kept at rest (TOTP secrets).
+    pub(crate) keys: crate::credentials::sealing::Keyring,
 }
 
 impl Directory {
-    /// Opens the directory: migrates the schema, loads the catalogue and compiles every org.
+    /// Opens the directory with a key that lives as long as the process (tests, benchmarks);
+    /// the server uses [`Directory::open_with_keys`].
     pub async fn open(
         db: Db,
         clock: Arc<dyn Clock>,
         extra_apps: Vec<rolecall_core::catalogue::ApplicationDef>,
+    ) -> Result<Directory> {
+        Directory::open_with_keys(
+            db,
+            clock,
+            extra_apps,
+            crate::credentials::sealing::Keyring::ephemeral(),
+        )
+        .await
+    }
+
+    /// Opens the directory: migrates the schema, seals secrets stored before encryption (and
+    /// refuses a keyring that cannot open the stored ones), loads the catalogue and compiles
+    /// every org.
+    pub async fn open_with_keys(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        extra_apps: Vec<rolecall_core::catalogue::ApplicationDef>,
+        keys: crate::credentials::sealing::Keyring,
     ) -> Result<Directory> {
         db.migrate(clock.now()).await?;
         let mut conn = db.pool.acquire().await?;
@@ -90,8 +116,11 @@ impl Directory {
             catalogue: ArcSwap::from_pointee(catalogue),
             snapshots: ArcSwap::from_pointee(FxHashMap::default()),
             compile_lock: tokio::sync::Mutex::new(()),
+            activity: activity::Activity::default(),
+            keys,
         };
         dir.seal_migrated_audit().await?;
+        dir.seal_stored_secrets(None).await?;
         dir.sync_catalogue_into_orgs().await?;
         dir.refresh_stale().await?;
         Ok(dir)

@@ -372,13 +372,9 @@ impl Directory {
         let kinds = &tree.def.scope_kinds;
         let code =
             ScopeCode::parse("code", code).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?;
-        if name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(rolecall_core::Error::invalid(
-                "name",
-                "max_length",
-                "must have at most 100 printable characters",
-            )
-            .into());
+        if !name.is_empty() {
+            // The display name's rules: 100 characters, no control or bidirectional characters.
+            DisplayName::parse("name", name).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?;
         }
         if code.as_str() == kinds[0] {
             return Err(rolecall_core::Error::invalid(

@@ -135,7 +135,7 @@ impl Directory {
             name,
             description,
             builtin: false,
-            grants: input.grants,
+            grants: rolecall_core::catalogue::collapse_grants(input.grants),
             scopes,
             version: 1,
             created_at: now,
@@ -224,7 +224,7 @@ impl Directory {
             for e in tree.validate_grants("grants", &g) {
                 p.push(e);
             }
-            next.grants = g;
+            next.grants = rolecall_core::catalogue::collapse_grants(g);
         }
         if let Some(s) = &patch.scopes {
             let known: Vec<String> = q::list_scopes(&mut w.tx, b, org.id, Some(tree.key()))

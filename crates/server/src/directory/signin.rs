@@ -6,7 +6,9 @@
 //! and sessions are validated against the database on every request, so revocation holds on every
 //! node before the request that caused it returns.
 
+use super::activity::{Used, FLUSH_SLACK_MS};
 use super::audit::Record;
+use super::passwords::verify_off_thread;
 use super::{new_id, Directory};
 use crate::credentials::secret::{hash_secret, new_secret};
 use crate::credentials::{password, totp};
@@ -56,7 +58,7 @@ pub const STAGE_ENROL: &str = "enrol";
 pub const STAGE_PASSWORD: &str = "password";
 
 /// The stage a session is in once the password is settled.
-fn factor_stage(cred: &Credentials, settings: &OrgSettings) -> &'static str {
+pub(crate) fn factor_stage(cred: &Credentials, settings: &OrgSettings) -> &'static str {
     if cred.totp_enabled {
         STAGE_TOTP
     } else if settings.require_2fa {
@@ -82,28 +84,9 @@ pub(crate) async fn user_party(c: &mut AnyConnection, b: Backend, u: UserId) -> 
     Ok(Party::new("user", u, name))
 }
 
-/// Verifies on the blocking pool (a dummy hash when there is none, so timing does not tell).
-async fn verify_off_thread(pw: &str, stored: Option<String>) -> Result<password::Verification> {
-    let pw = pw.to_string();
-    tokio::task::spawn_blocking(move || match stored {
-        Some(h) => password::verify(&pw, &h, &password::HashParams::default()),
-        None => {
-            password::verify_dummy(&pw, &password::HashParams::default());
-            password::Verification::Invalid
-        }
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("password verification task failed: {e}")))
-}
-
-fn hash_password(pw: &str) -> Result<String> {
-    password::hash(pw, &password::HashParams::default())
-        .map_err(|e| Error::Internal(format!("password hashing failed: {e:?}")))
-}
-
 /// An administrator acting on someone's sign-in (password, second factor, sessions): the
 /// account owner's are the owner's own (issue 9: a System admin took the owner's account over).
-fn sign_in_change(org: &Organization, user: UserId) -> Change {
+pub(crate) fn sign_in_change(org: &Organization, user: UserId) -> Change {
     let change = Change::new(Operation::ManageSignIn).reaching(Reach::Organization);
     if org.owner_id == Some(user) {
         change.reaching(Reach::OwnerCredentials { owner: user })
@@ -112,7 +95,7 @@ fn sign_in_change(org: &Organization, user: UserId) -> Change {
     }
 }
 
-fn sign_in_failed() -> Error {
+pub(crate) fn sign_in_failed() -> Error {
     Error::SignInFailed
 }
 
@@ -211,18 +194,23 @@ impl Directory {
                 .and_then(|c| c.password_hash)
         };
         let verification = verify_off_thread(pw, stored.clone()).await?;
+        // An outdated hash is replaced, computed here too, never under the writer.
+        let rehashed = match verification {
+            password::Verification::Valid { needs_rehash: true } => {
+                Some(super::passwords::hash_off_thread(pw).await?)
+            }
+            _ => None,
+        };
         let mut w = self.db.write().await?;
         let Some(cred) = s::credentials_by_login(&mut w.tx, b, org.id, login).await? else {
+            // The name tried is not kept: it is often a mistyped password (issue 9 item 15).
             self.event(
                 &mut w,
                 org.id,
                 None,
                 "sign_in_failed",
                 client,
-                &format!(
-                    "unknown login {:?}",
-                    login.chars().take(64).collect::<String>()
-                ),
+                "unknown login",
             )
             .await?;
             w.commit().await?;
@@ -252,51 +240,22 @@ impl Directory {
             w.commit().await?;
             return Err(sign_in_failed());
         }
-        let needs_rehash = match verification {
-            password::Verification::Valid { needs_rehash } => needs_rehash,
-            password::Verification::Invalid => {
-                let failed = cred.failed_attempts + 1;
-                if failed >= settings.lockout_threshold {
-                    let until = now + settings.lockout_minutes * 60_000;
-                    s::set_failures(&mut w.tx, b, cred.user_id, 0, Some(until)).await?;
-                    s::revoke_user_sessions(&mut w.tx, b, cred.user_id, "locked", None, now)
-                        .await?;
-                    self.event(
-                        &mut w,
-                        org.id,
-                        Some(cred.user_id),
-                        "sign_in_failed",
-                        client,
-                        "wrong password",
-                    )
-                    .await?;
-                    self.event(
-                        &mut w,
-                        org.id,
-                        Some(cred.user_id),
-                        "locked",
-                        client,
-                        &format!("{failed} consecutive failures"),
-                    )
-                    .await?;
-                } else {
-                    s::set_failures(&mut w.tx, b, cred.user_id, failed, None).await?;
-                    self.event(
-                        &mut w,
-                        org.id,
-                        Some(cred.user_id),
-                        "sign_in_failed",
-                        client,
-                        "wrong password",
-                    )
-                    .await?;
-                }
-                w.commit().await?;
-                return Err(sign_in_failed());
-            }
-        };
-        if needs_rehash {
-            s::upgrade_hash(&mut w.tx, b, cred.user_id, &hash_password(pw)?).await?;
+        if let password::Verification::Invalid = verification {
+            self.count_failure(
+                &mut w,
+                org.id,
+                &cred,
+                &settings,
+                client,
+                "sign_in_failed",
+                "wrong password",
+            )
+            .await?;
+            w.commit().await?;
+            return Err(sign_in_failed());
+        }
+        if let Some(hash) = &rehashed {
+            s::upgrade_hash(&mut w.tx, b, cred.user_id, hash).await?;
         }
         // One statement: clear the failure count and record the sign-in (last sign-in feeds the
         // stale-account report; seed 001: Magento has none).
@@ -359,53 +318,45 @@ impl Directory {
     }
 
     /// Resolves a session token; `None` when unknown, revoked, expired, idle too long, or the
-    /// user can no longer sign in.
+    /// user can no longer sign in. Reads only (issue 9 item 6): the last use is remembered in
+    /// memory and flushed in batches (`activity.rs`), and a session found idle or expired is
+    /// revoked, and the end recorded, by that flush.
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
         let b = self.backend();
         let now = self.now();
-        let mut c = self.db.pool.acquire().await?;
-        let Some((session, status, locked_until)) =
-            s::live_session(&mut c, b, &hash_secret(token)).await?
-        else {
-            return Ok(None);
+        let (mut session, status, locked_until, settings) = {
+            let mut c = self.db.pool.acquire().await?;
+            let Some((session, status, locked_until)) =
+                s::live_session(&mut c, b, &hash_secret(token)).await?
+            else {
+                return Ok(None);
+            };
+            let (settings, _) = s::settings(&mut c, b, session.org_id).await?;
+            (session, status, locked_until, settings)
         };
-        let org = crate::store::directory::find_org(&mut c, b, &session.org_id.to_string()).await?;
-        let Some(org) = org else { return Ok(None) };
-        let (settings, _) = s::settings(&mut c, b, org.id).await?;
-        let idle = now - session.last_seen_at > settings.idle_timeout_secs * 1000;
-        if status != "active"
-            || locked_until.is_some_and(|t| t > now)
-            || session.expires_at <= now
-            || idle
-        {
-            drop(c);
-            let mut w = self.db.write().await?;
-            let why = if idle { "idle timeout" } else { "expired" };
-            if s::revoke_session(&mut w.tx, b, &session.id, why, now).await? {
-                let server = OrgAdmin {
-                    org,
-                    principal: super::Principal::Server {
-                        job: "session expiry".into(),
-                    },
-                };
-                let client = ClientInfo::local();
-                self.admin_event(
-                    &mut w,
-                    &server,
-                    session.user_id,
-                    "session_ended",
-                    &client,
-                    why,
-                )
-                .await?;
-            }
-            w.commit().await?;
+        let used = Used::Session(session.id.clone());
+        let seen = self
+            .activity
+            .last(&used)
+            .unwrap_or(0)
+            .max(session.last_seen_at);
+        session.last_seen_at = seen;
+        // Other nodes' uses reach the database only when they flush: on a shared database a
+        // session is idle once nobody can have used it within the timeout.
+        let slack = if b == Backend::Postgres {
+            FLUSH_SLACK_MS
+        } else {
+            0
+        };
+        let idle = now - seen > settings.idle_timeout_secs * 1000 + slack;
+        let expired = session.expires_at <= now;
+        if idle || expired {
+            self.activity.found_ended(&session.id, seen, idle);
+        }
+        if status != "active" || locked_until.is_some_and(|t| t > now) || expired || idle {
             return Ok(None);
         }
-        // Coarse last-seen updates keep the idle clock without a write on every request.
-        if now - session.last_seen_at > 15_000 {
-            s::touch_session(&mut c, b, &session.id, now).await?;
-        }
+        self.activity.record(used, now);
         Ok(Some(session))
     }
 
@@ -449,9 +400,9 @@ impl Directory {
         let cred = s::credentials(&mut w.tx, b, session.org_id, session.user_id)
             .await?
             .ok_or_else(sign_in_failed)?;
-        let ok = match (code, recovery, &cred.totp_secret) {
+        let ok = match (code, recovery, self.totp_secret(&cred)?) {
             (Some(code), _, Some(secret)) => {
-                match totp::verify(secret, code, now / 1000, cred.totp_last_step) {
+                match totp::verify(&secret, code, now / 1000, cred.totp_last_step) {
                     Some(step) => {
                         s::set_totp_step(&mut w.tx, b, cred.user_id, step).await?;
                         true
@@ -472,35 +423,13 @@ impl Directory {
             _ => false,
         };
         if !ok {
-            let failed = cred.failed_attempts + 1;
-            if failed >= settings.lockout_threshold {
-                s::set_failures(
-                    &mut w.tx,
-                    b,
-                    cred.user_id,
-                    0,
-                    Some(now + settings.lockout_minutes * 60_000),
-                )
-                .await?;
-                s::revoke_user_sessions(&mut w.tx, b, cred.user_id, "locked", None, now).await?;
-                self.event(
-                    &mut w,
-                    session.org_id,
-                    Some(cred.user_id),
-                    "locked",
-                    client,
-                    "second factor failures",
-                )
-                .await?;
-            } else {
-                s::set_failures(&mut w.tx, b, cred.user_id, failed, None).await?;
-            }
-            self.event(
+            self.count_failure(
                 &mut w,
                 session.org_id,
-                Some(cred.user_id),
-                "second_factor_failed",
+                &cred,
+                &settings,
                 client,
+                "second_factor_failed",
                 "",
             )
             .await?;
@@ -556,7 +485,8 @@ impl Directory {
             .into());
         }
         let secret = totp::new_secret();
-        s::set_totp(&mut w.tx, b, cred.user_id, Some(&secret), false, None).await?;
+        let sealed = self.seal_totp(cred.user_id, &secret)?;
+        s::set_totp(&mut w.tx, b, cred.user_id, Some(&sealed), false, None).await?;
         // The seed itself is never recorded; only that enrolment began.
         let client = super::audit::current_client();
         self.event(
@@ -587,12 +517,16 @@ impl Directory {
         let cred = s::credentials(&mut w.tx, b, session.org_id, session.user_id)
             .await?
             .ok_or_else(sign_in_failed)?;
-        let (Some(secret), false) = (&cred.totp_secret, cred.totp_enabled) else {
+        let (Some(sealed), Some(secret), false) = (
+            cred.totp_secret.as_deref(),
+            self.totp_secret(&cred)?,
+            cred.totp_enabled,
+        ) else {
             return Err(
                 DomainError::conflict("no_enrolment_pending", "start enrolment first").into(),
             );
         };
-        let Some(step) = totp::verify(secret, code, now / 1000, cred.totp_last_step) else {
+        let Some(step) = totp::verify(&secret, code, now / 1000, cred.totp_last_step) else {
             return Err(DomainError::invalid(
                 "code",
                 "totp_invalid",
@@ -600,7 +534,7 @@ impl Directory {
             )
             .into());
         };
-        s::set_totp(&mut w.tx, b, cred.user_id, Some(secret), true, Some(step)).await?;
+        s::set_totp(&mut w.tx, b, cred.user_id, Some(sealed), true, Some(step)).await?;
         let codes = totp::new_recovery_codes();
         let hashes: Vec<String> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
         s::replace_recovery_codes(&mut w.tx, b, cred.user_id, &hashes).await?;
@@ -653,317 +587,25 @@ impl Directory {
         Ok(users.len())
     }
 
-    /// Password re-entry for sensitive changes (Magento's "Current User Identity Verification").
-    pub async fn reverify(&self, session: &Session, pw: &str, client: &ClientInfo) -> Result<()> {
+    /// A user's live sessions; 404 for someone not of this organisation (issue 9 item 5).
+    pub async fn sessions_of(&self, org: &Organization, user: UserId) -> Result<Vec<Session>> {
         let b = self.backend();
-        let now = self.now();
-        let mut w = self.db.write().await?;
-        let cred = s::credentials(&mut w.tx, b, session.org_id, session.user_id)
+        let mut c = self.db.pool.acquire().await?;
+        if crate::store::directory::get_user(&mut c, b, org.id, user)
             .await?
-            .ok_or_else(sign_in_failed)?;
-        let ok = matches!(
-            cred.password_hash.as_deref().map(|h| password::verify(
-                pw,
-                h,
-                &password::HashParams::default()
-            )),
-            Some(password::Verification::Valid { .. })
-        );
-        if !ok {
-            self.event(
-                &mut w,
-                session.org_id,
-                Some(cred.user_id),
-                "reverification_failed",
-                client,
-                "",
-            )
-            .await?;
-            w.commit().await?;
-            return Err(
-                DomainError::forbidden("reverification_failed", "the password is wrong").into(),
-            );
-        }
-        s::set_session_verified(&mut w.tx, b, &session.id, now).await?;
-        self.event(
-            &mut w,
-            session.org_id,
-            Some(cred.user_id),
-            "reverified",
-            client,
-            "",
-        )
-        .await?;
-        w.commit().await
-    }
-
-    /// Has the session's user proven their password recently enough for a sensitive change?
-    pub async fn recently_verified(&self, session: &Session) -> Result<bool> {
-        let (settings, _) = s::settings(
-            &mut *self.db.pool.acquire().await?,
-            self.backend(),
-            session.org_id,
-        )
-        .await?;
-        // A window of 0 means every sensitive change carries the password: nothing earlier,
-        // not even the sign-in a moment ago, counts.
-        if settings.reverify_window_secs == 0 {
-            return Ok(false);
-        }
-        Ok(self.now() - session.verified_at <= settings.reverify_window_secs * 1000)
-    }
-
-    fn check_new_password(
-        &self,
-        settings: &OrgSettings,
-        cred: &Credentials,
-        pw: &str,
-        history: &[String],
-    ) -> Result<()> {
-        settings
-            .password_policy
-            .check(pw, &cred.username, &cred.email)
-            .map_err(|errors| {
-                DomainError::Invalid(
-                    errors
-                        .into_iter()
-                        .map(|mut e| {
-                            e.field = "new_password".into();
-                            e
-                        })
-                        .collect(),
-                )
-            })?;
-        if history.iter().any(|h| {
-            matches!(
-                password::verify(pw, h, &password::HashParams::default()),
-                password::Verification::Valid { .. }
-            )
-        }) {
-            return Err(DomainError::invalid(
-                "new_password",
-                "password_reused",
-                "must differ from your recent passwords",
-            )
-            .into());
-        }
-        Ok(())
-    }
-
-    // invitations: shared with accepting an invitation (directory/invitations.rs).
-    pub(crate) async fn store_password(
-        &self,
-        c: &mut AnyConnection,
-        org: OrgId,
-        user: UserId,
-        pw: &str,
-        settings: &OrgSettings,
-    ) -> Result<()> {
-        let b = self.backend();
-        let cred = s::credentials(c, b, org, user)
-            .await?
-            .ok_or_else(|| DomainError::not_found("user", user))?;
-        // The new password always differs from the current one (else expiry means nothing), and
-        // from the last `history` ones when the organisation asks for Magento's rule.
-        let mut history =
-            s::password_history(c, b, user, i64::from(settings.password_policy.history)).await?;
-        history.extend(cred.password_hash.clone());
-        self.check_new_password(settings, &cred, pw, &history)?;
-        s::set_password(c, b, user, &hash_password(pw)?, self.now()).await
-    }
-
-    /// The signed-in user changes their own password; their other sessions end.
-    pub async fn change_password(
-        &self,
-        session: &Session,
-        current: &str,
-        new: &str,
-        client: &ClientInfo,
-    ) -> Result<()> {
-        let b = self.backend();
-        let now = self.now();
-        let (settings, _) =
-            s::settings(&mut *self.db.pool.acquire().await?, b, session.org_id).await?;
-        let mut w = self.db.write().await?;
-        let cred = s::credentials(&mut w.tx, b, session.org_id, session.user_id)
-            .await?
-            .ok_or_else(sign_in_failed)?;
-        let ok = matches!(
-            cred.password_hash.as_deref().map(|h| password::verify(
-                current,
-                h,
-                &password::HashParams::default()
-            )),
-            Some(password::Verification::Valid { .. })
-        );
-        if !ok {
-            return Err(DomainError::invalid(
-                "current_password",
-                "password_wrong",
-                "the current password is wrong",
-            )
-            .into());
-        }
-        if session.stage != STAGE_FULL && session.stage != STAGE_PASSWORD {
-            return Err(DomainError::forbidden(
-                "second_factor_required",
-                "finish signing in first",
-            )
-            .into());
-        }
-        self.store_password(&mut w.tx, session.org_id, session.user_id, new, &settings)
-            .await?;
-        if session.stage == STAGE_PASSWORD {
-            s::set_session_stage(&mut w.tx, b, &session.id, factor_stage(&cred, &settings)).await?;
-        }
-        s::revoke_user_sessions(
-            &mut w.tx,
-            b,
-            session.user_id,
-            "password changed",
-            Some(&session.id),
-            now,
-        )
-        .await?;
-        self.event(
-            &mut w,
-            session.org_id,
-            Some(session.user_id),
-            "password_changed",
-            client,
-            "",
-        )
-        .await?;
-        w.commit().await
-    }
-
-    /// An admin sets a user's password; every session of that user ends.
-    pub async fn set_password(
-        &self,
-        admin: &OrgAdmin,
-        user: UserId,
-        new: &str,
-        client: &ClientInfo,
-    ) -> Result<()> {
-        let org = &admin.org;
-        let b = self.backend();
-        let now = self.now();
-        let (settings, _) = self.settings(org).await?;
-        let mut w = self.db.write().await?;
-        if s::credentials(&mut w.tx, b, org.id, user).await?.is_none() {
+            .is_none()
+        {
             return Err(DomainError::not_found("user", user).into());
         }
-        let ok = self
-            .approve(&mut w.tx, admin, sign_in_change(org, user))
-            .await?;
-        // The administrator's request names the field `password`.
-        self.store_password(&mut w.tx, org.id, user, new, &settings)
-            .await
-            .map_err(super::invitations::name_password_field)?;
-        s::revoke_user_sessions(&mut w.tx, b, user, "password reset", None, now).await?;
-        self.admin_event(
-            &mut w,
-            admin,
-            user,
-            "password_reset",
-            client,
-            "by an administrator",
-        )
-        .await?;
-        self.commit_rights(w, org.id, ok, false).await
-    }
-
-    /// Self-service reset: mails a single-use link valid for one hour. Answers the same whether
-    /// or not the address exists.
-    pub async fn request_password_reset(
-        &self,
-        org: &Organization,
-        email: &str,
-        client: &ClientInfo,
-    ) -> Result<()> {
-        let b = self.backend();
-        let now = self.now();
-        let mut w = self.db.write().await?;
-        if let Some(cred) = s::credentials_by_login(&mut w.tx, b, org.id, email).await? {
-            if cred.status == "active" {
-                let token = new_secret();
-                s::insert_reset_token(
-                    &mut w.tx,
-                    b,
-                    &hash_secret(&token),
-                    cred.user_id,
-                    now + 3_600_000,
-                )
-                .await?;
-                let body = format!(
-                    "Someone asked to reset the rolecall password of {} in organization {}.\n\nReset token (valid one hour, single use):\n{token}\n\nIf that was not you, ignore this message.\n",
-                    cred.username, org.slug
-                );
-                s::enqueue_mail(
-                    &mut w.tx,
-                    b,
-                    org.id,
-                    &new_id().to_string(),
-                    &cred.email,
-                    "Reset your rolecall password",
-                    &body,
-                    now,
-                )
-                .await?;
-                self.event(
-                    &mut w,
-                    org.id,
-                    Some(cred.user_id),
-                    "password_reset_requested",
-                    client,
-                    "",
-                )
-                .await?;
-            }
-        }
-        w.commit().await
-    }
-
-    pub async fn confirm_password_reset(
-        &self,
-        org: &Organization,
-        token: &str,
-        new: &str,
-        client: &ClientInfo,
-    ) -> Result<()> {
-        let b = self.backend();
-        let now = self.now();
-        let (settings, _) = self.settings(org).await?;
-        let mut w = self.db.write().await?;
-        let Some(user) = s::take_reset_token(&mut w.tx, b, &hash_secret(token), now).await? else {
-            return Err(DomainError::invalid(
-                "token",
-                "reset_token_invalid",
-                "the reset token is unknown, used or expired",
-            )
-            .into());
-        };
-        self.store_password(&mut w.tx, org.id, user, new, &settings)
-            .await?;
-        s::revoke_user_sessions(&mut w.tx, b, user, "password reset", None, now).await?;
-        self.event(
-            &mut w,
-            org.id,
-            Some(user),
-            "password_reset",
-            client,
-            "self-service",
-        )
-        .await?;
-        w.commit().await
-    }
-
-    pub async fn sessions_of(&self, org: &Organization, user: UserId) -> Result<Vec<Session>> {
-        let mut c = self.db.pool.acquire().await?;
-        let sessions = s::user_sessions(&mut c, self.backend(), user, self.now()).await?;
+        let sessions = s::user_sessions(&mut c, b, user, self.now()).await?;
         Ok(sessions
             .into_iter()
             .filter(|x| x.org_id == org.id)
+            .map(|mut x| {
+                let seen = self.activity.last(&Used::Session(x.id.clone()));
+                x.last_seen_at = x.last_seen_at.max(seen.unwrap_or(0));
+                x
+            })
             .collect())
     }
 
@@ -1057,12 +699,9 @@ impl Directory {
         s::credentials(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| DomainError::not_found("user", user))?;
+        // The owner's lock is part of the owner's sign-in (issue 9 item 10).
         let ok = self
-            .approve(
-                &mut w.tx,
-                admin,
-                Change::new(Operation::ManageSignIn).reaching(Reach::Organization),
-            )
+            .approve(&mut w.tx, admin, sign_in_change(org, user))
             .await?;
         s::set_failures(&mut w.tx, b, user, 0, None).await?;
         self.admin_event(

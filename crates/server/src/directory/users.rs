@@ -889,6 +889,9 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
+        // The user's row lock serialises assignments to one person on PostgreSQL, so "one role
+        // per user" sees the other's commit (issue 9 item 8: three concurrent assignments left
+        // 2–3 roles). SQLite's writer already serialises them.
         let u = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| not_found_user(user))?;

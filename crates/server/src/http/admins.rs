@@ -1,7 +1,7 @@
 //! Administrators: the admin rights people hold, granted and revoked under the delegation rule,
 //! and the account owner.
 
-use super::extract::{ApiJson, ApiQuery, Client, Reverify};
+use super::extract::{ApiQuery, Client, JsonBody, Reverify};
 use super::{no_content, parse_id, permit, permit_sensitive, ApiResult, AppState};
 use crate::auth::Caller;
 use crate::directory::admins::Admin;
@@ -84,7 +84,7 @@ async fn grant_right(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
-    ApiJson(right): ApiJson<AdminRight>,
+    right: JsonBody<AdminRight>,
 ) -> ApiResult<StatusCode> {
     let admin = permit_sensitive(
         &s,
@@ -96,6 +96,7 @@ async fn grant_right(
         &client,
     )
     .await?;
+    let right = right.parse()?;
     let added = s
         .dir
         .grant_right(&admin, parse_id::<UserId>("user", &id)?, right, &client)
@@ -185,7 +186,7 @@ async fn transfer_owner(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path(org): Path<String>,
-    ApiJson(body): ApiJson<Transfer>,
+    body: JsonBody<Transfer>,
 ) -> ApiResult<Json<Owner>> {
     let admin = permit_sensitive(
         &s,
@@ -197,6 +198,7 @@ async fn transfer_owner(
         &client,
     )
     .await?;
+    let body = body.parse()?;
     let org = s
         .dir
         .transfer_ownership(&admin, body.user_id, &client)

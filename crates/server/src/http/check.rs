@@ -1,6 +1,6 @@
 //! The authorization check applications call, its batch form, and effective permissions.
 
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiQuery, JsonBody};
 use super::{parse_id, ApiResult, AppState};
 use crate::auth::Caller;
 use crate::directory::{BatchAnswer, BatchCheck};
@@ -38,9 +38,10 @@ async fn check(
     State(s): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
-    ApiJson(body): ApiJson<CheckRequest>,
+    body: JsonBody<CheckRequest>,
 ) -> ApiResult<Json<Explanation>> {
     let admin = caller.checker_of(s.dir.org(&org).await?)?;
+    let body = body.parse()?;
     let user = body
         .user_id
         .parse::<UserId>()
@@ -81,9 +82,10 @@ async fn check_batch(
     State(s): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
-    ApiJson(body): ApiJson<BatchRequest>,
+    body: JsonBody<BatchRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
     let admin = caller.checker_of(s.dir.org(&org).await?)?;
+    let body = body.parse()?;
     if body.checks.len() > 1000 {
         return Err(rolecall_core::Error::invalid(
             "checks",

@@ -1,6 +1,6 @@
 //! API credentials for integrations and service accounts.
 
-use super::extract::{ApiJson, Client, Reverify};
+use super::extract::{Client, JsonBody, Reverify};
 use super::{no_content, permit, permit_sensitive, ApiResult, AppState};
 use crate::auth::Caller;
 use crate::directory::credentials::{Creator, NewCredential};
@@ -78,7 +78,7 @@ async fn create_credential(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path(org): Path<String>,
-    ApiJson(body): ApiJson<NewCredential>,
+    body: JsonBody<NewCredential>,
 ) -> ApiResult<(StatusCode, Json<CreatedCredential>)> {
     let admin = permit_sensitive(
         &s,
@@ -90,6 +90,7 @@ async fn create_credential(
         &client,
     )
     .await?;
+    let body = body.parse()?;
     let (credential, secret) = s
         .dir
         .create_credential(&admin, body, creator(&caller), &client)

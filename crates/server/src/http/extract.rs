@@ -11,13 +11,48 @@ use axum::http::{header, request::Parts, StatusCode};
 use rolecall_core::FieldError;
 use serde::de::DeserializeOwned;
 
-/// A JSON body whose errors name the field and the rule.
+/// A JSON body whose errors name the field and the rule, parsed as it is extracted: for
+/// endpoints anyone may call (sign-in, resets, invitations) and self-service ones.
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        JsonBody::<T>::from_request(req, state)
+            .await?
+            .parse()
+            .map(ApiJson)
+    }
+}
+
+/// A JSON body read but not yet judged: handlers call [`JsonBody::parse`] only after the
+/// caller's permission was checked, so someone without the right learns 403, not what the
+/// body should have looked like (issue 9 item 15).
+pub struct JsonBody<T> {
+    is_json: bool,
+    bytes: Bytes,
+    _into: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> JsonBody<T> {
+    /// The body as `T`: 415 when it is not JSON, 400 when malformed, 422 naming the field.
+    pub fn parse(self) -> Result<T, ApiError> {
+        if !self.is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
+        parse_json(&self.bytes)
+    }
+}
+
+impl<T> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -27,25 +62,38 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     || ct.starts_with("application/merge-patch+json")
                     || ct.contains("+json")
             });
-        if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as application/json",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
+        // The whole body within the deadline: a client trickling bytes holds a connection and
+        // a task, so it is cut off (issue 9 item 13).
+        let read = tokio::time::timeout(state.body_timeout, Bytes::from_request(req, state));
+        let bytes = match read.await {
+            Err(_) => {
+                return Err(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_timeout",
+                    "the request body did not arrive in time",
+                ))
+            }
+            Ok(Err(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "body_too_large",
                     "the request body is larger than the server accepts",
-                )
-            } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text())
+                ))
             }
-        })?;
-        parse_json(&bytes).map(ApiJson)
+            Ok(Err(e)) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unreadable_body",
+                    e.body_text(),
+                ))
+            }
+            Ok(Ok(b)) => b,
+        };
+        Ok(JsonBody {
+            is_json,
+            bytes,
+            _into: std::marker::PhantomData,
+        })
     }
 }
 
@@ -243,26 +291,56 @@ impl FromRequestParts<AppState> for PendingCaller {
     }
 }
 
-/// Source address, user agent and request id, for the audit log and throttling.
+/// The socket peer, if the server recorded it.
+fn peer(parts: &Parts) -> Option<std::net::IpAddr> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+fn header_values<'a>(parts: &'a Parts, name: &str) -> Vec<&'a str> {
+    parts
+        .headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect()
+}
+
+/// Source address, user agent and request id, for the audit log and throttling. The address
+/// is the peer's, or the client a trusted proxy names (`trusted_proxies`, issue 9 item 12).
 pub struct Client(pub ClientInfo);
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl FromRequestParts<AppState> for Client {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(c) = parts.extensions.get::<ClientInfo>() {
             return Ok(Client(c.clone()));
         }
-        Ok(Client(client_info(parts, String::new())))
+        Ok(Client(client_info(
+            parts,
+            String::new(),
+            &state.trusted_proxies,
+        )))
     }
 }
 
-fn client_info(parts: &Parts, request_id: String) -> ClientInfo {
-    let ip = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+fn client_info(parts: &Parts, request_id: String, trusted: &[crate::net::Cidr]) -> ClientInfo {
+    let ip = match peer(parts) {
+        Some(peer) => crate::net::client_address(
+            peer,
+            trusted,
+            &header_values(parts, "forwarded"),
+            &header_values(parts, "x-forwarded-for"),
+        )
+        .to_string(),
+        None => "unknown".into(),
+    };
     let user_agent = parts
         .headers
         .get(header::USER_AGENT)
@@ -283,6 +361,7 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// Middleware: works out who the request comes from (address, agent, request id) once, makes
 /// it the origin of everything the request records in the audit log, and echoes the id.
 pub async fn request_context(
+    axum::extract::State(state): axum::extract::State<AppState>,
     req: Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -294,7 +373,7 @@ pub async fn request_context(
         .map(str::to_string);
     let id = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let (mut parts, body) = req.into_parts();
-    let client = client_info(&parts, id.clone());
+    let client = client_info(&parts, id.clone(), &state.trusted_proxies);
     parts.extensions.insert(client.clone());
     let req = Request::from_parts(parts, body);
     let mut res = crate::directory::audit::in_request(client, next.run(req)).await;
@@ -318,5 +397,30 @@ impl<S: Send + Sync> FromRequestParts<S> for Reverify {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
         ))
+    }
+}
+
+/// Whether the request reached us over TLS, directly or (said by a trusted proxy) before the
+/// proxy: the session cookie is `Secure` then.
+pub struct OverTls(pub bool);
+
+impl FromRequestParts<AppState> for OverTls {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(OverTls(peer(parts).is_some_and(|peer| {
+            crate::net::forwarded_https(
+                peer,
+                &state.trusted_proxies,
+                &header_values(parts, "forwarded"),
+                parts
+                    .headers
+                    .get("x-forwarded-proto")
+                    .and_then(|v| v.to_str().ok()),
+            )
+        })))
     }
 }

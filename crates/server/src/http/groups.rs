@@ -1,9 +1,9 @@
 //! User groups, their members and the roles assigned to them.
 
-use super::extract::{ApiJson, ApiQuery, Client, IfMatch, Reverify};
+use super::extract::{ApiQuery, Client, IfMatch, JsonBody, Reverify};
 use super::{
-    app_target, no_content, paging, parse_id, permit, permit_sensitive, role_application,
-    with_etag, ApiResult, AppState,
+    app_target, no_content, paging, parse_id, permit, permit_sensitive, permit_somewhere,
+    role_application, with_etag, ApiResult, AppState,
 };
 use crate::auth::Caller;
 use axum::extract::{Path, State};
@@ -96,7 +96,7 @@ async fn create_group(
     State(s): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
-    ApiJson(body): ApiJson<NewGroup>,
+    body: JsonBody<NewGroup>,
 ) -> ApiResult<Response> {
     let admin = permit(
         &s,
@@ -106,6 +106,7 @@ async fn create_group(
         Target::Organization,
     )
     .await?;
+    let body = body.parse()?;
     let g = s
         .dir
         .create_group(&admin, &body.name, body.description.as_deref())
@@ -142,9 +143,10 @@ async fn update_group(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
     IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<GroupPatch>,
+    body: JsonBody<GroupPatch>,
 ) -> ApiResult<Response> {
     let admin = permit(&s, &caller, &org, Operation::EditGroup, Target::Group(&id)).await?;
+    let body = body.parse()?;
     let g = s
         .dir
         .update_group(
@@ -224,7 +226,7 @@ async fn add_member(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<UserRef>,
+    body: JsonBody<UserRef>,
 ) -> ApiResult<StatusCode> {
     let admin = permit_sensitive(
         &s,
@@ -236,6 +238,7 @@ async fn add_member(
         &client,
     )
     .await?;
+    let body = body.parse()?;
     let user = body
         .user_id
         .parse::<UserId>()
@@ -317,8 +320,10 @@ async fn add_group_role(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<super::users::RoleRef>,
+    body: JsonBody<super::users::RoleRef>,
 ) -> ApiResult<StatusCode> {
+    permit_somewhere(&s, &caller, &org, Operation::AssignRole).await?;
+    let body = body.parse()?;
     let app = role_application(&s, &org, &body.role_id).await?;
     let admin = permit_sensitive(
         &s,

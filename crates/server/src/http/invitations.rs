@@ -1,7 +1,7 @@
 //! "Get started" invitations over HTTP: invite, list, resend, withdraw (administrators, through
 //! the permission matrix) and accept (public, throttled per address like sign-in).
 
-use super::extract::{ApiJson, ApiQuery, Client, Reverify};
+use super::extract::{ApiJson, ApiQuery, Client, JsonBody, Reverify};
 use super::{
     no_content, paging, parse_id, permit, permit_sensitive, with_etag, ApiResult, AppState, Paging,
 };
@@ -68,7 +68,7 @@ async fn invite(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path(org): Path<String>,
-    ApiJson(body): ApiJson<NewInvitation>,
+    body: JsonBody<NewInvitation>,
 ) -> ApiResult<Response> {
     let admin = permit_sensitive(
         &s,
@@ -80,6 +80,7 @@ async fn invite(
         &client,
     )
     .await?;
+    let body = body.parse()?;
     let (user, invitation) = s.dir.invite(&admin, body, &inviter(&caller)).await?;
     Ok(with_etag(
         StatusCode::CREATED,

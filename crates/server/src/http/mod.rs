@@ -42,7 +42,14 @@ pub struct AppState {
     /// SHA-256 of the environment's bootstrap token.
     pub bootstrap_hash: Option<Arc<str>>,
     pub throttle: Arc<Throttle>,
+    /// Peers whose forwarding headers name the client (`trusted_proxies`).
+    pub trusted_proxies: Arc<[crate::net::Cidr]>,
+    /// How long a request may take to send its body.
+    pub body_timeout: std::time::Duration,
 }
+
+/// The throttle's window; also the `Retry-After` of its 429 answers.
+pub const THROTTLE_WINDOW_SECS: u32 = 60;
 
 impl AppState {
     pub fn new(
@@ -53,7 +60,34 @@ impl AppState {
         AppState {
             dir,
             bootstrap_hash,
-            throttle: Arc::new(Throttle::new(sign_in_limit_per_minute, 60_000)),
+            throttle: Arc::new(Throttle::new(
+                sign_in_limit_per_minute,
+                i64::from(THROTTLE_WINDOW_SECS) * 1000,
+            )),
+            trusted_proxies: Arc::from(Vec::new()),
+            body_timeout: crate::config::ConnectionLimits::default().body_read_timeout,
+        }
+    }
+
+    /// The state a configured server runs with.
+    pub fn from_config(dir: Arc<Directory>, config: &crate::config::Config) -> AppState {
+        let mut state = AppState::new(
+            dir,
+            config.bootstrap_token_hash.as_deref().map(Arc::from),
+            config.sign_in_limit_per_minute,
+        );
+        state.trusted_proxies = Arc::from(config.trusted_proxies.clone());
+        state.body_timeout = config.limits.body_read_timeout;
+        state
+    }
+
+    /// Counts a password attempt from `client` (sign-in, reset, re-verification): 429 once
+    /// the address is over its limit for the window.
+    pub fn throttled(&self, client: &ClientInfo) -> Result<(), ApiError> {
+        if self.throttle.allow(&client.ip, self.dir.now()) {
+            Ok(())
+        } else {
+            Err(crate::error::Error::TooManyRequests.into())
         }
     }
 }
@@ -96,12 +130,63 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "rolecall", description = "Who may do what in a commerce back office: users, groups, roles over hierarchical ACL trees, scopes, and authorization checks."),
+    info(title = "rolecall", description = "Who may do what in a commerce back office: users, groups, roles over hierarchical ACL trees, scopes, and authorization checks.\n\nEvery operation may answer 503 `database_busy` (application/problem+json, with `Retry-After`) when the database cannot take the request in time, and 408 `body_timeout` when a body does not arrive in time. A method a path does not support answers 405 `method_not_allowed` (application/problem+json, with `Allow`). Every answer carries `Cache-Control: no-store`."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(problem::Problem))
 )]
 struct ApiDoc;
+
+/// Statuses any operation can answer, added to every operation so the document is exact:
+/// 503 when the database is busy (issue 9 item 6), 408 when a body is too slow (item 13).
+struct EveryOperation;
+
+impl Modify for EveryOperation {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |what: &str| {
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            // Password guesses are throttled per address: sign-in and resets, re-verification
+            // and password changes, and every change that may carry `X-Rolecall-Password`.
+            let org_scoped = path.starts_with("/api/v1/organizations/{org}/");
+            let guesses = path == "/api/v1/me/reverify" || path == "/api/v1/me/password";
+            for (changes, op) in [
+                (false, &mut item.get),
+                (true, &mut item.put),
+                (true, &mut item.post),
+                (true, &mut item.delete),
+                (true, &mut item.patch),
+            ] {
+                let Some(op) = op else { continue };
+                let has_body = op.request_body.is_some();
+                let r = &mut op.responses.responses;
+                if guesses || (changes && org_scoped) {
+                    r.entry("429".into()).or_insert_with(|| {
+                        problem("Too many password attempts from this address (`too_many_requests`); retry after `Retry-After` seconds.").into()
+                    });
+                }
+                r.entry("503".into()).or_insert_with(|| {
+                    problem("The database is busy (`database_busy`); retry after `Retry-After` seconds.").into()
+                });
+                if has_body {
+                    r.entry("408".into()).or_insert_with(|| {
+                        problem("The body did not arrive in time (`body_timeout`).").into()
+                    });
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 
@@ -117,7 +202,7 @@ impl Modify for BearerAuth {
 
 /// Builds the whole HTTP application; tests serve it on port 0.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = api_router().split_for_parts();
+    let (router, api) = split();
     let api = Arc::new(api);
     router
         .route(
@@ -129,15 +214,44 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
+        // After every route: a known path with an unknown method (issue 9 item 15).
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this path does not support the method; see Allow",
+            )
+        })
+        // Answers carry secrets (session tokens, TOTP secrets, recovery codes, credentials) and
+        // personal data: nothing is kept by browsers or intermediaries (issue 9 item 15).
+        .layer(axum::middleware::map_response(
+            |mut res: Response| async move {
+                res.headers_mut()
+                    .entry(header::CACHE_CONTROL)
+                    .or_insert(HeaderValue::from_static("no-store"));
+                res
+            },
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
-        .layer(axum::middleware::from_fn(extract::request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::request_context,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
 /// The OpenAPI document, for the CLI and tests.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    split().1
+}
+
+/// The router and its document, with what every operation can answer added once every
+/// router is merged.
+fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut api) = api_router().split_for_parts();
+    EveryOperation.modify(&mut api);
+    (router, api)
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
@@ -189,7 +303,9 @@ pub(crate) async fn permit(
     Ok(caller.permit(org, op, &target)?)
 }
 
-/// As [`permit`], for the sensitive changes that also need identity re-verification.
+/// As [`permit`], for the sensitive changes that also need identity re-verification. A
+/// password sent along is a guess like any other: throttled per address and counted towards
+/// the account's lockout (issue 9 item 7).
 pub(crate) async fn permit_sensitive(
     state: &AppState,
     caller: &Caller,
@@ -200,9 +316,25 @@ pub(crate) async fn permit_sensitive(
     client: &ClientInfo,
 ) -> ApiResult<OrgAdmin> {
     let org = state.dir.org(key).await?;
-    Ok(caller
-        .permit_sensitive(&state.dir, org, op, &target, password, client)
-        .await?)
+    let admin = caller.permit(org, op, &target)?;
+    if password.is_some() && caller.session().is_some() {
+        state.throttled(client)?;
+    }
+    caller.reverified(&state.dir, password, client).await?;
+    Ok(admin)
+}
+
+/// Before reading a body that names the target (the application of a new role, say): may the
+/// caller perform `op` anywhere in this organisation? A caller who may not learns 403 before
+/// anything about the body; the exact target is checked once the body is parsed.
+pub(crate) async fn permit_somewhere(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    op: Operation,
+) -> ApiResult<()> {
+    let org = state.dir.org(key).await?;
+    Ok(caller.permit_somewhere(&org, op)?)
 }
 
 /// The application a role belongs to, for scoping a permission; `None` when there is no such

@@ -1,6 +1,6 @@
 //! Organizations, applications (the catalogue) and scopes.
 
-use super::extract::{ApiJson, IfMatch};
+use super::extract::{IfMatch, JsonBody};
 use super::{no_content, org_admin, permit, with_etag, ApiResult, AppState};
 use crate::auth::Caller;
 use axum::extract::{Path, State};
@@ -65,9 +65,10 @@ async fn list_orgs(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<
 async fn create_org(
     State(s): State<AppState>,
     caller: Caller,
-    ApiJson(body): ApiJson<NewOrg>,
+    body: JsonBody<NewOrg>,
 ) -> ApiResult<Response> {
     caller.require_server()?;
+    let body = body.parse()?;
     let org = s
         .dir
         .create_org_of_kind(&body.slug, &body.name, body.kind)
@@ -93,7 +94,7 @@ async fn update_org(
     caller: Caller,
     Path(org): Path<String>,
     IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<OrgPatch>,
+    body: JsonBody<OrgPatch>,
 ) -> ApiResult<Response> {
     let admin = permit(
         &s,
@@ -103,6 +104,7 @@ async fn update_org(
         Target::Organization,
     )
     .await?;
+    let body = body.parse()?;
     let org = s.dir.rename_org(&admin.org, &body.name, v).await?;
     Ok(with_etag(StatusCode::OK, org.version, &org))
 }
@@ -181,9 +183,10 @@ async fn put_app(
     State(s): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
-    ApiJson(def): ApiJson<ApplicationDef>,
+    def: JsonBody<ApplicationDef>,
 ) -> ApiResult<Json<AppSummary>> {
     caller.require_server()?;
+    let def = def.parse()?;
     if def.key != key {
         return Err(rolecall_core::Error::invalid(
             "key",
@@ -239,7 +242,7 @@ async fn create_scope(
     State(s): State<AppState>,
     caller: Caller,
     Path((org, app)): Path<(String, String)>,
-    ApiJson(body): ApiJson<NewScope>,
+    body: JsonBody<NewScope>,
 ) -> ApiResult<(StatusCode, Json<Scope>)> {
     let admin = permit(
         &s,
@@ -249,6 +252,7 @@ async fn create_scope(
         Target::Application(&app),
     )
     .await?;
+    let body = body.parse()?;
     let scope = s
         .dir
         .create_scope(&admin, &app, &body.code, body.parent.as_deref(), &body.name)

@@ -28,7 +28,12 @@ pub struct ApiError {
     pub code: String,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// Seconds for `Retry-After` (429 and 503 answers).
+    pub retry_after: Option<u32>,
 }
+
+/// How long a client should wait before retrying a busy database.
+const BUSY_RETRY_SECS: u32 = 1;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
@@ -37,7 +42,24 @@ impl ApiError {
             code: code.to_string(),
             detail: detail.into(),
             errors: vec![],
+            retry_after: None,
         }
+    }
+
+    /// Adds `Retry-After` to the answer.
+    pub fn retry_after(mut self, secs: u32) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    /// 503 for a database that could not take the request in time.
+    pub fn busy() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_busy",
+            "the database is busy; retry shortly",
+        )
+        .retry_after(BUSY_RETRY_SECS)
     }
 
     pub fn fields(
@@ -51,6 +73,7 @@ impl ApiError {
             code: code.to_string(),
             detail: detail.into(),
             errors,
+            retry_after: None,
         }
     }
 }
@@ -75,7 +98,13 @@ impl From<Error> for ApiError {
             },
             Error::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a valid bearer token or session is required"),
             Error::SignInFailed => ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "the username or password is wrong, or the account cannot sign in now"),
-            Error::TooManyRequests => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "too many sign-in attempts from this address; wait a minute"),
+            Error::TooManyRequests => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "too many sign-in attempts from this address; wait a minute")
+                .retry_after(crate::http::THROTTLE_WINDOW_SECS),
+            Error::Busy => ApiError::busy(),
+            Error::Database(e) if crate::store::is_busy(&e) => {
+                tracing::warn!(error = %e, "database busy");
+                ApiError::busy()
+            }
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
@@ -113,6 +142,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -1,8 +1,11 @@
 //! Products and product profiles: the profiles themselves, their users and groups (seats), and
 //! the quick views (a user's products, a product's profiles, every product's seats).
 
-use super::extract::{ApiJson, ApiQuery, Client, IfMatch, Reverify};
-use super::{no_content, parse_id, permit, permit_sensitive, with_etag, ApiResult, AppState};
+use super::extract::{ApiQuery, Client, IfMatch, JsonBody, Reverify};
+use super::{
+    no_content, parse_id, permit, permit_sensitive, permit_somewhere, with_etag, ApiResult,
+    AppState,
+};
 use crate::auth::Caller;
 use crate::directory::{NewProfile, ProductSummary, ProfilePatch, ProfileView, UserProducts};
 use axum::extract::{Path, State};
@@ -76,8 +79,10 @@ async fn create_profile(
     State(s): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
-    ApiJson(body): ApiJson<NewProfile>,
+    body: JsonBody<NewProfile>,
 ) -> ApiResult<Response> {
+    permit_somewhere(&s, &caller, &org, Operation::CreateProfile).await?;
+    let body = body.parse()?;
     let admin = permit(
         &s,
         &caller,
@@ -122,11 +127,12 @@ async fn update_profile(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
     IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<ProfilePatch>,
+    body: JsonBody<ProfilePatch>,
 ) -> ApiResult<Response> {
     let app = profile_application(&s, &org, &id).await?;
     let target = profile_target(&id, &app);
     let admin = permit(&s, &caller, &org, Operation::EditProfile, target).await?;
+    let body = body.parse()?;
     let p = s
         .dir
         .update_profile(&admin, parse_id::<ProfileId>("profile", &id)?, body, v)
@@ -197,7 +203,7 @@ async fn add_profile_user(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<ProfileUserRef>,
+    body: JsonBody<ProfileUserRef>,
 ) -> ApiResult<StatusCode> {
     let app = profile_application(&s, &org, &id).await?;
     let target = profile_target(&id, &app);
@@ -211,6 +217,7 @@ async fn add_profile_user(
         &client,
     )
     .await?;
+    let body = body.parse()?;
     let user = body
         .user_id
         .parse::<UserId>()
@@ -303,7 +310,7 @@ async fn add_profile_group(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<ProfileGroupRef>,
+    body: JsonBody<ProfileGroupRef>,
 ) -> ApiResult<StatusCode> {
     let app = profile_application(&s, &org, &id).await?;
     let target = profile_target(&id, &app);
@@ -317,6 +324,7 @@ async fn add_profile_group(
         &client,
     )
     .await?;
+    let body = body.parse()?;
     let group = body
         .group_id
         .parse::<GroupId>()

@@ -1,8 +1,9 @@
 //! Roles and their grants.
 
-use super::extract::{ApiJson, ApiQuery, IfMatch};
+use super::extract::{ApiQuery, IfMatch, JsonBody};
 use super::{
-    app_target, no_content, parse_id, permit, role_application, with_etag, ApiResult, AppState,
+    app_target, no_content, parse_id, permit, permit_somewhere, role_application, with_etag,
+    ApiResult, AppState,
 };
 use crate::auth::Caller;
 use crate::directory::{NewRole, RolePatch};
@@ -71,8 +72,10 @@ async fn create_role(
     State(s): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
-    ApiJson(body): ApiJson<NewRole>,
+    body: JsonBody<NewRole>,
 ) -> ApiResult<Response> {
+    permit_somewhere(&s, &caller, &org, Operation::ManageRoles).await?;
+    let body = body.parse()?;
     let admin = permit(
         &s,
         &caller,
@@ -115,10 +118,11 @@ async fn update_role(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
     IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<RolePatch>,
+    body: JsonBody<RolePatch>,
 ) -> ApiResult<Response> {
     let app = role_application(&s, &org, &id).await?;
     let admin = permit(&s, &caller, &org, Operation::ManageRoles, app_target(&app)).await?;
+    let body = body.parse()?;
     let role = s
         .dir
         .update_role(&admin, parse_id::<RoleId>("role", &id)?, body, v)
@@ -185,10 +189,11 @@ async fn put_grants(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
     IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<GrantList>,
+    body: JsonBody<GrantList>,
 ) -> ApiResult<Response> {
     let app = role_application(&s, &org, &id).await?;
     let admin = permit(&s, &caller, &org, Operation::ManageRoles, app_target(&app)).await?;
+    let body = body.parse()?;
     let patch = RolePatch {
         grants: Some(body.grants),
         ..Default::default()

@@ -1,11 +1,13 @@
 //! Sign-in, sessions, two-factor authentication, passwords and the sign-in event log.
 
-use super::extract::{ApiJson, ApiQuery, Client, IfMatch, PendingCaller, Reverify};
+use super::extract::{
+    ApiJson, ApiQuery, Client, IfMatch, JsonBody, OverTls, PendingCaller, Reverify,
+};
 use super::{no_content, parse_id, permit, permit_sensitive, with_etag, ApiResult, AppState};
 use crate::auth::{Caller, SESSION_COOKIE};
 use crate::store::signin::{AuthEvent, Session};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rolecall_core::admin::{Operation, Target};
@@ -57,12 +59,8 @@ pub struct SignInResponse {
     session: Session,
 }
 
-fn session_cookie(token: &str, headers: &HeaderMap, max_age_secs: i64) -> Option<HeaderValue> {
-    // Secure when the request reached us over TLS (directly or through a proxy that says so).
-    let tls = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        == Some("https");
+fn session_cookie(token: &str, tls: bool, max_age_secs: i64) -> Option<HeaderValue> {
+    // Secure when the request reached us over TLS (through a trusted proxy that says so).
     let secure = if tls { "; Secure" } else { "" };
     HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}{secure}")).ok()
 }
@@ -73,13 +71,11 @@ fn session_cookie(token: &str, headers: &HeaderMap, max_age_secs: i64) -> Option
 async fn sign_in(
     State(s): State<AppState>,
     Path(org): Path<String>,
-    headers: HeaderMap,
+    OverTls(tls): OverTls,
     Client(client): Client,
     ApiJson(body): ApiJson<SignInRequest>,
 ) -> ApiResult<Response> {
-    if !s.throttle.allow(&client.ip, s.dir.now()) {
-        return Err(crate::error::Error::TooManyRequests.into());
-    }
+    s.throttled(&client)?;
     if body.login.len() > 254 || body.password.len() > 4096 {
         return Err(crate::error::Error::SignInFailed.into());
     }
@@ -100,7 +96,7 @@ async fn sign_in(
         session: signed_in.session,
     })
     .into_response();
-    if let Some(cookie) = session_cookie(&signed_in.token, &headers, max_age) {
+    if let Some(cookie) = session_cookie(&signed_in.token, tls, max_age) {
         res.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     Ok(res)
@@ -128,7 +124,7 @@ async fn sign_out(
 pub struct Me {
     user: User,
     session: Session,
-    /// Organisation administration rights.
+    /// Organisation administration rights; empty until every factor of sign-in is passed.
     admin_rights: Vec<rolecall_core::admin::AdminRight>,
 }
 
@@ -151,7 +147,13 @@ async fn me(
     let session = signed_in(&caller)?.clone();
     let org = s.dir.org(&session.org_id.to_string()).await?;
     let user = s.dir.get_user(&org, session.user_id).await?;
-    let admin_rights = s.dir.admin_rights(org.id, user.id).await?;
+    // A password alone (second factor pending, password expired) shows who you are, never
+    // what you administer (issue 9 item 15).
+    let admin_rights = if session.stage == crate::directory::signin::STAGE_FULL {
+        s.dir.admin_rights(org.id, user.id).await?
+    } else {
+        Vec::new()
+    };
     Ok(Json(Me {
         user,
         session,
@@ -252,9 +254,10 @@ async fn reverify(
     Client(client): Client,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> ApiResult<Response> {
-    s.dir
-        .reverify(signed_in(&caller)?, &body.password, &client)
-        .await?;
+    let session = signed_in(&caller)?;
+    // A password guess like a sign-in: throttled per address, counted towards the lockout.
+    s.throttled(&client)?;
+    s.dir.reverify(session, &body.password, &client).await?;
     Ok(no_content())
 }
 
@@ -274,13 +277,10 @@ async fn change_password(
     Client(client): Client,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> ApiResult<Response> {
+    let session = signed_in(&caller)?;
+    s.throttled(&client)?;
     s.dir
-        .change_password(
-            signed_in(&caller)?,
-            &body.current_password,
-            &body.new_password,
-            &client,
-        )
+        .change_password(session, &body.current_password, &body.new_password, &client)
         .await?;
     Ok(no_content())
 }
@@ -328,9 +328,7 @@ async fn request_reset(
     Client(client): Client,
     ApiJson(body): ApiJson<ResetRequest>,
 ) -> ApiResult<StatusCode> {
-    if !s.throttle.allow(&client.ip, s.dir.now()) {
-        return Err(crate::error::Error::TooManyRequests.into());
-    }
+    s.throttled(&client)?;
     if let Ok(org) = s.dir.org(&org).await {
         s.dir
             .request_password_reset(&org, &body.email, &client)
@@ -446,7 +444,7 @@ async fn set_user_password(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<PasswordBody>,
+    body: JsonBody<PasswordBody>,
 ) -> ApiResult<Response> {
     let admin = permit_sensitive(
         &s,
@@ -458,6 +456,7 @@ async fn set_user_password(
         &client,
     )
     .await?;
+    let body = body.parse()?;
     s.dir
         .set_password(
             &admin,
@@ -515,7 +514,7 @@ async fn bulk_reset_2fa(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path(org): Path<String>,
-    ApiJson(body): ApiJson<BulkReset>,
+    body: JsonBody<BulkReset>,
 ) -> ApiResult<Json<BulkResetResult>> {
     let admin = permit_sensitive(
         &s,
@@ -527,6 +526,7 @@ async fn bulk_reset_2fa(
         &client,
     )
     .await?;
+    let body = body.parse()?;
     if body.user_ids.is_empty() || body.user_ids.len() > 1000 {
         return Err(
             rolecall_core::Error::invalid("user_ids", "count", "name 1 to 1000 users").into(),
@@ -677,7 +677,7 @@ async fn put_settings(
     Reverify(pw): Reverify,
     IfMatch(v): IfMatch,
     Path(org): Path<String>,
-    ApiJson(body): ApiJson<OrgSettings>,
+    body: JsonBody<OrgSettings>,
 ) -> ApiResult<Response> {
     let admin = permit_sensitive(
         &s,
@@ -689,6 +689,7 @@ async fn put_settings(
         &client,
     )
     .await?;
+    let body = body.parse()?;
     let (settings, version) = s.dir.put_settings(&admin, body, v).await?;
     Ok(with_etag(StatusCode::OK, version, &settings))
 }

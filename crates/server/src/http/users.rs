@@ -1,9 +1,9 @@
 //! Users and their direct role assignments.
 
-use super::extract::{ApiJson, ApiQuery, Client, IfMatch, Reverify};
+use super::extract::{ApiQuery, Client, IfMatch, JsonBody, Reverify};
 use super::{
-    app_target, no_content, paging, parse_id, permit, permit_sensitive, role_application,
-    with_etag, ApiResult, AppState,
+    app_target, no_content, paging, parse_id, permit, permit_sensitive, permit_somewhere,
+    role_application, with_etag, ApiResult, AppState,
 };
 use crate::auth::Caller;
 use crate::directory::credentials::CredentialDecision;
@@ -163,7 +163,7 @@ async fn create_user(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path(org): Path<String>,
-    ApiJson(body): ApiJson<NewUser>,
+    body: JsonBody<NewUser>,
 ) -> ApiResult<Response> {
     let admin = permit_sensitive(
         &s,
@@ -175,6 +175,7 @@ async fn create_user(
         &client,
     )
     .await?;
+    let body = body.parse()?;
     let user = s.dir.create_user(&admin, body).await?;
     Ok(with_etag(StatusCode::CREATED, user.version, &user))
 }
@@ -214,8 +215,10 @@ async fn update_user(
     Path((org, id)): Path<(String, String)>,
     IfMatch(v): IfMatch,
     ApiQuery(off): ApiQuery<OffboardQuery>,
-    ApiJson(body): ApiJson<UserPatch>,
+    body: JsonBody<UserPatch>,
 ) -> ApiResult<Response> {
+    permit_somewhere(&s, &caller, &org, Operation::EditUser).await?;
+    let body = body.parse()?;
     // Deactivation removes the user from the organisation: a System admin task (seed 004).
     let op = if body.status.as_deref() == Some("inactive") {
         Operation::RemoveUser
@@ -325,8 +328,10 @@ async fn assign_role(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<RoleRef>,
+    body: JsonBody<RoleRef>,
 ) -> ApiResult<(StatusCode, Json<UserRoleList>)> {
+    permit_somewhere(&s, &caller, &org, Operation::AssignRole).await?;
+    let body = body.parse()?;
     let app = role_application(&s, &org, &body.role_id).await?;
     let admin = permit_sensitive(
         &s,

@@ -121,18 +121,6 @@ pub async fn by_token(
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn touch(c: &mut AnyConnection, b: Backend, id: &str, now: Millis) -> Result<()> {
-    sqlx::query(&sql_for(
-        b,
-        "UPDATE api_credentials SET last_used_at = $1 WHERE id = $2",
-    ))
-    .bind(now)
-    .bind(id)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
 pub async fn revoke(c: &mut AnyConnection, b: Backend, id: &str, now: Millis) -> Result<bool> {
     let r = sqlx::query(&sql_for(
         b,

@@ -210,7 +210,54 @@ fn user_conflict(e: sqlx::Error, u: &User) -> Error {
     }
 }
 
+/// Claims the user's sign-in names (e-mail key, then username key when different): another
+/// user's username or e-mail, whichever column, is refused with 422 naming the field (issue 9
+/// item 11). The primary key of `sign_in_names` makes this hold under concurrency too.
+async fn claim_sign_in_names(c: &mut AnyConnection, b: Backend, u: &User) -> Result<()> {
+    let email = u.email.key();
+    let username = u.username.key();
+    let mut claims = vec![("email", email.clone(), u.email.as_str())];
+    if username != email {
+        claims.push(("username", username, u.username.as_str()));
+    }
+    for (field, key, shown) in claims {
+        sqlx::query(&sql_for(
+            b,
+            "INSERT INTO sign_in_names (org_id, name_key, user_id) VALUES ($1, $2, $3)",
+        ))
+        .bind(u.org_id.to_string())
+        .bind(&key)
+        .bind(u.id.to_string())
+        .execute(&mut *c)
+        .await
+        .map_err(|e| {
+            if unique_violation(&e) {
+                rolecall_core::Error::Invalid(vec![rolecall_core::FieldError::new(
+                    field,
+                    "unique",
+                    format!("{shown} is already someone's username or e-mail in this organization"),
+                )])
+                .into()
+            } else {
+                Error::Database(e)
+            }
+        })?;
+    }
+    Ok(())
+}
+
+async fn release_sign_in_names(c: &mut AnyConnection, b: Backend, user: UserId) -> Result<()> {
+    sqlx::query(&sql_for(b, "DELETE FROM sign_in_names WHERE user_id = $1"))
+        .bind(user.to_string())
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
 pub async fn insert_user(c: &mut AnyConnection, b: Backend, u: &User) -> Result<()> {
+    // Names first: a clash is reported on the field the caller gave (the e-mail, when the
+    // username defaults to it).
+    claim_sign_in_names(&mut *c, b, u).await?;
     sqlx::query(&sql_for(
         b,
         "INSERT INTO users (id, org_id, username, username_key, email, email_key, first_name, last_name, locale, status, version, created_at, updated_at, last_sign_in_at, kind) \
@@ -237,13 +284,16 @@ pub async fn insert_user(c: &mut AnyConnection, b: Backend, u: &User) -> Result<
     Ok(())
 }
 
-/// Writes `u` if the stored version is still `expected_version`; false when someone else won.
+/// Writes `u` if the stored version is still `expected_version`; false when someone else won
+/// (the caller then fails, and its transaction rolls the names back).
 pub async fn update_user(
     c: &mut AnyConnection,
     b: Backend,
     u: &User,
     expected_version: i64,
 ) -> Result<bool> {
+    release_sign_in_names(&mut *c, b, u.id).await?;
+    claim_sign_in_names(&mut *c, b, u).await?;
     let r = sqlx::query(&sql_for(
         b,
         "UPDATE users SET username = $1, username_key = $2, email = $3, email_key = $4, first_name = $5, last_name = $6, locale = $7, status = $8, \
@@ -346,6 +396,7 @@ pub async fn delete_user(c: &mut AnyConnection, b: Backend, u: &User, now: Milli
         "DELETE FROM group_members WHERE user_id = $1",
         "DELETE FROM user_roles WHERE user_id = $1",
         "DELETE FROM profile_users WHERE user_id = $1", // profiles: seats go with the user
+        "DELETE FROM sign_in_names WHERE user_id = $1",
         "DELETE FROM users WHERE id = $1",
     ] {
         sqlx::query(&sql_for(b, stmt))

@@ -36,6 +36,8 @@ pub struct Db {
     /// SQLite allows one writer; serialising writers here avoids SQLITE_BUSY on lock upgrade.
     /// PostgreSQL needs no such lock: row versions guard concurrent updates.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// How long [`Db::write`] waits for the writer before giving up with [`Error::Busy`].
+    busy_timeout: Duration,
 }
 
 /// A write transaction; holds the SQLite writer lock until committed or dropped.
@@ -105,14 +107,137 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "rights",
         include_str!("../../migrations/0006_rights.sql"),
     ),
+    // security: sign-in names unique across usernames and e-mails, outbox redaction (issue 9).
+    (
+        7,
+        "security",
+        include_str!("../../migrations/0007_security.sql"),
+    ),
     // audit: the one hash-chained audit log (store/audit.rs).
     (8, "audit", include_str!("../../migrations/0008_audit.sql")),
 ];
+
+/// How SQLite makes a commit durable (`PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// The WAL is synced at every commit: an acknowledged change survives power loss.
+    #[default]
+    Full,
+    /// Synced at checkpoints only: faster, but the last commits can be lost on power loss
+    /// (never on a crash of the process alone).
+    Normal,
+}
+
+impl std::str::FromStr for Synchronous {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" => Ok(Synchronous::Full),
+            "normal" => Ok(Synchronous::Normal),
+            _ => Err(format!("{s:?} is not full or normal")),
+        }
+    }
+}
+
+/// Tuning for [`Db::connect_with`]; the defaults are what `serve` uses.
+#[derive(Debug, Clone, Copy)]
+pub struct DbOptions {
+    /// How long a request waits for the write lock (SQLite's writer, a PostgreSQL row lock)
+    /// or a pooled connection before it is answered 503 `database_busy`.
+    pub busy_timeout: Duration,
+    pub sqlite_synchronous: Synchronous,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            busy_timeout: Duration::from_secs(5),
+            sqlite_synchronous: Synchronous::Full,
+        }
+    }
+}
+
+/// Is this the database saying "not now" (a lock held too long, a busy pool) rather than a
+/// fault? Such errors become 503 with `Retry-After`, never 500.
+pub fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(d) => {
+            let code = d.code();
+            matches!(
+                code.as_deref(),
+                // SQLite: BUSY, LOCKED, BUSY_RECOVERY, BUSY_SNAPSHOT, BUSY_TIMEOUT,
+                // LOCKED_SHAREDCACHE.
+                Some("5" | "6" | "261" | "517" | "773" | "262")
+                // PostgreSQL: serialization failure, deadlock, lock_not_available,
+                // too_many_connections, query_canceled (lock or statement timeout).
+                | Some("40001" | "40P01" | "55P03" | "53300" | "57014")
+            ) || d.message().contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
+/// The embedded database's files are the organisation's secrets: the directory is 0700 and
+/// `rolecall.db` (with its `-wal` and `-shm`, which SQLite creates with the database file's
+/// mode) 0600, whatever the umask.
+#[cfg(unix)]
+fn private_files(data_dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let fail = |what: &Path, e: std::io::Error| {
+        Error::Internal(format!("cannot secure {}: {e}", what.display()))
+    };
+    if !data_dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)
+            .map_err(|e| fail(data_dir, e))?;
+    }
+    std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| fail(data_dir, e))?;
+    let db = data_dir.join("rolecall.db");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&db)
+        .map_err(|e| fail(&db, e))?;
+    for name in ["rolecall.db", "rolecall.db-wal", "rolecall.db-shm"] {
+        let f = data_dir.join(name);
+        if f.exists() {
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| fail(&f, e))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_files(data_dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        Error::Internal(format!(
+            "cannot create data directory {}: {e}",
+            data_dir.display()
+        ))
+    })
+}
 
 impl Db {
     /// Opens `database_url` if given (a `postgres://` URL selects PostgreSQL), otherwise the
     /// SQLite file `rolecall.db` in `data_dir`, created on first start in WAL mode.
     pub async fn connect(database_url: Option<&str>, data_dir: &Path) -> Result<Db> {
+        Db::connect_with(database_url, data_dir, DbOptions::default()).await
+    }
+
+    /// As [`Db::connect`], with explicit tuning.
+    pub async fn connect_with(
+        database_url: Option<&str>,
+        data_dir: &Path,
+        options: DbOptions,
+    ) -> Result<Db> {
         sqlx::any::install_default_drivers();
         let (url, backend) = match database_url {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
@@ -126,12 +251,7 @@ impl Db {
                 )))
             }
             None => {
-                std::fs::create_dir_all(data_dir).map_err(|e| {
-                    Error::Internal(format!(
-                        "cannot create data directory {}: {e}",
-                        data_dir.display()
-                    ))
-                })?;
+                private_files(data_dir)?;
                 (
                     format!(
                         "sqlite://{}?mode=rwc",
@@ -141,22 +261,37 @@ impl Db {
                 )
             }
         };
-        let options = AnyConnectOptions::from_str(&url)?;
+        let connect = AnyConnectOptions::from_str(&url)?;
+        let busy_ms = options.busy_timeout.as_millis();
+        let synchronous = match options.sqlite_synchronous {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(options.busy_timeout.max(Duration::from_secs(1)))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    match backend {
+                        Backend::Sqlite => {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
+                                .await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute(format!("PRAGMA synchronous = {synchronous}").as_str())
+                                .await?;
+                        }
+                        // A row lock held too long ends the waiting statement (55P03, a 503)
+                        // instead of stalling the request indefinitely.
+                        Backend::Postgres => {
+                            conn.execute(format!("SET lock_timeout = {busy_ms}").as_str())
+                                .await?;
+                        }
                     }
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(connect)
             .await?;
         let write_lock =
             (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
@@ -164,6 +299,7 @@ impl Db {
             pool,
             backend,
             write_lock,
+            busy_timeout: options.busy_timeout,
         })
     }
 
@@ -203,14 +339,20 @@ impl Db {
         w.commit().await
     }
 
+    /// Opens the one write transaction of a use case. Waits at most the busy timeout for
+    /// SQLite's writer: a writer held too long answers 503, it never queues requests forever.
     pub async fn write(&self) -> Result<WriteTx> {
         let guard = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
+            Some(lock) => Some(
+                tokio::time::timeout(self.busy_timeout, lock.clone().lock_owned())
+                    .await
+                    .map_err(|_| Error::Busy)?,
+            ),
             None => None,
         };
         // SQLite: take the write lock at BEGIN. A deferred transaction that reads first fails
         // with SQLITE_BUSY_SNAPSHOT (517) at its first write when a writer outside this lock
-        // (token/session `touch`) committed in between.
+        // (the mail worker's claim) committed in between.
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,

@@ -196,6 +196,39 @@ pub async fn set_totp(
     Ok(())
 }
 
+/// Every stored TOTP secret (sealed or, before encryption, plain), for sealing at start.
+pub async fn stored_totp_secrets(
+    c: &mut AnyConnection,
+    b: Backend,
+) -> Result<Vec<(UserId, String)>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL ORDER BY id",
+    ))
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((UserId(get_uuid(r, "id")?), get_str(r, "totp_secret")?)))
+        .collect()
+}
+
+pub async fn set_totp_secret(
+    c: &mut AnyConnection,
+    b: Backend,
+    user: UserId,
+    sealed: &str,
+) -> Result<()> {
+    sqlx::query(&sql_for(
+        b,
+        "UPDATE users SET totp_secret = $1 WHERE id = $2",
+    ))
+    .bind(sealed)
+    .bind(user.to_string())
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
 pub async fn set_totp_step(
     c: &mut AnyConnection,
     b: Backend,
@@ -358,18 +391,6 @@ pub async fn live_session(
         ))
     })
     .transpose()
-}
-
-pub async fn touch_session(c: &mut AnyConnection, b: Backend, id: &str, now: Millis) -> Result<()> {
-    sqlx::query(&sql_for(
-        b,
-        "UPDATE sessions SET last_seen_at = $1 WHERE id = $2",
-    ))
-    .bind(now)
-    .bind(id)
-    .execute(c)
-    .await?;
-    Ok(())
 }
 
 pub async fn set_session_stage(
@@ -578,19 +599,40 @@ pub async fn insert_reset_token(
     Ok(())
 }
 
-/// Consumes a reset token: the user it belongs to if unused and unexpired.
-pub async fn take_reset_token(
+/// The user of this organisation a usable reset token belongs to, without consuming it.
+pub async fn reset_token_user(
     c: &mut AnyConnection,
     b: Backend,
+    org: OrgId,
     hash: &str,
     now: Millis,
 ) -> Result<Option<UserId>> {
-    let row = sqlx::query(&sql_for(b, "SELECT user_id FROM reset_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2"))
-        .bind(hash)
-        .bind(now)
-        .fetch_optional(&mut *c)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT t.user_id FROM reset_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2 AND u.org_id = $3",
+    ))
+    .bind(hash)
+    .bind(now)
+    .bind(org.to_string())
+    .fetch_optional(c)
+    .await?;
+    row.map(|r| Ok(UserId(get_uuid(&r, "user_id")?)))
+        .transpose()
+}
+
+/// Consumes a reset token: the user it belongs to if unused, unexpired and of this
+/// organisation (a token sent to another organisation's URL is just an invalid token).
+pub async fn take_reset_token(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    hash: &str,
+    now: Millis,
+) -> Result<Option<UserId>> {
+    let Some(user) = reset_token_user(&mut *c, b, org, hash, now).await? else {
+        return Ok(None);
+    };
     let r = sqlx::query(&sql_for(
         b,
         "UPDATE reset_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
@@ -602,8 +644,30 @@ pub async fn take_reset_token(
     if r.rows_affected() != 1 {
         return Ok(None);
     }
-    Ok(Some(UserId(get_uuid(&row, "user_id")?)))
+    Ok(Some(user))
 }
+
+/// A new password makes every outstanding reset token of the user useless (issue 9 item 9).
+pub async fn void_reset_tokens(
+    c: &mut AnyConnection,
+    b: Backend,
+    user: UserId,
+    now: Millis,
+) -> Result<()> {
+    sqlx::query(&sql_for(
+        b,
+        "UPDATE reset_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL",
+    ))
+    .bind(now)
+    .bind(user.to_string())
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// What remains of an outbox body once the message left (or was given up): no token stays in
+/// the database (issue 9 item 9).
+pub const REDACTED_BODY: &str = "[delivered: the body is not kept]";
 
 pub struct OutboxMessage {
     pub id: String,
@@ -672,7 +736,15 @@ pub async fn mark_mail(
         .bind(next_attempt_at)
         .bind(error.map(str::to_string))
         .bind(id)
-        .execute(c)
+        .execute(&mut *c)
         .await?;
+    // Delivered or given up: the body (one-time tokens) has no further use here.
+    if sent_at.is_some() || next_attempt_at == Millis::MAX {
+        sqlx::query(&sql_for(b, "UPDATE outbox SET body = $1 WHERE id = $2"))
+            .bind(REDACTED_BODY)
+            .bind(id)
+            .execute(c)
+            .await?;
+    }
     Ok(())
 }

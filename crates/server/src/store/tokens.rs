@@ -56,21 +56,6 @@ pub async fn find_by_hash(
     .transpose()
 }
 
-pub async fn touch(c: &mut AnyConnection, b: Backend, id: &str, now: Millis) -> Result<()> {
-    sqlx::query(&sql_for(
-        b,
-        // At most one write per token every 15 s: last use is for reports, not worth a write
-        // (and SQLite's writer lock) on every request.
-        "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
-    ))
-    .bind(now)
-    .bind(id)
-    .bind(now - 15_000)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
 pub async fn count_server_tokens(c: &mut AnyConnection) -> Result<i64> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM api_tokens WHERE org_id IS NULL")
         .fetch_one(c)

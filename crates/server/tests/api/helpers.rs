@@ -109,6 +109,7 @@ pub async fn config_for(backend: Backend, dir: &std::path::Path) -> Config {
         bootstrap_token_hash: None,
         sign_in_limit_per_minute: 30,
         mail: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -132,10 +133,13 @@ impl Clock for TestClock {
 
 /// Starts a server on `config` with a movable clock.
 pub async fn start_server(config: &Config, clock: Arc<TestClock>) -> Server {
-    let db = Db::connect(config.database_url.as_deref(), &config.data_dir)
+    let db = Db::connect_with(config.database_url.as_deref(), &config.data_dir, config.db)
         .await
         .expect("database");
-    let dir = Directory::open(db, clock, vec![])
+    // The key file in the data directory, as `serve` does: a restarted server opens what the
+    // first one sealed.
+    let keys = rolecall::keys::load(config).expect("secret key");
+    let dir = Directory::open_with_keys(db, clock, vec![], keys)
         .await
         .expect("directory opens");
     Server::start_with(config, Arc::new(dir))
@@ -145,6 +149,11 @@ pub async fn start_server(config: &Config, clock: Arc<TestClock>) -> Server {
 
 /// Starts a server with one organization `acme` and a server-wide bootstrap token.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// As [`spawn_app`], with the configuration changed first (limits, timeouts, proxies).
+pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut Config)) -> TestApp {
     static TRACING: std::sync::Once = std::sync::Once::new();
     // TEST_LOG=1 shows the server's log, including the detail behind any 500.
     TRACING.call_once(|| {
@@ -156,7 +165,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         }
     });
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = config_for(backend, dir.path()).await;
+    let mut config = config_for(backend, dir.path()).await;
+    change(&mut config);
     let clock = Arc::new(TestClock::default());
     let server = start_server(&config, clock.clone()).await;
     let token = server
@@ -179,6 +189,40 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 impl TestApp {
+    /// Stops the server as `serve` does on SIGTERM (what is kept in memory is written); the
+    /// data directory lives as long as the returned value.
+    pub async fn shut_down(self) -> tempfile::TempDir {
+        self.server.shutdown().await;
+        self._dir
+    }
+
+    /// Stops the server gracefully and starts a new one on the same configuration, data
+    /// directory, database and clock (what survives a restart).
+    pub async fn restart(self) -> TestApp {
+        let TestApp {
+            token,
+            org,
+            client,
+            server,
+            clock,
+            config,
+            _dir,
+            ..
+        } = self;
+        server.shutdown().await;
+        let server = start_server(&config, clock.clone()).await;
+        TestApp {
+            base: format!("http://{}", server.addr),
+            token,
+            org,
+            client,
+            server,
+            clock,
+            config,
+            _dir,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         if path.starts_with("/api") || path.starts_with("/healthz") || path.starts_with("/readyz") {
             format!("{}{}", self.base, path)

@@ -8,17 +8,23 @@ mod admins;
 mod audit; // issue 11: the one audit log
 mod helpers;
 mod multinode;
+mod owner_takeover; // issue 9 item 10
 
 mod catalogue_and_scopes;
 mod checks;
 mod concurrency;
 mod credentials;
+mod cross_org; // issue 9 item 5: generated from the OpenAPI document
 mod escalation; // issue 9: the escalation paths, over HTTP
 mod groups_roles;
+mod hardening; // issue 9 items 11 to 15
 mod invitations; // "Get started" invitations
+mod lockout; // issue 9 item 7
 mod profiles;
 mod rights_property; // the rights invariant as a property (issue 9)
 mod seed_notices; // issue 10: password classes, re-verification, account and rights mails
 mod seed_rules; // issue 10: the seed rules that did not hold
+mod secrets_at_rest; // issue 9 item 9
 mod signin;
 mod users;
+mod writer; // issue 9 items 6 and 8
