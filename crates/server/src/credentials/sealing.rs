@@ -1,7 +1,7 @@
 //! Sealing secrets the server must read back (TOTP secrets) with a server key: ChaCha20-Poly1305
 //! (RustCrypto), a fresh random nonce per value, the owner's id as associated data (a sealed
 //! value copied onto another row does not open), stored as
-//! `enc1:<key id>:<base64 nonce‖ciphertext>`. Where the key comes from is `crate::keys`.
+//! `enc1:<key id>:<base64 nonce‖ciphertext>`. Where the key comes from is the server's `keys` module.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
