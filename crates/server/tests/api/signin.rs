@@ -512,7 +512,10 @@ async fn passwords_follow_the_policy_and_resets_are_single_use(b: Backend) {
         if let Ok(entries) = std::fs::read_dir(&mail_dir) {
             for e in entries.flatten() {
                 let text = std::fs::read_to_string(e.path()).unwrap_or_default();
-                if text.contains("To: jane@example.com") {
+                // Jane's account notice carries a token too; the reset mail is the one asked for.
+                if text.contains("To: jane@example.com")
+                    && text.contains("Subject: Reset your rolecall password")
+                {
                     token = text
                         .lines()
                         .find(|l| l.starts_with("rc_"))
