@@ -147,6 +147,25 @@ impl Directory {
         input: NewUser,
         invited_by: Option<&str>,
     ) -> Result<(User, Option<super::invitations::Invitation>)> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self
+            .create_user_invited_by_in(&mut w, admin, input, invited_by)
+            .await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn create_user_invited_by_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        input: NewUser,
+        invited_by: Option<&str>,
+    ) -> Result<(
+        rolecall_core::change::Approved,
+        bool,
+        (User, Option<super::invitations::Invitation>),
+    )> {
         let org = &admin.org;
         let mut p = Problems::new();
         let email = p.check(Email::parse("email", &input.email));
@@ -217,7 +236,6 @@ impl Directory {
             kind: UserKind::Person,
         };
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let ok = self
             .approve(
                 &mut w.tx,
@@ -241,13 +259,12 @@ impl Directory {
         };
         // end invitations
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new("user_created", user_target(&user)).between(None, Some(&user)),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, true).await?;
-        Ok((user, invitation))
+        Ok((ok, true, (user, invitation)))
     }
 
     /// A user, or `Gone` with the tombstone when deleted.
@@ -295,9 +312,26 @@ impl Directory {
         decision: Option<CredentialDecision>,
         _client: &ClientInfo,
     ) -> Result<User> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self
+            .update_user_in(&mut w, admin, id, patch, if_match, decision, _client)
+            .await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn update_user_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        id: UserId,
+        patch: UserPatch,
+        if_match: Option<i64>,
+        decision: Option<CredentialDecision>,
+        _client: &ClientInfo,
+    ) -> Result<(rolecall_core::change::Approved, bool, User)> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let current = q::lock_user(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_user(id))?;
@@ -371,7 +405,7 @@ impl Directory {
         let affects_rights = next.status != current.status;
         if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
             let plan = super::credentials::CredentialPlan::from_wire(decision, None)?;
-            self.settle_credentials_of(&mut w, admin, id, plan).await?;
+            self.settle_credentials_of(w, admin, id, plan).await?;
             crate::store::signin::revoke_user_sessions(
                 &mut w.tx,
                 b,
@@ -398,13 +432,12 @@ impl Directory {
             _ => "user_updated",
         };
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new(action, user_target(&current)).between(Some(&current), Some(&next)),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, affects_rights).await?;
-        Ok(next)
+        Ok((ok, affects_rights, next))
     }
 
     /// Irreversible: removes the user and their memberships and assignments, keeps a tombstone.
@@ -416,9 +449,25 @@ impl Directory {
         decision: Option<CredentialDecision>,
         _client: &ClientInfo,
     ) -> Result<()> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self
+            .delete_user_in(&mut w, admin, id, if_match, decision, _client)
+            .await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn delete_user_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        id: UserId,
+        if_match: Option<i64>,
+        decision: Option<CredentialDecision>,
+        _client: &ClientInfo,
+    ) -> Result<(rolecall_core::change::Approved, bool, ())> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let current = q::lock_user(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_user(id))?;
@@ -443,20 +492,19 @@ impl Directory {
         )
         .await?;
         let plan = super::credentials::CredentialPlan::from_wire(decision, None)?;
-        self.settle_credentials_of(&mut w, admin, id, plan).await?;
+        self.settle_credentials_of(w, admin, id, plan).await?;
         crate::store::signin::revoke_user_sessions(&mut w.tx, b, id, "deleted", None, self.now())
             .await?;
         // invitations: removal notice to the address on record; open invitation closed.
         super::invitations::on_removal(&mut w.tx, b, org, &current, "deleted", self.now()).await?;
         q::delete_user(&mut w.tx, b, &current, self.now()).await?;
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new("user_deleted", user_target(&current)).between(Some(&current), None),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, true).await?;
-        Ok(())
+        Ok((ok, true, ()))
     }
 
     // ------------------------------------------------------------ groups
@@ -640,9 +688,21 @@ impl Directory {
 
     /// Adds a member; true if they were not one already (idempotent).
     pub async fn add_member(&self, admin: &OrgAdmin, group: GroupId, user: UserId) -> Result<bool> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self.add_member_in(&mut w, admin, group, user).await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn add_member_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<(rolecall_core::change::Approved, bool, bool)> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         // Group, then user: the lock order of `directory::holding`.
         let g = q::lock_group(&mut w.tx, b, org.id, group)
             .await?
@@ -674,7 +734,7 @@ impl Directory {
         let added = q::add_member(&mut w.tx, b, org.id, group, user, self.now()).await?;
         if added {
             self.record(
-                &mut w,
+                w,
                 admin,
                 Record::new("member_added", user_target(&u)).changes(field(
                     "group",
@@ -684,8 +744,7 @@ impl Directory {
             )
             .await?;
         }
-        self.commit_rights(w, org.id, ok, added).await?;
-        Ok(added)
+        Ok((ok, added, added))
     }
 
     pub async fn remove_member(
@@ -694,9 +753,21 @@ impl Directory {
         group: GroupId,
         user: UserId,
     ) -> Result<()> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self.remove_member_in(&mut w, admin, group, user).await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn remove_member_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<(rolecall_core::change::Approved, bool, ())> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let g = q::lock_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
@@ -722,7 +793,7 @@ impl Directory {
             None => Party::new("user", user, ""),
         };
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new("member_removed", target).changes(field(
                 "group",
@@ -731,8 +802,7 @@ impl Directory {
             )),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, true).await?;
-        Ok(())
+        Ok((ok, true, ()))
     }
 
     pub async fn group_roles(&self, org: &Organization, group: GroupId) -> Result<Vec<Role>> {
@@ -886,9 +956,21 @@ impl Directory {
     /// however the user would hold the two, is refused (Magento's rule) rather than silently
     /// replacing the first.
     pub async fn assign_role(&self, admin: &OrgAdmin, user: UserId, role: RoleId) -> Result<bool> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self.assign_role_in(&mut w, admin, user, role).await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn assign_role_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        user: UserId,
+        role: RoleId,
+    ) -> Result<(rolecall_core::change::Approved, bool, bool)> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         // The user's row lock serialises assignments to one person on PostgreSQL, so "one role
         // per user" sees the other's commit (issue 9 item 8: three concurrent assignments left
         // 2–3 roles). SQLite's writer already serialises them.
@@ -940,7 +1022,7 @@ impl Directory {
         let added = q::add_user_role(&mut w.tx, b, org.id, user, &role, self.now()).await?;
         if added {
             self.record(
-                &mut w,
+                w,
                 admin,
                 Record::new("role_assigned", user_target(&u)).changes(field(
                     "role",
@@ -950,14 +1032,25 @@ impl Directory {
             )
             .await?;
         }
-        self.commit_rights(w, org.id, ok, added).await?;
-        Ok(added)
+        Ok((ok, added, added))
     }
 
     pub async fn unassign_role(&self, admin: &OrgAdmin, user: UserId, role: RoleId) -> Result<()> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self.unassign_role_in(&mut w, admin, user, role).await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn unassign_role_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        user: UserId,
+        role: RoleId,
+    ) -> Result<(rolecall_core::change::Approved, bool, ())> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let u = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| not_found_user(user))?;
@@ -983,7 +1076,7 @@ impl Directory {
             return Err(DomainError::not_found("role assignment", role).into());
         }
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new("role_unassigned", user_target(&u)).changes(field(
                 "role",
@@ -992,7 +1085,6 @@ impl Directory {
             )),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, true).await?;
-        Ok(())
+        Ok((ok, true, ()))
     }
 }

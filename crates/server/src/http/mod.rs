@@ -9,6 +9,7 @@
 
 mod admins;
 pub mod audit; // the audit log: browse, export, head, verify, prune
+mod bulk; // bulk user files: import (issue 12)
 mod check;
 mod credentials;
 pub mod extract;
@@ -267,6 +268,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(profiles::router()) // products and product profiles
         .merge(invitations::router()) // "Get started" invitations
         .merge(audit::router())
+        .merge(bulk::router()) // bulk user files
 }
 
 async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> Response {

@@ -160,7 +160,7 @@ pub async fn epochs(c: &mut AnyConnection) -> Result<Vec<(OrgId, i64)>> {
 
 // ---------------------------------------------------------------- users
 
-fn user_from_row(row: &AnyRow) -> Result<User> {
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
     let status = get_str(row, "status")?;
     Ok(User {
         id: UserId(get_uuid(row, "id")?),

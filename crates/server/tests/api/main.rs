@@ -6,6 +6,7 @@
 
 mod admins;
 mod audit; // issue 11: the one audit log
+mod bulk_import; // issue 12
 mod helpers;
 mod multinode;
 mod owner_takeover; // issue 9 item 10
