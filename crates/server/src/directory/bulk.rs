@@ -123,7 +123,7 @@ pub struct ImportReport {
 #[derive(Debug)]
 pub enum ImportItem {
     Opened(Template),
-    Row(std::result::Result<RowPlan, RowErrors>),
+    Row(Box<std::result::Result<RowPlan, RowErrors>>),
     /// Every byte read; the file's digest.
     End(FileDigest),
     /// The file was refused as a whole (not CSV, unknown columns, …), or reading failed.
@@ -152,7 +152,7 @@ pub fn read_rows<R: std::io::Read + Send + 'static>(
             return;
         }
         for row in reader.by_ref() {
-            if tx.blocking_send(ImportItem::Row(row)).is_err() {
+            if tx.blocking_send(ImportItem::Row(Box::new(row))).is_err() {
                 return;
             }
         }
@@ -322,14 +322,16 @@ impl Names {
             Some(product) => self.application(product)?,
             None => match self.profile_apps.get(&key).map(Vec::as_slice) {
                 Some([one]) => one.clone(),
-                Some(many) if many.len() > 1 => return Err((
-                    "ambiguous_profile",
-                    format!(
+                Some(many) if many.len() > 1 => {
+                    return Err((
+                        "ambiguous_profile",
+                        format!(
                         "several products have a profile {:?} ({}): write it as Product: Profile",
                         p.profile,
                         many.join(", ")
                     ),
-                )),
+                    ))
+                }
                 _ => {
                     return Err((
                         "unknown_profile",
@@ -482,7 +484,7 @@ impl Directory {
                     break None;
                 }
                 ImportItem::Opened(_) => continue,
-                ImportItem::Row(r) => r,
+                ImportItem::Row(r) => *r,
             };
             let row = match row {
                 Ok(r) => r,

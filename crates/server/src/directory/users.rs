@@ -320,6 +320,7 @@ impl Directory {
         Ok(out)
     }
 
+    #[allow(clippy::too_many_arguments)] // update_user's own arguments, plus the transaction
     pub(crate) async fn update_user_in(
         &self,
         w: &mut crate::store::WriteTx,
