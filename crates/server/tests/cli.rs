@@ -1364,3 +1364,49 @@ async fn users_import_dry_run_real_run_and_report() {
     assert_eq!(bad.1["rows"][0]["errors"][0]["rule"], "unknown_group");
     assert_eq!(bad.1["committed"], false);
 }
+
+/// `rolecall users export` writes the plain template by default, the console one on request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_export_both_templates() {
+    let env = spawn().await;
+    let out = env
+        .run(&[
+            "users",
+            "create",
+            "--email",
+            "ann@example.com",
+            "--first-name",
+            "Ann",
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plain = env.run(&["users", "export"]).await;
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert_eq!(
+        plain.stdout,
+        "operation,username,email,first_name,last_name,status,groups,roles,profiles,admin_rights\r\n\
+         upsert,ann@example.com,ann@example.com,Ann,,active,,,,\r\n"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("console.csv");
+    let console = env
+        .run(&[
+            "users",
+            "export",
+            "--template",
+            "console",
+            "--output",
+            file.to_str().expect("path"),
+        ])
+        .await;
+    assert_eq!(console.code, 0, "{}", console.stderr);
+    let text = std::fs::read_to_string(&file).expect("file");
+    assert!(
+        text.starts_with("Identity Type,Username,Domain,Email,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Enterprise ID,ann@example.com,example.com,ann@example.com,Ann,"),
+        "{text}"
+    );
+}

@@ -1,6 +1,6 @@
-//! `rolecall users import` (issue 12): streams a CSV file to the server with a progress bar
-//! (indicatif, by bytes sent: the server applies rows as they arrive) and prints the per-row
-//! report, optionally also as CSV.
+//! `rolecall users import` and `users export` (issue 12): streams a CSV file to the server with
+//! a progress bar (indicatif, by bytes sent: the server applies rows as they arrive) and prints
+//! the per-row report, optionally also as CSV; streams an export to a file or standard output.
 
 use super::client::{Client, CmdResult, Exit};
 use super::output::{table, text};
@@ -142,4 +142,24 @@ fn report_csv(report: &Value) -> String {
         }
     }
     out
+}
+
+pub(super) async fn export(c: &Client, template: &str, output: Option<&Path>) -> CmdResult {
+    let query = [("template", Some(template.to_string()))];
+    match output {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| {
+                eprintln!("rolecall: cannot create {}: {e}", path.display());
+                Exit(1)
+            })?;
+            let mut w = std::io::BufWriter::new(file);
+            c.download(&["users", "export"], &query, &mut w).await?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = stdout.lock();
+            c.download(&["users", "export"], &query, &mut w).await?;
+        }
+    }
+    Ok(0)
 }

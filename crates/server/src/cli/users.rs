@@ -95,6 +95,15 @@ pub enum UsersCommand {
         #[arg(long)]
         report: Option<std::path::PathBuf>,
     },
+    /// Export every person as CSV (streamed): `plain` (rolecall's template, default) or
+    /// `console` (the Adobe Admin Console bulk-upload template).
+    Export {
+        #[arg(long, default_value = "plain")]
+        template: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 pub(super) async fn run(c: &Client, cmd: UsersCommand) -> CmdResult {
@@ -119,6 +128,9 @@ pub(super) async fn run(c: &Client, cmd: UsersCommand) -> CmdResult {
                 },
             )
             .await;
+        }
+        UsersCommand::Export { template, output } => {
+            return super::bulk::export(c, &template, output.as_deref()).await;
         }
         UsersCommand::List {
             status,

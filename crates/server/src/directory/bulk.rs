@@ -714,7 +714,10 @@ impl Directory {
                     last_name: f.last_name.clone(),
                     locale: None,
                     status: Some(status.into()),
-                    notify: Some(!options.no_invitations && !wants_inactive),
+                    // An invited user is always sent the invitation (it is how they get in).
+                    notify: Some(
+                        status == "invited" || (!options.no_invitations && !wants_inactive),
+                    ),
                 };
                 let (ok, changed, (u, _)) = attempt!(
                     Part::Email,

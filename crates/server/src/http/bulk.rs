@@ -1,6 +1,6 @@
 //! Bulk user files over HTTP (issue 12): `POST …/users/import` takes the CSV as a `text/csv`
 //! body, streamed into the import (never held whole), and answers the per-row report as JSON
-//! or, with `Accept: text/csv`, as CSV.
+//! or, with `Accept: text/csv`, as CSV; `GET …/users/export` streams either template.
 
 use super::audit::csv_cell;
 use super::extract::{ApiQuery, Client, Reverify};
@@ -8,6 +8,7 @@ use super::problem::ApiError;
 use super::{permit_sensitive, ApiResult, AppState};
 use crate::auth::Caller;
 use crate::directory::bulk::{read_rows, ImportMode, ImportOptions, ImportReport};
+use crate::directory::bulk_export::ExportTemplate;
 use crate::directory::credentials::CredentialDecision;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -21,7 +22,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(import_users))
+    OpenApiRouter::new()
+        .routes(routes!(import_users))
+        .routes(routes!(export_users))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -214,4 +217,70 @@ async fn import_users(
         return Ok(res);
     }
     Ok(Json(report).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `plain` (default: rolecall's template, every field) or `console` (the Adobe Admin
+    /// Console bulk-upload template).
+    template: Option<ExportTemplate>,
+}
+
+/// Exports the organisation's people as CSV in either template, streamed page by page from
+/// one consistent read. Importing the file into an organisation with the same groups, roles
+/// and profiles, then exporting again, gives the same bytes. System admins only.
+#[utoipa::path(get, path = "/api/v1/organizations/{org}/users/export", tag = "users",
+    params(("org" = String, Path), ExportQuery),
+    responses(
+        (status = 200, body = String, content_type = "text/csv", description = "The file: header line, then one row per person ordered by e-mail, CRLF line endings"),
+        (status = 401, body = super::problem::Problem, content_type = "application/problem+json", description = "No or unknown credentials"),
+        (status = 403, body = super::problem::Problem, content_type = "application/problem+json", description = "Only System admins export users"),
+        (status = 404, body = super::problem::Problem, content_type = "application/problem+json", description = "No such organization"),
+        (status = 409, body = super::problem::Problem, content_type = "application/problem+json", description = "`unexportable`: a row the template cannot spell (a `,` in a name, in the console template); use the plain template"),
+        (status = 422, body = super::problem::Problem, content_type = "application/problem+json", description = "Unknown template"),
+    ))]
+async fn export_users(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
+    let admin = super::permit(
+        &s,
+        &caller,
+        &org,
+        Operation::BulkAddUsers,
+        Target::Organization,
+    )
+    .await?;
+    let template = q.template.unwrap_or(ExportTemplate::Plain);
+    let mut exporter = s.dir.export_users(&admin.org, template).await?;
+    // The first page before answering, so a refusal is a proper problem, not a cut body.
+    let first = exporter.next_page().await?.unwrap_or_default();
+    let rest = futures_util::stream::unfold(Some(exporter), |state| async move {
+        let mut e = state?;
+        match e.next_page().await {
+            Ok(Some(page)) => Some((Ok::<_, std::io::Error>(page), Some(e))),
+            Ok(None) => None,
+            Err(err) => {
+                // Headers are gone: cutting the body is how the client learns it is incomplete.
+                tracing::warn!(error = %err, "export broke off");
+                Some((Err(std::io::Error::other("export failed")), None))
+            }
+        }
+    });
+    let body = futures_util::stream::once(async move { Ok(first) }).chain(rest);
+    let name = match template {
+        ExportTemplate::Plain => "attachment; filename=\"users-plain.csv\"",
+        ExportTemplate::Console => "attachment; filename=\"users-console.csv\"",
+    };
+    let mut res = Body::from_stream(body).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(name));
+    Ok(res)
 }

@@ -147,3 +147,90 @@ pub async fn people_page(
     .await?;
     rows.iter().map(super::directory::user_from_row).collect()
 }
+
+/// The people of one export page: e-mail keys in `(after, last]`.
+const PAGE_PEOPLE: &str = "JOIN users u ON u.id = x.user_id \
+     WHERE u.org_id = $1 AND u.kind = 'person' AND u.email_key > $2 AND u.email_key <= $3";
+
+async fn page_pairs(
+    c: &mut AnyConnection,
+    b: Backend,
+    select: &str,
+    org: OrgId,
+    after: &str,
+    last: &str,
+) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(&sql_for(b, &format!("{select} {PAGE_PEOPLE}")))
+        .bind(org.to_string())
+        .bind(after)
+        .bind(last)
+        .fetch_all(c)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((get_str(r, "user_id")?, get_str(r, "item")?)))
+        .collect()
+}
+
+/// (user id, group id) of the memberships of one export page.
+pub async fn page_groups(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    after: &str,
+    last: &str,
+) -> Result<Vec<(String, String)>> {
+    let select = "SELECT x.user_id AS user_id, x.group_id AS item FROM group_members x";
+    page_pairs(c, b, select, org, after, last).await
+}
+
+/// (user id, role id) of the direct role assignments of one export page.
+pub async fn page_roles(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    after: &str,
+    last: &str,
+) -> Result<Vec<(String, String)>> {
+    let select = "SELECT x.user_id AS user_id, x.role_id AS item FROM user_roles x";
+    page_pairs(c, b, select, org, after, last).await
+}
+
+/// (user id, profile id) of the direct seats of one export page.
+pub async fn page_profiles(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    after: &str,
+    last: &str,
+) -> Result<Vec<(String, String)>> {
+    let select = "SELECT x.user_id AS user_id, x.profile_id AS item FROM profile_users x";
+    page_pairs(c, b, select, org, after, last).await
+}
+
+/// (user id, kind, target) of the admin rights of one export page.
+pub async fn page_rights(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    after: &str,
+    last: &str,
+) -> Result<Vec<(String, String, String)>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        &format!("SELECT x.user_id AS user_id, x.kind AS kind, x.target AS target FROM admin_rights x {PAGE_PEOPLE}"),
+    ))
+    .bind(org.to_string())
+    .bind(after)
+    .bind(last)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                get_str(r, "user_id")?,
+                get_str(r, "kind")?,
+                get_str(r, "target")?,
+            ))
+        })
+        .collect()
+}

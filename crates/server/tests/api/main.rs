@@ -6,6 +6,7 @@
 
 mod admins;
 mod audit; // issue 11: the one audit log
+mod bulk_export; // issue 12: export and the round trip
 mod bulk_import; // issue 12
 mod helpers;
 mod multinode;
