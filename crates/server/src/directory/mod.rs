@@ -16,6 +16,7 @@ mod catalogue;
 pub mod credentials;
 mod holding; // one role per user, keep an administrator
 pub mod invitations; // "Get started" invitations and removal notices
+pub mod magento; // migration of Magento 2 admins (issue 12)
 mod notices; // account notices and admin-rights mails
 mod orgs;
 mod passwords; // re-verification, password changes and resets, the lockout (issue 9)

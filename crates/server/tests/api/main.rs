@@ -8,7 +8,9 @@ mod admins;
 mod audit; // issue 11: the one audit log
 mod bulk_export; // issue 12: export and the round trip
 mod bulk_import; // issue 12
+mod bulk_kill; // issue 12: SIGKILL mid-import
 mod helpers;
+mod magento; // issue 12: Magento admins keep their passwords
 mod multinode;
 mod owner_takeover; // issue 9 item 10
 
