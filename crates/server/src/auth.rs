@@ -2,7 +2,7 @@
 //! that hands out typed permission handles.
 
 use crate::credentials::secret::hash_secret;
-use crate::directory::activity::Used;
+use crate::directory::bearers::{Bearer, Pending};
 use crate::directory::signin::ClientInfo;
 use crate::directory::Directory;
 /// Who acts, and the handle use cases take: defined with the use cases (which must not depend
@@ -11,7 +11,6 @@ pub use crate::directory::{OrgAdmin, Principal};
 use crate::error::{Error, Result};
 use crate::store::credentials::Credential;
 use crate::store::signin::Session;
-use crate::store::tokens;
 use rolecall_core::admin::{authorize, authorize_somewhere, AdminRight, Operation, Target};
 use rolecall_core::model::{OrgId, Organization};
 use subtle::ConstantTimeEq;
@@ -55,48 +54,49 @@ impl Caller {
                 });
             }
         }
-        let mut c = dir.db.pool.acquire().await?;
-        if let Some(grant) = tokens::find_by_hash(&mut c, dir.db.backend, &hash).await? {
-            // Remembered, not written: authenticating never takes the writer (issue 9 item 6).
-            dir.activity
-                .record(Used::Token(grant.token_id.clone()), dir.now());
-            return Ok(match grant.org_id {
-                None => Caller::Server { token: grant.name },
-                Some(org_id) => Caller::Org {
-                    token: grant.name,
-                    org_id,
-                },
-            });
-        }
-        drop(c);
-        if let Some(credential) = dir.credential_by_secret(bearer).await? {
-            let rights = dir
-                .admin_rights(credential.org_id, credential.service_user_id)
-                .await?;
-            return Ok(Caller::Credential { credential, rights });
-        }
-        let session = dir.session(bearer).await?.ok_or(Error::Unauthenticated)?;
-        if !allow_pending && session.stage != crate::directory::signin::STAGE_FULL {
-            let (code, msg) = if session.stage == crate::directory::signin::STAGE_PASSWORD {
-                (
+        // From memory while nothing was written since it was read (directory/bearers.rs).
+        let bearer = dir
+            .authenticate_bearer(bearer)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        if let (Some(pending), false) = (bearer.pending(), allow_pending) {
+            let (code, msg) = match pending {
+                Pending::Password => (
                     "password_expired",
                     "your password has expired: change it first (POST /api/v1/me/password)",
-                )
-            } else if session.stage == crate::directory::signin::STAGE_ENROL {
-                (
+                ),
+                Pending::Enrolment => (
                     "totp_enrolment_required",
                     "set up two-factor authentication first (POST /api/v1/me/totp/enrolment)",
-                )
-            } else {
-                (
+                ),
+                Pending::SecondFactor => (
                     "second_factor_required",
                     "send your authentication code first (POST /api/v1/me/second-factor)",
-                )
+                ),
             };
             return Err(rolecall_core::Error::forbidden(code, msg).into());
         }
-        let rights = dir.admin_rights(session.org_id, session.user_id).await?;
-        Ok(Caller::User { session, rights })
+        Ok(match &*bearer {
+            Bearer::Token(grant) => match grant.org_id {
+                None => Caller::Server {
+                    token: grant.name.clone(),
+                },
+                Some(org_id) => Caller::Org {
+                    token: grant.name.clone(),
+                    org_id,
+                },
+            },
+            Bearer::Credential { credential, rights } => Caller::Credential {
+                credential: credential.clone(),
+                rights: rights.clone(),
+            },
+            Bearer::Session {
+                session, rights, ..
+            } => Caller::User {
+                session: session.clone(),
+                rights: rights.clone(),
+            },
+        })
     }
 
     /// Server-wide operations: creating organizations, changing the catalogue.

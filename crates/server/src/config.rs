@@ -62,6 +62,12 @@ pub struct ConfigArgs {
     #[arg(long, env = "ROLECALL_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
     // --- end hardening ---
+    /// memory: authentications and rights are kept in memory until a write is noticed (this
+    /// node's at once, other nodes' by PostgreSQL notification, at most ~1 s by the counter
+    /// poll); strict: every request reads its credential and the organisation's epoch
+    /// [default: memory]
+    #[arg(long, env = "ROLECALL_FRESHNESS")]
+    pub freshness: Option<crate::store::Freshness>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -81,6 +87,7 @@ struct FileConfig {
     busy_timeout_ms: Option<u64>,
     sqlite_synchronous: Option<crate::store::Synchronous>,
     secret_key_file: Option<PathBuf>,
+    freshness: Option<crate::store::Freshness>,
     secret_key: Option<String>,
     previous_secret_key: Option<String>,
 }
@@ -285,6 +292,7 @@ impl ConfigArgs {
                     .sqlite_synchronous
                     .or(file.sqlite_synchronous)
                     .unwrap_or_default(),
+                freshness: self.freshness.or(file.freshness).unwrap_or_default(),
             },
             keys: KeyConfig {
                 file: self.secret_key_file.clone().or(file.secret_key_file),

@@ -83,12 +83,18 @@ impl Server {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let handle = tokio::spawn(async move {
             let flush_dir = sync_dir.clone();
+            // Other nodes' writes, as PostgreSQL announces them (store/changes.rs).
+            let follow = tokio::spawn(store::changes::follow(sync_dir.db.clone()));
             // Other nodes on the same PostgreSQL change rights too: pick their changes up.
             let sync = tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_millis(500));
                 let mut hourly = Every::new(7200);
                 loop {
                     tick.tick().await;
+                    // The safety net behind notifications: the shared change counter.
+                    if let Err(e) = sync_dir.db.notice_changes().await {
+                        tracing::warn!(error = %e, "change counter poll failed");
+                    }
                     if let Err(e) = sync_dir.reload_catalogue().await {
                         tracing::warn!(error = %e, "catalogue sync failed");
                     }
@@ -120,6 +126,7 @@ impl Server {
             listener::serve(listener, app, limits, stopped).await;
             sync.abort();
             flush.abort();
+            follow.abort();
         });
         Ok(Server {
             addr,

@@ -177,7 +177,12 @@ async fn rotate_keys(config: &ConfigArgs, json: bool) -> Result<i32> {
 pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Serve { config, demo } => {
-            let (config, dir) = open(&config).await?;
+            let config = config.resolve()?;
+            // One server per SQLite file: its memory is authoritative (store/owner.rs). Taken
+            // before anything is written, held until the process ends.
+            let _owner =
+                crate::store::owner::claim(config.database_url.as_deref(), &config.data_dir)?;
+            let dir = open_resolved(&config).await?;
             let dir = Arc::new(dir);
             if demo && !dir.is_initialised().await? {
                 let sample = crate::sample::create(&dir).await?;

@@ -371,18 +371,4 @@ impl Directory {
         }
         Ok(out)
     }
-
-    /// The credential a secret belongs to, if usable; records its use in memory (flushed in
-    /// batches: authenticating never writes).
-    pub async fn credential_by_secret(&self, secret: &str) -> Result<Option<Credential>> {
-        let b = self.backend();
-        let now = self.now();
-        let mut c = self.db.pool.acquire().await?;
-        let found = cq::by_token(&mut c, b, &hash_secret(secret), now).await?;
-        if let Some(cr) = &found {
-            self.activity
-                .record(super::activity::Used::Credential(cr.id.clone()), now);
-        }
-        Ok(found)
-    }
 }

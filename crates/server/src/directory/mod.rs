@@ -10,6 +10,7 @@ mod acting; // who acts, and the handle every use case takes
 pub mod activity; // last uses kept in memory, flushed in batches (issue 9 item 6)
 pub mod admins;
 pub mod audit; // the one hash-chained audit log
+pub mod bearers; // secrets, organisations and freshness remembered between requests (issue 13)
 pub mod bulk; // bulk import of user files (issue 12)
 pub mod bulk_export; // bulk export of user files (issue 12)
 mod bulk_names; // names and problems of a bulk import
@@ -41,7 +42,7 @@ use crate::store::{self, directory as q, Db};
 use arc_swap::ArcSwap;
 use rolecall_core::authz::OrgSnapshot;
 use rolecall_core::change::Approved;
-use rolecall_core::model::{Millis, OrgId, Organization};
+use rolecall_core::model::{Millis, OrgId};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
@@ -67,6 +68,8 @@ impl Clock for SystemClock {
 pub struct CompiledOrg {
     pub epoch: i64,
     pub snapshot: OrgSnapshot,
+    /// The database generation at which `epoch` was last found current (bearers.rs).
+    pub checked_at: std::sync::atomic::AtomicU64,
 }
 
 /// The directory service shared by every adapter.
@@ -79,6 +82,8 @@ pub struct Directory {
     compile_lock: tokio::sync::Mutex<()>,
     /// Last uses of tokens, credentials and sessions, written by `flush_activity`.
     pub(crate) activity: activity::Activity,
+    /// Bearers and organisations read from the database, kept per generation (bearers.rs).
+    remembered: bearers::Remembered,
     /// Seals the secrets kept at rest (TOTP secrets).
     pub(crate) keys: crate::credentials::sealing::Keyring,
 }
@@ -121,6 +126,7 @@ impl Directory {
             snapshots: ArcSwap::from_pointee(FxHashMap::default()),
             compile_lock: tokio::sync::Mutex::new(()),
             activity: activity::Activity::default(),
+            remembered: bearers::Remembered::default(),
             keys,
         };
         dir.seal_migrated_audit().await?;
@@ -140,14 +146,6 @@ impl Directory {
 
     fn backend(&self) -> store::Backend {
         self.db.backend
-    }
-
-    /// The organization named by `key` (slug or id).
-    pub async fn org(&self, key: &str) -> Result<Organization> {
-        let mut c = self.db.pool.acquire().await?;
-        q::find_org(&mut c, self.backend(), key)
-            .await?
-            .ok_or_else(|| rolecall_core::Error::not_found("organization", key).into())
     }
 
     /// The compiled rights of an organization, compiling on first use.
@@ -194,6 +192,7 @@ impl Directory {
         let compiled = Arc::new(CompiledOrg {
             epoch,
             snapshot: OrgSnapshot::compile(&self.catalogue().apps, &model),
+            checked_at: Default::default(),
         });
         let mut map = (**self.snapshots.load()).clone();
         map.insert(org, compiled.clone());

@@ -305,7 +305,7 @@ impl Directory {
         action: Option<&str>,
         scope: Option<&str>,
     ) -> Result<Explanation> {
-        let compiled = self.fresh_snapshot(org.id).await?;
+        let compiled = self.decision_snapshot(org.id).await?;
         Ok(compiled
             .snapshot
             .explain(&user, application, resource, action, scope)?)
@@ -319,7 +319,7 @@ impl Directory {
         checks: &[BatchCheck],
         explain: bool,
     ) -> Result<Vec<BatchAnswer>> {
-        let compiled = self.fresh_snapshot(org.id).await?;
+        let compiled = self.decision_snapshot(org.id).await?;
         let snap = &compiled.snapshot;
         let mut out = Vec::with_capacity(checks.len());
         let mut p = Problems::new();
@@ -379,7 +379,7 @@ impl Directory {
         scope: Option<&str>,
     ) -> Result<Vec<EffectivePermission>> {
         self.get_user(org, user).await?;
-        let compiled = self.fresh_snapshot(org.id).await?;
+        let compiled = self.decision_snapshot(org.id).await?;
         Ok(compiled
             .snapshot
             .effective_permissions(&user, application, scope)?)

@@ -6,7 +6,7 @@
 //! and sessions are validated against the database on every request, so revocation holds on every
 //! node before the request that caused it returns.
 
-use super::activity::{Used, FLUSH_SLACK_MS};
+use super::activity::Used;
 use super::audit::Record;
 use super::passwords::verify_off_thread;
 use super::{new_id, Directory};
@@ -315,49 +315,6 @@ impl Directory {
         };
         s::insert_session(c, b, &session, &hash_secret(&token)).await?;
         Ok(SignedIn { token, session })
-    }
-
-    /// Resolves a session token; `None` when unknown, revoked, expired, idle too long, or the
-    /// user can no longer sign in. Reads only (issue 9 item 6): the last use is remembered in
-    /// memory and flushed in batches (`activity.rs`), and a session found idle or expired is
-    /// revoked, and the end recorded, by that flush.
-    pub async fn session(&self, token: &str) -> Result<Option<Session>> {
-        let b = self.backend();
-        let now = self.now();
-        let (mut session, status, locked_until, settings) = {
-            let mut c = self.db.pool.acquire().await?;
-            let Some((session, status, locked_until)) =
-                s::live_session(&mut c, b, &hash_secret(token)).await?
-            else {
-                return Ok(None);
-            };
-            let (settings, _) = s::settings(&mut c, b, session.org_id).await?;
-            (session, status, locked_until, settings)
-        };
-        let used = Used::Session(session.id.clone());
-        let seen = self
-            .activity
-            .last(&used)
-            .unwrap_or(0)
-            .max(session.last_seen_at);
-        session.last_seen_at = seen;
-        // Other nodes' uses reach the database only when they flush: on a shared database a
-        // session is idle once nobody can have used it within the timeout.
-        let slack = if b == Backend::Postgres {
-            FLUSH_SLACK_MS
-        } else {
-            0
-        };
-        let idle = now - seen > settings.idle_timeout_secs * 1000 + slack;
-        let expired = session.expires_at <= now;
-        if idle || expired {
-            self.activity.found_ended(&session.id, seen, idle);
-        }
-        if status != "active" || locked_until.is_some_and(|t| t > now) || expired || idle {
-            return Ok(None);
-        }
-        self.activity.record(used, now);
-        Ok(Some(session))
     }
 
     pub async fn sign_out(&self, session: &Session, client: &ClientInfo) -> Result<()> {

@@ -6,10 +6,12 @@
 
 pub mod audit; // the hash-chained audit log
 pub mod bulk; // what bulk imports and exports read
+pub mod changes; // what tells memory that the database moved (issue 13)
 pub mod credentials;
 pub mod directory;
 pub mod holding; // what the one-role and keep-an-administrator rules read
 pub mod invitations; // "Get started" invitations
+pub mod owner; // the one process serving a SQLite file (issue 13)
 pub mod profiles;
 pub mod rights;
 pub mod signin;
@@ -39,6 +41,12 @@ pub struct Db {
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
     /// How long [`Db::write`] waits for the writer before giving up with [`Error::Busy`].
     busy_timeout: Duration,
+    /// Moved by every commit, by other nodes' notifications and by the poll (changes.rs).
+    changes: Arc<changes::Generation>,
+    /// Where [`changes::follow`] listens (PostgreSQL only).
+    postgres_url: Option<String>,
+    /// Whether what is kept in memory may answer without asking the database first.
+    pub freshness: Freshness,
 }
 
 /// A write transaction; holds the SQLite writer lock until committed or dropped.
@@ -49,6 +57,7 @@ pub struct WriteTx {
     /// chain by [`WriteTx::commit`] just before the commit, so a change and its record are
     /// one atomic write (and a rolled-back change leaves no record).
     audit: Vec<rolecall_core::audit::Entry>,
+    changes: Arc<changes::Generation>,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -100,6 +109,9 @@ impl WriteTx {
     pub async fn commit(mut self) -> Result<()> {
         let mut pending = std::mem::take(&mut self.audit);
         let now = pending.iter().map(|e| e.at).max().unwrap_or(0);
+        let mut orgs: Vec<String> = pending.iter().map(|e| e.org_id.clone()).collect();
+        orgs.sort();
+        orgs.dedup();
         // Usually one organisation; group without reordering each organisation's entries.
         while !pending.is_empty() {
             let org = pending[0].org_id.clone();
@@ -108,7 +120,11 @@ impl WriteTx {
             audit::append(&mut self.tx, self.backend, &org, &mut mine, now).await?;
             pending = rest;
         }
+        changes::record(&mut self.tx, self.backend, &self.changes.node, &orgs).await?;
         self.tx.commit().await?;
+        // After the commit, before the use case answers: what this node remembers is stale
+        // from the very next request on (changes.rs).
+        self.changes.bump();
         Ok(())
     }
 }
@@ -150,6 +166,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     // audit: the one hash-chained audit log (store/audit.rs).
     (8, "audit", include_str!("../../migrations/0008_audit.sql")),
+    // changes: the counter every write moves, polled behind LISTEN/NOTIFY (store/changes.rs).
+    (
+        13,
+        "changes",
+        include_str!("../../migrations/0013_changes.sql"),
+    ),
 ];
 
 /// How SQLite makes a commit durable (`PRAGMA synchronous`).
@@ -183,6 +205,7 @@ pub struct DbOptions {
     /// or a pooled connection before it is answered 503 `database_busy`.
     pub busy_timeout: Duration,
     pub sqlite_synchronous: Synchronous,
+    pub freshness: Freshness,
 }
 
 impl Default for DbOptions {
@@ -190,6 +213,34 @@ impl Default for DbOptions {
         DbOptions {
             busy_timeout: Duration::from_secs(5),
             sqlite_synchronous: Synchronous::Full,
+            freshness: Freshness::Memory,
+        }
+    }
+}
+
+/// How a request learns that the database moved (issue 13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Freshness {
+    /// Memory answers: authentications, organisations and compiled rights are kept until this
+    /// node commits a write, another node's notification arrives, or the poll sees the shared
+    /// counter move (changes.rs). No database read on a check from a known caller.
+    #[default]
+    Memory,
+    /// Every request reads its credential or session and the organisation's epoch from the
+    /// database: another node's change decides the very next request anywhere, at the cost
+    /// of those reads.
+    Strict,
+}
+
+impl std::str::FromStr for Freshness {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "memory" => Ok(Freshness::Memory),
+            "strict" => Ok(Freshness::Strict),
+            _ => Err(format!("{s:?} is not memory or strict")),
         }
     }
 }
@@ -335,6 +386,9 @@ impl Db {
             backend,
             write_lock,
             busy_timeout: options.busy_timeout,
+            changes: Arc::new(changes::Generation::default()),
+            postgres_url: (backend == Backend::Postgres).then_some(url),
+            freshness: options.freshness,
         })
     }
 
@@ -396,6 +450,7 @@ impl Db {
             tx,
             backend: self.backend,
             audit: Vec::new(),
+            changes: self.changes.clone(),
             _guard: guard,
         })
     }

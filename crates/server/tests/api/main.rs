@@ -25,6 +25,7 @@ mod hardening; // issue 9 items 11 to 15
 mod invitations; // "Get started" invitations
 mod lockout; // issue 9 item 7
 mod profiles;
+mod revocation; // issue 13: memory gives way to every revocation at once
 mod rights_property; // the rights invariant as a property (issue 9)
 mod secrets_at_rest; // issue 9 item 9
 mod seed_notices; // issue 10: password classes, re-verification, account and rights mails

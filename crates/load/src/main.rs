@@ -1,0 +1,460 @@
+//! `rolecall-load`: the load generator behind BENCHMARKS.md's HTTP figures (issue 13).
+//!
+//! It prepares an organisation on a running server through the public API (users, a role, an
+//! API credential, a signed-in System admin), then drives `POST …/check` and `…/check/batch`
+//! over keep-alive HTTP/1.1 connections with hyper, one scenario after another, and prints one
+//! Markdown row per scenario: requests/s, decisions/s, latency percentiles and the client's
+//! own CPU per request (read from /proc/self/stat), so its cost can be reported beside the
+//! server's. Run it pinned to one core and the server to the other (`scripts/bench-http`).
+//!
+//! Closed loop: each connection sends its next request when the previous answer is in.
+//! Paced (`…@70`): the same connections at 70 % of the closed-loop rate of the same scenario,
+//! latency measured from the moment each request is sent.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+
+struct Options {
+    addr: String,
+    token: String,
+    seconds: u64,
+    connections: usize,
+    scenarios: Vec<String>,
+    users: usize,
+}
+
+fn options() -> Result<Options, String> {
+    let mut o = Options {
+        addr: "127.0.0.1:8080".into(),
+        token: std::env::var("ROLECALL_BOOTSTRAP_TOKEN").unwrap_or_default(),
+        seconds: 10,
+        connections: 32,
+        scenarios: "single,single@70,batch100,batch1000,session,session@70"
+            .split(',')
+            .map(str::to_string)
+            .collect(),
+        users: 200,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = || args.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--addr" => o.addr = value()?,
+            "--token" => o.token = value()?,
+            "--seconds" => o.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?,
+            "--connections" => {
+                o.connections = value()?
+                    .parse()
+                    .map_err(|e| format!("--connections: {e}"))?
+            }
+            "--users" => o.users = value()?.parse().map_err(|e| format!("--users: {e}"))?,
+            "--scenarios" => o.scenarios = value()?.split(',').map(str::to_string).collect(),
+            _ => {
+                return Err(format!(
+                    "unknown argument {a}\nusage: rolecall-load [--addr host:port] [--token bootstrap] \
+                     [--seconds 10] [--connections 32] [--users 200] \
+                     [--scenarios single,single@70,batch100,batch1000,session,session@70]"
+                ))
+            }
+        }
+    }
+    if o.token.is_empty() {
+        return Err(
+            "give the server's bootstrap token (--token or ROLECALL_BOOTSTRAP_TOKEN)".into(),
+        );
+    }
+    Ok(o)
+}
+
+/// One keep-alive HTTP/1.1 connection.
+async fn connect(addr: &str) -> Result<SendRequest<Full<Bytes>>, String> {
+    let stream = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect {addr}: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+async fn send(
+    s: &mut SendRequest<Full<Bytes>>,
+    method: Method,
+    path: &str,
+    bearer: &str,
+    body: Bytes,
+) -> Result<(StatusCode, Bytes), String> {
+    s.ready().await.map_err(|e| e.to_string())?;
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "rolecall")
+        .header("authorization", format!("Bearer {bearer}"))
+        .header("content-type", "application/json")
+        .body(Full::new(body))
+        .map_err(|e| e.to_string())?;
+    let res = s.send_request(req).await.map_err(|e| e.to_string())?;
+    let status = res.status();
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok((status, body))
+}
+
+/// A setup call through the API; anything but the expected status stops the run.
+async fn api(
+    s: &mut SendRequest<Full<Bytes>>,
+    method: Method,
+    path: &str,
+    bearer: &str,
+    body: Value,
+    want: StatusCode,
+) -> Result<Value, String> {
+    let bytes = if body.is_null() {
+        Bytes::new()
+    } else {
+        Bytes::from(body.to_string())
+    };
+    let (status, out) = send(s, method.clone(), path, bearer, bytes).await?;
+    if status != want {
+        return Err(format!(
+            "{method} {path}: {status} {}",
+            String::from_utf8_lossy(&out)
+        ));
+    }
+    Ok(serde_json::from_slice(&out).unwrap_or(Value::Null))
+}
+
+/// What the scenarios need: the organisation's path, two bearers and user ids.
+struct Prepared {
+    org_path: String,
+    credential: String,
+    session: String,
+    users: Vec<String>,
+}
+
+async fn prepare(o: &Options) -> Result<Prepared, String> {
+    let mut s = connect(&o.addr).await?;
+    let t = &o.token;
+    let slug = format!("load-{}", std::process::id());
+    api(
+        &mut s,
+        Method::POST,
+        "/api/v1/organizations",
+        t,
+        json!({ "slug": slug, "name": "Load test" }),
+        StatusCode::CREATED,
+    )
+    .await?;
+    let org = format!("/api/v1/organizations/{slug}");
+    let mut settings = api(
+        &mut s,
+        Method::GET,
+        &format!("{org}/settings"),
+        t,
+        Value::Null,
+        StatusCode::OK,
+    )
+    .await?;
+    settings["require_2fa"] = json!(false);
+    api(
+        &mut s,
+        Method::PUT,
+        &format!("{org}/settings"),
+        t,
+        settings,
+        StatusCode::OK,
+    )
+    .await?;
+    let roles = api(
+        &mut s,
+        Method::GET,
+        &format!("{org}/roles?application=cloud-project"),
+        t,
+        Value::Null,
+        StatusCode::OK,
+    )
+    .await?;
+    let viewer = roles["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["name"] == "Viewer"))
+        .map(|r| r["id"].clone())
+        .ok_or("no Viewer role in cloud-project")?;
+    let mut users = Vec::with_capacity(o.users);
+    for i in 0..o.users {
+        let u = api(
+            &mut s,
+            Method::POST,
+            &format!("{org}/users"),
+            t,
+            json!({ "email": format!("user{i}@load.example") }),
+            StatusCode::CREATED,
+        )
+        .await?;
+        let id = u["id"].as_str().ok_or("user id")?.to_string();
+        if i % 2 == 0 {
+            api(
+                &mut s,
+                Method::POST,
+                &format!("{org}/users/{id}/roles"),
+                t,
+                json!({ "role_id": viewer }),
+                StatusCode::CREATED,
+            )
+            .await?;
+        }
+        users.push(id);
+    }
+    let made = api(
+        &mut s,
+        Method::POST,
+        &format!("{org}/credentials"),
+        t,
+        json!({ "name": "load" }),
+        StatusCode::CREATED,
+    )
+    .await?;
+    let credential = made["secret"].as_str().ok_or("secret")?.to_string();
+    let admin = api(
+        &mut s,
+        Method::POST,
+        &format!("{org}/users"),
+        t,
+        json!({ "email": "admin@load.example" }),
+        StatusCode::CREATED,
+    )
+    .await?;
+    let admin = admin["id"].as_str().ok_or("admin id")?.to_string();
+    let password = "a long and unusual Passphrase for load 2026";
+    api(
+        &mut s,
+        Method::PUT,
+        &format!("{org}/users/{admin}/password"),
+        t,
+        json!({ "password": password }),
+        StatusCode::NO_CONTENT,
+    )
+    .await?;
+    api(
+        &mut s,
+        Method::POST,
+        &format!("{org}/users/{admin}/admin-rights"),
+        t,
+        json!({ "kind": "system" }),
+        StatusCode::CREATED,
+    )
+    .await?;
+    let signed = api(
+        &mut s,
+        Method::POST,
+        &format!("{org}/sign-in"),
+        "",
+        json!({ "login": "admin@load.example", "password": password }),
+        StatusCode::OK,
+    )
+    .await?;
+    let session = signed["token"].as_str().ok_or("session token")?.to_string();
+    Ok(Prepared {
+        org_path: org,
+        credential,
+        session,
+        users,
+    })
+}
+
+/// The client's CPU time so far (user + system), from /proc/self/stat.
+fn cpu_time() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit(')').next()?.to_string();
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+}
+
+struct Outcome {
+    requests: u64,
+    decisions: u64,
+    elapsed: Duration,
+    latencies_us: Vec<u32>,
+    client_cpu: Duration,
+    errors: u64,
+}
+
+impl Outcome {
+    fn rate(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let i = ((self.latencies_us.len() - 1) as f64 * p).round() as usize;
+        self.latencies_us[i] as f64 / 1000.0
+    }
+}
+
+/// Drives one scenario: `connections` connections for `seconds`, closed loop (`pace` None) or
+/// each connection sending every `pace`.
+async fn drive(
+    o: &Options,
+    path: &str,
+    bearer: &str,
+    body: Bytes,
+    per_request: u64,
+    pace: Option<Duration>,
+) -> Result<Outcome, String> {
+    let mut senders = Vec::new();
+    for _ in 0..o.connections {
+        senders.push(connect(&o.addr).await?);
+    }
+    // Warm up: every connection once (and the server's memory of the bearer).
+    for s in &mut senders {
+        let (status, out) = send(s, Method::POST, path, bearer, body.clone()).await?;
+        if status != StatusCode::OK {
+            return Err(format!(
+                "{path}: {status} {}",
+                String::from_utf8_lossy(&out)
+            ));
+        }
+    }
+    let cpu_before = cpu_time();
+    let start = Instant::now();
+    let until = start + Duration::from_secs(o.seconds);
+    let mut tasks = Vec::new();
+    for (n, mut s) in senders.into_iter().enumerate() {
+        let (path, bearer, body) = (path.to_string(), bearer.to_string(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(1 << 16);
+            let mut errors = 0u64;
+            // Spread paced connections over one interval so they do not send in step.
+            let mut next = pace.map(|p| start + p.mul_f64(n as f64 / 64.0 % 1.0));
+            loop {
+                if let (Some(at), Some(p)) = (next.as_mut(), pace) {
+                    tokio::time::sleep_until((*at).into()).await;
+                    *at += p;
+                }
+                let sent = Instant::now();
+                if sent >= until {
+                    break;
+                }
+                match send(&mut s, Method::POST, &path, &bearer, body.clone()).await {
+                    Ok((StatusCode::OK, _)) => {
+                        lat.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32)
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut latencies_us = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.map_err(|e| e.to_string())?;
+        latencies_us.extend(l);
+        errors += e;
+    }
+    let elapsed = start.elapsed();
+    latencies_us.sort_unstable();
+    let requests = latencies_us.len() as u64;
+    Ok(Outcome {
+        requests,
+        decisions: requests * per_request,
+        elapsed,
+        latencies_us,
+        client_cpu: cpu_time().saturating_sub(cpu_before),
+        errors,
+    })
+}
+
+fn batch_body(users: &[String], n: usize) -> Bytes {
+    let checks: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({ "user_id": users[(i * 7919) % users.len()], "application": "cloud-project",
+                    "resource": "project", "action": "view" })
+        })
+        .collect();
+    Bytes::from(json!({ "checks": checks }).to_string())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("rolecall-load: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let o = options()?;
+    let p = prepare(&o).await?;
+    let single = Bytes::from(
+        json!({ "user_id": p.users[0], "application": "cloud-project", "resource": "project", "action": "view" })
+            .to_string(),
+    );
+    let check = format!("{}/check", p.org_path);
+    let batch = format!("{}/check/batch", p.org_path);
+    println!(
+        "| scenario | connections | requests/s | decisions/s | p50 ms | p99 ms | p99.9 ms | errors | client CPU µs/request |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut closed: std::collections::HashMap<String, f64> = Default::default();
+    for name in &o.scenarios {
+        let (base, paced) = match name.split_once('@') {
+            Some((b, pct)) => (
+                b,
+                Some(pct.parse::<f64>().map_err(|e| format!("{name}: {e}"))? / 100.0),
+            ),
+            None => (name.as_str(), None),
+        };
+        let (path, bearer, body, per) = match base {
+            "single" => (&check, &p.credential, single.clone(), 1),
+            "session" => (&check, &p.session, single.clone(), 1),
+            "batch100" => (&batch, &p.credential, batch_body(&p.users, 100), 100),
+            "batch1000" => (&batch, &p.credential, batch_body(&p.users, 1000), 1000),
+            "session-batch100" => (&batch, &p.session, batch_body(&p.users, 100), 100),
+            other => return Err(format!("unknown scenario {other}")),
+        };
+        let pace = match paced {
+            None => None,
+            Some(share) => {
+                let full = *closed
+                    .get(base)
+                    .ok_or(format!("{name}: run {base} first (its rate sets the pace)"))?;
+                let rate = full * share;
+                Some(Duration::from_secs_f64(o.connections as f64 / rate))
+            }
+        };
+        let out = drive(&o, path, bearer, body, per, pace).await?;
+        if paced.is_none() {
+            closed.insert(base.to_string(), out.rate());
+        }
+        println!(
+            "| {name} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.1} |",
+            o.connections,
+            out.rate(),
+            out.decisions as f64 / out.elapsed.as_secs_f64(),
+            out.percentile(0.50),
+            out.percentile(0.99),
+            out.percentile(0.999),
+            out.errors,
+            out.client_cpu.as_secs_f64() * 1e6 / out.requests.max(1) as f64,
+        );
+    }
+    Ok(())
+}
