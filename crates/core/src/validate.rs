@@ -10,7 +10,7 @@ macro_rules! string_newtype {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        // The OpenAPI schema, with the bounds the parser enforces, is in `crate::schema`.
         pub struct $name(String);
 
         impl $name {

@@ -28,23 +28,34 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
     /// invited, active or inactive
+    #[param(value_type = Option<UserStatus>)]
     status: Option<String>,
     /// `person` (default) or `service` (the service accounts of API credentials).
+    #[param(value_type = Option<UserKind>)]
     kind: Option<String>,
     /// Case-insensitive text in username, email, first or last name.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// Members of this group.
+    #[param(format = Uuid)]
     group: Option<String>,
     /// Holders of this role, directly or through a group.
+    #[param(format = Uuid)]
     role: Option<String>,
+    /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<i64>,
+    /// Users per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     per_page: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OffboardQuery {
     /// Required when the user created live API credentials: `revoke` or `keep` them.
@@ -155,7 +166,7 @@ async fn list_users(
 }
 
 /// Adds a user. Only the e-mail is required; the username defaults to it.
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/users", tag = "users", params(("org" = String, Path)), request_body = NewUser,
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/users", tag = "users", params(("org" = String, Path), Reverify), request_body = NewUser,
     responses((status = 201, body = User), (status = 422, body = super::problem::Problem)))]
 async fn create_user(
     State(s): State<AppState>,
@@ -204,7 +215,7 @@ async fn get_user(
 }
 
 /// Changes a user; `status: inactive` deactivates (access void at once), `active` restores.
-#[utoipa::path(patch, path = "/api/v1/organizations/{org}/users/{id}", tag = "users", params(("org" = String, Path), ("id" = String, Path), OffboardQuery),
+#[utoipa::path(patch, path = "/api/v1/organizations/{org}/users/{id}", tag = "users", params(("org" = String, Path), ("id" = String, Path), OffboardQuery, IfMatch, Reverify),
     request_body = UserPatch,
     responses((status = 200, body = User), (status = 409, body = super::problem::Problem), (status = 412, body = super::problem::Problem)))]
 async fn update_user(
@@ -250,8 +261,8 @@ async fn update_user(
 }
 
 /// Deletes a user irreversibly; the id stays resolvable as deleted.
-#[utoipa::path(delete, path = "/api/v1/organizations/{org}/users/{id}", tag = "users", params(("org" = String, Path), ("id" = String, Path), OffboardQuery),
-    responses((status = 204), (status = 404, body = super::problem::Problem)))]
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/users/{id}", tag = "users", params(("org" = String, Path), ("id" = String, Path), OffboardQuery, IfMatch, Reverify),
+    responses((status = 204), (status = 404, body = super::problem::Problem), (status = 409, description = "The user is the account owner, the last active System admin, a service account, or created live API credentials (send `credentials=revoke|keep`).", body = super::problem::Problem)))]
 async fn delete_user(
     State(s): State<AppState>,
     caller: Caller,
@@ -319,7 +330,7 @@ async fn list_user_roles(
 }
 
 /// Assigns a role directly (201 when new, 200 when already held).
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/users/{id}/roles", tag = "assignments", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/users/{id}/roles", tag = "assignments", params(("org" = String, Path), ("id" = String, Path), Reverify),
     request_body = RoleRef,
     responses((status = 201, body = UserRoleList), (status = 200, body = UserRoleList), (status = 409, body = super::problem::Problem)))]
 async fn assign_role(
@@ -362,7 +373,7 @@ async fn assign_role(
 
 /// Removes a direct assignment.
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/users/{id}/roles/{role}", tag = "assignments",
-    params(("org" = String, Path), ("id" = String, Path), ("role" = String, Path)), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+    params(("org" = String, Path), ("id" = String, Path), ("role" = String, Path), Reverify), responses((status = 204), (status = 404, body = super::problem::Problem)))]
 async fn unassign_role(
     State(s): State<AppState>,
     caller: Caller,

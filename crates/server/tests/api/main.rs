@@ -6,8 +6,10 @@
 
 mod admins;
 mod audit; // issue 11: the one audit log
+mod contract; // every response checked against the OpenAPI document
 mod helpers;
 mod multinode;
+mod openapi; // the document: valid 3.1, house rules, shared errors answered
 mod owner_takeover; // issue 9 item 10
 
 mod catalogue_and_scopes;
