@@ -113,7 +113,7 @@ async fn grant_right(
 #[serde(deny_unknown_fields)]
 pub struct RightQuery {
     /// system, product, product_profile, user_group, deployment, support or storage
-    #[param(value_type = rolecall_core::admin::RightKind)]
+    #[param(value_type = rolecall_core::admin::RightKind, inline)]
     kind: String,
     /// The application, profile id or group id for scoped rights.
     target: Option<String>,

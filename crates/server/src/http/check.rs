@@ -106,10 +106,10 @@ async fn check_batch(
 #[serde(deny_unknown_fields)]
 pub struct EffectiveQuery {
     /// Application key.
-    #[param(value_type = rolecall_core::validate::Slug)]
+    #[param(value_type = rolecall_core::validate::Slug, inline)]
     application: String,
     /// Scope code; the root scope when absent.
-    #[param(value_type = Option<rolecall_core::validate::ScopeCode>)]
+    #[param(value_type = Option<rolecall_core::validate::ScopeCode>, inline)]
     scope: Option<String>,
 }
 

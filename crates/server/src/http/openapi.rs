@@ -289,6 +289,9 @@ mod tests {
             let path = entry.path();
             let src = std::fs::read_to_string(&path).expect("readable");
             let file = path.file_name().unwrap_or_default().to_string_lossy();
+            if file == "openapi.rs" {
+                continue; // this file: its examples are not handlers
+            }
             for (ann, sig) in handlers(&src) {
                 seen += 1;
                 let name = sig

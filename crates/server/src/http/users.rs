@@ -32,10 +32,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
     /// invited, active or inactive
-    #[param(value_type = Option<UserStatus>)]
+    #[param(value_type = Option<UserStatus>, inline)]
     status: Option<String>,
     /// `person` (default) or `service` (the service accounts of API credentials).
-    #[param(value_type = Option<UserKind>)]
+    #[param(value_type = Option<UserKind>, inline)]
     kind: Option<String>,
     /// Case-insensitive text in username, email, first or last name.
     #[param(max_length = 200)]
@@ -59,6 +59,7 @@ pub struct UserQuery {
 #[serde(deny_unknown_fields)]
 pub struct OffboardQuery {
     /// Required when the user created live API credentials: `revoke` or `keep` them.
+    #[param(inline)]
     credentials: Option<CredentialDecision>,
 }
 

@@ -197,7 +197,7 @@ impl Contract {
         if sent != media {
             return Err(format!("content type {sent:?}, expected {media:?}"));
         }
-        let instance = if media.ends_with("json") {
+        let instance = if media == "application/json" || media.ends_with("+json") {
             serde_json::from_str::<Value>(body).map_err(|e| format!("body is not JSON: {e}"))?
         } else {
             Value::String(body.to_string())
