@@ -151,7 +151,7 @@ fn complete_operation(template: &str, method: &str, op: &mut Map<String, Value>)
                 PROBLEM_JSON: { "schema": { "$ref": "#/components/schemas/Problem" } }
             });
         }
-        let empty = response["description"].as_str().map_or(true, str::is_empty);
+        let empty = response["description"].as_str().is_none_or(str::is_empty);
         if empty {
             let fallback = SHARED
                 .iter()
@@ -194,7 +194,7 @@ fn describe_path_parameter(p: &mut Value) {
         _ => return,
     };
     p["schema"] = schema;
-    if p["description"].as_str().map_or(true, str::is_empty) {
+    if p["description"].as_str().is_none_or(str::is_empty) {
         p["description"] = Value::String(description.into());
     }
 }

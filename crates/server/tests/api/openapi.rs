@@ -145,7 +145,7 @@ fn the_document_follows_the_rules_clients_rely_on() {
                     problems.push(format!("{name} {status}: not a problem document: {keys:?}"));
                 }
             }
-            if r["description"].as_str().map_or(true, str::is_empty) {
+            if r["description"].as_str().is_none_or(str::is_empty) {
                 problems.push(format!("{name} {status}: no description"));
             }
         }
@@ -335,7 +335,8 @@ fn name_schemas_agree_with_their_parsers() {
             .build(&s)
             .unwrap()
     };
-    let cases: [(&str, &dyn Fn(&str) -> bool, &[&str]); 5] = [
+    type Parser<'a> = &'a dyn Fn(&str) -> bool;
+    let cases: [(&str, Parser, &[&str]); 5] = [
         (
             "Email",
             &|v| Email::parse("e", v).is_ok(),
