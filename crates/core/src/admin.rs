@@ -241,6 +241,27 @@ pub fn allowed_kinds(op: Operation) -> &'static [RightKind] {
     }
 }
 
+/// The provisioning column of the matrix: what a SCIM client may do at all (issue 14). The
+/// identity provider decides who exists and who is in the groups it created; what those groups
+/// carry (roles, profiles), admin rights and settings stay administrators' decisions, so none of
+/// those operations is here. Which groups it may change is decided per change
+/// (`core::change::Provisioner`): only those it created.
+pub fn provisioning_allows(op: Operation) -> bool {
+    use Operation::*;
+    matches!(
+        op,
+        ViewUsers
+            | AddUser
+            | EditUser
+            | RemoveUser
+            | ViewGroups
+            | CreateGroup
+            | EditGroup
+            | RemoveGroup
+            | ManageGroupMembers
+    )
+}
+
 /// Does a right cover the target? Scoped rights cover only their own objects.
 fn covers(right: &AdminRight, target: &Target) -> bool {
     match (right, target) {
@@ -465,6 +486,26 @@ mod tests {
                 let got = authorize(&[sample(*kind)], *op, &own_target(*op));
                 assert_eq!(got, *expected, "{kind:?} × {op:?}");
             }
+        }
+    }
+
+    /// The SCIM client's column, written out: everything about users and about groups it
+    /// created, nothing about rights, roles, profiles, settings, credentials or checks.
+    #[test]
+    fn the_provisioning_column() {
+        let allowed = [
+            ViewUsers,
+            AddUser,
+            EditUser,
+            RemoveUser,
+            ViewGroups,
+            CreateGroup,
+            EditGroup,
+            RemoveGroup,
+            ManageGroupMembers,
+        ];
+        for op in Operation::ALL {
+            assert_eq!(provisioning_allows(op), allowed.contains(&op), "{op:?}");
         }
     }
 

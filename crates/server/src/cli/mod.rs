@@ -16,6 +16,7 @@ mod prompt;
 pub mod remote;
 mod roles;
 pub mod saved_profiles;
+mod scim_clients; // `rolecall scim-clients` (issue 14)
 mod sessions;
 mod settings;
 mod signin;

@@ -6,8 +6,8 @@
 use super::client::{Client, CmdResult, Exit, RemoteArgs};
 use super::signin::LoginArgs;
 use super::{
-    admins, apps, audit, check, credentials, events, groups, profiles, roles, sessions, settings,
-    signin, users,
+    admins, apps, audit, check, credentials, events, groups, profiles, roles, scim_clients,
+    sessions, settings, signin, users,
 };
 use crate::error::Result;
 use clap::Subcommand;
@@ -125,6 +125,13 @@ pub enum RemoteCommand {
         #[command(subcommand)]
         cmd: credentials::CredentialsCommand,
     },
+    /// SCIM clients: the tokens identity providers (Entra ID, Okta) use on /scim/v2.
+    ScimClients {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: scim_clients::ScimClientsCommand,
+    },
     /// A user's sign-in sessions.
     Sessions {
         #[command(flatten)]
@@ -221,6 +228,9 @@ async fn dispatch(cmd: RemoteCommand) -> CmdResult {
             credentials::run(&Client::new(&remote)?, cmd).await
         }
         RemoteCommand::Sessions { remote, cmd } => sessions::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::ScimClients { remote, cmd } => {
+            scim_clients::run(&Client::new(&remote)?, cmd).await
+        }
         RemoteCommand::TwoFactor { remote, cmd } => {
             sessions::two_factor(&Client::new(&remote)?, cmd).await
         }

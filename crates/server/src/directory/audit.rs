@@ -94,6 +94,8 @@ pub(crate) fn actor_of(principal: &Principal) -> Party {
         Principal::Person(u) => Party::new("person", u, ""),
         Principal::Service { credential, .. } => Party::new("credential", credential, ""),
         Principal::Server { job } => Party::new("server", job, job.as_str()),
+        // Issue 14: SCIM changes are recorded as the SCIM client that made them.
+        Principal::Scim { client, name, .. } => Party::new("scim_client", client, name.as_str()),
     }
 }
 

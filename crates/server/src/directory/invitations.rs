@@ -234,6 +234,19 @@ pub(crate) async fn on_removal(
     .await
 }
 
+/// A removal without a notice (a provisioned user whose identity provider tells them): the
+/// open invitation is withdrawn all the same.
+pub(crate) async fn withdraw_on_removal(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: &Organization,
+    user: &User,
+    now: Millis,
+) -> Result<()> {
+    iq::withdraw_open(c, b, org.id, user.id, now).await?;
+    Ok(())
+}
+
 /// Inviting people (and resending or withdrawing an invitation) is adding users to the
 /// organisation: invitations carry no rights.
 fn inviting() -> Change {
@@ -257,6 +270,7 @@ impl Directory {
             locale: input.locale,
             status: Some(UserStatus::Invited.as_str().to_string()),
             notify: None,
+            ..NewUser::default()
         };
         match self
             .create_user_invited_by(admin, new_user, Some(invited_by))

@@ -20,8 +20,10 @@ mod passwords; // re-verification, password changes and resets, the lockout (iss
 mod profiles; // products and product profiles
 mod rights; // the one rights rule, server half
 mod roles;
+pub mod scim_clients; // SCIM clients (issue 14)
 mod secrets; // TOTP secrets sealed at rest (issue 9 item 9)
 pub mod signin;
+mod user_profile; // SCIM-carried attributes (issue 14)
 mod users;
 
 pub use acting::{OrgAdmin, Principal};
@@ -30,7 +32,8 @@ pub use profiles::{
     NewProfile, ProductSummary, Profile, ProfilePatch, ProfileView, UserProduct, UserProducts,
 };
 pub use roles::{BatchAnswer, BatchCheck, NewRole, RolePatch};
-pub use users::{NewUser, UserPatch, UserRoleHolding};
+pub use user_profile::{AddressInput, EmailInput, PhoneInput};
+pub use users::{GroupChange, NewGroup, NewUser, UserPatch, UserRoleHolding};
 
 use crate::error::{Error, Result};
 use crate::store::{self, directory as q, Db};
@@ -107,6 +110,7 @@ impl Directory {
     ) -> Result<Directory> {
         db.migrate(clock.now()).await?;
         let mut conn = db.pool.acquire().await?;
+        store::user_profile::fill_missing_keys(&mut conn, db.backend).await?;
         let overrides = q::list_app_overrides(&mut conn).await?;
         drop(conn);
         let catalogue = Catalogue::load(extra_apps, overrides)?;

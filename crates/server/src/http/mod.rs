@@ -20,6 +20,7 @@ mod orgs;
 pub mod problem;
 mod profiles; // products and product profiles
 mod roles;
+mod scim_clients; // SCIM clients (issue 14)
 mod session;
 mod users;
 
@@ -205,6 +206,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(invitations::router()) // "Get started" invitations
         .merge(audit::router())
         .merge(health::router())
+        .merge(scim_clients::router()) // SCIM clients (issue 14)
 }
 
 /// Resolves the organization in the path and checks the caller holds System-level rights there.

@@ -13,7 +13,8 @@ use rolecall_core::model::{
     UserStatus,
 };
 use rolecall_core::validate::{
-    Description, DisplayName, Email, Locale, PersonName, RoleName, RoleNaming, ScopeCode, Slug,
+    Description, DisplayName, Email, ExternalId, Locale, PersonName, RoleName, RoleNaming,
+    ScopeCode, Slug,
     Username,
 };
 use sqlx::any::AnyRow;
@@ -162,6 +163,7 @@ pub async fn epochs(c: &mut AnyConnection) -> Result<Vec<(OrgId, i64)>> {
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
     let status = get_str(row, "status")?;
+    let (profile, provisioned_by) = super::user_profile::from_row(row)?;
     Ok(User {
         id: UserId(get_uuid(row, "id")?),
         org_id: OrgId(get_uuid(row, "org_id")?),
@@ -185,6 +187,8 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
         created_at: get_i64(row, "created_at")?,
         updated_at: get_i64(row, "updated_at")?,
         last_sign_in_at: get_opt_i64(row, "last_sign_in_at")?,
+        profile,
+        provisioned_by,
     })
 }
 
@@ -258,30 +262,37 @@ pub async fn insert_user(c: &mut AnyConnection, b: Backend, u: &User) -> Result<
     // Names first: a clash is reported on the field the caller gave (the e-mail, when the
     // username defaults to it).
     claim_sign_in_names(&mut *c, b, u).await?;
-    sqlx::query(&sql_for(
-        b,
-        "INSERT INTO users (id, org_id, username, username_key, email, email_key, first_name, last_name, locale, status, version, created_at, updated_at, last_sign_in_at, kind) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    ))
-    .bind(u.id.to_string())
-    .bind(u.org_id.to_string())
-    .bind(u.username.as_str())
-    .bind(u.username.key())
-    .bind(u.email.as_str())
-    .bind(u.email.key())
-    .bind(u.first_name.as_str())
-    .bind(u.last_name.as_str())
-    .bind(u.locale.as_str())
-    .bind(u.status.as_str())
-    .bind(u.version)
-    .bind(u.created_at)
-    .bind(u.updated_at)
-    .bind(u.last_sign_in_at)
-    .bind(u.kind.as_str())
-    .execute(c)
-    .await
-    .map_err(|e| user_conflict(e, u))?;
-    Ok(())
+    let profile = super::user_profile::columns(u)?;
+    let mut cols = String::from("id, org_id, username, username_key, email, email_key, first_name, last_name, locale, status, version, created_at, updated_at, last_sign_in_at, kind");
+    let mut marks =
+        String::from("$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15");
+    for (i, (col, _)) in profile.iter().enumerate() {
+        cols.push_str(", ");
+        cols.push_str(col);
+        marks.push_str(&format!(", ${}", 16 + i));
+    }
+    let sql = sql_for(b, &format!("INSERT INTO users ({cols}) VALUES ({marks})"));
+    let mut q = sqlx::query(&sql)
+        .bind(u.id.to_string())
+        .bind(u.org_id.to_string())
+        .bind(u.username.as_str())
+        .bind(u.username.key())
+        .bind(u.email.as_str())
+        .bind(u.email.key())
+        .bind(u.first_name.as_str())
+        .bind(u.last_name.as_str())
+        .bind(u.locale.as_str())
+        .bind(u.status.as_str())
+        .bind(u.version)
+        .bind(u.created_at)
+        .bind(u.updated_at)
+        .bind(u.last_sign_in_at)
+        .bind(u.kind.as_str());
+    for (_, v) in profile {
+        q = q.bind(v);
+    }
+    q.execute(&mut *c).await.map_err(|e| user_conflict(e, u))?;
+    super::user_profile::write_children(c, b, u, true).await
 }
 
 /// Writes `u` if the stored version is still `expected_version`; false when someone else won
@@ -294,28 +305,38 @@ pub async fn update_user(
 ) -> Result<bool> {
     release_sign_in_names(&mut *c, b, u.id).await?;
     claim_sign_in_names(&mut *c, b, u).await?;
-    let r = sqlx::query(&sql_for(
+    let profile = super::user_profile::columns(u)?;
+    let mut set = String::from("username = $1, username_key = $2, email = $3, email_key = $4, first_name = $5, last_name = $6, locale = $7, status = $8, version = $9, updated_at = $10");
+    for (i, (col, _)) in profile.iter().enumerate() {
+        set.push_str(&format!(", {col} = ${}", 14 + i));
+    }
+    let sql = sql_for(
         b,
-        "UPDATE users SET username = $1, username_key = $2, email = $3, email_key = $4, first_name = $5, last_name = $6, locale = $7, status = $8, \
-         version = $9, updated_at = $10 WHERE id = $11 AND org_id = $12 AND version = $13",
-    ))
-    .bind(u.username.as_str())
-    .bind(u.username.key())
-    .bind(u.email.as_str())
-    .bind(u.email.key())
-    .bind(u.first_name.as_str())
-    .bind(u.last_name.as_str())
-    .bind(u.locale.as_str())
-    .bind(u.status.as_str())
-    .bind(u.version)
-    .bind(u.updated_at)
-    .bind(u.id.to_string())
-    .bind(u.org_id.to_string())
-    .bind(expected_version)
-    .execute(c)
-    .await
-    .map_err(|e| user_conflict(e, u))?;
-    Ok(r.rows_affected() == 1)
+        &format!("UPDATE users SET {set} WHERE id = $11 AND org_id = $12 AND version = $13"),
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(u.username.as_str())
+        .bind(u.username.key())
+        .bind(u.email.as_str())
+        .bind(u.email.key())
+        .bind(u.first_name.as_str())
+        .bind(u.last_name.as_str())
+        .bind(u.locale.as_str())
+        .bind(u.status.as_str())
+        .bind(u.version)
+        .bind(u.updated_at)
+        .bind(u.id.to_string())
+        .bind(u.org_id.to_string())
+        .bind(expected_version);
+    for (_, v) in profile {
+        q = q.bind(v);
+    }
+    let r = q.execute(&mut *c).await.map_err(|e| user_conflict(e, u))?;
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    super::user_profile::write_children(c, b, u, false).await?;
+    Ok(true)
 }
 
 /// Row lock for read-modify-write on PostgreSQL, so a concurrent writer waits and then sees the
@@ -392,6 +413,7 @@ pub async fn get_tombstone(
 /// Removes the user and everything that gave them access, leaving a tombstone for history.
 pub async fn delete_user(c: &mut AnyConnection, b: Backend, u: &User, now: Millis) -> Result<()> {
     let id = u.id.to_string();
+    super::user_profile::delete_children(&mut *c, b, &id).await?;
     for stmt in [
         "DELETE FROM group_members WHERE user_id = $1",
         "DELETE FROM user_roles WHERE user_id = $1",
@@ -504,6 +526,12 @@ fn group_from_row(row: &AnyRow) -> Result<Group> {
             .map_err(|e| corrupt("group name", e.message))?,
         description: Description::parse("description", &get_str(row, "description")?)
             .map_err(|e| corrupt("description", e.message))?,
+        external_id: get_opt_str(row, "external_id")?
+            .map(|v| {
+                ExternalId::parse("external_id", &v).map_err(|e| corrupt("external_id", e.message))
+            })
+            .transpose()?,
+        provisioned_by: get_opt_str(row, "provisioned_by")?,
         version: get_i64(row, "version")?,
         created_at: get_i64(row, "created_at")?,
         updated_at: get_i64(row, "updated_at")?,
@@ -526,7 +554,7 @@ fn group_conflict(e: sqlx::Error, g: &Group) -> Error {
 pub async fn insert_group(c: &mut AnyConnection, b: Backend, g: &Group) -> Result<()> {
     sqlx::query(&sql_for(
         b,
-        "INSERT INTO user_groups (id, org_id, name, name_key, description, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO user_groups (id, org_id, name, name_key, description, version, created_at, updated_at, external_id, provisioned_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     ))
     .bind(g.id.to_string())
     .bind(g.org_id.to_string())
@@ -536,6 +564,8 @@ pub async fn insert_group(c: &mut AnyConnection, b: Backend, g: &Group) -> Resul
     .bind(g.version)
     .bind(g.created_at)
     .bind(g.updated_at)
+    .bind(g.external_id.as_ref().map(|e| e.as_str().to_string()))
+    .bind(g.provisioned_by.clone())
     .execute(c)
     .await
     .map_err(|e| group_conflict(e, g))?;
@@ -550,7 +580,7 @@ pub async fn update_group(
 ) -> Result<bool> {
     let r = sqlx::query(&sql_for(
         b,
-        "UPDATE user_groups SET name = $1, name_key = $2, description = $3, version = $4, updated_at = $5 WHERE id = $6 AND org_id = $7 AND version = $8",
+        "UPDATE user_groups SET name = $1, name_key = $2, description = $3, version = $4, updated_at = $5, external_id = $9 WHERE id = $6 AND org_id = $7 AND version = $8",
     ))
     .bind(g.name.as_str())
     .bind(g.name.as_str().to_lowercase())
@@ -560,6 +590,7 @@ pub async fn update_group(
     .bind(g.id.to_string())
     .bind(g.org_id.to_string())
     .bind(expected_version)
+    .bind(g.external_id.as_ref().map(|e| e.as_str().to_string()))
     .execute(c)
     .await
     .map_err(|e| group_conflict(e, g))?;
@@ -657,6 +688,19 @@ pub async fn delete_group(c: &mut AnyConnection, b: Backend, id: GroupId) -> Res
             .execute(&mut *c)
             .await?;
     }
+    Ok(())
+}
+
+/// Marks a group changed (its membership): a new version, so its ETag changes.
+pub async fn touch_group(c: &mut AnyConnection, b: Backend, g: GroupId, now: Millis) -> Result<()> {
+    sqlx::query(&sql_for(
+        b,
+        "UPDATE user_groups SET version = version + 1, updated_at = $1 WHERE id = $2",
+    ))
+    .bind(now)
+    .bind(g.to_string())
+    .execute(c)
+    .await?;
     Ok(())
 }
 

@@ -11,8 +11,10 @@ pub mod holding; // what the one-role and keep-an-administrator rules read
 pub mod invitations; // "Get started" invitations
 pub mod profiles;
 pub mod rights;
+pub mod scim_clients;
 pub mod signin;
 pub mod tokens;
+pub mod user_profile; // SCIM-carried attributes (issue 14) // SCIM clients (issue 14)
 
 use crate::error::{Error, Result};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
@@ -115,6 +117,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     // audit: the one hash-chained audit log (store/audit.rs).
     (8, "audit", include_str!("../../migrations/0008_audit.sql")),
+    // scim: profile attributes, provisioned groups, SCIM clients (issue 14).
+    (11, "scim", include_str!("../../migrations/0011_scim.sql")),
 ];
 
 /// How SQLite makes a commit durable (`PRAGMA synchronous`).

@@ -162,3 +162,22 @@ pub async fn profile_count(
     )
     .await
 }
+
+/// The SCIM client that created a group, if one did.
+pub async fn group_provisioned_by(
+    c: &mut AnyConnection,
+    b: Backend,
+    group: GroupId,
+) -> Result<Option<String>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT provisioned_by FROM user_groups WHERE id = $1",
+    ))
+    .bind(group.to_string())
+    .fetch_optional(c)
+    .await?;
+    Ok(match row {
+        Some(r) => get_opt_str(&r, "provisioned_by")?,
+        None => None,
+    })
+}
