@@ -15,6 +15,7 @@ pub mod listener; // accept loop: timeouts and a connection cap (issue 9 item 13
 pub mod mail;
 pub mod net; // client addresses behind trusted proxies (issue 9 item 12)
 pub mod sample;
+pub mod scim; // SCIM 2.0 service provider at /scim/v2 (issue 14)
 pub mod store;
 
 use crate::config::Config;

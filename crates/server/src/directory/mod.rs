@@ -20,6 +20,7 @@ mod passwords; // re-verification, password changes and resets, the lockout (iss
 mod profiles; // products and product profiles
 mod rights; // the one rights rule, server half
 mod roles;
+mod scim; // SCIM reads (issue 14)
 pub mod scim_clients; // SCIM clients (issue 14)
 mod secrets; // TOTP secrets sealed at rest (issue 9 item 9)
 pub mod signin;

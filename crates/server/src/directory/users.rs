@@ -223,12 +223,14 @@ impl UserPatch {
     }
 }
 
-/// A new group: a name, and for a provisioned one the client's identifier for it.
+/// A new group: a name, for a provisioned one the client's identifier for it, and its first
+/// members (joined in the same transaction, each judged like `add_member`).
 #[derive(Debug, Clone, Default)]
 pub struct NewGroup {
     pub name: String,
     pub description: Option<String>,
     pub external_id: Option<String>,
+    pub members: Vec<UserId>,
 }
 
 /// A change of a group in one transaction: its name and external id, and members joining and
@@ -783,6 +785,7 @@ impl Directory {
                 name: name.to_string(),
                 description: description.map(str::to_string),
                 external_id: None,
+                members: Vec::new(),
             },
         )
         .await
@@ -833,8 +836,26 @@ impl Directory {
             Record::new("group_created", group_target(&g)).between(None, Some(&g)),
         )
         .await?;
+        let joins: Vec<Change> = input.members.iter().map(|u| membership(g.id, *u)).collect();
+        let mut ok = ok;
+        if let Some(more) = self.approve_all(&mut w.tx, admin, joins).await? {
+            ok = ok.and(more);
+        }
+        let mut joined = false;
+        for u in &input.members {
+            let (added, user) = self.join_in(&mut w.tx, org, g.id, *u).await?;
+            if added {
+                joined = true;
+                let r = Record::new("member_added", user_target(&user)).changes(field(
+                    "group",
+                    Value::Null,
+                    group_ref(&g),
+                ));
+                self.record(&mut w, admin, r).await?;
+            }
+        }
         // An empty group changes no decision: the snapshot learns its name with its first member.
-        self.commit_rights(w, org.id, ok, false).await?;
+        self.commit_rights(w, org.id, ok, joined).await?;
         Ok(g)
     }
 

@@ -48,6 +48,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<[crate::net::Cidr]>,
     /// How long a request may take to send its body.
     pub body_timeout: std::time::Duration,
+    /// Per-organisation rate limit of `/scim/v2` (issue 14).
+    pub scim_limiter: Arc<crate::scim::ScimLimiter>,
 }
 
 /// The throttle's window; also the `Retry-After` of its 429 answers.
@@ -68,6 +70,7 @@ impl AppState {
             )),
             trusted_proxies: Arc::from(Vec::new()),
             body_timeout: crate::config::ConnectionLimits::default().body_read_timeout,
+            scim_limiter: Arc::new(crate::scim::ScimLimiter::default()),
         }
     }
 
@@ -155,6 +158,7 @@ impl Modify for BearerAuth {
 pub fn app(state: AppState) -> Router {
     let (router, _) = api_router().split_for_parts();
     router
+        .merge(crate::scim::router()) // SCIM 2.0 at /scim/v2 (issue 14)
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })

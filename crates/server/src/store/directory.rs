@@ -161,6 +161,11 @@ pub async fn epochs(c: &mut AnyConnection) -> Result<Vec<(OrgId, i64)>> {
 
 // ---------------------------------------------------------------- users
 
+/// A user from a `users` row (every column).
+pub(crate) fn user_row(row: &AnyRow) -> Result<User> {
+    user_from_row(row)
+}
+
 fn user_from_row(row: &AnyRow) -> Result<User> {
     let status = get_str(row, "status")?;
     let (profile, provisioned_by) = super::user_profile::from_row(row)?;
@@ -517,6 +522,11 @@ pub async fn list_users(
 }
 
 // ---------------------------------------------------------------- groups
+
+/// A group from a `user_groups` row (every column).
+pub(crate) fn group_row(row: &AnyRow) -> Result<Group> {
+    group_from_row(row)
+}
 
 fn group_from_row(row: &AnyRow) -> Result<Group> {
     Ok(Group {

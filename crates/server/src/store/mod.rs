@@ -11,10 +11,11 @@ pub mod holding; // what the one-role and keep-an-administrator rules read
 pub mod invitations; // "Get started" invitations
 pub mod profiles;
 pub mod rights;
-pub mod scim_clients;
+pub mod scim; // SCIM lists and searches (issue 14)
+pub mod scim_clients; // SCIM clients (issue 14)
 pub mod signin;
 pub mod tokens;
-pub mod user_profile; // SCIM-carried attributes (issue 14) // SCIM clients (issue 14)
+pub mod user_profile; // SCIM-carried attributes (issue 14)
 
 use crate::error::{Error, Result};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
