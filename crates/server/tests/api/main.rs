@@ -24,6 +24,7 @@ mod invitations; // "Get started" invitations
 mod lockout; // issue 9 item 7
 mod profiles;
 mod rights_property; // the rights invariant as a property (issue 9)
+mod scim_client_library; // issue 14: the Python scim2-client
 mod scim_filter_property; // issue 14: SQL and memory agree
 mod scim_helpers;
 mod scim_model; // issue 14: profile attributes and SCIM clients
