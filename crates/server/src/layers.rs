@@ -11,6 +11,18 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("credentials", &[]),
     // Use cases: storage and credentials, never how callers authenticate or talk to us.
     ("directory", &["error", "store", "credentials"]),
+    // The SCIM adapter (issue 14): like the REST API, it calls use cases and shares the HTTP
+    // state and extractors; its column map names the backend, never store functions.
+    (
+        "scim",
+        &[
+            "error",
+            "directory",
+            "http::AppState",
+            "http::extract",
+            "store::Backend",
+        ],
+    ),
     // The management commands are HTTP clients: nothing of the server's insides but the one
     // wall clock (credential expiry is shown relative to now).
     (

@@ -3,8 +3,8 @@
 //! per-organisation rate limit every SCIM request passes (429 with `Retry-After`).
 
 use super::error::ScimFailure;
-use crate::auth::OrgAdmin;
 use crate::directory::scim_clients::scim_principal;
+use crate::directory::OrgAdmin;
 use crate::http::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};

@@ -14,7 +14,10 @@ async fn scim2_client_provisions_users_and_groups(b: Backend) {
     };
     let app = spawn_app(b).await;
     let scim = scim_client(&app, "scim2-client").await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/scim2_client_check.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/scim2_client_check.py"
+    );
     let out = tokio::process::Command::new(&python)
         .arg(script)
         .arg(format!("{}/scim/v2", app.base))

@@ -138,10 +138,7 @@ async fn scim_clients_are_a_credential_kind_of_their_own(b: Backend) {
         app.delete(&format!("/scim-clients/{id}")).await.status,
         StatusCode::NO_CONTENT
     );
-    assert_eq!(
-        app.get(&format!("/scim-clients/{id}")).await.body["revoked_at"].is_i64(),
-        true
-    );
+    assert!(app.get(&format!("/scim-clients/{id}")).await.body["revoked_at"].is_i64());
     assert_eq!(
         app.delete(&format!("/scim-clients/{id}")).await.status,
         StatusCode::CONFLICT
