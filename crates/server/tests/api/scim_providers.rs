@@ -317,6 +317,27 @@ async fn entra_group_provisioning(b: Backend) {
     // The REST API sees the same membership.
     let rest = app.get(&format!("/users?group={gid}")).await;
     assert_eq!(rest.body["total"], 2);
+    // The audit log records each change as the SCIM client that made it.
+    let log = app
+        .get(&format!("/audit?target={}&limit=100", users[1]))
+        .await;
+    let entries = log.body["items"].as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .rev()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["user_created", "member_added", "member_removed"],
+        "{}",
+        log.body
+    );
+    for e in entries {
+        assert_eq!(e["actor"]["kind"], "scim_client", "{e}");
+        assert_eq!(e["actor"]["id"], scim.client_id.as_str());
+        assert_eq!(e["actor"]["name"], "entra");
+    }
     assert_eq!(
         scim.delete(&format!("/Groups/{gid}")).await.status,
         StatusCode::NO_CONTENT
