@@ -7,7 +7,8 @@
 //! against them.
 
 use crate::validate::{
-    Description, DisplayName, Email, Locale, PersonName, RoleName, ScopeCode, Slug, Username,
+    AttributeText, CountryCode, Description, DisplayName, Email, ExternalId, LanguageTag, Locale,
+    PersonName, RoleName, ScopeCode, Slug, Timezone, Username,
 };
 use std::borrow::Cow;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
@@ -26,6 +27,12 @@ pub const DESCRIPTION_PATTERN: &str = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u00
 pub const SLUG_PATTERN: &str = r"^[a-z0-9][a-z0-9-]*$";
 pub const SCOPE_CODE_PATTERN: &str = r"^[a-z0-9][a-z0-9_-]*$";
 pub const LOCALE_PATTERN: &str = r"^[a-z]{2,3}(_[A-Z]{2})?$";
+/// ISO 3166-1 alpha-2, any case on input (stored upper-case).
+pub const COUNTRY_CODE_PATTERN: &str = r"^[A-Za-z]{2}$";
+/// IANA time zone names: `/`-separated parts of ASCII letters, digits, `_`, `-`, `+`.
+pub const TIMEZONE_PATTERN: &str = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z][A-Za-z0-9_+-]*)*$";
+/// An `Accept-Language` value: language tags, commas, weights.
+pub const LANGUAGE_PATTERN: &str = r"^[A-Za-z0-9,;=. *-]+$";
 
 /// A string schema with the given bounds.
 fn text(
@@ -147,6 +154,57 @@ schema!(
         2,
         Some(6),
         Some(LOCALE_PATTERN),
+        None,
+    )
+);
+
+schema!(
+    AttributeText,
+    text(
+        "A free-text attribute an identity provider carries (title, department, address line, …): no control characters, trimmed.",
+        1,
+        Some(AttributeText::MAX_LEN),
+        Some(NO_CONTROL_PATTERN),
+        None,
+    )
+);
+schema!(
+    ExternalId,
+    text(
+        "The identifier a provisioning client gives a user or group: compared exactly; no control characters and no surrounding spaces.",
+        1,
+        Some(ExternalId::MAX_LEN),
+        Some(NO_CONTROL_PATTERN),
+        None,
+    )
+);
+schema!(
+    CountryCode,
+    text(
+        "An ISO 3166-1 alpha-2 country code such as US or DE (stored upper-case).",
+        2,
+        Some(2),
+        Some(COUNTRY_CODE_PATTERN),
+        None,
+    )
+);
+schema!(
+    Timezone,
+    text(
+        "An IANA time zone name such as Europe/Berlin.",
+        1,
+        Some(64),
+        Some(TIMEZONE_PATTERN),
+        None,
+    )
+);
+schema!(
+    LanguageTag,
+    text(
+        "Preferred languages as an Accept-Language value, e.g. en-US or `da, en-gb;q=0.8`.",
+        1,
+        Some(64),
+        Some(LANGUAGE_PATTERN),
         None,
     )
 );

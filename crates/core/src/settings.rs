@@ -216,6 +216,12 @@ impl OrgSettings {
         if let Some(d) = self.idle_deactivation_days {
             range("idle_deactivation_days", d, 1, 36_500);
         }
+        range(
+            "provisioning.requests_per_second",
+            i64::from(self.provisioning.requests_per_second),
+            25,
+            100_000,
+        );
         if !(self.reverify_window_secs == 0 || (30..=3600).contains(&self.reverify_window_secs)) {
             errors.push(FieldError::new(
                 "reverify_window_secs",
@@ -223,12 +229,6 @@ impl OrgSettings {
                 "must be 0 (ask for the password with every sensitive change) or between 30 and 3600",
             ));
         }
-        range(
-            "provisioning.requests_per_second",
-            i64::from(self.provisioning.requests_per_second),
-            25,
-            100_000,
-        );
         if errors.is_empty() {
             Ok(())
         } else {

@@ -1215,7 +1215,10 @@ impl Directory {
                     &mut w.tx,
                     org.id,
                     None,
-                    &[Loss::Membership { group: id, user: *u }],
+                    &[Loss::Membership {
+                        group: id,
+                        user: *u,
+                    }],
                     &format!("removing {} from group {}", person.username, current.name),
                 )
                 .await?;

@@ -122,6 +122,11 @@ impl From<Error> for ScimFailure {
             ),
             Error::SignInFailed => ScimFailure::new(401, None, "authentication failed"),
             Error::TooManyRequests => ScimFailure::new(429, None, "too many requests"),
+            Error::Busy => busy(),
+            Error::Database(e) if crate::store::is_busy(&e) => {
+                tracing::warn!(error = %e, "database busy on /scim/v2");
+                busy()
+            }
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error on /scim/v2");
                 ScimFailure::new(500, None, "internal error; see the server log")
@@ -131,6 +136,14 @@ impl From<Error> for ScimFailure {
                 ScimFailure::new(500, None, "internal error; see the server log")
             }
         }
+    }
+}
+
+/// The database could not take the request in time (issue 9 item 6): the client retries.
+fn busy() -> ScimFailure {
+    ScimFailure {
+        retry_after_secs: Some(1),
+        ..ScimFailure::new(503, None, "the database is busy; retry shortly")
     }
 }
 

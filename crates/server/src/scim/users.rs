@@ -352,6 +352,8 @@ impl Fields {
             last_name: Some(self.last_name.clone()),
             locale: self.locale.clone(),
             status: (!self.active).then(|| "inactive".to_string()),
+            // Provisioned people are told how to sign in, as any user added as active.
+            notify: None,
             identity_type: None,
             country_code: None,
             external_id: self.external_id.clone(),

@@ -14,8 +14,7 @@ use rolecall_core::model::{
 };
 use rolecall_core::validate::{
     Description, DisplayName, Email, ExternalId, Locale, PersonName, RoleName, RoleNaming,
-    ScopeCode, Slug,
-    Username,
+    ScopeCode, Slug, Username,
 };
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};

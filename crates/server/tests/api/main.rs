@@ -28,11 +28,11 @@ mod scim_client_library; // issue 14: the Python scim2-client
 mod scim_filter_property; // issue 14: SQL and memory agree
 mod scim_helpers;
 mod scim_model; // issue 14: profile attributes and SCIM clients
+mod scim_providers; // issue 14: Entra and Okta request sequences
+mod scim_rules; // issue 14: SCIM under the same rules
 mod secrets_at_rest; // issue 9 item 9
 mod seed_notices; // issue 10: password classes, re-verification, account and rights mails
 mod seed_rules; // issue 10: the seed rules that did not hold
-mod scim_providers; // issue 14: Entra and Okta request sequences
-mod scim_rules; // issue 14: SCIM under the same rules
 mod signin;
 mod users;
 mod writer; // issue 9 items 6 and 8
