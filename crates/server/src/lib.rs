@@ -105,6 +105,15 @@ impl Server {
                         if let Err(e) = sync_dir.prune_all_audit().await {
                             tracing::warn!(error = %e, "audit retention failed");
                         }
+                        // The idle-deactivation policy (off unless an organisation sets it),
+                        // on one node at a time.
+                        match sync_dir.run_idle_policy_job().await {
+                            Ok(Some(n)) if n > 0 => {
+                                tracing::info!(deactivated = n, "idle-deactivation policy ran")
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, "idle-deactivation policy failed"),
+                        }
                     }
                 }
             });

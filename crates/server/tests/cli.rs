@@ -1304,3 +1304,63 @@ async fn audit_list_export_head_and_verify() {
         broken.stdout
     );
 }
+
+/// Issue 11: `rolecall reports stale` (table and CSV), deactivating from it, and
+/// `rolecall users offboard` printing everything withdrawn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_and_offboarding() {
+    let env = spawn().await;
+    let idle = env
+        .json(&["users", "create", "--email", "idle@example.com"])
+        .await;
+    let idle = idle["id"].as_str().expect("id").to_string();
+    let leaver = env
+        .json(&["users", "create", "--email", "leaver@example.com"])
+        .await;
+    let leaver = leaver["id"].as_str().expect("id").to_string();
+    env.clock
+        .offset_ms
+        .fetch_add(10 * 86_400_000, Ordering::SeqCst);
+
+    let stale = env.run(&["reports", "stale", "--days", "5"]).await;
+    assert_eq!(stale.code, 0, "{}", stale.stderr);
+    assert!(
+        stale.stdout.contains("idle@example.com"),
+        "{}",
+        stale.stdout
+    );
+    assert!(stale.stdout.contains("never"), "{}", stale.stdout);
+    assert!(stale.stdout.contains("Taken at"), "{}", stale.stdout);
+    let csv = env.run(&["reports", "stale", "--days", "5", "--csv"]).await;
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    assert!(
+        csv.stdout.starts_with("report_taken_at,user_id,email"),
+        "{}",
+        csv.stdout
+    );
+
+    let off = env
+        .run(&["reports", "stale", "--days", "5", "--deactivate", &idle])
+        .await;
+    assert_eq!(off.code, 0, "{}", off.stderr);
+    assert!(off.stdout.contains("deactivated"), "{}", off.stdout);
+
+    let report = env.run(&["users", "offboard", &leaver, "--delete"]).await;
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    assert!(
+        report.stdout.contains("leaver@example.com"),
+        "{}",
+        report.stdout
+    );
+    assert!(
+        report.stdout.contains("active → deleted"),
+        "{}",
+        report.stdout
+    );
+    let json = env.json(&["reports", "seats"]).await;
+    assert!(json["items"].as_array().expect("items").is_empty());
+    let bad = env
+        .run(&["users", "offboard", &idle, "--transfer-to", &leaver])
+        .await;
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+}

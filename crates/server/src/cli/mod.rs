@@ -14,6 +14,7 @@ mod output;
 mod profiles;
 mod prompt;
 pub mod remote;
+mod reports; // issue 11: access reports and offboarding
 mod roles;
 pub mod saved_profiles;
 mod scim_clients; // `rolecall scim-clients` (issue 14)

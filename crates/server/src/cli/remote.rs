@@ -6,8 +6,8 @@
 use super::client::{Client, CmdResult, Exit, RemoteArgs};
 use super::signin::LoginArgs;
 use super::{
-    admins, apps, audit, check, credentials, events, groups, profiles, roles, scim_clients,
-    sessions, settings, signin, users,
+    admins, apps, audit, check, credentials, events, groups, profiles, reports, roles,
+    scim_clients, sessions, settings, signin, users,
 };
 use crate::error::Result;
 use clap::Subcommand;
@@ -172,6 +172,13 @@ pub enum RemoteCommand {
         #[command(subcommand)]
         cmd: settings::SettingsCommand,
     },
+    /// Access reports: stale accounts, access review by user, application, profile; seats.
+    Reports {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: reports::ReportsCommand,
+    },
     /// The audit log: browse, export, verify the hash chain, apply retention.
     Audit {
         #[command(flatten)]
@@ -242,5 +249,6 @@ async fn dispatch(cmd: RemoteCommand) -> CmdResult {
         } => events::run(&Client::new(&remote)?, user, limit).await,
         RemoteCommand::Settings { remote, cmd } => settings::run(&Client::new(&remote)?, cmd).await,
         RemoteCommand::Audit { remote, cmd } => audit::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Reports { remote, cmd } => reports::run(&Client::new(&remote)?, cmd).await,
     }
 }

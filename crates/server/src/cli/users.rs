@@ -69,6 +69,9 @@ pub enum UsersCommand {
     Reactivate { id: String },
     /// Delete a user irreversibly.
     Delete { id: String },
+    /// Deactivate (or --delete) a person across every application in one step and show
+    /// everything withdrawn.
+    Offboard(super::reports::OffboardArgs),
     /// Roles the user holds, directly and through groups.
     Roles { id: String },
     /// Product profiles the user holds a seat in, directly and through groups.
@@ -165,6 +168,7 @@ pub(super) async fn run(c: &Client, cmd: UsersCommand) -> CmdResult {
                 .await?;
             c.done(&format!("Deleted user {id}."));
         }
+        UsersCommand::Offboard(args) => return super::reports::offboard(c, args).await,
         UsersCommand::Roles { id } => {
             let r = c
                 .org_call(Method::GET, &["users", &id, "roles"], &[], None)

@@ -25,13 +25,19 @@ pub enum Principal {
         name: String,
         created_by: Option<UserId>,
     },
+    /// A policy the organisation turned on (idle deactivation), acting on its own schedule.
+    /// Acts as a System admin, like the operator who configured it.
+    Policy { name: String },
 }
 
 impl Principal {
     /// The user account acting, if any.
     pub fn user(&self) -> Option<UserId> {
         match self {
-            Principal::Operator { .. } | Principal::Server { .. } | Principal::Scim { .. } => None,
+            Principal::Operator { .. }
+            | Principal::Server { .. }
+            | Principal::Scim { .. }
+            | Principal::Policy { .. } => None,
             Principal::Person(u) | Principal::Service { user: u, .. } => Some(*u),
         }
     }

@@ -96,6 +96,7 @@ pub(crate) fn actor_of(principal: &Principal) -> Party {
         Principal::Server { job } => Party::new("server", job, job.as_str()),
         // Issue 14: SCIM changes are recorded as the SCIM client that made them.
         Principal::Scim { client, name, .. } => Party::new("scim_client", client, name.as_str()),
+        Principal::Policy { name } => Party::new("policy", name, name.as_str()),
     }
 }
 

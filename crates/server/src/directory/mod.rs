@@ -15,9 +15,11 @@ pub mod credentials;
 mod holding; // one role per user, keep an administrator
 pub mod invitations; // "Get started" invitations and removal notices
 mod notices; // account notices and admin-rights mails
+pub mod offboard; // offboarding in one step (issue 11)
 mod orgs;
 mod passwords; // re-verification, password changes and resets, the lockout (issue 9)
 mod profiles; // products and product profiles
+pub mod reports; // access reports and the idle policy (issue 11)
 mod rights; // the one rights rule, server half
 mod roles;
 mod scim; // SCIM reads (issue 14)

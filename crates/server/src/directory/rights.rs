@@ -63,7 +63,9 @@ impl Directory {
         let org = admin.org.id;
         let has_effects = changes.iter().any(|ch| !ch.effects.is_empty());
         let user = match &admin.principal {
-            Principal::Operator { .. } | Principal::Server { .. } => return Ok(Actor::operator()),
+            Principal::Operator { .. } | Principal::Server { .. } | Principal::Policy { .. } => {
+                return Ok(Actor::operator())
+            }
             Principal::Scim {
                 client, created_by, ..
             } => {

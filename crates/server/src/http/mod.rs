@@ -15,10 +15,12 @@ pub mod extract;
 mod groups;
 mod health; // liveness, readiness, the document itself
 mod invitations; // "Get started" invitations
+mod offboard; // offboarding in one step (issue 11)
 mod openapi; // the document, completed by rule
 mod orgs;
 pub mod problem;
 mod profiles; // products and product profiles
+mod reports; // access reports (issue 11)
 mod roles;
 mod scim_clients; // SCIM clients (issue 14)
 mod session;
@@ -211,6 +213,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(health::router())
         .merge(scim_clients::router()) // SCIM clients (issue 14)
+        .merge(reports::router())
+        .merge(offboard::router())
 }
 
 /// Resolves the organization in the path and checks the caller holds System-level rights there.

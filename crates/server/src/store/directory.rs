@@ -430,12 +430,14 @@ pub async fn delete_user(c: &mut AnyConnection, b: Backend, u: &User, now: Milli
             .execute(&mut *c)
             .await?;
     }
-    sqlx::query(&sql_for(b, "INSERT INTO deleted_users (id, org_id, username, email, deleted_at) VALUES ($1, $2, $3, $4, $5)"))
+    sqlx::query(&sql_for(b, "INSERT INTO deleted_users (id, org_id, username, email, deleted_at, first_name, last_name) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
         .bind(&id)
         .bind(u.org_id.to_string())
         .bind(u.username.as_str())
         .bind(u.email.as_str())
         .bind(now)
+        .bind(u.first_name.as_str())
+        .bind(u.last_name.as_str())
         .execute(c)
         .await?;
     Ok(())

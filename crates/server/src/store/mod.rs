@@ -10,6 +10,7 @@ pub mod directory;
 pub mod holding; // what the one-role and keep-an-administrator rules read
 pub mod invitations; // "Get started" invitations
 pub mod profiles;
+pub mod reports; // access reports (issue 11)
 pub mod rights;
 pub mod scim; // SCIM lists and searches (issue 14)
 pub mod scim_clients; // SCIM clients (issue 14)
@@ -375,9 +376,59 @@ impl Db {
         sql_for(self.backend, sql)
     }
 
+    /// A lock that lets one node of a cluster run a background job (the idle policy) while the
+    /// others skip it: a PostgreSQL session advisory lock on a connection held for the job.
+    /// SQLite serves one process per file, so the lock is always granted there.
+    pub async fn try_job_lock(&self, key: i64) -> Result<Option<JobLock>> {
+        if self.backend == Backend::Sqlite {
+            return Ok(Some(JobLock { conn: None, key }));
+        }
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if row.try_get::<bool, _>(0)? {
+            Ok(Some(JobLock {
+                conn: Some(conn),
+                key,
+            }))
+        } else {
+            Ok(None)
+        }
+    }
+
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// Held while a background job runs on this node; see [`Db::try_job_lock`].
+pub struct JobLock {
+    conn: Option<sqlx::pool::PoolConnection<Any>>,
+    key: i64,
+}
+
+impl JobLock {
+    pub async fn release(mut self) -> Result<()> {
+        if let Some(mut conn) = self.conn.take() {
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(self.key)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for JobLock {
+    /// Not released (an error or a panic in the job): close the connection instead of returning
+    /// it to the pool still holding the lock; PostgreSQL frees the lock with the session.
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            drop(conn.detach());
+        }
     }
 }
 

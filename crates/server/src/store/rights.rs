@@ -181,3 +181,22 @@ pub async fn group_provisioned_by(
         None => None,
     })
 }
+
+/// Removes every administration right `user` holds in `org` (offboarding); the use case has
+/// judged each one and kept the last-System-admin rail.
+pub async fn remove_all_rights(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    user: UserId,
+) -> Result<u64> {
+    let r = sqlx::query(&sql_for(
+        b,
+        "DELETE FROM admin_rights WHERE org_id = $1 AND user_id = $2",
+    ))
+    .bind(org.to_string())
+    .bind(user.to_string())
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected())
+}

@@ -9,8 +9,10 @@ mod audit; // issue 11: the one audit log
 mod contract; // every response checked against the OpenAPI document
 mod helpers;
 mod multinode;
+mod offboard; // issue 11: offboarding in one step
 mod openapi; // the document: valid 3.1, house rules, shared errors answered
 mod owner_takeover; // issue 9 item 10
+mod reports; // issue 11: access reports
 
 mod catalogue_and_scopes;
 mod checks;
