@@ -174,5 +174,6 @@ pub fn principal_label(p: &Principal) -> String {
         Principal::Service { credential, .. } => format!("credential {credential}"),
         Principal::Scim { name, .. } => format!("scim client {name}"),
         Principal::Server { job } => format!("server {job}"),
+        Principal::Policy { name } => format!("policy {name}"),
     }
 }

@@ -497,7 +497,10 @@ async fn retention_prunes_records_and_stays_verifiable(b: Backend) {
     let newest = &app.get("/audit?limit=1").await.body["items"][0];
     assert_eq!(newest["action"], "audit_pruned");
     assert_eq!(newest["changes"]["removed"]["after"], 6);
-    assert_eq!(newest["changes"]["anchor"]["after"], head["anchor_hash"], "the cut is on the chain");
+    assert_eq!(
+        newest["changes"]["anchor"]["after"], head["anchor_hash"],
+        "the cut is on the chain"
+    );
     assert_eq!(
         actions(&entries_about(&app, &recent).await),
         ["user_created"]
