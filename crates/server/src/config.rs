@@ -22,6 +22,10 @@ pub struct ConfigArgs {
     /// Sign-in and reset attempts per source address and minute [default: 30]
     #[arg(long, env = "ROLECALL_SIGN_IN_LIMIT")]
     pub sign_in_limit: Option<u32>,
+    /// The address people reach the server at (e.g. https://rolecall.example.com), for links in
+    /// e-mails to the console [default: http://<listen address>]
+    #[arg(long, env = "ROLECALL_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// TOML configuration file
     #[arg(long, env = "ROLECALL_CONFIG")]
     pub config: Option<PathBuf>,
@@ -72,6 +76,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     catalogue_dir: Option<PathBuf>,
+    public_url: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     trusted_proxies: Option<Vec<String>>,
@@ -96,6 +101,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// Sign-in and reset attempts allowed per source address and minute (on top of lockout).
     pub sign_in_limit_per_minute: u32,
+    /// Where people reach the console, for links in e-mails; `None`: the listen address.
+    pub public_url: Option<String>,
     /// Peers whose forwarding headers are believed (issue 9 item 12).
     pub trusted_proxies: Vec<crate::net::Cidr>,
     pub limits: ConnectionLimits,
@@ -119,6 +126,7 @@ impl Default for Config {
             limits: ConnectionLimits::default(),
             db: crate::store::DbOptions::default(),
             keys: KeyConfig::default(),
+            public_url: None,
         }
     }
 }
@@ -297,6 +305,12 @@ impl ConfigArgs {
                     .or(file.previous_secret_key)
                     .filter(|k| !k.is_empty()),
             },
+            public_url: self
+                .public_url
+                .clone()
+                .or(file.public_url)
+                .map(|u| u.trim_end_matches('/').to_string())
+                .filter(|s| !s.is_empty()),
             mail: MailConfig {
                 smtp_url: self
                     .smtp_url

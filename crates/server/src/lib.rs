@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod console; // the web admin console at /console
 pub mod credentials;
 pub mod directory;
 pub mod error;
@@ -77,6 +78,13 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| error::Error::Internal(e.to_string()))?;
+        // console: links in e-mails point at the console, where people reach it.
+        dir.set_public_url(
+            &config
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}")),
+        );
         let app = http::app(http::AppState::from_config(dir.clone(), config));
         let sync_dir = dir.clone();
         let mail = mail::Mailer::from_config(config)?; // SMTP if configured, else <data_dir>/mail

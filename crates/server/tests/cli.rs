@@ -42,6 +42,7 @@ async fn spawn() -> Env {
         catalogue_dir: None,
         bootstrap_token_hash: None,
         sign_in_limit_per_minute: 30,
+        public_url: None,
         mail: Default::default(),
         ..Default::default()
     };

@@ -122,14 +122,25 @@ pub(crate) fn utc_date(ms: Millis) -> String {
     )
 }
 
-/// Lines stay short (under 77 characters for usual names) so the message goes out as plain
-/// 7-bit text rather than quoted-printable, and the token sits alone on its own line.
-fn invitation_mail(org: &Organization, user: &User, token: &str, expires_at: Millis) -> String {
+/// Lines stay short (under 77 characters for usual names, the console link aside, which is far
+/// under SMTP's 998) so the message goes out as plain 7-bit text rather than quoted-printable,
+/// and the token sits alone on its own line.
+fn invitation_mail(
+    org: &Organization,
+    user: &User,
+    token: &str,
+    expires_at: Millis,
+    link: Option<&str>,
+) -> String {
+    // console: the link opens "Get started" with the token in the fragment (never sent to a server).
+    let link = link
+        .map(|l| format!("Open this link to choose your password and sign in:\n{l}\n\nOr "))
+        .unwrap_or_else(|| "To get started, ".into());
     format!(
         "Hello {name},\n\n\
          you have been added to the rolecall organization {org}\n\
-         as {username}.\n\
-         To get started, choose your password with this single-use token:\n\n\
+         as {username}.\n\n\
+         {link}choose your password with this single-use token:\n\n\
          {token}\n\n\
          It expires on {expiry}. Send it with your new password to\n\
          POST /api/v1/organizations/{org}/invitations/accept\n\
@@ -145,6 +156,7 @@ fn invitation_mail(org: &Organization, user: &User, token: &str, expires_at: Mil
 /// Issues a fresh token for `user` and queues the "Get started" e-mail, inside the caller's
 /// transaction: a new invitation, or, when one is open, the same invitation with a new token
 /// (the old one dies with its hash), a new sender and the expiry reset.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn issue(
     c: &mut AnyConnection,
     b: Backend,
@@ -152,6 +164,7 @@ pub(crate) async fn issue(
     user: &User,
     invited_by: Option<&str>,
     now: Millis,
+    dir: &Directory,
 ) -> Result<Invitation> {
     let token = new_secret();
     let hash = hash_secret(&token);
@@ -188,7 +201,17 @@ pub(crate) async fn issue(
         &new_id().to_string(),
         user.email.as_str(),
         "Get started with rolecall",
-        &invitation_mail(org, user, &token, expires_at),
+        &invitation_mail(
+            org,
+            user,
+            &token,
+            expires_at,
+            dir.console_link(
+                &format!("/console/get-started?org={}", org.slug.as_str()),
+                Some(&token),
+            )
+            .as_deref(),
+        ),
         now,
     )
     .await?;
@@ -332,7 +355,7 @@ impl Directory {
             )
             .into());
         }
-        let invitation = issue(&mut w.tx, b, org, &target, Some(invited_by), now).await?;
+        let invitation = issue(&mut w.tx, b, org, &target, Some(invited_by), now, self).await?;
         let target = super::signin::user_party(&mut w.tx, b, user).await?;
         let record = Record::new("invitation_sent", target).detail(format!(
             "invitation {} resent by {invited_by}",

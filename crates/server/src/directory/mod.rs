@@ -83,6 +83,8 @@ pub struct Directory {
     pub(crate) activity: activity::Activity,
     /// Seals the secrets kept at rest (TOTP secrets).
     pub(crate) keys: crate::credentials::sealing::Keyring,
+    /// Where people reach the console, for links in e-mails (`Server` sets it at start).
+    public_url: arc_swap::ArcSwapOption<String>,
 }
 
 impl Directory {
@@ -125,6 +127,7 @@ impl Directory {
             compile_lock: tokio::sync::Mutex::new(()),
             activity: activity::Activity::default(),
             keys,
+            public_url: arc_swap::ArcSwapOption::empty(),
         };
         dir.seal_migrated_audit().await?;
         dir.seal_stored_secrets(None).await?;
@@ -135,6 +138,22 @@ impl Directory {
 
     pub fn now(&self) -> Millis {
         self.clock.now()
+    }
+
+    /// Sets the base URL (scheme, host, port) of links to the console in e-mails.
+    pub fn set_public_url(&self, url: &str) {
+        self.public_url
+            .store(Some(Arc::new(url.trim_end_matches('/').to_string())));
+    }
+
+    /// A link into the console for an e-mail: `path` and query, and a `#token=` fragment, which
+    /// browsers never send to a server (so the secret stays out of every log), when given.
+    pub(crate) fn console_link(&self, path: &str, token: Option<&str>) -> Option<String> {
+        let base = self.public_url.load_full()?;
+        Some(match token {
+            Some(t) => format!("{base}{path}#token={t}"),
+            None => format!("{base}{path}"),
+        })
     }
 
     pub fn catalogue(&self) -> Arc<Catalogue> {

@@ -421,8 +421,16 @@ impl Directory {
                     now + 3_600_000,
                 )
                 .await?;
+                // console: a link to the reset page, the token in its fragment.
+                let link = self
+                    .console_link(
+                        &format!("/console/reset/confirm?org={}", org.slug.as_str()),
+                        Some(&token),
+                    )
+                    .map(|l| format!("Open this link to choose a new password:\n{l}\n\n"))
+                    .unwrap_or_default();
                 let body = format!(
-                    "Someone asked to reset the rolecall password of {} in organization {}.\n\nReset token (valid one hour, single use):\n{token}\n\nIf that was not you, ignore this message.\n",
+                    "Someone asked to reset the rolecall password of {} in organization {}.\n\n{link}Reset token (valid one hour, single use):\n{token}\n\nIf that was not you, ignore this message.\n",
                     cred.username, org.slug
                 );
                 s::enqueue_mail(

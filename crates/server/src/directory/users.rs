@@ -472,7 +472,7 @@ impl Directory {
         // invitations: an invited user gets the "Get started" e-mail with this very insert.
         let invitation = match user.status {
             UserStatus::Invited => {
-                Some(super::invitations::issue(&mut w.tx, b, org, &user, invited_by, now).await?)
+                Some(super::invitations::issue(&mut w.tx, b, org, &user, invited_by, now, self).await?)
             }
             _ => {
                 if notify {
@@ -979,6 +979,12 @@ impl Directory {
         .await?;
         self.commit_rights(w, org.id, ok, true).await?;
         Ok(())
+    }
+
+    /// The groups a user belongs to.
+    pub async fn user_groups(&self, org: &Organization, user: UserId) -> Result<Vec<Group>> {
+        let mut c = self.db.pool.acquire().await?;
+        q::groups_of_user(&mut c, self.backend(), org.id, user).await
     }
 
     pub async fn group_members(&self, org: &Organization, id: GroupId) -> Result<Vec<User>> {

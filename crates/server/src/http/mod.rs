@@ -161,6 +161,7 @@ pub fn app(state: AppState) -> Router {
     let (router, _) = api_router().split_for_parts();
     router
         .merge(crate::scim::router()) // SCIM 2.0 at /scim/v2 (issue 14)
+        .merge(crate::console::router()) // the web admin console at /console
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })

@@ -745,6 +745,24 @@ pub async fn remove_member(
     super::unlink(c, b, super::GROUP_MEMBERS, (g.to_string(), u.to_string())).await
 }
 
+/// The groups `u` belongs to, by name (console: the user page's Groups tab).
+pub async fn groups_of_user(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    u: UserId,
+) -> Result<Vec<Group>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT g.* FROM user_groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 AND g.org_id = $2 ORDER BY g.name_key",
+    ))
+    .bind(u.to_string())
+    .bind(org.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(group_from_row).collect()
+}
+
 pub async fn group_member_ids(
     c: &mut AnyConnection,
     b: Backend,

@@ -125,6 +125,7 @@ pub async fn config_for(backend: Backend, dir: &std::path::Path) -> Config {
         catalogue_dir: None,
         bootstrap_token_hash: None,
         sign_in_limit_per_minute: 30,
+        public_url: None,
         mail: Default::default(),
         ..Default::default()
     }

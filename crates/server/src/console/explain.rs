@@ -1,0 +1,8 @@
+//! Console pages: explain.
+
+use crate::http::AppState;
+use axum::Router;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+}

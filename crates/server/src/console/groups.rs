@@ -1,0 +1,8 @@
+//! Console pages: groups.
+
+use crate::http::AppState;
+use axum::Router;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+}
