@@ -44,7 +44,12 @@ impl Names {
             .list_profiles(&ctx.org, None)
             .await?
             .into_iter()
-            .map(|p| (p.profile.id.to_string(), (p.profile.name.as_str().to_string(), p.profile.application)))
+            .map(|p| {
+                (
+                    p.profile.id.to_string(),
+                    (p.profile.name.as_str().to_string(), p.profile.application),
+                )
+            })
             .collect();
         let groups = dir
             .list_groups(&ctx.org, None, 1, 500)
@@ -100,7 +105,11 @@ fn delegable(ctx: &Ctx, r: &AdminRight, n: &Names) -> bool {
 }
 
 /// The rights a user holds, each with a revoke button when the signed-in admin may revoke it.
-pub(crate) async fn rights_table(ctx: &Ctx, u: &User, rights: &[AdminRight]) -> crate::error::Result<Markup> {
+pub(crate) async fn rights_table(
+    ctx: &Ctx,
+    u: &User,
+    rights: &[AdminRight],
+) -> crate::error::Result<Markup> {
     let names = Names::load(ctx).await?;
     let may_manage = ctx.can(Operation::ViewAdmins, Target::Organization);
     Ok(html! {
@@ -189,24 +198,50 @@ async fn list(ctx: Ctx) -> Response {
 }
 
 /// The user named by an e-mail or username typed into a form (exact, ignoring case).
-pub(crate) async fn user_by_login(ctx: &Ctx, login: &str, field: &str) -> Result<User, ConsoleError> {
+pub(crate) async fn user_by_login(
+    ctx: &Ctx,
+    login: &str,
+    field: &str,
+) -> Result<User, ConsoleError> {
     let login = login.trim();
-    let filter = UserFilter { q: Some(login.to_string()), kind: Some(UserKind::Person), ..Default::default() };
+    let filter = UserFilter {
+        q: Some(login.to_string()),
+        kind: Some(UserKind::Person),
+        ..Default::default()
+    };
     let (found, _) = ctx.dir().list_users(&ctx.org, &filter, 1, 50).await?;
     found
         .into_iter()
-        .find(|u| u.email.as_str().eq_ignore_ascii_case(login) || u.username.as_str().eq_ignore_ascii_case(login))
-        .ok_or_else(|| rolecall_core::Error::invalid(field, "unknown_user", format!("no user {login:?} in this organization")).into())
+        .find(|u| {
+            u.email.as_str().eq_ignore_ascii_case(login)
+                || u.username.as_str().eq_ignore_ascii_case(login)
+        })
+        .ok_or_else(|| {
+            rolecall_core::Error::invalid(
+                field,
+                "unknown_user",
+                format!("no user {login:?} in this organization"),
+            )
+            .into()
+        })
 }
 
 async fn grant(ctx: Ctx, form: Posted) -> Response {
     let r: Page = async {
-        let right = decode(form.get("right")).ok_or_else(|| rolecall_core::Error::invalid("right", "enum", "choose a right"))?;
+        let right = decode(form.get("right"))
+            .ok_or_else(|| rolecall_core::Error::invalid("right", "enum", "choose a right"))?;
         // As over the API: the endpoint's gate, then the use case's delegation rule decides.
-        let admin = ctx.permit_sensitive(Operation::ViewAdmins, Target::Organization, &form).await?;
+        let admin = ctx
+            .permit_sensitive(Operation::ViewAdmins, Target::Organization, &form)
+            .await?;
         let user = user_by_login(&ctx, form.get("login"), "login").await?;
-        ctx.dir().grant_right(&admin, user.id, right, &ctx.client).await?;
-        Ok(done("/console/admins", &format!("{} is now an admin.", user.username.as_str())))
+        ctx.dir()
+            .grant_right(&admin, user.id, right, &ctx.client)
+            .await?;
+        Ok(done(
+            "/console/admins",
+            &format!("{} is now an admin.", user.username.as_str()),
+        ))
     }
     .await;
     or_error(&ctx, r)
@@ -214,11 +249,21 @@ async fn grant(ctx: Ctx, form: Posted) -> Response {
 
 async fn revoke(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response {
     let r: Page = async {
-        let user: UserId = id.parse().map_err(|_| rolecall_core::Error::not_found("user", &id))?;
-        let right = decode(form.get("right")).ok_or_else(|| rolecall_core::Error::invalid("right", "enum", "choose a right"))?;
-        let admin = ctx.permit_sensitive(Operation::ViewAdmins, Target::Organization, &form).await?;
-        ctx.dir().revoke_right(&admin, user, right, &ctx.client).await?;
-        Ok(done(&format!("/console/users/{user}/admin-rights"), "Admin right revoked."))
+        let user: UserId = id
+            .parse()
+            .map_err(|_| rolecall_core::Error::not_found("user", &id))?;
+        let right = decode(form.get("right"))
+            .ok_or_else(|| rolecall_core::Error::invalid("right", "enum", "choose a right"))?;
+        let admin = ctx
+            .permit_sensitive(Operation::ViewAdmins, Target::Organization, &form)
+            .await?;
+        ctx.dir()
+            .revoke_right(&admin, user, right, &ctx.client)
+            .await?;
+        Ok(done(
+            &format!("/console/users/{user}/admin-rights"),
+            "Admin right revoked.",
+        ))
     }
     .await;
     or_error(&ctx, r)
@@ -226,12 +271,18 @@ async fn revoke(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response {
 
 async fn transfer(ctx: Ctx, form: Posted) -> Response {
     let r: Page = async {
-        let to: UserId = form
-            .get("user_id")
-            .parse()
-            .map_err(|_| ConsoleError::Status(StatusCode::UNPROCESSABLE_ENTITY, "Choose the new owner.".into()))?;
-        let admin = ctx.permit_sensitive(Operation::TransferOwnership, Target::Organization, &form).await?;
-        ctx.dir().transfer_ownership(&admin, to, &ctx.client).await?;
+        let to: UserId = form.get("user_id").parse().map_err(|_| {
+            ConsoleError::Status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Choose the new owner.".into(),
+            )
+        })?;
+        let admin = ctx
+            .permit_sensitive(Operation::TransferOwnership, Target::Organization, &form)
+            .await?;
+        ctx.dir()
+            .transfer_ownership(&admin, to, &ctx.client)
+            .await?;
         Ok(done("/console/admins", "Account ownership transferred."))
     }
     .await;

@@ -30,7 +30,11 @@ pub(crate) fn pre_session(headers: &HeaderMap) -> (String, Option<String>) {
         Some(c) => (pre_session_csrf(c), None),
         None => {
             let c = new_secret();
-            let secure = if super::over_tls(headers) { "; Secure" } else { "" };
+            let secure = if super::over_tls(headers) {
+                "; Secure"
+            } else {
+                ""
+            };
             (
                 pre_session_csrf(&c),
                 Some(format!(
@@ -88,13 +92,13 @@ impl Posted {
     }
 }
 
+/// Did the browser send this from one of our own pages? Modern browsers say so in
+/// `Sec-Fetch-Site`; otherwise an `Origin` must name this host. (Clients that send neither still
+/// need the CSRF token, which only our pages carry.)
 fn same_site(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if site == "cross-site" || site == "same-site" {
-            return false;
-        }
+        return site == "same-origin" || site == "none";
     }
-    // An Origin that is not this host is another site (the Host header names us).
     match (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
         headers.get(header::HOST).and_then(|v| v.to_str().ok()),
@@ -124,9 +128,12 @@ impl FromRequest<AppState> for Posted {
         if !is_form || !same_site(&headers) {
             return Err(ConsoleError::Csrf);
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ConsoleError::Status(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "The form is larger than the server accepts.".into()))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            ConsoleError::Status(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "The form is larger than the server accepts.".into(),
+            )
+        })?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
             ConsoleError::Status(
                 axum::http::StatusCode::BAD_REQUEST,

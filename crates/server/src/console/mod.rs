@@ -65,9 +65,8 @@ pub fn router() -> Router<AppState> {
         .layer(axum::middleware::from_fn(security_headers))
 }
 
-/// Headers on every console response: the CSP, no framing, no sniffing, no referrer (the
-/// invitation and reset pages carry their token in the fragment, which is never sent, but a
-/// page should not leak its path either), and no caching of pages that show personal data.
+/// Headers on every console response: the CSP, no framing, no sniffing, no referrer to other
+/// sites (a console path names users and roles), and no caching of pages with personal data.
 async fn security_headers(req: Request, next: Next) -> Response {
     let had_flash = view::flash_from(req.headers()).is_some();
     let is_asset = req.uri().path().starts_with("/console/assets/");
@@ -82,7 +81,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
@@ -256,7 +258,10 @@ async fn session_of(parts: &Parts, state: &AppState) -> Result<Session, ConsoleE
 impl FromRequestParts<AppState> for PendingCtx {
     type Rejection = ConsoleError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, state).await?;
         let secret = session_secret(&parts.headers).unwrap_or_default();
         Ok(PendingCtx {
@@ -271,7 +276,10 @@ impl FromRequestParts<AppState> for PendingCtx {
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = ConsoleError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, state).await?;
         match session.stage.as_str() {
             STAGE_FULL => {}
@@ -311,9 +319,11 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Ctx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(<Ctx as FromRequestParts<AppState>>::from_request_parts(parts, state)
-            .await
-            .ok())
+        Ok(
+            <Ctx as FromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await
+                .ok(),
+        )
     }
 }
 
@@ -323,7 +333,10 @@ pub(crate) enum ConsoleError {
     SignIn,
     Redirect(String),
     /// A sensitive change without a recent password: the re-verification dialog replays `form`.
-    Reverify { form: Posted, wrong: bool },
+    Reverify {
+        form: Posted,
+        wrong: bool,
+    },
     /// A form that did not come from a console page of this session.
     Csrf,
     Status(StatusCode, String),

@@ -23,7 +23,10 @@ use serde_json::Value;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/console/invitations", get(invitations))
-        .route("/console/credentials", get(credentials).post(create_credential))
+        .route(
+            "/console/credentials",
+            get(credentials).post(create_credential),
+        )
         .route("/console/credentials/{id}/revoke", post(revoke_credential))
         .route("/console/locks", get(locks))
         .route("/console/scopes", get(scopes).post(create_scope))
@@ -157,7 +160,9 @@ async fn create_credential(ctx: Ctx, form: Posted) -> Response {
 async fn revoke_credential(ctx: Ctx, Path(id): Path<String>, _form: Posted) -> Response {
     let r: Page = async {
         let admin = ctx.permit(Operation::ManageCredentials, Target::Organization)?;
-        ctx.dir().revoke_credential(&admin, &id, &ctx.client).await?;
+        ctx.dir()
+            .revoke_credential(&admin, &id, &ctx.client)
+            .await?;
         Ok(done("/console/credentials", "Credential revoked."))
     }
     .await;
@@ -240,18 +245,33 @@ async fn create_scope(ctx: Ctx, form: Posted) -> Response {
         let app = form.get("app").to_string();
         let admin = ctx.permit(Operation::ManageScopes, Target::Application(&app))?;
         let name = form.opt("name").unwrap_or(form.get("code"));
-        ctx.dir().create_scope(&admin, &app, form.get("code").trim(), form.opt("parent"), name).await?;
+        ctx.dir()
+            .create_scope(
+                &admin,
+                &app,
+                form.get("code").trim(),
+                form.opt("parent"),
+                name,
+            )
+            .await?;
         Ok(done(&format!("/console/scopes?app={app}"), "Scope added."))
     }
     .await;
     or_error(&ctx, r)
 }
 
-async fn delete_scope(ctx: Ctx, Path((app, code)): Path<(String, String)>, _form: Posted) -> Response {
+async fn delete_scope(
+    ctx: Ctx,
+    Path((app, code)): Path<(String, String)>,
+    _form: Posted,
+) -> Response {
     let r: Page = async {
         let admin = ctx.permit(Operation::ManageScopes, Target::Application(&app))?;
         ctx.dir().delete_scope(&admin, &app, &code).await?;
-        Ok(done(&format!("/console/scopes?app={app}"), "Scope deleted."))
+        Ok(done(
+            &format!("/console/scopes?app={app}"),
+            "Scope deleted.",
+        ))
     }
     .await;
     or_error(&ctx, r)
@@ -295,7 +315,11 @@ fn settings_from(form: &Posted, current: &Value, prefix: &str) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    let name = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
                     (k.clone(), settings_from(form, v, &name))
                 })
                 .collect(),
@@ -316,22 +340,32 @@ fn settings_from(form: &Posted, current: &Value, prefix: &str) -> Value {
 
 fn settings_page(ctx: &Ctx, current: &Value, version: i64, errors: &Errors) -> Response {
     let editable = ctx.can(Operation::ManageSettings, Target::Organization);
-    view::page(ctx, "Settings", Section::Settings, html! {
-        p.muted { "Password policy, sessions, two-step verification, account sharing and identity re-verification for everyone in " (ctx.org.name.as_str()) "." }
-        (view::error_summary(errors, &[]))
-        form method="post" action="/console/settings" {
-            (csrf(&ctx.csrf)) input type="hidden" name="_version" value=(version);
-            (settings_fields("", current, errors, editable))
-            @if editable { div.actions { button.primary type="submit" { "Save settings" } } }
-        }
-    })
+    view::page(
+        ctx,
+        "Settings",
+        Section::Settings,
+        html! {
+            p.muted { "Password policy, sessions, two-step verification, account sharing and identity re-verification for everyone in " (ctx.org.name.as_str()) "." }
+            (view::error_summary(errors, &[]))
+            form method="post" action="/console/settings" {
+                (csrf(&ctx.csrf)) input type="hidden" name="_version" value=(version);
+                (settings_fields("", current, errors, editable))
+                @if editable { div.actions { button.primary type="submit" { "Save settings" } } }
+            }
+        },
+    )
 }
 
 async fn settings(ctx: Ctx) -> Response {
     let r: Page = async {
         let admin = ctx.permit(Operation::ViewSettings, Target::Organization)?;
         let (s, version) = ctx.dir().settings(&admin.org).await?;
-        Ok(settings_page(&ctx, &serde_json::to_value(&s).map_err(crate::error::Error::from)?, version, &Errors::default()))
+        Ok(settings_page(
+            &ctx,
+            &serde_json::to_value(&s).map_err(crate::error::Error::from)?,
+            version,
+            &Errors::default(),
+        ))
     }
     .await;
     or_error(&ctx, r)
@@ -339,7 +373,9 @@ async fn settings(ctx: Ctx) -> Response {
 
 async fn save_settings(ctx: Ctx, form: Posted) -> Response {
     let r: Page = async {
-        let admin = ctx.permit_sensitive(Operation::ManageSettings, Target::Organization, &form).await?;
+        let admin = ctx
+            .permit_sensitive(Operation::ManageSettings, Target::Organization, &form)
+            .await?;
         let (current, _) = ctx.dir().settings(&admin.org).await?;
         let current = serde_json::to_value(&current).map_err(crate::error::Error::from)?;
         let posted = settings_from(&form, &current, "");
@@ -388,7 +424,12 @@ async fn events(ctx: Ctx) -> Response {
     let r: Page = async {
         let admin = ctx.permit(Operation::ViewAuthEvents, Target::Organization)?;
         let list = ctx.dir().auth_events(&admin.org, None, 200).await?;
-        Ok(view::page(&ctx, "Sign-in events", Section::Events, html! { p.muted { "The latest 200, newest first." } (events_table(&list)) }))
+        Ok(view::page(
+            &ctx,
+            "Sign-in events",
+            Section::Events,
+            html! { p.muted { "The latest 200, newest first." } (events_table(&list)) },
+        ))
     }
     .await;
     or_error(&ctx, r)

@@ -2,9 +2,8 @@
 //! "Get started" from an invitation, password reset from the mailed token, an expired password,
 //! sign-out, and "My account" (my sessions, my password).
 //!
-//! Tokens from e-mails (invitation, reset) never travel in a URL the server sees: the mailed
-//! link carries them in the fragment, which the page's script moves into the form; without
-//! script the person pastes the token from the mail.
+//! Tokens from e-mails (invitation, reset) never travel in a URL: the mailed link opens the
+//! page, and the person pastes the token from the mail into the form.
 
 use super::form::{pre_session, Posted};
 use super::view::{self, bare_page, csrf, date, Errors, Field, Section};
@@ -27,9 +26,15 @@ pub(super) fn router() -> Router<AppState> {
         .route("/console/enrol", get(enrol_page).post(enrol))
         .route("/console/password", get(expired_page).post(expired))
         .route("/console/sign-out", post(sign_out))
-        .route("/console/get-started", get(get_started_page).post(get_started))
+        .route(
+            "/console/get-started",
+            get(get_started_page).post(get_started),
+        )
         .route("/console/reset", get(reset_page).post(reset))
-        .route("/console/reset/confirm", get(reset_confirm_page).post(reset_confirm))
+        .route(
+            "/console/reset/confirm",
+            get(reset_confirm_page).post(reset_confirm),
+        )
         .route("/console/me", get(me))
         .route("/console/me/password", post(change_password))
         .route("/console/me/sessions/{id}/end", post(end_my_session))
@@ -108,11 +113,19 @@ fn sign_in_form(token: &str, org: &str, login: &str, error: Option<&str>, flash:
 async fn sign_in_page(headers: HeaderMap, Query(q): Query<OrgQuery>) -> Response {
     let (token, set) = pre_session(&headers);
     let org = remembered_org(&headers, &q);
-    let res = bare_page("Sign in", sign_in_form(&token, &org, "", None, flash_of(&headers)));
+    let res = bare_page(
+        "Sign in",
+        sign_in_form(&token, &org, "", None, flash_of(&headers)),
+    );
     with_cookie(res, set)
 }
 
-async fn sign_in(State(s): State<AppState>, headers: HeaderMap, client: Client, form: Posted) -> Response {
+async fn sign_in(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    form: Posted,
+) -> Response {
     let client = client.0;
     let (token, _) = pre_session(&headers);
     let org_key = form.get("org").trim().to_string();
@@ -132,7 +145,8 @@ async fn sign_in(State(s): State<AppState>, headers: HeaderMap, client: Client, 
         );
     }
     let password = form.get("password");
-    let wrong = "The organization, username or password is wrong, or the account cannot sign in now.";
+    let wrong =
+        "The organization, username or password is wrong, or the account cannot sign in now.";
     if login.is_empty() || login.len() > 254 || password.is_empty() || password.len() > 4096 {
         return fail(wrong, StatusCode::UNAUTHORIZED);
     }
@@ -237,7 +251,10 @@ async fn code(p: PendingCtx, form: Posted) -> Response {
         | Err(crate::error::Error::SignInFailed) => {
             let mut res = bare_page(
                 "Two-step verification",
-                code_form(&p.csrf, Some("That code is wrong or expired. Try the next one.")),
+                code_form(
+                    &p.csrf,
+                    Some("That code is wrong or expired. Try the next one."),
+                ),
             );
             *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             res
@@ -260,7 +277,11 @@ fn qr_svg(uri: &str) -> Markup {
                 .build()
                 // The renderer writes an XML prolog; inline SVG in HTML starts at <svg.
                 .split_once("<svg")
-                .map(|(_, rest)| format!("<svg role=\"img\" aria-label=\"QR code for your authenticator app\"{rest}"))
+                .map(|(_, rest)| {
+                    format!(
+                        "<svg role=\"img\" aria-label=\"QR code for your authenticator app\"{rest}"
+                    )
+                })
                 .unwrap_or_default(),
         ),
         Err(_) => html! {},
@@ -272,7 +293,10 @@ async fn enrol_page(p: PendingCtx) -> Response {
         return Redirect::to(next_step(&p.session.stage)).into_response();
     }
     match p.state.dir.begin_totp_enrolment(&p.session).await {
-        Ok((secret, uri)) => bare_page("Set up two-step verification", enrol_form(&p.csrf, &secret, &uri, None)),
+        Ok((secret, uri)) => bare_page(
+            "Set up two-step verification",
+            enrol_form(&p.csrf, &secret, &uri, None),
+        ),
         Err(e) => ConsoleError::from(e).into_response(),
     }
 }
@@ -300,7 +324,12 @@ fn enrol_form(token: &str, secret: &str, uri: &str, error: Option<&str>) -> Mark
 }
 
 async fn enrol(p: PendingCtx, form: Posted) -> Response {
-    match p.state.dir.confirm_totp(&p.session, form.get("code").trim(), &p.client).await {
+    match p
+        .state
+        .dir
+        .confirm_totp(&p.session, form.get("code").trim(), &p.client)
+        .await
+    {
         Ok(codes) => bare_page(
             "Save your recovery codes",
             html! {
@@ -316,7 +345,12 @@ async fn enrol(p: PendingCtx, form: Posted) -> Response {
                 Ok((secret, uri)) => {
                     let mut res = bare_page(
                         "Set up two-step verification",
-                        enrol_form(&p.csrf, &secret, &uri, Some("That code did not match. Scan the new code below and try again.")),
+                        enrol_form(
+                            &p.csrf,
+                            &secret,
+                            &uri,
+                            Some("That code did not match. Scan the new code below and try again."),
+                        ),
                     );
                     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                     res
@@ -354,7 +388,10 @@ async fn expired_page(p: PendingCtx) -> Response {
     if p.session.stage != STAGE_PASSWORD {
         return Redirect::to(next_step(&p.session.stage)).into_response();
     }
-    bare_page("Choose a new password", expired_form(&p.csrf, &Errors::default()))
+    bare_page(
+        "Choose a new password",
+        expired_form(&p.csrf, &Errors::default()),
+    )
 }
 
 fn expired_form(token: &str, errors: &Errors) -> Markup {
@@ -376,7 +413,12 @@ async fn expired(p: PendingCtx, form: Posted) -> Response {
     let r = p
         .state
         .dir
-        .change_password(&p.session, form.get("current_password"), form.get("new_password"), &p.client)
+        .change_password(
+            &p.session,
+            form.get("current_password"),
+            form.get("new_password"),
+            &p.client,
+        )
         .await;
     match r {
         // The session moved on to its second factor (or is complete): the console home
@@ -395,7 +437,12 @@ async fn expired(p: PendingCtx, form: Posted) -> Response {
 
 // ------------------------------------------------------------------ sign-out
 
-async fn sign_out(State(s): State<AppState>, headers: HeaderMap, client: Client, _form: Posted) -> Response {
+async fn sign_out(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    _form: Posted,
+) -> Response {
     if let Some(secret) = super::session_secret(&headers) {
         if let Ok(Some(session)) = s.dir.session(secret).await {
             if let Err(e) = s.dir.sign_out(&session, &client.0).await {
@@ -414,9 +461,9 @@ async fn sign_out(State(s): State<AppState>, headers: HeaderMap, client: Client,
 
 fn token_field(errors: &Errors) -> Markup {
     html! {
-        div.field.invalid[!errors.of("token").is_empty()] data-token-field {
+        div.field.invalid[!errors.of("token").is_empty()] {
             label for="f-token" { "Token from the e-mail" }
-            p.hint #f-token-hint { "Filled in when you open the link in the e-mail; otherwise paste the token from it." }
+            p.hint #f-token-hint { "Paste the token from the e-mail (it starts with rc_)." }
             input #f-token name="token" required autocomplete="off" maxlength="128" aria-describedby="f-token-hint";
             @for m in errors.of("token") { p.error-text { (m) } }
         }
@@ -442,12 +489,20 @@ async fn get_started_page(headers: HeaderMap, Query(q): Query<OrgQuery>) -> Resp
     let (token, set) = pre_session(&headers);
     let org = remembered_org(&headers, &q);
     with_cookie(
-        bare_page("Get started", get_started_form(&token, &org, &Errors::default())),
+        bare_page(
+            "Get started",
+            get_started_form(&token, &org, &Errors::default()),
+        ),
         set,
     )
 }
 
-async fn get_started(State(s): State<AppState>, headers: HeaderMap, client: Client, form: Posted) -> Response {
+async fn get_started(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    form: Posted,
+) -> Response {
     let (token, _) = pre_session(&headers);
     let org_key = form.get("org").to_string();
     let again = |errors: Errors| {
@@ -456,7 +511,11 @@ async fn get_started(State(s): State<AppState>, headers: HeaderMap, client: Clie
         res
     };
     if !s.throttle.allow(&client.0.ip, s.dir.now()) {
-        return ConsoleError::Status(StatusCode::TOO_MANY_REQUESTS, "Too many attempts; wait a minute.".into()).into_response();
+        return ConsoleError::Status(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts; wait a minute.".into(),
+        )
+        .into_response();
     }
     if let Some(errors) = mismatch(&form, "password") {
         return again(errors);
@@ -473,7 +532,12 @@ async fn get_started(State(s): State<AppState>, headers: HeaderMap, client: Clie
     };
     match s
         .dir
-        .accept_invitation(&org, form.get("token").trim(), form.get("password"), &client.0)
+        .accept_invitation(
+            &org,
+            form.get("token").trim(),
+            form.get("password"),
+            &client.0,
+        )
         .await
     {
         Ok(()) => done(
@@ -507,7 +571,11 @@ async fn reset_page(headers: HeaderMap, Query(q): Query<OrgQuery>) -> Response {
 
 async fn reset(State(s): State<AppState>, client: Client, form: Posted) -> Response {
     if !s.throttle.allow(&client.0.ip, s.dir.now()) {
-        return ConsoleError::Status(StatusCode::TOO_MANY_REQUESTS, "Too many attempts; wait a minute.".into()).into_response();
+        return ConsoleError::Status(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts; wait a minute.".into(),
+        )
+        .into_response();
     }
     let org_key = form.get("org").trim().to_string();
     // The same answer whether or not the organisation or address exists.
@@ -542,26 +610,43 @@ fn reset_confirm_form(token: &str, org: &str, errors: &Errors) -> Markup {
 async fn reset_confirm_page(headers: HeaderMap, Query(q): Query<OrgQuery>) -> Response {
     let (token, set) = pre_session(&headers);
     let org = remembered_org(&headers, &q);
-    let body = html! { (flash_of(&headers)) (reset_confirm_form(&token, &org, &Errors::default())) };
+    let body =
+        html! { (flash_of(&headers)) (reset_confirm_form(&token, &org, &Errors::default())) };
     with_cookie(bare_page("Choose a new password", body), set)
 }
 
-async fn reset_confirm(State(s): State<AppState>, headers: HeaderMap, client: Client, form: Posted) -> Response {
+async fn reset_confirm(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    form: Posted,
+) -> Response {
     let (token, _) = pre_session(&headers);
     let org_key = form.get("org").to_string();
     let again = |errors: Errors| {
-        let mut res = bare_page("Choose a new password", reset_confirm_form(&token, &org_key, &errors));
+        let mut res = bare_page(
+            "Choose a new password",
+            reset_confirm_form(&token, &org_key, &errors),
+        );
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         res
     };
     if !s.throttle.allow(&client.0.ip, s.dir.now()) {
-        return ConsoleError::Status(StatusCode::TOO_MANY_REQUESTS, "Too many attempts; wait a minute.".into()).into_response();
+        return ConsoleError::Status(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts; wait a minute.".into(),
+        )
+        .into_response();
     }
     if let Some(errors) = mismatch(&form, "new_password") {
         return again(errors);
     }
     let Ok(org) = s.dir.org(&org_key).await else {
-        return again(Errors(vec![rolecall_core::FieldError::new("token", "reset_token_invalid", "the reset token is unknown, used or expired")]));
+        return again(Errors(vec![rolecall_core::FieldError::new(
+            "token",
+            "reset_token_invalid",
+            "the reset token is unknown, used or expired",
+        )]));
     };
     match s
         .dir
@@ -584,7 +669,12 @@ async fn reset_confirm(State(s): State<AppState>, headers: HeaderMap, client: Cl
 async fn me(ctx: Ctx) -> Response {
     let r: Page = async {
         let sessions = ctx.dir().sessions_of(&ctx.org, ctx.me.id).await?;
-        Ok(view::page(&ctx, "My account", Section::Me, my_account(&ctx, &sessions, &Errors::default())))
+        Ok(view::page(
+            &ctx,
+            "My account",
+            Section::Me,
+            my_account(&ctx, &sessions, &Errors::default()),
+        ))
     }
     .await;
     or_error(&ctx, r)
@@ -637,7 +727,12 @@ async fn change_password(ctx: Ctx, form: Posted) -> Response {
             Some(errors) => Err(errors),
             None => match ctx
                 .dir()
-                .change_password(&ctx.session, form.get("current_password"), form.get("new_password"), &ctx.client)
+                .change_password(
+                    &ctx.session,
+                    form.get("current_password"),
+                    form.get("new_password"),
+                    &ctx.client,
+                )
                 .await
             {
                 Ok(()) => Ok(()),
@@ -648,10 +743,18 @@ async fn change_password(ctx: Ctx, form: Posted) -> Response {
             },
         };
         match result {
-            Ok(()) => Ok(done("/console/me", "Your password is changed; your other sessions have ended.")),
+            Ok(()) => Ok(done(
+                "/console/me",
+                "Your password is changed; your other sessions have ended.",
+            )),
             Err(errors) => {
                 let sessions = ctx.dir().sessions_of(&ctx.org, ctx.me.id).await?;
-                let mut res = view::page(&ctx, "My account", Section::Me, my_account(&ctx, &sessions, &errors));
+                let mut res = view::page(
+                    &ctx,
+                    "My account",
+                    Section::Me,
+                    my_account(&ctx, &sessions, &errors),
+                );
                 *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                 Ok(res)
             }
@@ -663,7 +766,9 @@ async fn change_password(ctx: Ctx, form: Posted) -> Response {
 
 async fn end_my_session(ctx: Ctx, Path(id): Path<String>, _form: Posted) -> Response {
     let r: Page = async {
-        ctx.dir().end_own_session(&ctx.session, &id, &ctx.client).await?;
+        ctx.dir()
+            .end_own_session(&ctx.session, &id, &ctx.client)
+            .await?;
         Ok(done("/console/me", "The session has ended."))
     }
     .await;

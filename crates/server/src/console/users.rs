@@ -55,7 +55,9 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
     let mut errors = Vec::new();
     let status = match q.status.as_str() {
         "" => None,
-        s => UserStatus::parse("status", s).map_err(|e| errors.push(e)).ok(),
+        s => UserStatus::parse("status", s)
+            .map_err(|e| errors.push(e))
+            .ok(),
     };
     let group = match q.group.as_str() {
         "" => None,
@@ -87,18 +89,27 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
     let may_reset = ctx.can(Operation::ManageSignIn, Target::Organization);
     let member_groups: Vec<_> = groups
         .iter()
-        .filter(|g| ctx.can(Operation::ManageGroupMembers, Target::Group(&g.id.to_string())))
+        .filter(|g| {
+            ctx.can(
+                Operation::ManageGroupMembers,
+                Target::Group(&g.id.to_string()),
+            )
+        })
         .collect();
     let seat_profiles: Vec<_> = profiles
         .iter()
         .filter(|p| {
             ctx.can(
                 Operation::AssignProfile,
-                Target::Profile { id: &p.profile.id.to_string(), application: &p.profile.application },
+                Target::Profile {
+                    id: &p.profile.id.to_string(),
+                    application: &p.profile.application,
+                },
             )
         })
         .collect();
-    let any_bulk = may_remove || may_reset || !member_groups.is_empty() || !seat_profiles.is_empty();
+    let any_bulk =
+        may_remove || may_reset || !member_groups.is_empty() || !seat_profiles.is_empty();
     let query = [
         ("q", text.clone()),
         ("status", q.status.clone()),
@@ -137,7 +148,7 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
             (view::empty("No users match."))
         } @else {
             @if any_bulk {
-                form #bulk.bulk method="post" action="/console/users/bulk" aria-label="Bulk actions" {
+                form #bulk.bulk method="post" action="/console/users/bulk" aria-label="Bulk actions" data-confirm="Apply this action to the selected users?" {
                     (csrf(&ctx.csrf))
                     span data-selected-count aria-live="polite" { "Select users below" }
                     label.sr-only for="f-action" { "Action" }
@@ -159,7 +170,7 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
                         label for="f-bulk-cred" { "Their API credentials" }
                         select #f-bulk-cred name="credentials" { option value="" { "Ask if any" } option value="revoke" { "Revoke" } option value="keep" { "Keep" } }
                     }
-                    button type="submit" data-confirm="Apply this action to the selected users?" { "Apply to selected" }
+                    button type="submit" { "Apply to selected" }
                 }
             }
             div.table-wrap {
@@ -202,12 +213,19 @@ fn decision(form: &Posted) -> Option<CredentialDecision> {
 /// the API); the summary says what was done and what was refused, and why.
 async fn bulk(ctx: Ctx, form: Posted) -> Response {
     let r: Page = async {
-        let ids: Vec<UserId> = form.all("ids").iter().filter_map(|s| s.parse().ok()).collect();
+        let ids: Vec<UserId> = form
+            .all("ids")
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect();
         if ids.is_empty() {
             return Ok(done("/console/users", "Select at least one user first."));
         }
         if ids.len() > 500 {
-            return Err(ConsoleError::Status(StatusCode::UNPROCESSABLE_ENTITY, "Select at most 500 users at once.".into()));
+            return Err(ConsoleError::Status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Select at most 500 users at once.".into(),
+            ));
         }
         let dir = ctx.dir();
         let mut refused: Vec<String> = Vec::new();
@@ -217,48 +235,92 @@ async fn bulk(ctx: Ctx, form: Posted) -> Response {
             "deactivate" | "delete" => {
                 let delete = form.get("action") == "delete";
                 verb = if delete { "deleted" } else { "deactivated" };
-                let admin = ctx.permit_sensitive(Operation::RemoveUser, Target::Organization, &form).await?;
+                let admin = ctx
+                    .permit_sensitive(Operation::RemoveUser, Target::Organization, &form)
+                    .await?;
                 for id in &ids {
                     let r = if delete {
-                        dir.delete_user(&admin, *id, None, decision(&form), &ctx.client).await
+                        dir.delete_user(&admin, *id, None, decision(&form), &ctx.client)
+                            .await
                     } else {
-                        let patch = UserPatch { status: Some("inactive".into()), ..Default::default() };
-                        dir.update_user(&admin, *id, patch, None, decision(&form), &ctx.client).await.map(|_| ())
+                        let patch = UserPatch {
+                            status: Some("inactive".into()),
+                            ..Default::default()
+                        };
+                        dir.update_user(&admin, *id, patch, None, decision(&form), &ctx.client)
+                            .await
+                            .map(|_| ())
                     };
                     tally(r, *id, &mut ok, &mut refused);
                 }
             }
             "reset_2fa" => {
                 verb = "reset";
-                let admin = ctx.permit_sensitive(Operation::ManageSignIn, Target::Organization, &form).await?;
+                let admin = ctx
+                    .permit_sensitive(Operation::ManageSignIn, Target::Organization, &form)
+                    .await?;
                 ok = dir.reset_2fa(&admin, &ids, &ctx.client).await?;
             }
             "add_group" => {
                 verb = "added to the group";
                 let group = form.get("group");
-                let admin = ctx.permit_sensitive(Operation::ManageGroupMembers, Target::Group(group), &form).await?;
-                let gid: GroupId = group.parse().map_err(|_| rolecall_core::Error::invalid("group", "uuid", "choose a group"))?;
+                let admin = ctx
+                    .permit_sensitive(Operation::ManageGroupMembers, Target::Group(group), &form)
+                    .await?;
+                let gid: GroupId = group.parse().map_err(|_| {
+                    rolecall_core::Error::invalid("group", "uuid", "choose a group")
+                })?;
                 for id in &ids {
-                    tally(dir.add_member(&admin, gid, *id).await.map(|_| ()), *id, &mut ok, &mut refused);
+                    tally(
+                        dir.add_member(&admin, gid, *id).await.map(|_| ()),
+                        *id,
+                        &mut ok,
+                        &mut refused,
+                    );
                 }
             }
             "add_profile" => {
                 verb = "given a seat";
                 let pid = form.get("profile");
-                let profile_id = pid.parse().map_err(|_| rolecall_core::Error::invalid("profile", "uuid", "choose a profile"))?;
+                let profile_id = pid.parse().map_err(|_| {
+                    rolecall_core::Error::invalid("profile", "uuid", "choose a profile")
+                })?;
                 let profile = dir.get_profile(&ctx.org, profile_id).await?;
                 let admin = ctx
-                    .permit_sensitive(Operation::AssignProfile, Target::Profile { id: pid, application: &profile.profile.application }, &form)
+                    .permit_sensitive(
+                        Operation::AssignProfile,
+                        Target::Profile {
+                            id: pid,
+                            application: &profile.profile.application,
+                        },
+                        &form,
+                    )
                     .await?;
                 for id in &ids {
-                    tally(dir.add_profile_user(&admin, profile_id, *id).await.map(|_| ()), *id, &mut ok, &mut refused);
+                    tally(
+                        dir.add_profile_user(&admin, profile_id, *id)
+                            .await
+                            .map(|_| ()),
+                        *id,
+                        &mut ok,
+                        &mut refused,
+                    );
                 }
             }
-            _ => return Err(ConsoleError::Status(StatusCode::UNPROCESSABLE_ENTITY, "Choose an action.".into())),
+            _ => {
+                return Err(ConsoleError::Status(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Choose an action.".into(),
+                ))
+            }
         }
         let mut msg = format!("{ok} user(s) {verb}.");
         if !refused.is_empty() {
-            msg.push_str(&format!(" Not done for {}: {}", refused.len(), refused.join("; ")));
+            msg.push_str(&format!(
+                " Not done for {}: {}",
+                refused.len(),
+                refused.join("; ")
+            ));
         }
         Ok(done("/console/users", &msg))
     }
@@ -278,7 +340,12 @@ fn tally(r: crate::error::Result<()>, id: UserId, ok: &mut usize, refused: &mut 
 
 // ------------------------------------------------------------------ add user
 
-fn new_form(ctx: &Ctx, form: Option<&Posted>, errors: &Errors, roles: &[rolecall_core::model::Role]) -> Markup {
+fn new_form(
+    ctx: &Ctx,
+    form: Option<&Posted>,
+    errors: &Errors,
+    roles: &[rolecall_core::model::Role],
+) -> Markup {
     let v = |k: &str| form.map(|f| f.get(k).to_string()).unwrap_or_default();
     let invite = form.is_none_or(|f| f.get("invite") == "1");
     let assignable: Vec<_> = roles
@@ -326,7 +393,12 @@ async fn new_page(ctx: Ctx) -> Response {
     let r: Page = async {
         ctx.permit(Operation::AddUser, Target::Organization)?;
         let roles = ctx.dir().list_roles(&ctx.org, None, None).await?;
-        Ok(view::page(&ctx, "Add user", Section::Users, new_form(&ctx, None, &Errors::default(), &roles)))
+        Ok(view::page(
+            &ctx,
+            "Add user",
+            Section::Users,
+            new_form(&ctx, None, &Errors::default(), &roles),
+        ))
     }
     .await;
     or_error(&ctx, r)
@@ -334,18 +406,29 @@ async fn new_page(ctx: Ctx) -> Response {
 
 async fn create(ctx: Ctx, form: Posted) -> Response {
     let r: Page = async {
-        let admin = ctx.permit_sensitive(Operation::AddUser, Target::Organization, &form).await?;
+        let admin = ctx
+            .permit_sensitive(Operation::AddUser, Target::Organization, &form)
+            .await?;
         let dir = ctx.dir();
         let roles = dir.list_roles(&ctx.org, None, None).await?;
-        let role: Option<&rolecall_core::model::Role> = match form.opt("role_id") {
-            None => None,
-            Some(id) => Some(roles.iter().find(|r| r.id.to_string() == id).ok_or_else(|| {
-                rolecall_core::Error::invalid("role_id", "unknown_role", "choose a role from the list")
-            })?),
-        };
+        let role: Option<&rolecall_core::model::Role> =
+            match form.opt("role_id") {
+                None => None,
+                Some(id) => Some(roles.iter().find(|r| r.id.to_string() == id).ok_or_else(
+                    || {
+                        rolecall_core::Error::invalid(
+                            "role_id",
+                            "unknown_role",
+                            "choose a role from the list",
+                        )
+                    },
+                )?),
+            };
         // The role is assigned by the same permission as over the API, asked before anything is created.
         let role_admin = match role {
-            Some(r) => Some(ctx.permit(Operation::AssignRole, Target::Application(&r.application))?),
+            Some(r) => {
+                Some(ctx.permit(Operation::AssignRole, Target::Application(&r.application))?)
+            }
             None => None,
         };
         let opt = |k: &str| form.opt(k).map(str::to_string);
@@ -381,8 +464,15 @@ async fn create(ctx: Ctx, form: Posted) -> Response {
         let user = match created {
             Ok(u) => u,
             Err(e) => {
-                let Some(errors) = Errors::from_error(&e) else { return Err(e.into()) };
-                let mut res = view::page(&ctx, "Add user", Section::Users, new_form(&ctx, Some(&form), &errors, &roles));
+                let Some(errors) = Errors::from_error(&e) else {
+                    return Err(e.into());
+                };
+                let mut res = view::page(
+                    &ctx,
+                    "Add user",
+                    Section::Users,
+                    new_form(&ctx, Some(&form), &errors, &roles),
+                );
                 *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                 return Ok(res);
             }
@@ -390,10 +480,20 @@ async fn create(ctx: Ctx, form: Posted) -> Response {
         if let (Some(r), Some(a)) = (role, role_admin) {
             if let Err(e) = dir.assign_role(&a, user.id, r.id).await {
                 let api = crate::http::problem::ApiError::from(e);
-                return Ok(done(&format!("/console/users/{}/roles", user.id), &format!("User created, but the role was not assigned: {}", api.detail)));
+                return Ok(done(
+                    &format!("/console/users/{}/roles", user.id),
+                    &format!(
+                        "User created, but the role was not assigned: {}",
+                        api.detail
+                    ),
+                ));
             }
         }
-        let what = if user.status == UserStatus::Invited { "User created and invited." } else { "User created." };
+        let what = if user.status == UserStatus::Invited {
+            "User created and invited."
+        } else {
+            "User created."
+        };
         Ok(done(&format!("/console/users/{}", user.id), what))
     }
     .await;
@@ -403,27 +503,59 @@ async fn create(ctx: Ctx, form: Posted) -> Response {
 /// A user's page header and tabs, shown on every tab.
 pub(super) fn user_header(ctx: &Ctx, u: &User, current: &str) -> Markup {
     let id = u.id;
-    let mut items: Vec<(&str, String, bool)> = vec![("Account", format!("/console/users/{id}"), current == "account")];
+    let mut items: Vec<(&str, String, bool)> = vec![(
+        "Account",
+        format!("/console/users/{id}"),
+        current == "account",
+    )];
     if ctx.can(Operation::ViewRoles, Target::Organization) {
-        items.push(("Roles", format!("/console/users/{id}/roles"), current == "roles"));
+        items.push((
+            "Roles",
+            format!("/console/users/{id}/roles"),
+            current == "roles",
+        ));
     }
     if ctx.can(Operation::ViewGroups, Target::Organization) {
-        items.push(("Groups", format!("/console/users/{id}/groups"), current == "groups"));
+        items.push((
+            "Groups",
+            format!("/console/users/{id}/groups"),
+            current == "groups",
+        ));
     }
     if ctx.can(Operation::ViewProducts, Target::Organization) {
-        items.push(("Profiles", format!("/console/users/{id}/profiles"), current == "profiles"));
+        items.push((
+            "Profiles",
+            format!("/console/users/{id}/profiles"),
+            current == "profiles",
+        ));
     }
     if ctx.can(Operation::ViewAdmins, Target::Organization) {
-        items.push(("Admin rights", format!("/console/users/{id}/admin-rights"), current == "admin"));
+        items.push((
+            "Admin rights",
+            format!("/console/users/{id}/admin-rights"),
+            current == "admin",
+        ));
     }
     if ctx.can(Operation::ManageSignIn, Target::Organization) {
-        items.push(("Sessions", format!("/console/users/{id}/sessions"), current == "sessions"));
+        items.push((
+            "Sessions",
+            format!("/console/users/{id}/sessions"),
+            current == "sessions",
+        ));
     }
     if ctx.can(Operation::ManageCredentials, Target::Organization) {
-        items.push(("API credentials", format!("/console/users/{id}/credentials"), current == "credentials"));
+        items.push((
+            "API credentials",
+            format!("/console/users/{id}/credentials"),
+            current == "credentials",
+        ));
     }
     if ctx.can(Operation::ViewAuthEvents, Target::Organization) {
-        items.push(("Activity", format!("/console/users/{id}/activity"), current == "activity"));
+        items.push((
+            "Activity",
+            format!("/console/users/{id}/activity"),
+            current == "activity",
+        ));
     }
     html! {
         p.muted { a href="/console/users" { "Users" } " › " (u.username.as_str()) " · " (status_badge(u.status)) }
@@ -435,6 +567,8 @@ pub(super) fn user_header(ctx: &Ctx, u: &User, current: &str) -> Markup {
 pub(super) fn via(v: &Via, group_name: Option<&str>) -> Markup {
     match v {
         Via::Direct => html! { "direct" },
-        Via::Group { group_id } => html! { "through group " a href={ "/console/groups/" (group_id) } { (group_name.unwrap_or("(group)")) } },
+        Via::Group { group_id } => {
+            html! { "through group " a href={ "/console/groups/" (group_id) } { (group_name.unwrap_or("(group)")) } }
+        }
     }
 }

@@ -61,7 +61,7 @@ fn head(title: &str) -> Markup {
         head {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
-            meta name="referrer" content="no-referrer";
+            meta name="referrer" content="same-origin";
             title { (title) " · rolecall" }
             link rel="stylesheet" href={ "/console/assets/console.css?v=" (asset_version()) };
             script src={ "/console/assets/console.js?v=" (asset_version()) } defer {}
@@ -72,18 +72,78 @@ fn head(title: &str) -> Markup {
 /// A page for someone signed in: header, navigation by rights, one-time message, content.
 pub(crate) fn page(ctx: &Ctx, title: &str, section: Section, body: Markup) -> Response {
     let items: Vec<(Section, &str, &str, bool)> = vec![
-        (Section::Users, "/console/users", "Users", ctx.can(Operation::ViewUsers, Target::Organization)),
-        (Section::Groups, "/console/groups", "User groups", ctx.can(Operation::ViewGroups, Target::Organization)),
-        (Section::Admins, "/console/admins", "Administrators", ctx.can(Operation::ViewAdmins, Target::Organization)),
-        (Section::Invitations, "/console/invitations", "Invitations", ctx.can(Operation::ViewUsers, Target::Organization)),
-        (Section::Locks, "/console/locks", "Locked accounts", ctx.can(Operation::ManageSignIn, Target::Organization)),
-        (Section::Products, "/console/products", "Products", ctx.can(Operation::ViewProducts, Target::Organization)),
-        (Section::Roles, "/console/roles", "Roles", ctx.can(Operation::ViewRoles, Target::Organization)),
-        (Section::Scopes, "/console/scopes", "Scopes", ctx.can(Operation::ViewRoles, Target::Organization)),
-        (Section::Explain, "/console/explain", "Explain access", ctx.can(Operation::Check, Target::Organization)),
-        (Section::Credentials, "/console/credentials", "API credentials", ctx.can(Operation::ManageCredentials, Target::Organization)),
-        (Section::Events, "/console/events", "Sign-in events", ctx.can(Operation::ViewAuthEvents, Target::Organization)),
-        (Section::Settings, "/console/settings", "Settings", ctx.can(Operation::ViewSettings, Target::Organization)),
+        (
+            Section::Users,
+            "/console/users",
+            "Users",
+            ctx.can(Operation::ViewUsers, Target::Organization),
+        ),
+        (
+            Section::Groups,
+            "/console/groups",
+            "User groups",
+            ctx.can(Operation::ViewGroups, Target::Organization),
+        ),
+        (
+            Section::Admins,
+            "/console/admins",
+            "Administrators",
+            ctx.can(Operation::ViewAdmins, Target::Organization),
+        ),
+        (
+            Section::Invitations,
+            "/console/invitations",
+            "Invitations",
+            ctx.can(Operation::ViewUsers, Target::Organization),
+        ),
+        (
+            Section::Locks,
+            "/console/locks",
+            "Locked accounts",
+            ctx.can(Operation::ManageSignIn, Target::Organization),
+        ),
+        (
+            Section::Products,
+            "/console/products",
+            "Products",
+            ctx.can(Operation::ViewProducts, Target::Organization),
+        ),
+        (
+            Section::Roles,
+            "/console/roles",
+            "Roles",
+            ctx.can(Operation::ViewRoles, Target::Organization),
+        ),
+        (
+            Section::Scopes,
+            "/console/scopes",
+            "Scopes",
+            ctx.can(Operation::ViewRoles, Target::Organization),
+        ),
+        (
+            Section::Explain,
+            "/console/explain",
+            "Explain access",
+            ctx.can(Operation::Check, Target::Organization),
+        ),
+        (
+            Section::Credentials,
+            "/console/credentials",
+            "API credentials",
+            ctx.can(Operation::ManageCredentials, Target::Organization),
+        ),
+        (
+            Section::Events,
+            "/console/events",
+            "Sign-in events",
+            ctx.can(Operation::ViewAuthEvents, Target::Organization),
+        ),
+        (
+            Section::Settings,
+            "/console/settings",
+            "Settings",
+            ctx.can(Operation::ViewSettings, Target::Organization),
+        ),
     ];
     let markup = html! {
         (DOCTYPE)
@@ -133,6 +193,7 @@ pub(crate) fn bare_page(title: &str, body: Markup) -> Response {
         html lang="en" {
             (head(title))
             body.bare {
+                a.skip href="#main" { "Skip to content" }
                 main #main.card tabindex="-1" {
                     p.brand { span.logo aria-hidden="true" { "◆" } " rolecall" }
                     h1 { (title) }
@@ -239,7 +300,11 @@ impl Errors {
     pub fn other(&self, shown: &[&str]) -> Vec<String> {
         self.0
             .iter()
-            .filter(|e| !shown.iter().any(|f| e.field == *f || e.field.starts_with(&format!("{f}["))))
+            .filter(|e| {
+                !shown
+                    .iter()
+                    .any(|f| e.field == *f || e.field.starts_with(&format!("{f}[")))
+            })
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect()
     }
@@ -375,7 +440,13 @@ pub(crate) fn status_badge(s: rolecall_core::model::UserStatus) -> Markup {
 }
 
 /// Previous / next links for an offset-paged list, keeping the other query parameters.
-pub(crate) fn pager(base: &str, query: &[(&str, String)], page: i64, per_page: i64, total: i64) -> Markup {
+pub(crate) fn pager(
+    base: &str,
+    query: &[(&str, String)],
+    page: i64,
+    per_page: i64,
+    total: i64,
+) -> Markup {
     let pages = ((total + per_page - 1) / per_page).max(1);
     let link = |p: i64| {
         let mut q: Vec<String> = query

@@ -122,9 +122,8 @@ pub(crate) fn utc_date(ms: Millis) -> String {
     )
 }
 
-/// Lines stay short (under 77 characters for usual names, the console link aside, which is far
-/// under SMTP's 998) so the message goes out as plain 7-bit text rather than quoted-printable,
-/// and the token sits alone on its own line.
+/// Lines stay short (under 77 characters for usual names and hosts) so the message goes out as
+/// plain 7-bit text rather than quoted-printable, and the token sits alone on its own line.
 fn invitation_mail(
     org: &Organization,
     user: &User,
@@ -132,9 +131,9 @@ fn invitation_mail(
     expires_at: Millis,
     link: Option<&str>,
 ) -> String {
-    // console: the link opens "Get started" with the token in the fragment (never sent to a server).
+    // console: the link opens "Get started"; the token stays out of it (no secret in a URL).
     let link = link
-        .map(|l| format!("Open this link to choose your password and sign in:\n{l}\n\nOr "))
+        .map(|l| format!("To get started, open\n{l}\nand "))
         .unwrap_or_else(|| "To get started, ".into());
     format!(
         "Hello {name},\n\n\
@@ -206,11 +205,8 @@ pub(crate) async fn issue(
             user,
             &token,
             expires_at,
-            dir.console_link(
-                &format!("/console/get-started?org={}", org.slug.as_str()),
-                Some(&token),
-            )
-            .as_deref(),
+            dir.console_link(&format!("/console/get-started?org={}", org.slug.as_str()))
+                .as_deref(),
         ),
         now,
     )

@@ -146,14 +146,12 @@ impl Directory {
             .store(Some(Arc::new(url.trim_end_matches('/').to_string())));
     }
 
-    /// A link into the console for an e-mail: `path` and query, and a `#token=` fragment, which
-    /// browsers never send to a server (so the secret stays out of every log), when given.
-    pub(crate) fn console_link(&self, path: &str, token: Option<&str>) -> Option<String> {
+    /// A link into the console for an e-mail. It never carries the mailed token: a secret in a
+    /// URL ends up in histories, logs and referrers, so the page asks for the token instead
+    /// (and a link without it stays short enough for plain 7-bit mail).
+    pub(crate) fn console_link(&self, path: &str) -> Option<String> {
         let base = self.public_url.load_full()?;
-        Some(match token {
-            Some(t) => format!("{base}{path}#token={t}"),
-            None => format!("{base}{path}"),
-        })
+        Some(format!("{base}{path}"))
     }
 
     pub fn catalogue(&self) -> Arc<Catalogue> {

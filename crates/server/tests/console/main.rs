@@ -10,5 +10,6 @@ mod helpers;
 
 mod browser;
 mod http;
+mod screenshots;
 mod support;
 mod webdriver;

@@ -1,9 +1,10 @@
 //! What the console tests share: a cookie-keeping form client for HTTP-level tests, reading
 //! mails from the mail directory, and signing a browser in.
 
-use crate::helpers::{totp_code, TestApp};
+use crate::helpers::{totp_code, TestApp, TestClock};
 use crate::webdriver::Browser;
 use reqwest::StatusCode;
+use rolecall::directory::Clock;
 
 /// The texts of every delivered message to `to` whose subject is `subject`, waiting for `n`.
 pub async fn mails(app: &TestApp, to: &str, subject: &str, n: usize) -> Vec<String> {
@@ -16,7 +17,8 @@ pub async fn mails(app: &TestApp, to: &str, subject: &str, n: usize) -> Vec<Stri
             .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
             .filter(|t| {
                 t.lines().any(|l| l.trim_end() == format!("To: {to}"))
-                    && t.lines().any(|l| l.trim_end() == format!("Subject: {subject}"))
+                    && t.lines()
+                        .any(|l| l.trim_end() == format!("Subject: {subject}"))
             })
             .collect();
         if found.len() >= n {
@@ -27,9 +29,13 @@ pub async fn mails(app: &TestApp, to: &str, subject: &str, n: usize) -> Vec<Stri
     panic!("expected {n} message(s) {subject:?} to {to}");
 }
 
-/// The console link in a mail.
+/// The console link in a mail (quoted-printable undone, for mails that needed it).
 pub fn link_in(mail: &str) -> String {
-    mail.lines()
+    let text = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    text.lines()
         .find(|l| l.starts_with("http") && l.contains("/console/"))
         .unwrap_or_else(|| panic!("no console link in {mail}"))
         .trim()
@@ -52,7 +58,10 @@ pub struct Page {
 impl Page {
     /// The value of the first `_csrf` field on the page.
     pub fn csrf(&self) -> String {
-        let at = self.body.find("name=\"_csrf\" value=\"").expect("a form with a CSRF field");
+        let at = self
+            .body
+            .find("name=\"_csrf\" value=\"")
+            .expect("a form with a CSRF field");
         let rest = &self.body[at + 20..];
         rest[..rest.find('"').unwrap()].to_string()
     }
@@ -98,7 +107,11 @@ impl FormClient {
     async fn finish(&mut self, r: reqwest::Response) -> Page {
         let status = r.status();
         let headers = r.headers().clone();
-        for c in headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()) {
+        for c in headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
             let pair = c.split(';').next().unwrap_or("");
             if let Some((k, v)) = pair.split_once('=') {
                 if v.is_empty() || c.contains("Max-Age=0") {
@@ -110,7 +123,11 @@ impl FormClient {
         }
         let body = r.text().await.unwrap();
         assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
-        Page { status, headers, body }
+        Page {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
@@ -125,7 +142,12 @@ impl FormClient {
     }
 
     /// Posts a form; `headers` are added (Origin, X-Forwarded-Proto…).
-    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
+    pub async fn post(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
         let mut req = self
             .http
             .post(format!("{}{path}", self.base))
@@ -145,7 +167,12 @@ impl FormClient {
         let csrf = page.csrf();
         self.post(
             "/console/sign-in",
-            &[("_csrf", &csrf), ("org", org), ("login", login), ("password", password)],
+            &[
+                ("_csrf", &csrf),
+                ("org", org),
+                ("login", login),
+                ("password", password),
+            ],
             &[],
         )
         .await
@@ -154,16 +181,43 @@ impl FormClient {
 
 /// Signs a browser in through the console, answering the TOTP step when the org asks for it
 /// (`secret` from an earlier enrolment).
-pub async fn browser_sign_in(b: &Browser, app: &TestApp, login: &str, password: &str, secret: Option<&str>) {
-    b.goto(&format!("{}/console/sign-in?org={}", app.base, app.org)).await;
+pub async fn browser_sign_in(
+    b: &Browser,
+    app: &TestApp,
+    login: &str,
+    password: &str,
+    secret: Option<&str>,
+) {
+    b.goto(&format!("{}/console/sign-in?org={}", app.base, app.org))
+        .await;
     b.fill("#f-login", login).await;
     b.fill("#f-password", password).await;
-    b.click("form[action='/console/sign-in'] button[type=submit]").await;
+    b.click("form[action='/console/sign-in'] button[type=submit]")
+        .await;
     if let Some(secret) = secret {
         b.find("#f-code").await;
         app.clock.advance_secs(30);
         b.fill("#f-code", &totp_code(secret, app, 0)).await;
-        b.click("form[action='/console/sign-in/code'] button[type=submit]").await;
+        b.click("form[action='/console/sign-in/code'] button[type=submit]")
+            .await;
     }
     b.find("header.top").await;
+}
+
+/// The current TOTP code for `secret` on `clock`.
+pub fn totp_now(secret: &str, clock: &TestClock) -> String {
+    use totp_rs::{Algorithm, Secret, TOTP};
+    let bytes = Secret::Encoded(secret.to_string())
+        .to_bytes()
+        .expect("base32 secret");
+    let totp = TOTP::new_unchecked(
+        Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        Some("rolecall".into()),
+        "t".into(),
+    );
+    totp.generate((clock.now() / 1000) as u64)
 }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 /// The key under which WebDriver returns an element reference.
-const ELEMENT: &str = "element-6066-11e4-a52f-4a4d8b54e0d0";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// `chromedriver` in its own process group: dropping it ends the driver and every Chromium
 /// process it started, even when a test panics.
@@ -177,7 +177,10 @@ impl Browser {
         }
         let url = self.current_url().await;
         let src = self.source().await;
-        panic!("no element {css:?} on {url}:\n{}", &src[..src.len().min(4000)]);
+        panic!(
+            "no element {css:?} on {url}:\n{}",
+            &src[..src.len().min(4000)]
+        );
     }
 
     pub async fn exists(&self, css: &str) -> bool {
@@ -185,10 +188,13 @@ impl Browser {
     }
 
     pub async fn count(&self, css: &str) -> usize {
-        self.post("/elements", json!({ "using": "css selector", "value": css }))
-            .await
-            .as_array()
-            .map_or(0, Vec::len)
+        self.post(
+            "/elements",
+            json!({ "using": "css selector", "value": css }),
+        )
+        .await
+        .as_array()
+        .map_or(0, Vec::len)
     }
 
     pub async fn click(&self, css: &str) {
@@ -240,7 +246,8 @@ impl Browser {
 
     /// Chooses the `<option>` whose value is `value` in the `<select>` matched by `css`.
     pub async fn select(&self, css: &str, value: &str) {
-        self.click(&format!("{css} option[value=\"{value}\"]")).await;
+        self.click(&format!("{css} option[value=\"{value}\"]"))
+            .await;
     }
 
     pub async fn execute(&self, script: &str, args: Value) -> Value {

@@ -1,26 +1,22 @@
 // rolecall console: progressive enhancement only. Every page works without this file; with it,
-// mailed tokens leave the address bar, destructive buttons ask first, the resource tree folds,
-// searches and checks whole subtrees, and list pages select rows in bulk.
+// destructive buttons ask first, the resource tree folds, searches and checks whole subtrees,
+// and list pages select rows in bulk.
 "use strict";
 
 (function () {
-  // Mailed links carry their token in the fragment (#token=…), which browsers never send to a
-  // server. Move it into the form and out of the address bar and history.
-  function takeFragmentToken() {
-    var field = document.querySelector("[data-token-field]");
-    if (!field) return;
-    var m = /(?:^|[#&])token=([^&]+)/.exec(window.location.hash);
-    if (!m) return;
-    var input = field.querySelector("input");
-    input.value = decodeURIComponent(m[1]);
-    field.hidden = true;
-    history.replaceState(null, "", window.location.pathname + window.location.search);
-  }
-
   function confirmations() {
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (e) {
         if (!window.confirm(form.getAttribute("data-confirm"))) e.preventDefault();
+      });
+    });
+  }
+
+  // A button that asks first (e.g. "Delete" beside "Deactivate" in one form).
+  function buttonConfirmations() {
+    document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+      button.addEventListener("click", function (e) {
+        if (!window.confirm(button.getAttribute("data-confirm"))) e.preventDefault();
       });
     });
   }
@@ -140,8 +136,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    takeFragmentToken();
     confirmations();
+    buttonConfirmations();
     focusErrors();
     document.querySelectorAll(".tree").forEach(tree);
     bulk();

@@ -39,20 +39,31 @@ pub(super) fn router() -> Router<AppState> {
 
 async fn load(ctx: &Ctx, id: &str) -> Result<User, ConsoleError> {
     ctx.permit(Operation::ViewUsers, Target::Organization)?;
-    let id: UserId = id.parse().map_err(|_| rolecall_core::Error::not_found("user", id))?;
+    let id: UserId = id
+        .parse()
+        .map_err(|_| rolecall_core::Error::not_found("user", id))?;
     Ok(ctx.dir().get_user(&ctx.org, id).await?)
 }
 
 fn tab_page(ctx: &Ctx, u: &User, tab: &str, body: Markup) -> Response {
-    view::page(ctx, &view::display_name(u), Section::Users, html! { (user_header(ctx, u, tab)) (body) })
+    view::page(
+        ctx,
+        &view::display_name(u),
+        Section::Users,
+        html! { (user_header(ctx, u, tab)) (body) },
+    )
 }
 
 // ------------------------------------------------------------------ account
 
 fn account_body(ctx: &Ctx, u: &User, form: Option<&Posted>, errors: &Errors) -> Markup {
     let id = u.id;
-    let v = |k: &str, cur: &str| form.map(|f| f.get(k).to_string()).unwrap_or_else(|| cur.to_string());
-    let editable = ctx.can(Operation::EditUser, Target::Organization) && u.kind == rolecall_core::model::UserKind::Person;
+    let v = |k: &str, cur: &str| {
+        form.map(|f| f.get(k).to_string())
+            .unwrap_or_else(|| cur.to_string())
+    };
+    let editable = ctx.can(Operation::EditUser, Target::Organization)
+        && u.kind == rolecall_core::model::UserKind::Person;
     let is_owner = ctx.org.owner_id == Some(u.id);
     html! {
         dl.facts {
@@ -130,7 +141,12 @@ fn account_body(ctx: &Ctx, u: &User, form: Option<&Posted>, errors: &Errors) -> 
 async fn account(ctx: Ctx, Path(id): Path<String>) -> Response {
     let r: Page = async {
         let u = load(&ctx, &id).await?;
-        Ok(tab_page(&ctx, &u, "account", account_body(&ctx, &u, None, &Errors::default())))
+        Ok(tab_page(
+            &ctx,
+            &u,
+            "account",
+            account_body(&ctx, &u, None, &Errors::default()),
+        ))
     }
     .await;
     or_error(&ctx, r)
@@ -139,7 +155,9 @@ async fn account(ctx: Ctx, Path(id): Path<String>) -> Response {
 async fn edit(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response {
     let r: Page = async {
         let u = load(&ctx, &id).await?;
-        let admin = ctx.permit_sensitive(Operation::EditUser, Target::Organization, &form).await?;
+        let admin = ctx
+            .permit_sensitive(Operation::EditUser, Target::Organization, &form)
+            .await?;
         let patch = UserPatch {
             email: Some(form.get("email").trim().to_string()),
             username: Some(form.get("username").trim().to_string()),
@@ -149,11 +167,20 @@ async fn edit(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response {
             status: None,
         };
         let version = form.get("version").parse().ok();
-        match ctx.dir().update_user(&admin, u.id, patch, version, None, &ctx.client).await {
+        match ctx
+            .dir()
+            .update_user(&admin, u.id, patch, version, None, &ctx.client)
+            .await
+        {
             Ok(_) => Ok(done(&format!("/console/users/{}", u.id), "User saved.")),
             Err(e) => match Errors::from_error(&e) {
                 Some(errors) => {
-                    let mut res = tab_page(&ctx, &u, "account", account_body(&ctx, &u, Some(&form), &errors));
+                    let mut res = tab_page(
+                        &ctx,
+                        &u,
+                        "account",
+                        account_body(&ctx, &u, Some(&form), &errors),
+                    );
                     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                     Ok(res)
                 }
@@ -170,11 +197,26 @@ async fn set_status(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response 
         let u = load(&ctx, &id).await?;
         let status = form.get("status");
         // Deactivation removes the user from the organisation (a System admin task, seed 004).
-        let op = if status == "inactive" { Operation::RemoveUser } else { Operation::EditUser };
-        let admin = ctx.permit_sensitive(op, Target::Organization, &form).await?;
-        let patch = UserPatch { status: Some(status.to_string()), ..Default::default() };
-        ctx.dir().update_user(&admin, u.id, patch, None, decision(&form), &ctx.client).await?;
-        let msg = if status == "inactive" { "User deactivated; their sessions have ended." } else { "User reactivated." };
+        let op = if status == "inactive" {
+            Operation::RemoveUser
+        } else {
+            Operation::EditUser
+        };
+        let admin = ctx
+            .permit_sensitive(op, Target::Organization, &form)
+            .await?;
+        let patch = UserPatch {
+            status: Some(status.to_string()),
+            ..Default::default()
+        };
+        ctx.dir()
+            .update_user(&admin, u.id, patch, None, decision(&form), &ctx.client)
+            .await?;
+        let msg = if status == "inactive" {
+            "User deactivated; their sessions have ended."
+        } else {
+            "User reactivated."
+        };
         Ok(done(&format!("/console/users/{}", u.id), msg))
     }
     .await;
@@ -184,9 +226,16 @@ async fn set_status(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response 
 async fn delete(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response {
     let r: Page = async {
         let u = load(&ctx, &id).await?;
-        let admin = ctx.permit_sensitive(Operation::RemoveUser, Target::Organization, &form).await?;
-        ctx.dir().delete_user(&admin, u.id, None, decision(&form), &ctx.client).await?;
-        Ok(done("/console/users", &format!("{} was deleted.", u.username.as_str())))
+        let admin = ctx
+            .permit_sensitive(Operation::RemoveUser, Target::Organization, &form)
+            .await?;
+        ctx.dir()
+            .delete_user(&admin, u.id, None, decision(&form), &ctx.client)
+            .await?;
+        Ok(done(
+            "/console/users",
+            &format!("{} was deleted.", u.username.as_str()),
+        ))
     }
     .await;
     or_error(&ctx, r)
@@ -195,15 +244,25 @@ async fn delete(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response {
 async fn set_password(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response {
     let r: Page = async {
         let u = load(&ctx, &id).await?;
-        let admin = ctx.permit_sensitive(Operation::ManageSignIn, Target::Organization, &form).await?;
-        match ctx.dir().set_password(&admin, u.id, form.get("password"), &ctx.client).await {
-            Ok(()) => Ok(done(&format!("/console/users/{}", u.id), "Password set; their sessions have ended.")),
+        let admin = ctx
+            .permit_sensitive(Operation::ManageSignIn, Target::Organization, &form)
+            .await?;
+        match ctx
+            .dir()
+            .set_password(&admin, u.id, form.get("password"), &ctx.client)
+            .await
+        {
+            Ok(()) => Ok(done(
+                &format!("/console/users/{}", u.id),
+                "Password set; their sessions have ended.",
+            )),
             Err(e) => match Errors::from_error(&e) {
                 Some(mut errors) => {
                     for fe in &mut errors.0 {
                         fe.field = "password".into();
                     }
-                    let mut res = tab_page(&ctx, &u, "account", account_body(&ctx, &u, None, &errors));
+                    let mut res =
+                        tab_page(&ctx, &u, "account", account_body(&ctx, &u, None, &errors));
                     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                     Ok(res)
                 }
@@ -218,9 +277,14 @@ async fn set_password(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Respons
 async fn reset_2fa(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response {
     let r: Page = async {
         let u = load(&ctx, &id).await?;
-        let admin = ctx.permit_sensitive(Operation::ManageSignIn, Target::Organization, &form).await?;
+        let admin = ctx
+            .permit_sensitive(Operation::ManageSignIn, Target::Organization, &form)
+            .await?;
         ctx.dir().reset_2fa(&admin, &[u.id], &ctx.client).await?;
-        Ok(done(&format!("/console/users/{}", u.id), "Two-step verification reset; their sessions have ended."))
+        Ok(done(
+            &format!("/console/users/{}", u.id),
+            "Two-step verification reset; their sessions have ended.",
+        ))
     }
     .await;
     or_error(&ctx, r)
@@ -231,7 +295,10 @@ async fn unlock(ctx: Ctx, Path(id): Path<String>, _form: Posted) -> Response {
         let u = load(&ctx, &id).await?;
         let admin = ctx.permit(Operation::ManageSignIn, Target::Organization)?;
         ctx.dir().unlock(&admin, u.id, &ctx.client).await?;
-        Ok(done(&format!("/console/users/{}", u.id), "Account unlocked."))
+        Ok(done(
+            &format!("/console/users/{}", u.id),
+            "Account unlocked.",
+        ))
     }
     .await;
     or_error(&ctx, r)
@@ -243,16 +310,33 @@ struct Do {
     what: String,
 }
 
-async fn invitation(ctx: Ctx, Path(id): Path<String>, q: axum::extract::Query<Do>, form: Posted) -> Response {
+async fn invitation(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    q: axum::extract::Query<Do>,
+    form: Posted,
+) -> Response {
     let r: Page = async {
         let u = load(&ctx, &id).await?;
-        let admin = ctx.permit_sensitive(Operation::AddUser, Target::Organization, &form).await?;
+        let admin = ctx
+            .permit_sensitive(Operation::AddUser, Target::Organization, &form)
+            .await?;
         if q.what == "withdraw" {
-            ctx.dir().withdraw_invitation(&admin, u.id, &ctx.client).await?;
-            Ok(done(&format!("/console/users/{}", u.id), "Invitation withdrawn."))
+            ctx.dir()
+                .withdraw_invitation(&admin, u.id, &ctx.client)
+                .await?;
+            Ok(done(
+                &format!("/console/users/{}", u.id),
+                "Invitation withdrawn.",
+            ))
         } else {
-            ctx.dir().resend_invitation(&admin, u.id, &format!("user {}", ctx.me.id), &ctx.client).await?;
-            Ok(done(&format!("/console/users/{}", u.id), "Invitation sent again with a new link."))
+            ctx.dir()
+                .resend_invitation(&admin, u.id, &format!("user {}", ctx.me.id), &ctx.client)
+                .await?;
+            Ok(done(
+                &format!("/console/users/{}", u.id),
+                "Invitation sent again with a new link.",
+            ))
         }
     }
     .await;
@@ -308,7 +392,9 @@ async fn roles(ctx: Ctx, Path(id): Path<String>) -> Response {
 }
 
 async fn role_of(ctx: &Ctx, raw: &str) -> Result<rolecall_core::model::Role, ConsoleError> {
-    let id: RoleId = raw.parse().map_err(|_| rolecall_core::Error::invalid("role_id", "uuid", "choose a role"))?;
+    let id: RoleId = raw
+        .parse()
+        .map_err(|_| rolecall_core::Error::invalid("role_id", "uuid", "choose a role"))?;
     Ok(ctx.dir().get_role(&ctx.org, id).await?)
 }
 
@@ -316,9 +402,18 @@ async fn assign(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response {
     let r: Page = async {
         let u = load(&ctx, &id).await?;
         let role = role_of(&ctx, form.get("role_id")).await?;
-        let admin = ctx.permit_sensitive(Operation::AssignRole, Target::Application(&role.application), &form).await?;
+        let admin = ctx
+            .permit_sensitive(
+                Operation::AssignRole,
+                Target::Application(&role.application),
+                &form,
+            )
+            .await?;
         ctx.dir().assign_role(&admin, u.id, role.id).await?;
-        Ok(done(&format!("/console/users/{}/roles", u.id), &format!("{} assigned.", role.name.as_str())))
+        Ok(done(
+            &format!("/console/users/{}/roles", u.id),
+            &format!("{} assigned.", role.name.as_str()),
+        ))
     }
     .await;
     or_error(&ctx, r)
@@ -328,9 +423,18 @@ async fn unassign(ctx: Ctx, Path((id, role)): Path<(String, String)>, form: Post
     let r: Page = async {
         let u = load(&ctx, &id).await?;
         let role = role_of(&ctx, &role).await?;
-        let admin = ctx.permit_sensitive(Operation::AssignRole, Target::Application(&role.application), &form).await?;
+        let admin = ctx
+            .permit_sensitive(
+                Operation::AssignRole,
+                Target::Application(&role.application),
+                &form,
+            )
+            .await?;
         ctx.dir().unassign_role(&admin, u.id, role.id).await?;
-        Ok(done(&format!("/console/users/{}/roles", u.id), &format!("{} removed.", role.name.as_str())))
+        Ok(done(
+            &format!("/console/users/{}/roles", u.id),
+            &format!("{} removed.", role.name.as_str()),
+        ))
     }
     .await;
     or_error(&ctx, r)
@@ -414,8 +518,13 @@ async fn end_sessions(ctx: Ctx, Path(id): Path<String>, _form: Posted) -> Respon
     let r: Page = async {
         let u = load(&ctx, &id).await?;
         let admin = ctx.permit(Operation::ManageSignIn, Target::Organization)?;
-        ctx.dir().end_sessions(&admin, u.id, None, &ctx.client).await?;
-        Ok(done(&format!("/console/users/{}/sessions", u.id), "Every session of the user has ended."))
+        ctx.dir()
+            .end_sessions(&admin, u.id, None, &ctx.client)
+            .await?;
+        Ok(done(
+            &format!("/console/users/{}/sessions", u.id),
+            "Every session of the user has ended.",
+        ))
     }
     .await;
     or_error(&ctx, r)
