@@ -23,6 +23,24 @@ const LAYERS: &[(&str, &[&str])] = &[
             "store::Backend",
         ],
     ),
+    // The web console is an adapter like `http`: it authenticates (`auth`), calls use cases and
+    // shares the API's state and error mapping. It never reaches storage; it names only the
+    // plain data types the use cases hand back.
+    (
+        "console",
+        &[
+            "error",
+            "auth",
+            "directory",
+            "http::AppState",
+            "http::problem::ApiError",
+            "credentials::secret",
+            "store::directory::UserFilter",
+            "store::signin::Session",
+            "store::signin::AuthEvent",
+            "store::credentials::Credential",
+        ],
+    ),
     // The management commands are HTTP clients: nothing of the server's insides but the one
     // wall clock (credential expiry is shown relative to now).
     (

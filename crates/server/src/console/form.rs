@@ -4,7 +4,7 @@
 
 use super::view::{self, csrf};
 use super::{session_csrf, session_secret, ConsoleError, Ctx};
-use crate::auth::{hash_secret, new_secret};
+use crate::credentials::secret::{hash_secret, new_secret};
 use crate::http::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};

@@ -23,7 +23,8 @@ mod signin;
 mod users;
 mod view;
 
-use crate::auth::{hash_secret, Caller, OrgAdmin, SESSION_COOKIE};
+use crate::auth::{Caller, OrgAdmin, SESSION_COOKIE};
+use crate::credentials::secret::hash_secret;
 use crate::directory::signin::{ClientInfo, STAGE_ENROL, STAGE_FULL, STAGE_PASSWORD, STAGE_TOTP};
 use crate::http::problem::ApiError;
 use crate::http::AppState;

@@ -123,10 +123,16 @@ fn granted(tree: &AppTree, grants: &[Grant]) -> Granted {
 }
 
 fn render_nodes(tree: &AppTree, g: &Granted, start: usize, end: usize, editable: bool) -> Markup {
+    // The children of a range are its nodes that start right after a sibling's subtree.
+    let mut siblings = Vec::new();
+    let mut i = start;
+    while i < end {
+        siblings.push(i);
+        i = tree.resources[i].end as usize;
+    }
     html! {
         ul {
-            @let mut i = start;
-            @while i < end {
+            @for i in siblings {
                 @let node = &tree.resources[i];
                 @let next = node.end as usize;
                 @let leaf = next == i + 1;
@@ -152,7 +158,6 @@ fn render_nodes(tree: &AppTree, g: &Granted, start: usize, end: usize, editable:
                     }
                     @if !leaf { (render_nodes(tree, g, i + 1, next, editable)) }
                 }
-                @let _ = { i = next; };
             }
         }
     }

@@ -18,7 +18,9 @@ const JS: &str = include_str!("assets/console.js");
 /// Content hashes, so asset URLs change with their content and can be cached for long.
 fn asset_version() -> &'static str {
     static V: OnceLock<String> = OnceLock::new();
-    V.get_or_init(|| crate::auth::hash_secret(&format!("{CSS}{JS}"))[..12].to_string())
+    V.get_or_init(|| {
+        crate::credentials::secret::hash_secret(&format!("{CSS}{JS}"))[..12].to_string()
+    })
 }
 
 pub(super) async fn asset(Path(name): Path<String>) -> Response {
