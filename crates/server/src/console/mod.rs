@@ -243,11 +243,15 @@ pub(crate) struct PendingCtx {
     pub client: ClientInfo,
 }
 
-async fn session_of(parts: &Parts, state: &AppState) -> Result<Session, ConsoleError> {
+/// The session behind the cookie, with the person's admin rights.
+async fn session_of(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<(Session, Vec<AdminRight>), ConsoleError> {
     let secret = session_secret(&parts.headers).ok_or(ConsoleError::SignIn)?;
     // Only sessions open the console: API tokens and credentials are for programs.
     match Caller::authenticate(&state.dir, None, secret, true).await {
-        Ok(Caller::User { session, .. }) => Ok(session),
+        Ok(Caller::User { session, rights }) => Ok((session, rights)),
         Ok(_) | Err(crate::error::Error::Unauthenticated) => Err(ConsoleError::SignIn),
         Err(crate::error::Error::Domain(rolecall_core::Error::Forbidden { .. })) => {
             Err(ConsoleError::SignIn)
@@ -263,7 +267,7 @@ impl FromRequestParts<AppState> for PendingCtx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let session = session_of(parts, state).await?;
+        let (session, _) = session_of(parts, state).await?;
         let secret = session_secret(&parts.headers).unwrap_or_default();
         Ok(PendingCtx {
             state: state.clone(),
@@ -281,7 +285,7 @@ impl FromRequestParts<AppState> for Ctx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let session = session_of(parts, state).await?;
+        let (session, rights) = session_of(parts, state).await?;
         match session.stage.as_str() {
             STAGE_FULL => {}
             STAGE_TOTP => return Err(ConsoleError::Redirect("/console/sign-in/code".into())),
@@ -294,7 +298,6 @@ impl FromRequestParts<AppState> for Ctx {
         let dir = &state.dir;
         let org = dir.org(&session.org_id.to_string()).await?;
         let me = dir.get_user(&org, session.user_id).await?;
-        let rights = dir.admin_rights(org.id, me.id).await?;
         let caller = Caller::User {
             session: session.clone(),
             rights: rights.clone(),

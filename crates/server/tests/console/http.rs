@@ -377,3 +377,67 @@ async fn sensitive_changes_ask_for_the_password_and_replay_the_form() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(app.get("/users?q=nina").await.body["total"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_reset_through_the_console_forms() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.without_2fa().await;
+    let (_, old) = app.person("bob@example.com", false).await;
+    let mut c = FormClient::new(&app);
+    let page = c.get("/console/reset?org=acme").await;
+    let csrf = page.csrf();
+    // The answer is the same for an address that has no account.
+    for email in ["nobody@example.com", "bob@example.com"] {
+        let r = c
+            .post(
+                "/console/reset",
+                &[("_csrf", &csrf), ("org", "acme"), ("email", email)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location(), "/console/reset/confirm?org=acme");
+    }
+    let mail = mails(&app, "bob@example.com", "Reset your rolecall password", 1)
+        .await
+        .remove(0);
+    let token = mail
+        .lines()
+        .find(|l| l.starts_with("rc_"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let new = "Fresh-and-l0ng-enough-42";
+    // Repeated wrongly: refused at the field, nothing changed.
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("org", "acme"),
+        ("token", token.as_str()),
+        ("new_password", new),
+        ("confirm_password", "different"),
+    ];
+    let r = c.post("/console/reset/confirm", &fields, &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("the two passwords differ"));
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("org", "acme"),
+        ("token", token.as_str()),
+        ("new_password", new),
+        ("confirm_password", new),
+    ];
+    let r = c.post("/console/reset/confirm", &fields, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        app.sign_in("bob@example.com", &old).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.sign_in("bob@example.com", new).await.status,
+        StatusCode::OK
+    );
+    // The token was single-use.
+    let r = c.post("/console/reset/confirm", &fields, &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("unknown, used or expired"));
+}
