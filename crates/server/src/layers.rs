@@ -39,6 +39,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "store::signin::Session",
             "store::signin::AuthEvent",
             "store::credentials::Credential",
+            "store::audit::Filter",
         ],
     ),
     // The management commands are HTTP clients: nothing of the server's insides but the one

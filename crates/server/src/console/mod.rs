@@ -9,10 +9,11 @@
 //!
 //! One module per page group: `signin` (sign-in, 2FA, invitations, resets, my account), `users`,
 //! `roles`, `groups`, `products`, `admins`, `org` (invitations, credentials, locks, scopes,
-//! settings) and `explain`. `view` holds the layout and widgets, `form` the CSRF-checked form
+//! settings), `explain` and `audit`. `view` holds the layout and widgets, `form` the CSRF-checked form
 //! extractor and the re-verification dialog.
 
 mod admins;
+mod audit; // the audit log viewer (issue 11)
 mod explain;
 mod form;
 mod groups;
@@ -62,6 +63,7 @@ pub fn router() -> Router<AppState> {
         .merge(admins::router())
         .merge(org::router())
         .merge(explain::router())
+        .merge(audit::router())
         .route("/console/{*rest}", any(not_found))
         .layer(axum::middleware::from_fn(security_headers))
 }
@@ -217,7 +219,12 @@ pub(crate) fn session_csrf(secret: &str) -> String {
     hash_secret(&format!("rolecall console csrf\0{secret}"))[..32].to_string()
 }
 
+/// Who the request comes from (address, agent, request id), as the HTTP layer's request
+/// context worked it out, so console changes are recorded in the audit log like the API's.
 fn client_info(parts: &Parts) -> ClientInfo {
+    if let Some(c) = parts.extensions.get::<ClientInfo>() {
+        return c.clone();
+    }
     let ip = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -231,7 +238,11 @@ fn client_info(parts: &Parts) -> ClientInfo {
         .chars()
         .take(256)
         .collect();
-    ClientInfo { ip, user_agent }
+    ClientInfo {
+        ip,
+        user_agent,
+        request_id: String::new(),
+    }
 }
 
 /// A person whose session may still be waiting for a second factor, an enrolment or a new

@@ -55,8 +55,91 @@ pub(crate) enum Section {
     Settings,
     Explain,
     Events,
+    Audit,
     Me,
 }
+
+/// The navigation, each entry shown when the permission matrix allows its operation.
+const NAVIGATION: &[(Section, &str, &str, Operation)] = &[
+    (
+        Section::Users,
+        "/console/users",
+        "Users",
+        Operation::ViewUsers,
+    ),
+    (
+        Section::Groups,
+        "/console/groups",
+        "User groups",
+        Operation::ViewGroups,
+    ),
+    (
+        Section::Admins,
+        "/console/admins",
+        "Administrators",
+        Operation::ViewAdmins,
+    ),
+    (
+        Section::Invitations,
+        "/console/invitations",
+        "Invitations",
+        Operation::ViewUsers,
+    ),
+    (
+        Section::Locks,
+        "/console/locks",
+        "Locked accounts",
+        Operation::ManageSignIn,
+    ),
+    (
+        Section::Products,
+        "/console/products",
+        "Products",
+        Operation::ViewProducts,
+    ),
+    (
+        Section::Roles,
+        "/console/roles",
+        "Roles",
+        Operation::ViewRoles,
+    ),
+    (
+        Section::Scopes,
+        "/console/scopes",
+        "Scopes",
+        Operation::ViewRoles,
+    ),
+    (
+        Section::Explain,
+        "/console/explain",
+        "Explain access",
+        Operation::Check,
+    ),
+    (
+        Section::Credentials,
+        "/console/credentials",
+        "API credentials",
+        Operation::ManageCredentials,
+    ),
+    (
+        Section::Audit,
+        "/console/audit",
+        "Audit log",
+        Operation::ViewAuthEvents,
+    ),
+    (
+        Section::Events,
+        "/console/events",
+        "Sign-in events",
+        Operation::ViewAuthEvents,
+    ),
+    (
+        Section::Settings,
+        "/console/settings",
+        "Settings",
+        Operation::ViewSettings,
+    ),
+];
 
 fn head(title: &str) -> Markup {
     html! {
@@ -73,80 +156,10 @@ fn head(title: &str) -> Markup {
 
 /// A page for someone signed in: header, navigation by rights, one-time message, content.
 pub(crate) fn page(ctx: &Ctx, title: &str, section: Section, body: Markup) -> Response {
-    let items: Vec<(Section, &str, &str, bool)> = vec![
-        (
-            Section::Users,
-            "/console/users",
-            "Users",
-            ctx.can(Operation::ViewUsers, Target::Organization),
-        ),
-        (
-            Section::Groups,
-            "/console/groups",
-            "User groups",
-            ctx.can(Operation::ViewGroups, Target::Organization),
-        ),
-        (
-            Section::Admins,
-            "/console/admins",
-            "Administrators",
-            ctx.can(Operation::ViewAdmins, Target::Organization),
-        ),
-        (
-            Section::Invitations,
-            "/console/invitations",
-            "Invitations",
-            ctx.can(Operation::ViewUsers, Target::Organization),
-        ),
-        (
-            Section::Locks,
-            "/console/locks",
-            "Locked accounts",
-            ctx.can(Operation::ManageSignIn, Target::Organization),
-        ),
-        (
-            Section::Products,
-            "/console/products",
-            "Products",
-            ctx.can(Operation::ViewProducts, Target::Organization),
-        ),
-        (
-            Section::Roles,
-            "/console/roles",
-            "Roles",
-            ctx.can(Operation::ViewRoles, Target::Organization),
-        ),
-        (
-            Section::Scopes,
-            "/console/scopes",
-            "Scopes",
-            ctx.can(Operation::ViewRoles, Target::Organization),
-        ),
-        (
-            Section::Explain,
-            "/console/explain",
-            "Explain access",
-            ctx.can(Operation::Check, Target::Organization),
-        ),
-        (
-            Section::Credentials,
-            "/console/credentials",
-            "API credentials",
-            ctx.can(Operation::ManageCredentials, Target::Organization),
-        ),
-        (
-            Section::Events,
-            "/console/events",
-            "Sign-in events",
-            ctx.can(Operation::ViewAuthEvents, Target::Organization),
-        ),
-        (
-            Section::Settings,
-            "/console/settings",
-            "Settings",
-            ctx.can(Operation::ViewSettings, Target::Organization),
-        ),
-    ];
+    let items: Vec<(Section, &str, &str, bool)> = NAVIGATION
+        .iter()
+        .map(|(s, href, label, op)| (*s, *href, *label, ctx.can(*op, Target::Organization)))
+        .collect();
     let markup = html! {
         (DOCTYPE)
         html lang="en" {

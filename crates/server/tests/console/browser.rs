@@ -305,6 +305,15 @@ async fn create_a_user_build_a_role_assign_it_through_a_group_explain_then_deact
         .send_as(&nina_session, reqwest::Method::GET, "/api/v1/me", None, &[])
         .await;
     assert_eq!(me.status, reqwest::StatusCode::UNAUTHORIZED);
+
+    // Everything done through the console is in the audit log, by Ada, from this browser.
+    b.goto(&format!("{}/console/audit?target={nina}", app.base))
+        .await;
+    let log = b.text("main table.list").await;
+    for action in ["user deactivated", "member added", "user created"] {
+        assert!(log.contains(action), "{action} missing from\n{log}");
+    }
+    assert!(log.contains("ada@example.com"), "the actor is named: {log}");
     b.quit().await;
 }
 

@@ -554,9 +554,16 @@ async fn credentials(ctx: Ctx, Path(id): Path<String>) -> Response {
 async fn activity(ctx: Ctx, Path(id): Path<String>) -> Response {
     let r: Page = async {
         let u = load(&ctx, &id).await?;
-        let admin = ctx.permit(Operation::ViewAuthEvents, Target::Organization)?;
-        let events = ctx.dir().auth_events(&admin.org, Some(u.id), 100).await?;
-        let body = super::super::org::events_table(&events);
+        ctx.permit(Operation::ViewAuthEvents, Target::Organization)?;
+        let about = super::super::audit::entries_of(&ctx, &u.id.to_string(), false, 50).await?;
+        let by = super::super::audit::entries_of(&ctx, &u.id.to_string(), true, 50).await?;
+        let body = html! {
+            h2 { "Changes to this user" }
+            (super::super::audit::entries_table(&about))
+            h2 { "Done by this user" }
+            (super::super::audit::entries_table(&by))
+            p.muted { a href={ "/console/audit?target=" (u.id) } { "All entries about this user in the audit log" } }
+        };
         Ok(tab_page(&ctx, &u, "activity", body))
     }
     .await;
