@@ -457,6 +457,7 @@ async fn create(ctx: Ctx, form: Posted) -> Response {
                     last_name: opt("last_name"),
                     locale: opt("locale"),
                     status: None,
+                    ..Default::default()
                 },
             )
             .await

@@ -471,9 +471,9 @@ impl Directory {
         q::insert_user(&mut w.tx, b, &user).await?;
         // invitations: an invited user gets the "Get started" e-mail with this very insert.
         let invitation = match user.status {
-            UserStatus::Invited => {
-                Some(super::invitations::issue(&mut w.tx, b, org, &user, invited_by, now, self).await?)
-            }
+            UserStatus::Invited => Some(
+                super::invitations::issue(&mut w.tx, b, org, &user, invited_by, now, self).await?,
+            ),
             _ => {
                 if notify {
                     self.queue_account_notice(&mut w.tx, org, &user, now)

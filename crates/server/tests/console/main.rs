@@ -4,6 +4,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+// The API helpers check every API response against the OpenAPI document.
+#[allow(dead_code)]
+#[path = "../api/contract.rs"]
+mod contract;
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;

@@ -165,6 +165,7 @@ async fn edit(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response {
             last_name: Some(form.get("last_name").trim().to_string()),
             locale: form.opt("locale").map(str::to_string),
             status: None,
+            ..Default::default()
         };
         let version = form.get("version").parse().ok();
         match ctx
