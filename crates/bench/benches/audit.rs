@@ -39,6 +39,7 @@ fn fixture() -> Fixture {
         bootstrap_token_hash: None,
         sign_in_limit_per_minute: 1_000_000,
         mail: Default::default(),
+        ..Default::default()
     };
     let (server, token) = rt.block_on(async {
         let db = Db::connect(None, &config.data_dir).await.expect("db");

@@ -43,6 +43,7 @@ fn fixture() -> Fixture {
         sign_in_limit_per_minute: 1_000_000,
         public_url: None,
         mail: Default::default(),
+        ..Default::default()
     };
     let (server, cookie, user_id, role_id) = rt.block_on(async {
         let db = Db::connect(None, &config.data_dir).await.expect("db");

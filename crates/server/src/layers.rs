@@ -21,6 +21,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "http::AppState",
             "http::extract",
             "store::Backend",
+            "store::is_busy",
         ],
     ),
     // The web console is an adapter like `http`: it authenticates (`auth`), calls use cases and

@@ -37,7 +37,7 @@ pub struct Offboard {
 /// revoked, kept or transferred, invitations withdrawn. The owner and the last System admin
 /// cannot be offboarded. Identity verification is required.
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/users/{id}/offboard", tag = "users",
-    params(("org" = String, Path), ("id" = String, Path), ("X-Rolecall-Password" = Option<String>, Header, description = "The acting person's password, if not re-verified recently")),
+    params(("org" = String, Path), ("id" = String, Path), Reverify),
     request_body = Offboard,
     responses(
         (status = 200, body = OffboardReport, content_type = "application/json", description = "Everything withdrawn, field by field (also recorded in the audit log)"),

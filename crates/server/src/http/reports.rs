@@ -242,7 +242,7 @@ pub struct DeactivationResults {
 /// Each is its own change, judged by the rights rule and recorded in the audit log; the
 /// answer says what became of each.
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/reports/stale-accounts/deactivate", tag = "reports",
-    params(("org" = String, Path), ("X-Rolecall-Password" = Option<String>, Header, description = "The acting person's password, if not re-verified recently")),
+    params(("org" = String, Path), Reverify),
     request_body = DeactivateStale,
     responses(
         (status = 200, body = DeactivationResults, content_type = "application/json", description = "One outcome per person: deactivated, not_stale, not_found or refused"),

@@ -59,7 +59,7 @@ async fn list_scim_clients(
 
 /// Creates a SCIM client (needs identity re-verification). The secret works on `/scim/v2`
 /// only.
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/scim-clients", tag = "scim clients", params(("org" = String, Path)), request_body = NewScimClient,
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/scim-clients", tag = "scim clients", params(("org" = String, Path), Reverify), request_body = NewScimClient,
     responses((status = 201, body = CreatedScimClient), (status = 403, body = super::problem::Problem), (status = 422, body = super::problem::Problem)))]
 async fn create_scim_client(
     State(s): State<AppState>,

@@ -352,8 +352,9 @@ impl Fields {
             last_name: Some(self.last_name.clone()),
             locale: self.locale.clone(),
             status: (!self.active).then(|| "inactive".to_string()),
-            // Provisioned people are told how to sign in, as any user added as active.
-            notify: None,
+            // Provisioned people hear from their identity provider: rolecall mails them only
+            // when `provisioning.invitations` is on (they are then created invited).
+            notify: Some(false),
             identity_type: None,
             country_code: None,
             external_id: self.external_id.clone(),
