@@ -109,7 +109,12 @@ fn run(c: &mut Criterion, label: &str, database_url: Option<&str>) {
                 .send()
                 .await
                 .expect("create");
-            assert_eq!(res.status().as_u16(), 201, "{}", res.text().await.unwrap_or_default());
+            assert_eq!(
+                res.status().as_u16(),
+                201,
+                "{}",
+                res.text().await.unwrap_or_default()
+            );
         }
     };
     f.rt.block_on(async {
@@ -127,27 +132,33 @@ fn run(c: &mut Criterion, label: &str, database_url: Option<&str>) {
         })
     });
     let mut probe = 0;
-    group.bench_function(format!("filter userName eq (organisation of {users}+)"), |b| {
-        b.iter(|| {
-            probe = (probe + 7919) % users;
-            f.rt.block_on(async {
-                let res = client
-                    .get(format!("{base}/Users"))
-                    .query(&[
-                        ("filter", format!("userName eq \"person{probe}@bench.example\"")),
-                        ("startIndex", "1".into()),
-                        ("count", "100".into()),
-                    ])
-                    .bearer_auth(&f.token)
-                    .send()
-                    .await
-                    .expect("lookup");
-                assert!(res.status().is_success());
-                let body: serde_json::Value = res.json().await.expect("json");
-                assert_eq!(body["totalResults"], 1);
+    group.bench_function(
+        format!("filter userName eq (organisation of {users}+)"),
+        |b| {
+            b.iter(|| {
+                probe = (probe + 7919) % users;
+                f.rt.block_on(async {
+                    let res = client
+                        .get(format!("{base}/Users"))
+                        .query(&[
+                            (
+                                "filter",
+                                format!("userName eq \"person{probe}@bench.example\""),
+                            ),
+                            ("startIndex", "1".into()),
+                            ("count", "100".into()),
+                        ])
+                        .bearer_auth(&f.token)
+                        .send()
+                        .await
+                        .expect("lookup");
+                    assert!(res.status().is_success());
+                    let body: serde_json::Value = res.json().await.expect("json");
+                    assert_eq!(body["totalResults"], 1);
+                })
             })
-        })
-    });
+        },
+    );
     group.finish();
 }
 

@@ -186,6 +186,14 @@ impl Env {
         assert_eq!(out.code, 0, "{}", out.stderr);
         out.json()
     }
+
+    /// Runs a command with `--json`; returns the exit code and the parsed output.
+    async fn json_code(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.run(&all).await;
+        (out.code, out.json())
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1364,4 +1372,102 @@ async fn reports_and_offboarding() {
         .run(&["users", "offboard", &idle, "--transfer-to", &leaver])
         .await;
     assert_eq!(bad.code, 1, "{}", bad.stderr);
+}
+
+/// `rolecall users import` (issue 12): a dry run, the real run with a CSV report written, the
+/// exit code when rows fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_import_dry_run_real_run_and_report() {
+    let env = spawn().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("users.csv");
+    std::fs::write(
+        &file,
+        "email,first_name,last_name\nann@example.com,Ann,Lee\nbo@example.com,Bo,\n",
+    )
+    .expect("write");
+    let path = file.to_str().expect("path");
+    let dry = env.run(&["users", "import", path, "--dry-run"]).await;
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(dry.stdout.contains("2 created"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("Dry run: nothing written"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(env.json(&["users", "list"]).await["total"], 0);
+
+    let report = dir.path().join("report.csv");
+    let real = env
+        .run(&[
+            "users",
+            "import",
+            path,
+            "--no-invitations",
+            "--report",
+            report.to_str().expect("path"),
+        ])
+        .await;
+    assert_eq!(real.code, 0, "{}", real.stderr);
+    assert!(real.stdout.contains("Written."), "{}", real.stdout);
+    assert_eq!(
+        env.json(&["users", "list", "--status", "active"]).await["total"],
+        2
+    );
+    assert_eq!(
+        std::fs::read_to_string(&report).expect("report"),
+        "line,email,result,column,rule,reason\r\n2,ann@example.com,created,,,\r\n3,bo@example.com,created,,,\r\n"
+    );
+
+    std::fs::write(&file, "email,groups\ncy@example.com,Nowhere\n").expect("write");
+    let bad = env.json_code(&["users", "import", path]).await;
+    assert_eq!(bad.0, 1);
+    assert_eq!(bad.1["rows"][0]["errors"][0]["rule"], "unknown_group");
+    assert_eq!(bad.1["committed"], false);
+}
+
+/// `rolecall users export` writes the plain template by default, the console one on request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_export_both_templates() {
+    let env = spawn().await;
+    let out = env
+        .run(&[
+            "users",
+            "create",
+            "--email",
+            "ann@example.com",
+            "--first-name",
+            "Ann",
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plain = env.run(&["users", "export"]).await;
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert_eq!(
+        plain.stdout,
+        "operation,username,email,first_name,last_name,status,groups,roles,profiles,admin_rights\r\n\
+         upsert,ann@example.com,ann@example.com,Ann,,active,,,,\r\n"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("console.csv");
+    let console = env
+        .run(&[
+            "users",
+            "export",
+            "--template",
+            "console",
+            "--output",
+            file.to_str().expect("path"),
+        ])
+        .await;
+    assert_eq!(console.code, 0, "{}", console.stderr);
+    let text = std::fs::read_to_string(&file).expect("file");
+    assert!(
+        text.starts_with("Identity Type,Username,Domain,Email,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Enterprise ID,ann@example.com,example.com,ann@example.com,Ann,"),
+        "{text}"
+    );
 }

@@ -494,6 +494,78 @@ impl Client {
         Ok(headers)
     }
 
+    /// Streams `file` as a `text/csv` body to `path` below the organisation (bulk imports),
+    /// advancing `bar` by the bytes sent: the server applies rows as they arrive, so the bar
+    /// follows the import. Carries the `--reverify` password; no overall timeout (a large
+    /// import takes minutes), only the connect timeout.
+    pub(crate) async fn upload_csv(
+        &self,
+        path: &[&str],
+        query: &[(&str, Option<String>)],
+        file: tokio::fs::File,
+        bar: indicatif::ProgressBar,
+    ) -> CmdResult<Reply> {
+        use tokio::io::AsyncReadExt;
+        let mut segments = vec!["api", "v1", "organizations", self.org.as_str()];
+        segments.extend_from_slice(path);
+        let url = self.url(&segments, query);
+        let progress = bar.clone();
+        let chunks = futures_util::stream::unfold(file, move |mut f| {
+            let progress = progress.clone();
+            async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                match f.read(&mut buf).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        progress.inc(n as u64);
+                        Some((Ok::<_, std::io::Error>(buf), f))
+                    }
+                    Err(e) => Some((Err(e), f)),
+                }
+            }
+        });
+        let mut req = self
+            .http
+            .post(url.clone())
+            .timeout(Duration::from_secs(24 * 3600))
+            .header(reqwest::header::CONTENT_TYPE, "text/csv")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(reqwest::Body::wrap_stream(chunks));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(password) = &self.reverify {
+            if header_safe(password) {
+                req = req.header(REVERIFY_HEADER, password);
+            } else {
+                self.reverify_by_body(password).await?;
+            }
+        }
+        let res = req.send().await.map_err(|e| {
+            bar.abandon();
+            eprintln!("rolecall: uploading to {url} failed: {}", chain(&e));
+            Exit(1)
+        })?;
+        bar.finish_and_clear();
+        let status = res.status();
+        let body = res.json::<Value>().await.unwrap_or(Value::Null);
+        let r = Reply {
+            status,
+            body,
+            etag: None,
+        };
+        if status.is_success() {
+            return Ok(r);
+        }
+        let code = if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+            2
+        } else {
+            1
+        };
+        Err(self.fail(&r, code))
+    }
+
     pub(crate) fn fail(&self, r: &Reply, code: i32) -> Exit {
         let problem = text(&r.body, "code");
         if r.body.get("detail").is_some() {

@@ -4,6 +4,7 @@
 mod admins;
 mod apps;
 mod audit; // issue 11: the audit log
+mod bulk; // issue 12: users import
 mod check;
 mod client;
 mod credentials;

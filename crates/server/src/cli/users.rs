@@ -76,10 +76,65 @@ pub enum UsersCommand {
     Roles { id: String },
     /// Product profiles the user holds a seat in, directly and through groups.
     Products { id: String },
+    /// Import users from a CSV file (Adobe Admin Console bulk-upload template or rolecall's
+    /// plain template), with a progress bar; prints the per-row report. Exit 1 when any row
+    /// has an error or nothing was written.
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// Report what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply the rows without errors and report the others (default: all or nothing).
+        #[arg(long)]
+        valid_rows: bool,
+        /// Add new users as active and tell them nothing, instead of inviting them.
+        #[arg(long)]
+        no_invitations: bool,
+        /// For removed or deactivated users who created API credentials: revoke or keep.
+        #[arg(long)]
+        credentials: Option<String>,
+        /// Also write the report as CSV to this file.
+        #[arg(long)]
+        report: Option<std::path::PathBuf>,
+    },
+    /// Export every person as CSV (streamed): `plain` (rolecall's template, default) or
+    /// `console` (the Adobe Admin Console bulk-upload template).
+    Export {
+        #[arg(long, default_value = "plain")]
+        template: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 pub(super) async fn run(c: &Client, cmd: UsersCommand) -> CmdResult {
     match cmd {
+        UsersCommand::Import {
+            file,
+            dry_run,
+            valid_rows,
+            no_invitations,
+            credentials,
+            report,
+        } => {
+            return super::bulk::import(
+                c,
+                &file,
+                super::bulk::ImportFlags {
+                    dry_run,
+                    valid_rows,
+                    no_invitations,
+                    credentials,
+                    report,
+                },
+            )
+            .await;
+        }
+        UsersCommand::Export { template, output } => {
+            return super::bulk::export(c, &template, output.as_deref()).await;
+        }
         UsersCommand::List {
             status,
             q,

@@ -111,9 +111,24 @@ impl Directory {
         right: AdminRight,
         client: &ClientInfo,
     ) -> Result<bool> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self
+            .grant_right_in(&mut w, admin, user, right, client)
+            .await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn grant_right_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        user: UserId,
+        right: AdminRight,
+        client: &ClientInfo,
+    ) -> Result<(rolecall_core::change::Approved, bool, bool)> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let target = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| DomainError::not_found("user", user))?;
@@ -133,8 +148,7 @@ impl Directory {
         let held = s::admin_rights(&mut w.tx, b, org.id, user).await?;
         let (kind, tgt) = right.to_row();
         if held.iter().any(|(k, t)| k == kind && *t == tgt) {
-            self.commit_rights(w, org.id, ok, false).await?;
-            return Ok(false);
+            return Ok((ok, false, false));
         }
         let granted_by = admin.principal.user();
         s::grant_admin_right(
@@ -154,11 +168,10 @@ impl Directory {
                 json!({"kind": kind, "target": tgt}),
             ))
             .detail(format!("{kind} {tgt}"));
-        self.record_with(&mut w, admin, client, record).await?;
+        self.record_with(w, admin, client, record).await?;
         self.queue_right_granted(&mut w.tx, org, &target, &right, self.now())
             .await?;
-        self.commit_rights(w, org.id, ok, false).await?;
-        Ok(true)
+        Ok((ok, false, true))
     }
 
     /// Takes a right away under the same delegation rule; removing a right never deletes the user.
@@ -169,9 +182,24 @@ impl Directory {
         right: AdminRight,
         client: &ClientInfo,
     ) -> Result<()> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self
+            .revoke_right_in(&mut w, admin, user, right, client)
+            .await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn revoke_right_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        user: UserId,
+        right: AdminRight,
+        client: &ClientInfo,
+    ) -> Result<(rolecall_core::change::Approved, bool, ())> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let target = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| DomainError::not_found("user", user))?;
@@ -198,10 +226,10 @@ impl Directory {
                 Value::Null,
             ))
             .detail(format!("{kind} {tgt}"));
-        self.record_with(&mut w, admin, client, record).await?;
+        self.record_with(w, admin, client, record).await?;
         self.queue_right_revoked(&mut w.tx, org, &target, &right, self.now())
             .await?;
-        self.commit_rights(w, org.id, ok, false).await
+        Ok((ok, false, ()))
     }
 
     /// Handing out or taking away `right` from `user`: what the right covers, and for a group

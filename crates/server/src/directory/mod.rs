@@ -10,10 +10,13 @@ mod acting; // who acts, and the handle every use case takes
 pub mod activity; // last uses kept in memory, flushed in batches (issue 9 item 6)
 pub mod admins;
 pub mod audit; // the one hash-chained audit log
+pub mod bulk; // bulk import of user files (issue 12)
+pub mod bulk_export; // bulk export of user files (issue 12)
 mod catalogue;
 pub mod credentials;
 mod holding; // one role per user, keep an administrator
 pub mod invitations; // "Get started" invitations and removal notices
+pub mod magento; // migration of Magento 2 admins (issue 12)
 mod notices; // account notices and admin-rights mails
 pub mod offboard; // offboarding in one step (issue 11)
 mod orgs;

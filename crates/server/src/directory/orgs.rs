@@ -367,6 +367,23 @@ impl Directory {
         parent: Option<&str>,
         name: &str,
     ) -> Result<Scope> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self
+            .create_scope_in(&mut w, admin, app, code, parent, name)
+            .await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn create_scope_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        app: &str,
+        code: &str,
+        parent: Option<&str>,
+        name: &str,
+    ) -> Result<(rolecall_core::change::Approved, bool, Scope)> {
         let org = &admin.org;
         let tree = self.catalogue().require_in_path(app)?.clone();
         let kinds = &tree.def.scope_kinds;
@@ -385,7 +402,6 @@ impl Directory {
             .into());
         }
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let existing = q::list_scopes(&mut w.tx, b, org.id, Some(app)).await?;
         let parent_kind = match parent {
             None => 0,
@@ -432,13 +448,12 @@ impl Directory {
             scope.name.as_str(),
         );
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new("scope_created", target).between(None, Some(&scope)),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, true).await?;
-        Ok(scope)
+        Ok((ok, true, scope))
     }
 
     /// Deletes a leaf scope that no role is limited to.

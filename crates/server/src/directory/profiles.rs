@@ -505,9 +505,21 @@ impl Directory {
         id: ProfileId,
         user: UserId,
     ) -> Result<bool> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self.add_profile_user_in(&mut w, admin, id, user).await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn add_profile_user_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        id: ProfileId,
+        user: UserId,
+    ) -> Result<(rolecall_core::change::Approved, bool, bool)> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         pq::get_profile(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_profile(id))?;
@@ -556,7 +568,7 @@ impl Directory {
         let added = pq::add_profile_user(&mut w.tx, b, org.id, id, user, self.now()).await?;
         if added {
             self.record(
-                &mut w,
+                w,
                 admin,
                 Record::new("seat_assigned", user_target(&person)).changes(field(
                     "profile",
@@ -566,8 +578,7 @@ impl Directory {
             )
             .await?;
         }
-        self.commit_rights(w, org.id, ok, added).await?;
-        Ok(added)
+        Ok((ok, added, added))
     }
 
     pub async fn remove_profile_user(
@@ -576,9 +587,21 @@ impl Directory {
         id: ProfileId,
         user: UserId,
     ) -> Result<()> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self.remove_profile_user_in(&mut w, admin, id, user).await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn remove_profile_user_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        id: ProfileId,
+        user: UserId,
+    ) -> Result<(rolecall_core::change::Approved, bool, ())> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let profile = pq::lock_profile(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_profile(id))?;
@@ -593,7 +616,7 @@ impl Directory {
             None => Party::new("user", user, ""),
         };
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new("seat_released", target).changes(field(
                 "profile",
@@ -602,8 +625,7 @@ impl Directory {
             )),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, true).await?;
-        Ok(())
+        Ok((ok, true, ()))
     }
 
     pub async fn profile_groups(&self, org: &Organization, id: ProfileId) -> Result<Vec<Group>> {

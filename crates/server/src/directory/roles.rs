@@ -94,13 +94,24 @@ impl Directory {
     }
 
     pub async fn create_role(&self, admin: &OrgAdmin, input: NewRole) -> Result<Role> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self.create_role_in(&mut w, admin, input).await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn create_role_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        input: NewRole,
+    ) -> Result<(rolecall_core::change::Approved, bool, Role)> {
         let org = &admin.org;
         let catalogue = self.catalogue();
         let tree = catalogue
             .require("application", &input.application)?
             .clone();
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let known: Vec<String> = q::list_scopes(&mut w.tx, b, org.id, Some(tree.key()))
             .await?
             .into_iter()
@@ -151,13 +162,12 @@ impl Directory {
             .await?;
         q::insert_role(&mut w.tx, b, &role).await?;
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new("role_created", role_target(&role)).between(None, Some(&role)),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, true).await?;
-        Ok(role)
+        Ok((ok, true, role))
     }
 
     pub async fn get_role(&self, org: &Organization, id: RoleId) -> Result<Role> {

@@ -367,6 +367,25 @@ impl Directory {
         input: NewUser,
         invited_by: Option<&str>,
     ) -> Result<(User, Option<super::invitations::Invitation>)> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self
+            .create_user_invited_by_in(&mut w, admin, input, invited_by)
+            .await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn create_user_invited_by_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        input: NewUser,
+        invited_by: Option<&str>,
+    ) -> Result<(
+        rolecall_core::change::Approved,
+        bool,
+        (User, Option<super::invitations::Invitation>),
+    )> {
         let org = &admin.org;
         let scim = scim_client(admin);
         let mut p = Problems::new();
@@ -434,7 +453,6 @@ impl Directory {
         };
         let now = self.now();
         let b = self.backend();
-        let mut w = self.db.write().await?;
         if scim.is_some() && status == UserStatus::Active {
             let (settings, _) = crate::store::signin::settings(&mut w.tx, b, org.id).await?;
             if settings.provisioning.invitations {
@@ -484,13 +502,12 @@ impl Directory {
         };
         // end invitations
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new("user_created", user_target(&user)).between(None, Some(&user)),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, true).await?;
-        Ok((user, invitation))
+        Ok((ok, true, (user, invitation)))
     }
 
     /// A user, or `Gone` with the tombstone when deleted.
@@ -538,9 +555,27 @@ impl Directory {
         decision: Option<CredentialDecision>,
         _client: &ClientInfo,
     ) -> Result<User> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self
+            .update_user_in(&mut w, admin, id, patch, if_match, decision, _client)
+            .await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    #[allow(clippy::too_many_arguments)] // update_user's own arguments, plus the transaction
+    pub(crate) async fn update_user_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        id: UserId,
+        patch: UserPatch,
+        if_match: Option<i64>,
+        decision: Option<CredentialDecision>,
+        _client: &ClientInfo,
+    ) -> Result<(rolecall_core::change::Approved, bool, User)> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let current = q::lock_user(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_user(id))?;
@@ -639,7 +674,7 @@ impl Directory {
         let affects_rights = next.status != current.status;
         if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
             let plan = deprovision_plan(scim, &settings, decision)?;
-            self.settle_credentials_of(&mut w, admin, id, plan).await?;
+            self.settle_credentials_of(w, admin, id, plan).await?;
             crate::store::signin::revoke_user_sessions(
                 &mut w.tx,
                 b,
@@ -666,13 +701,12 @@ impl Directory {
             _ => "user_updated",
         };
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new(action, user_target(&current)).between(Some(&current), Some(&next)),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, affects_rights).await?;
-        Ok(next)
+        Ok((ok, affects_rights, next))
     }
 
     /// The organisation's settings when the change involves provisioning (a SCIM client acts,
@@ -719,9 +753,25 @@ impl Directory {
         decision: Option<CredentialDecision>,
         _client: &ClientInfo,
     ) -> Result<()> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self
+            .delete_user_in(&mut w, admin, id, if_match, decision, _client)
+            .await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn delete_user_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        id: UserId,
+        if_match: Option<i64>,
+        decision: Option<CredentialDecision>,
+        _client: &ClientInfo,
+    ) -> Result<(rolecall_core::change::Approved, bool, ())> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let current = q::lock_user(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_user(id))?;
@@ -754,7 +804,7 @@ impl Directory {
             )
             .await?;
         let plan = deprovision_plan(scim, &settings, decision)?;
-        self.settle_credentials_of(&mut w, admin, id, plan).await?;
+        self.settle_credentials_of(w, admin, id, plan).await?;
         crate::store::signin::revoke_user_sessions(&mut w.tx, b, id, "deleted", None, self.now())
             .await?;
         // invitations: removal notice to the address on record; open invitation closed.
@@ -762,13 +812,12 @@ impl Directory {
             .await?;
         q::delete_user(&mut w.tx, b, &current, self.now()).await?;
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new("user_deleted", user_target(&current)).between(Some(&current), None),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, true).await?;
-        Ok(())
+        Ok((ok, true, ()))
     }
 
     // ------------------------------------------------------------ groups
@@ -1038,9 +1087,21 @@ impl Directory {
 
     /// Adds a member; true if they were not one already (idempotent).
     pub async fn add_member(&self, admin: &OrgAdmin, group: GroupId, user: UserId) -> Result<bool> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self.add_member_in(&mut w, admin, group, user).await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn add_member_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<(rolecall_core::change::Approved, bool, bool)> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         // Group, then user: the lock order of `directory::holding`.
         let g = q::lock_group(&mut w.tx, b, org.id, group)
             .await?
@@ -1054,7 +1115,7 @@ impl Directory {
         if added {
             q::touch_group(&mut w.tx, b, group, self.now()).await?;
             self.record(
-                &mut w,
+                w,
                 admin,
                 Record::new("member_added", user_target(&u)).changes(field(
                     "group",
@@ -1064,8 +1125,7 @@ impl Directory {
             )
             .await?;
         }
-        self.commit_rights(w, org.id, ok, added).await?;
-        Ok(added)
+        Ok((ok, added, added))
     }
 
     /// The membership insert every way of joining a group shares (call it with the group
@@ -1114,9 +1174,21 @@ impl Directory {
         group: GroupId,
         user: UserId,
     ) -> Result<()> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self.remove_member_in(&mut w, admin, group, user).await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn remove_member_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<(rolecall_core::change::Approved, bool, ())> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let g = q::lock_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
@@ -1145,7 +1217,7 @@ impl Directory {
             None => Party::new("user", user, ""),
         };
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new("member_removed", target).changes(field(
                 "group",
@@ -1154,8 +1226,7 @@ impl Directory {
             )),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, true).await?;
-        Ok(())
+        Ok((ok, true, ()))
     }
 
     /// Renames a group and changes its membership in one transaction, all or nothing: what a
@@ -1420,9 +1491,21 @@ impl Directory {
     /// however the user would hold the two, is refused (Magento's rule) rather than silently
     /// replacing the first.
     pub async fn assign_role(&self, admin: &OrgAdmin, user: UserId, role: RoleId) -> Result<bool> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self.assign_role_in(&mut w, admin, user, role).await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn assign_role_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        user: UserId,
+        role: RoleId,
+    ) -> Result<(rolecall_core::change::Approved, bool, bool)> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         // The user's row lock serialises assignments to one person on PostgreSQL, so "one role
         // per user" sees the other's commit (issue 9 item 8: three concurrent assignments left
         // 2–3 roles). SQLite's writer already serialises them.
@@ -1474,7 +1557,7 @@ impl Directory {
         let added = q::add_user_role(&mut w.tx, b, org.id, user, &role, self.now()).await?;
         if added {
             self.record(
-                &mut w,
+                w,
                 admin,
                 Record::new("role_assigned", user_target(&u)).changes(field(
                     "role",
@@ -1484,14 +1567,25 @@ impl Directory {
             )
             .await?;
         }
-        self.commit_rights(w, org.id, ok, added).await?;
-        Ok(added)
+        Ok((ok, added, added))
     }
 
     pub async fn unassign_role(&self, admin: &OrgAdmin, user: UserId, role: RoleId) -> Result<()> {
+        let mut w = self.db.write().await?;
+        let (ok, changed, out) = self.unassign_role_in(&mut w, admin, user, role).await?;
+        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn unassign_role_in(
+        &self,
+        w: &mut crate::store::WriteTx,
+        admin: &OrgAdmin,
+        user: UserId,
+        role: RoleId,
+    ) -> Result<(rolecall_core::change::Approved, bool, ())> {
         let org = &admin.org;
         let b = self.backend();
-        let mut w = self.db.write().await?;
         let u = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| not_found_user(user))?;
@@ -1517,7 +1611,7 @@ impl Directory {
             return Err(DomainError::not_found("role assignment", role).into());
         }
         self.record(
-            &mut w,
+            w,
             admin,
             Record::new("role_unassigned", user_target(&u)).changes(field(
                 "role",
@@ -1526,7 +1620,6 @@ impl Directory {
             )),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, true).await?;
-        Ok(())
+        Ok((ok, true, ()))
     }
 }

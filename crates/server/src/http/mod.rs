@@ -9,6 +9,7 @@
 
 mod admins;
 pub mod audit; // the audit log: browse, export, head, verify, prune
+mod bulk; // bulk user files: import (issue 12)
 mod check;
 mod credentials;
 pub mod extract;
@@ -216,6 +217,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(scim_clients::router()) // SCIM clients (issue 14)
         .merge(reports::router())
         .merge(offboard::router())
+        .merge(bulk::router()) // bulk user files
 }
 
 /// Resolves the organization in the path and checks the caller holds System-level rights there.

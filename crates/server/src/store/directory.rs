@@ -165,7 +165,7 @@ pub(crate) fn user_row(row: &AnyRow) -> Result<User> {
     user_from_row(row)
 }
 
-fn user_from_row(row: &AnyRow) -> Result<User> {
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
     let status = get_str(row, "status")?;
     let (profile, provisioned_by) = super::user_profile::from_row(row)?;
     Ok(User {

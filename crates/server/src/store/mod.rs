@@ -5,6 +5,7 @@
 //! nothing outside this module writes SQL.
 
 pub mod audit; // the hash-chained audit log
+pub mod bulk; // what bulk imports and exports read
 pub mod credentials;
 pub mod directory;
 pub mod holding; // what the one-role and keep-an-administrator rules read
@@ -64,6 +65,40 @@ impl WriteTx {
     /// How many audit entries are queued.
     pub fn recorded(&self) -> usize {
         self.audit.len()
+    }
+
+    /// Marks a point the transaction can go back to (one row of a bulk import): returns how
+    /// many audit entries were queued, so [`WriteTx::rollback_to_mark`] drops the row's too.
+    pub async fn mark(&mut self) -> Result<usize> {
+        sqlx::query("SAVEPOINT bulk_row")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(self.audit.len())
+    }
+
+    /// Keeps what was written since [`WriteTx::mark`].
+    pub async fn release_mark(&mut self) -> Result<()> {
+        sqlx::query("RELEASE SAVEPOINT bulk_row")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Undoes what was written since [`WriteTx::mark`], its audit entries included. On
+    /// PostgreSQL this also clears a failed statement's abort state, so the next row can run.
+    pub async fn rollback_to_mark(&mut self, queued: usize) -> Result<()> {
+        sqlx::query("ROLLBACK TO SAVEPOINT bulk_row")
+            .execute(&mut *self.tx)
+            .await?;
+        self.release_mark().await?;
+        self.audit.truncate(queued);
+        Ok(())
+    }
+
+    /// Ends the transaction writing nothing (a dry run, or an all-or-nothing import with errors).
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
     }
 
     pub async fn commit(mut self) -> Result<()> {

@@ -6,8 +6,12 @@
 
 mod admins;
 mod audit; // issue 11: the one audit log
+mod bulk_export; // issue 12: export and the round trip
+mod bulk_import; // issue 12
+mod bulk_kill; // issue 12: SIGKILL mid-import
 mod contract; // every response checked against the OpenAPI document
 mod helpers;
+mod magento; // issue 12: Magento admins keep their passwords
 mod multinode;
 mod offboard; // issue 11: offboarding in one step
 mod openapi; // the document: valid 3.1, house rules, shared errors answered

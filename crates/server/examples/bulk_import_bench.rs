@@ -1,0 +1,106 @@
+//! Measures bulk import and export (issue 12): generates a plain-template file of N people
+//! (each in one of 50 groups), imports it into a fresh organisation as the operator, then
+//! exports it, printing rows per second and the process's peak resident memory (VmHWM).
+//!
+//! ```text
+//! cargo run --release -p rolecall --example bulk_import_bench -- 100000            # SQLite
+//! ROLECALL_DATABASE_URL=postgres://… cargo run --release -p rolecall --example bulk_import_bench -- 100000
+//! ```
+//! The file is written to a temporary directory and streamed from disk, as an upload would be.
+
+use rolecall::directory::bulk::{read_rows, ImportOptions};
+use rolecall::directory::bulk_export::ExportTemplate;
+use rolecall::directory::signin::ClientInfo;
+use rolecall::directory::{Directory, OrgAdmin, SystemClock};
+use rolecall::store::Db;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Peak resident set size of this process, from /proc (Linux), in MiB.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir()?;
+    let url = std::env::var("ROLECALL_DATABASE_URL").ok();
+    let db = Db::connect(url.as_deref(), dir.path()).await?;
+    let backend = if url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let d = Arc::new(Directory::open(db, Arc::new(SystemClock), vec![]).await?);
+    let slug = format!("bench{}", std::process::id());
+    let org = d.create_org(&slug, "Bench").await?;
+    let admin = OrgAdmin::operator(org.clone());
+    for g in 0..50 {
+        d.create_group(&admin, &format!("Team {g}"), None).await?;
+    }
+    let path = dir.path().join("people.csv");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        writeln!(f, "email,first_name,last_name,status,groups")?;
+        for i in 0..n {
+            writeln!(
+                f,
+                "user{i}@example.com,First{i},Last{i},active,Team {}",
+                i % 50
+            )?;
+        }
+    }
+    let bytes = std::fs::metadata(&path)?.len();
+    println!(
+        "{backend}: {n} rows, {:.1} MiB file, peak RSS before import {:.0} MiB",
+        bytes as f64 / 1048576.0,
+        peak_rss_mib()
+    );
+    let options = ImportOptions {
+        no_invitations: true,
+        ..ImportOptions::default()
+    };
+    let t = Instant::now();
+    let rows = read_rows(std::fs::File::open(&path)?);
+    let report = d
+        .import_users(&admin, rows, options, &ClientInfo::default())
+        .await?;
+    let took = t.elapsed().as_secs_f64();
+    assert!(report.committed, "{:?}", report.summary);
+    println!(
+        "import: {} created in {took:.1} s = {:.0} rows/s; peak RSS {:.0} MiB",
+        report.summary.created,
+        n as f64 / took,
+        peak_rss_mib()
+    );
+    drop(report);
+    for template in [ExportTemplate::Plain, ExportTemplate::Console] {
+        let t = Instant::now();
+        let mut e = d.export_users(&org, template).await?;
+        let mut size = 0usize;
+        while let Some(page) = e.next_page().await? {
+            size += page.len();
+        }
+        let took = t.elapsed().as_secs_f64();
+        println!(
+            "export {template:?}: {:.1} MiB in {took:.1} s = {:.0} rows/s; peak RSS {:.0} MiB",
+            size as f64 / 1048576.0,
+            n as f64 / took,
+            peak_rss_mib()
+        );
+    }
+    Ok(())
+}

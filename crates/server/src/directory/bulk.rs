@@ -1,0 +1,891 @@
+//! Bulk import of user files (issue 12): the rows `rolecall_bulk` parses (either template, as
+//! `RowPlan`s) applied through the very use cases single changes go through (`*_in` variants
+//! that run inside the import's one transaction), so one role per user, seat quotas, the owner
+//! and last-administrator rails and the rights rule hold row by row.
+//!
+//! Each row runs inside a savepoint: a row that breaks a rule is rolled back on its own and
+//! reported (line, column, rule, reason), and the import goes on, so every row gets a result.
+//! At the end the transaction commits only for a real run that is either error-free or in
+//! valid-rows mode; a dry run and a failed all-or-nothing run roll everything back. The
+//! snapshot is recompiled once, by the one `commit_rights` at the end.
+
+use super::audit::Record;
+use super::credentials::CredentialDecision;
+use super::signin::ClientInfo;
+use super::{Directory, NewUser, OrgAdmin, UserPatch};
+use crate::error::{Error, Result};
+use crate::store::bulk as bq;
+use crate::store::signin as sq;
+use crate::store::WriteTx;
+use rolecall_bulk::{
+    AdminRightRef, FileDigest, FileError, ListChange, Operation as RowOperation, ProfileRef,
+    RoleRef, RowErrors, RowPlan, Status, Template,
+};
+use rolecall_core::admin::{AdminRight, Operation};
+use rolecall_core::audit::Party;
+use rolecall_core::authz::ProfileId;
+use rolecall_core::change::{Approved, Change, Reach};
+use rolecall_core::model::{GroupId, RoleId, User, UserStatus};
+use rolecall_core::Error as DomainError;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+
+/// What happens when some rows fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// One transaction for the whole file: any row error and nothing is written (default).
+    #[default]
+    AllOrNothing,
+    /// The rows without errors are applied; the others are reported and left out.
+    ValidRows,
+}
+
+/// How to run an import.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Report what would happen; write nothing.
+    pub dry_run: bool,
+    pub mode: ImportMode,
+    /// New users are sent the "Get started" invitation (default); `false` adds them as active
+    /// users and tells them nothing.
+    pub no_invitations: bool,
+    /// For removed or deactivated users who created API credentials: revoke or keep them.
+    pub credentials: Option<CredentialDecision>,
+}
+
+/// What became of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowResult {
+    Created,
+    Updated,
+    /// The user was removed from the organisation.
+    Removed,
+    /// The row asked for nothing the directory does not already have.
+    Unchanged,
+    /// The row broke a rule and was not applied (see `errors`).
+    Error,
+}
+
+/// One reason a row was not applied.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RowProblem {
+    /// 1-based line of the file.
+    pub line: u64,
+    /// The column as named in the template's header; absent for the row as a whole.
+    pub column: Option<String>,
+    /// Stable snake_case code, e.g. `unknown_group`, `one_role_per_user`, `duplicate`.
+    pub rule: String,
+    pub reason: String,
+}
+
+/// The result of one row.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RowReport {
+    pub line: u64,
+    /// The row's e-mail as written (empty when the row could not be read).
+    pub email: String,
+    pub result: RowResult,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<RowProblem>,
+}
+
+/// Counts per result.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportSummary {
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub removed: u64,
+    pub unchanged: u64,
+    pub errors: u64,
+}
+
+/// The per-row report of an import or dry run.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    /// `console` (Adobe Admin Console template) or `plain` (rolecall's template).
+    pub template: String,
+    /// SHA-256 of every byte of the file, as recorded in the audit log.
+    pub sha256: String,
+    pub bytes: u64,
+    pub dry_run: bool,
+    pub mode: ImportMode,
+    /// True when the changes were written; false for a dry run and for an all-or-nothing
+    /// import with errors (then nothing was written).
+    pub committed: bool,
+    pub summary: ImportSummary,
+    pub rows: Vec<RowReport>,
+}
+
+/// What the reader hands the import, in order: the template, rows, then the end.
+#[derive(Debug)]
+pub enum ImportItem {
+    Opened(Template),
+    Row(Box<std::result::Result<RowPlan, RowErrors>>),
+    /// Every byte read; the file's digest.
+    End(FileDigest),
+    /// The file was refused as a whole (not CSV, unknown columns, …), or reading failed.
+    Refused(FileError),
+}
+
+/// Reads `input` on a blocking thread and hands the rows over one by one through a bounded
+/// channel, so a file of any size is never held: the reader runs at most a few rows ahead of
+/// the import.
+pub fn read_rows<R: std::io::Read + Send + 'static>(
+    input: R,
+) -> tokio::sync::mpsc::Receiver<ImportItem> {
+    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    tokio::task::spawn_blocking(move || {
+        let mut reader = match rolecall_bulk::PlanReader::open(input) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.blocking_send(ImportItem::Refused(e));
+                return;
+            }
+        };
+        if tx
+            .blocking_send(ImportItem::Opened(reader.template()))
+            .is_err()
+        {
+            return;
+        }
+        for row in reader.by_ref() {
+            if tx.blocking_send(ImportItem::Row(Box::new(row))).is_err() {
+                return;
+            }
+        }
+        let end = match reader.digest() {
+            Some(d) => ImportItem::End(d),
+            None => ImportItem::Refused(FileError::Io {
+                message: "the file ended before it was read whole".into(),
+            }),
+        };
+        let _ = tx.blocking_send(end);
+    });
+    rx
+}
+
+/// The file as a whole was refused: 422 naming the file and the reason.
+fn refused(e: &FileError) -> Error {
+    let rule = match e {
+        FileError::Empty => "empty",
+        FileError::NotCsv { .. } => "not_csv",
+        FileError::NotUtf8 { .. } => "utf8",
+        FileError::BadHeader { .. } => "bad_header",
+        FileError::NotTemplate { .. } => "not_a_template",
+        FileError::Columns { .. } => "columns",
+        FileError::Io { .. } => "incomplete",
+    };
+    DomainError::invalid("file", rule, e.to_string()).into()
+}
+
+/// The parts of a row, named by each template's column.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    Email,
+    Username,
+    FirstName,
+    LastName,
+    Status,
+    Groups,
+    Profiles,
+    Roles,
+    AdminRights,
+    DeveloperAccess,
+}
+
+fn column(t: Template, p: Part) -> &'static str {
+    match (t, p) {
+        (Template::Console, Part::Email) => "Email",
+        (Template::Console, Part::Username) => "Username",
+        (Template::Console, Part::FirstName) => "First Name",
+        (Template::Console, Part::LastName) => "Last Name",
+        // The Admin Console template has no status or role columns; such problems come from
+        // the row as a whole (a new user's status) and are named after the e-mail.
+        (Template::Console, Part::Status) => "Email",
+        (Template::Console, Part::Groups) => "User Groups",
+        (Template::Console, Part::Profiles) => "Product Configurations",
+        (Template::Console, Part::Roles) => "Product Configurations",
+        (Template::Console, Part::AdminRights) => "Admin Roles",
+        (Template::Console, Part::DeveloperAccess) => "Developer Access",
+        (Template::Plain, Part::Email) => "email",
+        (Template::Plain, Part::Username) => "username",
+        (Template::Plain, Part::FirstName) => "first_name",
+        (Template::Plain, Part::LastName) => "last_name",
+        (Template::Plain, Part::Status) => "status",
+        (Template::Plain, Part::Groups) => "groups",
+        (Template::Plain, Part::Profiles) => "profiles",
+        (Template::Plain, Part::Roles) => "roles",
+        (Template::Plain, Part::AdminRights) => "admin_rights",
+        (Template::Plain, Part::DeveloperAccess) => "developer_access",
+    }
+}
+
+/// A use case's refusal as row problems; `part` is the column the step reads. Storage and
+/// internal failures are not a row's fault: they end the import as errors.
+fn problems(template: Template, line: u64, part: Part, e: Error) -> Result<Vec<RowProblem>> {
+    let at = |col: &str, rule: &str, reason: String| RowProblem {
+        line,
+        column: Some(col.to_string()),
+        rule: rule.to_string(),
+        reason,
+    };
+    let here = column(template, part);
+    Ok(match e {
+        Error::Domain(DomainError::Invalid(fields)) => fields
+            .into_iter()
+            .map(|f| {
+                let col = match f.field.as_str() {
+                    "email" => column(template, Part::Email),
+                    "username" => column(template, Part::Username),
+                    "first_name" => column(template, Part::FirstName),
+                    "last_name" => column(template, Part::LastName),
+                    "status" | "notify" => column(template, Part::Status),
+                    _ => here,
+                };
+                at(col, &f.rule, f.message)
+            })
+            .collect(),
+        Error::Domain(DomainError::Conflict { code, message })
+        | Error::Domain(DomainError::Forbidden { code, message }) => vec![at(here, code, message)],
+        Error::Domain(DomainError::NotFound { entity, id }) => {
+            vec![at(here, "not_found", format!("{entity} {id} not found"))]
+        }
+        Error::Domain(DomainError::Gone { entity, id }) => {
+            vec![at(here, "gone", format!("{entity} {id} was deleted"))]
+        }
+        Error::Domain(DomainError::PreconditionFailed { .. }) => vec![at(
+            here,
+            "concurrent_update",
+            "the user was changed meanwhile".into(),
+        )],
+        other => return Err(other),
+    })
+}
+
+fn problem(template: Template, line: u64, part: Part, rule: &str, reason: String) -> RowProblem {
+    RowProblem {
+        line,
+        column: Some(column(template, part).to_string()),
+        rule: rule.to_string(),
+        reason,
+    }
+}
+
+/// The organisation's names, loaded once per import (imports name existing objects; they
+/// never create groups, roles or profiles).
+struct Names {
+    groups: HashMap<String, GroupId>,
+    roles: HashMap<(String, String), RoleId>,
+    /// (application, profile name key) → id.
+    profiles: HashMap<(String, String), ProfileId>,
+    /// profile name key → the applications having a profile of that name.
+    profile_apps: HashMap<String, Vec<String>>,
+    /// application key and display name, lower case → key.
+    apps: HashMap<String, String>,
+}
+
+fn fold(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+impl Names {
+    fn application(&self, name: &str) -> std::result::Result<String, (&'static str, String)> {
+        self.apps.get(&fold(name)).cloned().ok_or_else(|| {
+            (
+                "unknown_product",
+                format!("no product {name:?} (name it by display name or key)"),
+            )
+        })
+    }
+
+    fn group(&self, name: &str) -> std::result::Result<GroupId, (&'static str, String)> {
+        self.groups
+            .get(&fold(name))
+            .copied()
+            .ok_or_else(|| ("unknown_group", format!("no user group {name:?}")))
+    }
+
+    fn role(&self, r: &RoleRef) -> std::result::Result<RoleId, (&'static str, String)> {
+        let app = self.application(&r.application)?;
+        self.roles
+            .get(&(app.clone(), fold(&r.role)))
+            .copied()
+            .ok_or_else(|| ("unknown_role", format!("no role {:?} in {app}", r.role)))
+    }
+
+    fn profile(&self, p: &ProfileRef) -> std::result::Result<ProfileId, (&'static str, String)> {
+        let key = fold(&p.profile);
+        let app = match &p.product {
+            Some(product) => self.application(product)?,
+            None => match self.profile_apps.get(&key).map(Vec::as_slice) {
+                Some([one]) => one.clone(),
+                Some(many) if many.len() > 1 => {
+                    return Err((
+                        "ambiguous_profile",
+                        format!(
+                        "several products have a profile {:?} ({}): write it as Product: Profile",
+                        p.profile,
+                        many.join(", ")
+                    ),
+                    ))
+                }
+                _ => {
+                    return Err((
+                        "unknown_profile",
+                        format!("no product profile {:?}", p.profile),
+                    ))
+                }
+            },
+        };
+        self.profiles
+            .get(&(app.clone(), key))
+            .copied()
+            .ok_or_else(|| {
+                (
+                    "unknown_profile",
+                    format!("no product profile {:?} in {app}", p.profile),
+                )
+            })
+    }
+
+    fn right(&self, r: &AdminRightRef) -> std::result::Result<AdminRight, (&'static str, String)> {
+        Ok(match r {
+            AdminRightRef::System => AdminRight::System,
+            AdminRightRef::Deployment => AdminRight::Deployment,
+            AdminRightRef::Support => AdminRight::Support,
+            AdminRightRef::Storage => AdminRight::Storage,
+            AdminRightRef::Product { product } => AdminRight::Product {
+                application: self.application(product)?,
+            },
+            AdminRightRef::ProductProfile { profile } => AdminRight::ProductProfile {
+                profile_id: self.profile(profile)?.0.to_string(),
+            },
+            AdminRightRef::UserGroup { group } => AdminRight::UserGroup {
+                group_id: self.group(group)?.0.to_string(),
+            },
+        })
+    }
+}
+
+/// What a list column asks for, after resolving names: `None` when the column is absent.
+struct Wanted<T> {
+    items: BTreeSet<T>,
+    replace: bool,
+}
+
+/// Resolves every item of a list column, collecting the names that do not resolve.
+fn resolve<S: Ord, T: Ord>(
+    change: &ListChange<S>,
+    problems: &mut Vec<RowProblem>,
+    template: Template,
+    line: u64,
+    part: Part,
+    f: impl Fn(&S) -> std::result::Result<T, (&'static str, String)>,
+) -> Option<Wanted<T>> {
+    let (items, replace) = match change {
+        ListChange::Unchanged => return None,
+        ListChange::Add(s) => (s, false),
+        ListChange::Replace(s) => (s, true),
+    };
+    let mut out = BTreeSet::new();
+    for item in items {
+        match f(item) {
+            Ok(v) => {
+                out.insert(v);
+            }
+            Err((rule, reason)) => problems.push(problem(template, line, part, rule, reason)),
+        }
+    }
+    Some(Wanted {
+        items: out,
+        replace,
+    })
+}
+
+/// A row's lists, resolved.
+struct RowLists {
+    groups: Option<Wanted<GroupId>>,
+    profiles: Option<Wanted<ProfileId>>,
+    roles: Option<Wanted<RoleId>>,
+    rights: Option<Wanted<(String, String)>>,
+}
+
+/// One applied step: the approval, and whether something changed.
+type Step = (Approved, bool);
+
+impl Directory {
+    /// Imports `rows` (from [`read_rows`]) for `admin`: see the module documentation. The
+    /// endpoint's coarse gate is `BulkAddUsers`; the use case asks the rights rule for it
+    /// again in the transaction, and then for every change of every row.
+    pub async fn import_users(
+        &self,
+        admin: &OrgAdmin,
+        mut rows: tokio::sync::mpsc::Receiver<ImportItem>,
+        options: ImportOptions,
+        client: &ClientInfo,
+    ) -> Result<ImportReport> {
+        let template = match rows.recv().await {
+            Some(ImportItem::Opened(t)) => t,
+            Some(ImportItem::Refused(e)) => return Err(refused(&e)),
+            _ => return Err(refused(&FileError::Empty)),
+        };
+        let org = &admin.org;
+        let mut w = self.db.write().await?;
+        let mut approved = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::BulkAddUsers).reaching(Reach::Organization),
+            )
+            .await?;
+        let names = self.import_names(&mut w, org.id).await?;
+        let mut report = ImportReport {
+            template: match template {
+                Template::Console => "console".into(),
+                Template::Plain => "plain".into(),
+            },
+            sha256: String::new(),
+            bytes: 0,
+            dry_run: options.dry_run,
+            mode: options.mode,
+            committed: false,
+            summary: ImportSummary::default(),
+            rows: Vec::new(),
+        };
+        let mut changed_any = false;
+        let mut truncated = false;
+        let digest = loop {
+            let item = match rows.recv().await {
+                Some(i) => i,
+                None => {
+                    truncated = true;
+                    break None;
+                }
+            };
+            let row = match item {
+                ImportItem::End(d) => break Some(d),
+                ImportItem::Refused(e) => {
+                    // The body broke off part-way: never apply a truncated file.
+                    report.rows.push(RowReport {
+                        line: 0,
+                        email: String::new(),
+                        result: RowResult::Error,
+                        errors: vec![RowProblem {
+                            line: 0,
+                            column: None,
+                            rule: "incomplete".into(),
+                            reason: e.to_string(),
+                        }],
+                    });
+                    truncated = true;
+                    break None;
+                }
+                ImportItem::Opened(_) => continue,
+                ImportItem::Row(r) => *r,
+            };
+            let row = match row {
+                Ok(r) => r,
+                Err(errs) => {
+                    if errs.has(rolecall_bulk::Rule::Io) {
+                        truncated = true;
+                    }
+                    report.rows.push(RowReport {
+                        line: errs.line(),
+                        email: String::new(),
+                        result: RowResult::Error,
+                        errors: errs
+                            .0
+                            .iter()
+                            .map(|e| RowProblem {
+                                line: e.line,
+                                column: e.column.clone(),
+                                rule: e.rule.code().to_string(),
+                                reason: e.message.clone(),
+                            })
+                            .collect(),
+                    });
+                    continue;
+                }
+            };
+            let mark = w.mark().await?;
+            match self
+                .import_row(&mut w, admin, template, &names, &row, &options, client)
+                .await?
+            {
+                Ok((steps, result)) => {
+                    w.release_mark().await?;
+                    for (ok, changed) in steps {
+                        approved = approved.and(ok);
+                        changed_any |= changed;
+                    }
+                    report.rows.push(RowReport {
+                        line: row.line,
+                        email: row.user.email.clone(),
+                        result,
+                        errors: Vec::new(),
+                    });
+                }
+                Err(errors) => {
+                    w.rollback_to_mark(mark).await?;
+                    report.rows.push(RowReport {
+                        line: row.line,
+                        email: row.user.email.clone(),
+                        result: RowResult::Error,
+                        errors,
+                    });
+                }
+            }
+        };
+        for r in &report.rows {
+            let s = &mut report.summary;
+            s.rows += 1;
+            match r.result {
+                RowResult::Created => s.created += 1,
+                RowResult::Updated => s.updated += 1,
+                RowResult::Removed => s.removed += 1,
+                RowResult::Unchanged => s.unchanged += 1,
+                RowResult::Error => s.errors += 1,
+            }
+        }
+        if let Some(d) = &digest {
+            report.sha256 = d.sha256.clone();
+            report.bytes = d.bytes;
+        }
+        let refused_file = report.summary.errors > 0 && options.mode == ImportMode::AllOrNothing;
+        if options.dry_run || truncated || refused_file || digest.is_none() {
+            w.rollback().await?;
+            return Ok(report);
+        }
+        let s = &report.summary;
+        let detail = format!(
+            "{} rows: {} created, {} updated, {} removed, {} unchanged, {} with errors ({} template, {} bytes)",
+            s.rows, s.created, s.updated, s.removed, s.unchanged, s.errors, report.template, report.bytes
+        );
+        self.record_with(
+            &mut w,
+            admin,
+            client,
+            Record::new(
+                "users_imported",
+                Party::new("file", &report.sha256, format!("sha256:{}", report.sha256)),
+            )
+            .detail(detail),
+        )
+        .await?;
+        self.commit_rights(w, org.id, approved, changed_any).await?;
+        report.committed = true;
+        Ok(report)
+    }
+
+    async fn import_names(
+        &self,
+        w: &mut WriteTx,
+        org: rolecall_core::model::OrgId,
+    ) -> Result<Names> {
+        let b = self.backend();
+        let mut names = Names {
+            groups: HashMap::new(),
+            roles: HashMap::new(),
+            profiles: HashMap::new(),
+            profile_apps: HashMap::new(),
+            apps: HashMap::new(),
+        };
+        for (id, name) in bq::groups(&mut w.tx, b, org).await? {
+            names.groups.insert(fold(&name), id);
+        }
+        for (id, app, name) in bq::roles(&mut w.tx, b, org).await? {
+            names.roles.insert((app, fold(&name)), id);
+        }
+        for (id, app, name) in bq::profiles(&mut w.tx, b, org).await? {
+            names
+                .profile_apps
+                .entry(fold(&name))
+                .or_default()
+                .push(app.clone());
+            names.profiles.insert((app, fold(&name)), id);
+        }
+        for apps in names.profile_apps.values_mut() {
+            apps.sort();
+        }
+        for app in &self.catalogue().apps {
+            names.apps.insert(fold(&app.def.name), app.def.key.clone());
+            names.apps.insert(fold(&app.def.key), app.def.key.clone());
+        }
+        Ok(names)
+    }
+
+    /// Applies one row; `Ok(Err(problems))` when the row broke a rule (the caller rolls the
+    /// row back), `Err` only for failures that are not the row's (storage).
+    #[allow(clippy::too_many_arguments)]
+    async fn import_row(
+        &self,
+        w: &mut WriteTx,
+        admin: &OrgAdmin,
+        t: Template,
+        names: &Names,
+        row: &RowPlan,
+        options: &ImportOptions,
+        client: &ClientInfo,
+    ) -> Result<std::result::Result<(Vec<Step>, RowResult), Vec<RowProblem>>> {
+        let b = self.backend();
+        let org = &admin.org;
+        let line = row.line;
+        let existing =
+            bq::user_by_email(&mut w.tx, b, org.id, &row.user.email.to_ascii_lowercase()).await?;
+        let mut steps: Vec<Step> = Vec::new();
+        macro_rules! attempt {
+            ($part:expr, $e:expr) => {
+                match $e.await {
+                    Ok(v) => v,
+                    Err(e) => return Ok(Err(problems(t, line, $part, e)?)),
+                }
+            };
+        }
+        if row.operation == RowOperation::Remove {
+            let Some(u) = existing else {
+                return Ok(Ok((steps, RowResult::Unchanged)));
+            };
+            let (ok, changed, ()) = attempt!(
+                Part::Email,
+                self.delete_user_in(w, admin, u.id, None, options.credentials, client)
+            );
+            steps.push((ok, changed));
+            return Ok(Ok((steps, RowResult::Removed)));
+        }
+        // Names first, so a row with an unknown group changes nothing at all.
+        let mut bad = Vec::new();
+        let lists = RowLists {
+            groups: resolve(&row.groups, &mut bad, t, line, Part::Groups, |g| {
+                names.group(g)
+            }),
+            profiles: resolve(&row.profiles, &mut bad, t, line, Part::Profiles, |p| {
+                names.profile(p)
+            }),
+            roles: resolve(&row.roles, &mut bad, t, line, Part::Roles, |r| {
+                names.role(r)
+            }),
+            rights: resolve(
+                &row.admin_rights,
+                &mut bad,
+                t,
+                line,
+                Part::AdminRights,
+                |r| {
+                    names.right(r).map(|r| {
+                        let (k, tgt) = r.to_row();
+                        (k.to_string(), tgt)
+                    })
+                },
+            ),
+        };
+        if row.developer_access.items().is_some_and(|s| !s.is_empty()) {
+            bad.push(problem(
+                t,
+                line,
+                Part::DeveloperAccess,
+                "unsupported",
+                "rolecall has no developer access to grant; leave the column empty".into(),
+            ));
+        }
+        if !bad.is_empty() {
+            return Ok(Err(bad));
+        }
+        let f = &row.user;
+        let wants_inactive =
+            row.operation == RowOperation::Deactivate || f.status == Some(Status::Inactive);
+        let mut result = RowResult::Unchanged;
+        let user: User = match existing {
+            None => {
+                let status = match f.status {
+                    // A user created only to be deactivated is told nothing.
+                    _ if wants_inactive => "active",
+                    Some(Status::Active) => "active",
+                    Some(Status::Invited) => "invited",
+                    _ if options.no_invitations => "active",
+                    _ => "invited",
+                };
+                let input = NewUser {
+                    email: f.email.clone(),
+                    username: f.username.clone(),
+                    first_name: f.first_name.clone(),
+                    last_name: f.last_name.clone(),
+                    locale: None,
+                    status: Some(status.into()),
+                    // An invited user is always sent the invitation (it is how they get in).
+                    notify: Some(
+                        status == "invited" || (!options.no_invitations && !wants_inactive),
+                    ),
+                    ..NewUser::default()
+                };
+                let (ok, changed, (u, _)) = attempt!(
+                    Part::Email,
+                    self.create_user_invited_by_in(w, admin, input, Some("bulk import"))
+                );
+                steps.push((ok, changed));
+                result = RowResult::Created;
+                u
+            }
+            Some(u) => {
+                let mut patch = UserPatch::default();
+                let differs = |given: &Option<String>, now: &str| {
+                    given.as_deref().filter(|g| *g != now).map(str::to_string)
+                };
+                patch.username = differs(&f.username, u.username.as_str());
+                patch.first_name = differs(&f.first_name, u.first_name.as_str());
+                patch.last_name = differs(&f.last_name, u.last_name.as_str());
+                if f.email != u.email.as_str() {
+                    patch.email = Some(f.email.clone());
+                }
+                match f.status {
+                    Some(Status::Active) if u.status == UserStatus::Inactive => {
+                        patch.status = Some("active".into())
+                    }
+                    Some(Status::Active)
+                    | Some(Status::Invited)
+                    | Some(Status::Inactive)
+                    | None => {}
+                }
+                let any = patch.username.is_some()
+                    || patch.first_name.is_some()
+                    || patch.last_name.is_some()
+                    || patch.email.is_some()
+                    || patch.status.is_some();
+                if any {
+                    let (ok, changed, next) = attempt!(
+                        Part::Email,
+                        self.update_user_in(
+                            w,
+                            admin,
+                            u.id,
+                            patch,
+                            None,
+                            options.credentials,
+                            client
+                        )
+                    );
+                    steps.push((ok, changed));
+                    result = RowResult::Updated;
+                    next
+                } else {
+                    u
+                }
+            }
+        };
+        let uid = user.id;
+        let mut touched = false;
+        // Memberships, seats, roles and rights before a deactivation, which locks the account.
+        if let Some(want) = &lists.groups {
+            let have: BTreeSet<GroupId> = bq::group_ids_of(&mut w.tx, b, uid)
+                .await?
+                .into_iter()
+                .collect();
+            for g in want.items.difference(&have) {
+                let (ok, changed, added) =
+                    attempt!(Part::Groups, self.add_member_in(w, admin, *g, uid));
+                steps.push((ok, changed));
+                touched |= added;
+            }
+            if want.replace {
+                for g in have.difference(&want.items) {
+                    let (ok, changed, ()) =
+                        attempt!(Part::Groups, self.remove_member_in(w, admin, *g, uid));
+                    steps.push((ok, changed));
+                    touched = true;
+                }
+            }
+        }
+        if let Some(want) = &lists.profiles {
+            let have: BTreeSet<ProfileId> = bq::profile_ids_of(&mut w.tx, b, uid)
+                .await?
+                .into_iter()
+                .collect();
+            for p in want.items.difference(&have) {
+                let (ok, changed, added) =
+                    attempt!(Part::Profiles, self.add_profile_user_in(w, admin, *p, uid));
+                steps.push((ok, changed));
+                touched |= added;
+            }
+            if want.replace {
+                for p in have.difference(&want.items) {
+                    let (ok, changed, ()) = attempt!(
+                        Part::Profiles,
+                        self.remove_profile_user_in(w, admin, *p, uid)
+                    );
+                    steps.push((ok, changed));
+                    touched = true;
+                }
+            }
+        }
+        if let Some(want) = &lists.roles {
+            let have: BTreeSet<RoleId> =
+                crate::store::directory::user_direct_roles(&mut w.tx, b, uid)
+                    .await?
+                    .into_iter()
+                    .map(|(r, _)| r)
+                    .collect();
+            for r in want.items.difference(&have) {
+                let (ok, changed, added) =
+                    attempt!(Part::Roles, self.assign_role_in(w, admin, uid, *r));
+                steps.push((ok, changed));
+                touched |= added;
+            }
+            if want.replace {
+                for r in have.difference(&want.items) {
+                    let (ok, changed, ()) =
+                        attempt!(Part::Roles, self.unassign_role_in(w, admin, uid, *r));
+                    steps.push((ok, changed));
+                    touched = true;
+                }
+            }
+        }
+        if let Some(want) = &lists.rights {
+            let have: BTreeSet<(String, String)> = sq::admin_rights(&mut w.tx, b, org.id, uid)
+                .await?
+                .into_iter()
+                .collect();
+            for (k, tgt) in want.items.difference(&have) {
+                let Some(right) = AdminRight::from_row(k, tgt) else {
+                    continue;
+                };
+                let (ok, changed, added) = attempt!(
+                    Part::AdminRights,
+                    self.grant_right_in(w, admin, uid, right, client)
+                );
+                steps.push((ok, changed));
+                touched |= added;
+            }
+            if want.replace {
+                for (k, tgt) in have.difference(&want.items) {
+                    let Some(right) = AdminRight::from_row(k, tgt) else {
+                        continue;
+                    };
+                    let (ok, changed, ()) = attempt!(
+                        Part::AdminRights,
+                        self.revoke_right_in(w, admin, uid, right, client)
+                    );
+                    steps.push((ok, changed));
+                    touched = true;
+                }
+            }
+        }
+        if wants_inactive && user.status != UserStatus::Inactive {
+            let patch = UserPatch {
+                status: Some("inactive".into()),
+                ..UserPatch::default()
+            };
+            let (ok, changed, _) = attempt!(
+                Part::Status,
+                self.update_user_in(w, admin, uid, patch, None, options.credentials, client)
+            );
+            steps.push((ok, changed));
+            touched = true;
+        }
+        if result == RowResult::Unchanged && touched {
+            result = RowResult::Updated;
+        }
+        Ok(Ok((steps, result)))
+    }
+}

@@ -1,0 +1,236 @@
+//! What bulk imports and exports read: a user by e-mail, what one user holds directly (groups,
+//! roles, seats, admin rights), the names of an organisation's groups, roles and profiles, and
+//! users in pages for exports. The writes are the use cases' own (`store::directory`, …).
+
+use super::{get_str, get_uuid, sql_for, Backend};
+use crate::error::Result;
+use rolecall_core::authz::ProfileId;
+use rolecall_core::model::{GroupId, OrgId, RoleId, User, UserId};
+use sqlx::AnyConnection;
+
+/// The user whose e-mail key is `email_key`, if any.
+pub async fn user_by_email(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    email_key: &str,
+) -> Result<Option<User>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT * FROM users WHERE org_id = $1 AND email_key = $2",
+    ))
+    .bind(org.to_string())
+    .bind(email_key)
+    .fetch_optional(c)
+    .await?;
+    row.as_ref()
+        .map(super::directory::user_from_row)
+        .transpose()
+}
+
+/// The groups `user` is a member of.
+pub async fn group_ids_of(c: &mut AnyConnection, b: Backend, user: UserId) -> Result<Vec<GroupId>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT group_id FROM group_members WHERE user_id = $1",
+    ))
+    .bind(user.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(GroupId(get_uuid(r, "group_id")?)))
+        .collect()
+}
+
+/// The profiles `user` holds a seat of directly (not through a group).
+pub async fn profile_ids_of(
+    c: &mut AnyConnection,
+    b: Backend,
+    user: UserId,
+) -> Result<Vec<ProfileId>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT profile_id FROM profile_users WHERE user_id = $1",
+    ))
+    .bind(user.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(ProfileId(get_uuid(r, "profile_id")?)))
+        .collect()
+}
+
+/// Every group of the organisation: (id, name).
+pub async fn groups(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+) -> Result<Vec<(GroupId, String)>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT id, name FROM user_groups WHERE org_id = $1",
+    ))
+    .bind(org.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((GroupId(get_uuid(r, "id")?), get_str(r, "name")?)))
+        .collect()
+}
+
+/// Every role of the organisation: (id, application, name).
+pub async fn roles(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+) -> Result<Vec<(RoleId, String, String)>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT id, application, name FROM roles WHERE org_id = $1",
+    ))
+    .bind(org.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                RoleId(get_uuid(r, "id")?),
+                get_str(r, "application")?,
+                get_str(r, "name")?,
+            ))
+        })
+        .collect()
+}
+
+/// Every product profile of the organisation: (id, application, name).
+pub async fn profiles(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+) -> Result<Vec<(ProfileId, String, String)>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT id, application, name FROM profiles WHERE org_id = $1",
+    ))
+    .bind(org.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                ProfileId(get_uuid(r, "id")?),
+                get_str(r, "application")?,
+                get_str(r, "name")?,
+            ))
+        })
+        .collect()
+}
+
+/// People of the organisation (no service accounts) after `after_email_key`, by e-mail key:
+/// exports walk them in pages so memory stays bounded by the page.
+pub async fn people_page(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    after_email_key: &str,
+    limit: i64,
+) -> Result<Vec<User>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT * FROM users WHERE org_id = $1 AND kind = 'person' AND email_key > $2 \
+         ORDER BY email_key LIMIT $3",
+    ))
+    .bind(org.to_string())
+    .bind(after_email_key)
+    .bind(limit)
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(super::directory::user_from_row).collect()
+}
+
+/// The people of one export page: e-mail keys in `(after, last]`.
+const PAGE_PEOPLE: &str = "JOIN users u ON u.id = x.user_id \
+     WHERE u.org_id = $1 AND u.kind = 'person' AND u.email_key > $2 AND u.email_key <= $3";
+
+async fn page_pairs(
+    c: &mut AnyConnection,
+    b: Backend,
+    select: &str,
+    org: OrgId,
+    after: &str,
+    last: &str,
+) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(&sql_for(b, &format!("{select} {PAGE_PEOPLE}")))
+        .bind(org.to_string())
+        .bind(after)
+        .bind(last)
+        .fetch_all(c)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((get_str(r, "user_id")?, get_str(r, "item")?)))
+        .collect()
+}
+
+/// (user id, group id) of the memberships of one export page.
+pub async fn page_groups(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    after: &str,
+    last: &str,
+) -> Result<Vec<(String, String)>> {
+    let select = "SELECT x.user_id AS user_id, x.group_id AS item FROM group_members x";
+    page_pairs(c, b, select, org, after, last).await
+}
+
+/// (user id, role id) of the direct role assignments of one export page.
+pub async fn page_roles(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    after: &str,
+    last: &str,
+) -> Result<Vec<(String, String)>> {
+    let select = "SELECT x.user_id AS user_id, x.role_id AS item FROM user_roles x";
+    page_pairs(c, b, select, org, after, last).await
+}
+
+/// (user id, profile id) of the direct seats of one export page.
+pub async fn page_profiles(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    after: &str,
+    last: &str,
+) -> Result<Vec<(String, String)>> {
+    let select = "SELECT x.user_id AS user_id, x.profile_id AS item FROM profile_users x";
+    page_pairs(c, b, select, org, after, last).await
+}
+
+/// (user id, kind, target) of the admin rights of one export page.
+pub async fn page_rights(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    after: &str,
+    last: &str,
+) -> Result<Vec<(String, String, String)>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        &format!("SELECT x.user_id AS user_id, x.kind AS kind, x.target AS target FROM admin_rights x {PAGE_PEOPLE}"),
+    ))
+    .bind(org.to_string())
+    .bind(after)
+    .bind(last)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                get_str(r, "user_id")?,
+                get_str(r, "kind")?,
+                get_str(r, "target")?,
+            ))
+        })
+        .collect()
+}

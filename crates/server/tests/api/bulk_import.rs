@@ -1,0 +1,407 @@
+//! Bulk import of user files (issue 12): dry run, all-or-nothing and valid-rows runs,
+//! idempotence, the rules of single changes holding row by row, the audit entries, invitations,
+//! one recompile per import, bad files and denials.
+
+use crate::both;
+use crate::helpers::{spawn_app, Backend, Reply, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// Uploads `csv` to the import endpoint with `query` (e.g. `dry_run=true`) as `token`.
+async fn import_as(app: &TestApp, token: &str, query: &str, csv: &str, accept: &str) -> Reply {
+    let res = app
+        .client
+        .post(app.url(&format!("/users/import?{query}")))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .header("accept", accept)
+        .body(csv.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap();
+    assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{text}");
+    Reply {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        headers,
+    }
+}
+
+async fn import(app: &TestApp, query: &str, csv: &str) -> Reply {
+    import_as(app, &app.token.clone(), query, csv, "application/json").await
+}
+
+/// Rows of a report as (line, result, first error's column, first error's rule).
+fn rows(r: &Reply) -> Vec<(u64, String, String, String)> {
+    r.body["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a report: {}", r.body))
+        .iter()
+        .map(|row| {
+            let e = &row["errors"][0];
+            (
+                row["line"].as_u64().unwrap(),
+                row["result"].as_str().unwrap().to_string(),
+                e["column"].as_str().unwrap_or("").to_string(),
+                e["rule"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn user_count(app: &TestApp) -> i64 {
+    app.get("/users").await.body["total"].as_i64().unwrap()
+}
+
+async fn epoch(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT authz_epoch FROM organizations WHERE slug = 'acme'")
+        .fetch_one(&app.server.dir.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn audit_actions(app: &TestApp) -> Vec<String> {
+    app.get("/audit?limit=1000").await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const PLAIN: &str = "email,first_name,last_name,status,groups\r\n\
+ann@example.com,Ann,Archer,,Marketing\r\n\
+bob@example.com,Bob,Baker,active,Marketing; Sales\r\n\
+cy@example.com,Cy,,,\r\n";
+
+async fn dry_run_writes_nothing_then_the_real_run_is_idempotent(b: Backend) {
+    let app = spawn_app(b).await;
+    let marketing = app.group("Marketing").await;
+    app.group("Sales").await;
+    let before = user_count(&app).await;
+    let epoch0 = epoch(&app).await;
+
+    let dry = import(&app, "dry_run=true", PLAIN).await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.body);
+    assert_eq!(dry.body["dry_run"], true);
+    assert_eq!(dry.body["committed"], false);
+    assert_eq!(dry.body["template"], "plain");
+    assert_eq!(dry.body["summary"]["created"], 3, "{}", dry.body);
+    assert_eq!(
+        dry.body["sha256"].as_str().unwrap(),
+        rolecall_bulk::FileDigest::of(PLAIN.as_bytes()).sha256
+    );
+    assert_eq!(user_count(&app).await, before, "a dry run writes nothing");
+    assert_eq!(epoch(&app).await, epoch0);
+
+    let real = import(&app, "", PLAIN).await;
+    assert_eq!(real.status, StatusCode::OK, "{}", real.body);
+    assert_eq!(real.body["committed"], true);
+    assert_eq!(
+        rows(&real),
+        vec![
+            (2, "created".into(), "".into(), "".into()),
+            (3, "created".into(), "".into(), "".into()),
+            (4, "created".into(), "".into(), "".into()),
+        ]
+    );
+    assert_eq!(user_count(&app).await, before + 3);
+    let members = app.get(&format!("/groups/{marketing}/members")).await;
+    assert_eq!(
+        members.body["items"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        members.body
+    );
+    // The snapshot is recompiled once for the whole file, not once per row.
+    assert_eq!(epoch(&app).await, epoch0 + 1);
+    // One entry per change, plus one for the import naming the file's hash.
+    let actions = audit_actions(&app).await;
+    assert_eq!(actions.iter().filter(|a| *a == "user_created").count(), 3);
+    assert_eq!(actions.iter().filter(|a| *a == "member_added").count(), 3);
+    let log = app.get("/audit?action=users_imported").await;
+    let entry = &log.body["items"][0];
+    assert_eq!(entry["target"]["id"], real.body["sha256"], "{}", log.body);
+    // Users without a status are invited through the outbox; Bob was added as active.
+    let invitations = app.get("/invitations").await;
+    assert_eq!(invitations.body["total"], 2, "{}", invitations.body);
+
+    // The same file again changes nothing.
+    let again = import(&app, "", PLAIN).await;
+    assert_eq!(again.body["summary"]["unchanged"], 3, "{}", again.body);
+    assert_eq!(again.body["summary"]["created"], 0);
+    assert_eq!(epoch(&app).await, epoch0 + 1, "nothing to recompile");
+    let after = audit_actions(&app).await;
+    assert_eq!(
+        after.len(),
+        actions.len() + 1,
+        "only the import itself is logged"
+    );
+}
+both!(dry_run_writes_nothing_then_the_real_run_is_idempotent);
+
+async fn all_or_nothing_by_default_valid_rows_on_request(b: Backend) {
+    let app = spawn_app(b).await;
+    app.group("Marketing").await;
+    let before = user_count(&app).await;
+    let csv = "email,groups\nann@example.com,Marketing\nbob@example.com,Nowhere\nnot-an-email,\n";
+    let r = import(&app, "", csv).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["committed"], false);
+    let got = rows(&r);
+    assert_eq!(got[0].1, "created");
+    assert_eq!(
+        got[1],
+        (3, "error".into(), "groups".into(), "unknown_group".into())
+    );
+    assert_eq!(got[2].0, 4);
+    assert_eq!(got[2].1, "error");
+    assert_eq!(got[2].2, "email");
+    assert_eq!(
+        user_count(&app).await,
+        before,
+        "one bad row, nothing written"
+    );
+    assert!(!audit_actions(&app)
+        .await
+        .contains(&"users_imported".to_string()));
+
+    let r = import(&app, "mode=valid_rows&invitations=false", csv).await;
+    assert_eq!(r.body["committed"], true, "{}", r.body);
+    assert_eq!(r.body["summary"]["created"], 1);
+    assert_eq!(r.body["summary"]["errors"], 2);
+    assert_eq!(user_count(&app).await, before + 1);
+    assert_eq!(
+        app.get("/invitations").await.body["total"],
+        0,
+        "told not to invite"
+    );
+}
+both!(all_or_nothing_by_default_valid_rows_on_request);
+
+async fn the_rules_of_single_changes_hold_row_by_row(b: Backend) {
+    let app = spawn_app(b).await;
+    let m = "commerce-admin";
+    app.role(
+        m,
+        "Sales",
+        json!([{ "resource": "Magento_Sales::sales" }]),
+        json!([]),
+    )
+    .await;
+    app.role(
+        m,
+        "Content",
+        json!([{ "resource": "Magento_Cms::page" }]),
+        json!([]),
+    )
+    .await;
+    let r = app
+        .post(
+            "/profiles",
+            json!({ "application": "site-search", "name": "One Seat", "seat_quota": 1, "roles": [] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // Two products with a profile named "Default": a bare name is ambiguous.
+    let r = app
+        .post(
+            "/profiles",
+            json!({ "application": "site-search", "name": "Default", "seat_quota": null, "roles": [] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let csv = "email,roles,profiles\n\
+        one@example.com,commerce-admin:Sales; commerce-admin:Content,\n\
+        two@example.com,commerce-admin:Sales,site-search:One Seat\n\
+        three@example.com,,site-search:One Seat\n\
+        four@example.com,,Default\n\
+        five@example.com,,Site Search / Merchandising: Default\n";
+    let r = import(&app, "mode=valid_rows&invitations=false", csv).await;
+    let got = rows(&r);
+    assert_eq!(
+        got[0],
+        (
+            2,
+            "error".into(),
+            "roles".into(),
+            "one_role_per_user".into()
+        ),
+        "{}",
+        r.body
+    );
+    assert_eq!(got[1].1, "created");
+    assert_eq!(
+        got[2],
+        (
+            4,
+            "error".into(),
+            "profiles".into(),
+            "quota_exceeded".into()
+        )
+    );
+    assert_eq!(
+        got[3],
+        (
+            5,
+            "error".into(),
+            "profiles".into(),
+            "ambiguous_profile".into()
+        )
+    );
+    assert_eq!(got[4].1, "created", "{}", r.body);
+
+    // The owner and the last System admin stay: removing the only System admin is refused.
+    let (admin, _) = app.person("root@example.com", true).await;
+    let r = import(&app, "", "operation,email\nremove,root@example.com\n").await;
+    assert_eq!(rows(&r)[0].1, "error", "{}", r.body);
+    assert_eq!(r.body["committed"], false);
+    assert_eq!(
+        app.get(&format!("/users/{admin}")).await.status,
+        StatusCode::OK
+    );
+}
+both!(the_rules_of_single_changes_hold_row_by_row);
+
+async fn only_system_admins_import_and_never_their_own_access(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let csv = "email\nann@example.com\n";
+    // A product admin administers users of their product, but bulk import is a System task.
+    let pa = app.signed_in("pa@example.com", false).await;
+    let r = app
+        .post(
+            &format!("/users/{}/admin-rights", pa.id),
+            json!({ "kind": "product", "application": "site-search" }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let r = import_as(&app, &pa.token, "", csv, "application/json").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // A System admin signed in, without re-entering their password: identity verification.
+    let sa = app.signed_in("sa@example.com", true).await;
+    app.clock.advance_secs(400);
+    let r = import_as(&app, &sa.token, "", csv, "application/json").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(r.body["code"], "reverification_required");
+    // With the password: the import runs, but a row deactivating the importer is refused.
+    let own = "operation,email\ndeactivate,sa@example.com\nupsert,ann@example.com\n";
+    let res = app
+        .client
+        .post(app.url("/users/import?mode=valid_rows"))
+        .bearer_auth(&sa.token)
+        .header("content-type", "text/csv")
+        .header("x-rolecall-password", &sa.password)
+        .body(own)
+        .send()
+        .await
+        .unwrap();
+    let r = Reply {
+        status: res.status(),
+        headers: res.headers().clone(),
+        body: res.json().await.unwrap(),
+    };
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let got = rows(&r);
+    assert_eq!(got[0].1, "error", "{}", r.body);
+    assert_eq!(got[1].1, "created");
+    let me = app.get(&format!("/users/{}", sa.id)).await;
+    assert_eq!(me.body["status"], "active");
+}
+both!(only_system_admins_import_and_never_their_own_access);
+
+async fn bad_files_get_clear_answers_never_a_500(b: Backend) {
+    let app = spawn_app(b).await;
+    // Not CSV at all, as a file.
+    let r = import(&app, "", "{\"users\": []}").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "file", "{}", r.body);
+    // Unknown columns.
+    let r = import(&app, "", "email,shoe_size\na@example.com,42\n").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["rule"], "columns");
+    // Empty.
+    let r = import(&app, "", "").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Not text/csv.
+    let r = app
+        .raw(Method::POST, "/users/import", "application/json", "{}")
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.body);
+    // Bad query.
+    let r = import(&app, "mode=some", "email\na@example.com\n").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Row errors: a stray quote, a duplicate, an invalid e-mail, wrong encoding.
+    let mut csv = b"email,first_name\nok@example.com,Ok\nq@example.com,Jo\"e\nOK@example.com,Again\nbad@,x\nlatin@example.com,".to_vec();
+    csv.extend_from_slice(&[0xe9, b'\n']);
+    let res = app
+        .client
+        .post(app.url("/users/import"))
+        .bearer_auth(&app.token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    let r = Reply {
+        status: StatusCode::OK,
+        body,
+        headers: Default::default(),
+    };
+    let rules: Vec<String> = rows(&r).into_iter().map(|x| x.3).collect();
+    assert_eq!(
+        rules,
+        ["", "stray_quote", "duplicate", "email", "utf8"],
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["committed"], false);
+}
+both!(bad_files_get_clear_answers_never_a_500);
+
+async fn the_report_comes_as_csv_on_request(b: Backend) {
+    let app = spawn_app(b).await;
+    let csv = "email,groups\nann@example.com,\nbob@example.com,Nowhere\n";
+    let r = import_as(&app, &app.token.clone(), "dry_run=true", csv, "text/csv").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert_eq!(r.headers["x-rolecall-import-committed"], "false");
+    let text = r.body.as_str().unwrap();
+    assert_eq!(
+        text,
+        "line,email,result,column,rule,reason\r\n\
+         2,ann@example.com,created,,,\r\n\
+         3,bob@example.com,error,groups,unknown_group,\"no user group \"\"Nowhere\"\"\"\r\n"
+    );
+}
+both!(the_report_comes_as_csv_on_request);
+
+async fn the_admin_console_template_adds_and_grants_rights(b: Backend) {
+    let app = spawn_app(b).await;
+    app.group("Designers").await;
+    let csv = "Identity Type,Username,Domain,Email,First Name,Last Name,Country Code,Product Configurations,Admin Roles,Product Configurations Administered,User Groups,User Groups Administered,Products Administered,Developer Access\n\
+        Enterprise ID,,,dee@example.com,Dee,Dunn,,,Product Admin,,Designers,,Site Search / Merchandising,\n";
+    let r = import(&app, "invitations=false", csv).await;
+    assert_eq!(r.body["template"], "console");
+    assert_eq!(r.body["summary"]["created"], 1, "{}", r.body);
+    let users = app.get("/users?q=dee").await;
+    let id = users.body["items"][0]["id"].as_str().unwrap().to_string();
+    let admins = app.get("/admins").await;
+    assert!(
+        admins.body.to_string().contains(&id) && admins.body.to_string().contains("site-search"),
+        "{}",
+        admins.body
+    );
+    // Again: unchanged.
+    let r = import(&app, "invitations=false", csv).await;
+    assert_eq!(r.body["summary"]["unchanged"], 1, "{}", r.body);
+}
+both!(the_admin_console_template_adds_and_grants_rights);
