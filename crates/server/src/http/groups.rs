@@ -167,7 +167,7 @@ async fn update_group(
 
 /// Deletes the group; members keep their accounts.
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}", tag = "groups", params(("org" = String, Path), ("id" = String, Path), IfMatch),
-    responses((status = 204), (status = 404, body = super::problem::Problem)))]
+    responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 204), (status = 404, body = super::problem::Problem)))]
 async fn delete_group(
     State(s): State<AppState>,
     caller: Caller,
@@ -260,7 +260,7 @@ async fn add_member(
 }
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}/members/{user}", tag = "groups",
-    params(("org" = String, Path), ("id" = String, Path), ("user" = String, Path), Reverify), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+    params(("org" = String, Path), ("id" = String, Path), ("user" = String, Path), Reverify), responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 204), (status = 404, body = super::problem::Problem)))]
 async fn remove_member(
     State(s): State<AppState>,
     caller: Caller,
@@ -318,7 +318,7 @@ async fn list_group_roles(
 
 /// Assigns a role to the group: every member holds it.
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/groups/{id}/roles", tag = "groups", params(("org" = String, Path), ("id" = String, Path), Reverify),
-    request_body = super::users::RoleRef, responses((status = 201), (status = 200), (status = 422, body = super::problem::Problem)))]
+    request_body = super::users::RoleRef, responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 201), (status = 200), (status = 422, body = super::problem::Problem)))]
 async fn add_group_role(
     State(s): State<AppState>,
     caller: Caller,
@@ -356,7 +356,7 @@ async fn add_group_role(
 }
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}/roles/{role}", tag = "groups",
-    params(("org" = String, Path), ("id" = String, Path), ("role" = String, Path), Reverify), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+    params(("org" = String, Path), ("id" = String, Path), ("role" = String, Path), Reverify), responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 204), (status = 404, body = super::problem::Problem)))]
 async fn remove_group_role(
     State(s): State<AppState>,
     caller: Caller,

@@ -235,7 +235,7 @@ async fn add_profile_user(
 }
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/profiles/{id}/users/{user}", tag = "profiles",
-    params(("org" = String, Path), ("id" = String, Path), ("user" = String, Path), Reverify), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+    params(("org" = String, Path), ("id" = String, Path), ("user" = String, Path), Reverify), responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 204), (status = 404, body = super::problem::Problem)))]
 async fn remove_profile_user(
     State(s): State<AppState>,
     caller: Caller,
@@ -342,7 +342,7 @@ async fn add_profile_group(
 }
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/profiles/{id}/groups/{group}", tag = "profiles",
-    params(("org" = String, Path), ("id" = String, Path), ("group" = String, Path), Reverify), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+    params(("org" = String, Path), ("id" = String, Path), ("group" = String, Path), Reverify), responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 204), (status = 404, body = super::problem::Problem)))]
 async fn remove_profile_group(
     State(s): State<AppState>,
     caller: Caller,

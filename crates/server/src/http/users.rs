@@ -374,7 +374,7 @@ async fn assign_role(
 
 /// Removes a direct assignment.
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/users/{id}/roles/{role}", tag = "assignments",
-    params(("org" = String, Path), ("id" = String, Path), ("role" = String, Path), Reverify), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+    params(("org" = String, Path), ("id" = String, Path), ("role" = String, Path), Reverify), responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 204), (status = 404, body = super::problem::Problem)))]
 async fn unassign_role(
     State(s): State<AppState>,
     caller: Caller,
