@@ -1471,3 +1471,93 @@ async fn users_export_both_templates() {
         "{text}"
     );
 }
+
+/// `rolecall import magento` (issue 12), on the store directly: a dry run names what it would
+/// create and that second factors stay behind; the real run creates the user, who signs in
+/// with their Magento password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_magento_dry_run_then_real() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("path");
+    let init = rolecall(
+        &[],
+        &[
+            "init",
+            "--data-dir",
+            data,
+            "--org-slug",
+            "shop",
+            "--admin-email",
+            "root@shop.example",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p.to_str().expect("path").to_string()
+    };
+    let users = write(
+        "admin_user.csv",
+        "user_id,firstname,lastname,email,username,password,is_active,lock_expires\n\
+         2,Sara,Sales,sara@shop.example,sara,13601bda4ea78e55a07b98866d2be6be0744e3866f13c00c811cab608a28f322:salt:1,1,\n",
+    );
+    let roles = write(
+        "authorization_role.csv",
+        "role_id,parent_id,tree_level,sort_order,role_type,user_id,user_type,role_name\n\
+         2,0,1,0,G,0,2,Sales Desk\n4,2,2,0,U,2,2,sara\n",
+    );
+    let rules = write(
+        "authorization_rule.csv",
+        "rule_id,role_id,resource_id,privileges,permission\n1,2,Magento_Sales::sales,,allow\n",
+    );
+    let args = |dry: bool| {
+        let mut a = vec![
+            "import",
+            "magento",
+            "--data-dir",
+            data,
+            "--org",
+            "shop",
+            "--admin-user",
+            &users,
+            "--authorization-role",
+            &roles,
+            "--authorization-rule",
+            &rules,
+        ];
+        if dry {
+            a.push("--dry-run");
+        }
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let dry_args = args(true);
+    let dry = rolecall(
+        &[],
+        &dry_args.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await;
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout.contains("user \"sara\" (line 2): created"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("enrols again"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("Dry run: nothing written."),
+        "{}",
+        dry.stdout
+    );
+    let real_args = args(false);
+    let real = rolecall(
+        &[],
+        &real_args.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await;
+    assert_eq!(real.code, 0, "{}", real.stderr);
+    assert!(real.stdout.contains("Written."), "{}", real.stdout);
+}

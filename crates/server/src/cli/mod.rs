@@ -11,6 +11,7 @@ mod credentials;
 mod events;
 mod groups;
 mod instant;
+pub mod migrate; // issue 12: rolecall import magento
 mod output;
 mod profiles;
 mod prompt;
@@ -83,6 +84,11 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Bring users in from another system, on the store directly (`import magento`).
+    Import {
+        #[command(subcommand)]
+        what: migrate::ImportCommand,
+    },
     /// The key that encrypts secrets at rest (TOTP secrets).
     Keys {
         #[command(subcommand)]
@@ -261,6 +267,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Keys {
             action: KeysAction::Rotate { config, json },
         } => rotate_keys(&config, json).await,
+        Command::Import { what } => migrate::run(what).await,
         Command::Remote(cmd) => remote::run(cmd).await,
     }
 }
