@@ -26,7 +26,8 @@ pub const NO_CONTROL_PATTERN: &str = r"^\P{Cc}*$";
 pub const DESCRIPTION_PATTERN: &str = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$";
 pub const SLUG_PATTERN: &str = r"^[a-z0-9][a-z0-9-]*$";
 pub const SCOPE_CODE_PATTERN: &str = r"^[a-z0-9][a-z0-9_-]*$";
-pub const LOCALE_PATTERN: &str = r"^[a-z]{2,3}(_[A-Z]{2})?$";
+/// Magento's `en_US` or BCP 47's `en-US`, any letter case (stored as `en_US`).
+pub const LOCALE_PATTERN: &str = r"^[A-Za-z]{2,3}([_-][A-Za-z]{2})?$";
 /// ISO 3166-1 alpha-2, any case on input (stored upper-case).
 pub const COUNTRY_CODE_PATTERN: &str = r"^[A-Za-z]{2}$";
 /// IANA time zone names: `/`-separated parts of ASCII letters, digits, `_`, `-`, `+`.

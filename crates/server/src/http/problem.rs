@@ -129,9 +129,12 @@ impl From<DomainError> for ApiError {
 pub async fn uniform(res: Response) -> Response {
     let status = res.status();
     let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
-        // SCIM answers its errors in its own schema (RFC 7644 §3.12): left as they are.
+        // SCIM answers its errors in its own schema (RFC 7644 §3.12), the console with its own
+        // HTML pages: left as they are.
         let v = v.as_bytes();
-        v.starts_with(b"application/problem+json") || v.starts_with(b"application/scim+json")
+        v.starts_with(b"application/problem+json")
+            || v.starts_with(b"application/scim+json")
+            || v.starts_with(b"text/html")
     });
     if status.as_u16() < 400 || is_problem {
         return res;

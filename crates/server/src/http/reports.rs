@@ -2,7 +2,7 @@
 //! access review by user, application and profile, seat usage. Each answers JSON, or CSV with
 //! `?format=csv`; both state when the report was taken.
 
-use super::extract::{ApiJson, ApiQuery, Client, Reverify};
+use super::extract::{ApiQuery, Client, JsonBody, Reverify};
 use super::problem::Problem;
 use super::{parse_id, permit, permit_sensitive, ApiResult, AppState};
 use crate::auth::Caller;
@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Format {
     /// `json` (default) or `csv`.
@@ -124,6 +125,7 @@ fn via(t: &Through) -> String {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StaleQuery {
     /// Idle for more than this many days (1 to 36500; default 90).
@@ -137,8 +139,7 @@ pub struct StaleQuery {
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/reports/stale-accounts", tag = "reports",
     params(("org" = String, Path), StaleQuery),
     responses(
-        (status = 200, body = StaleReport, content_type = "application/json", description = "The report; `taken_at` says when"),
-        (status = 200, body = String, content_type = "text/csv", description = "One row per person; the first column is when the report was taken"),
+        (status = 200, description = "The report; `taken_at` says when (JSON); or CSV with `format=csv`: One row per person; the first column is when the report was taken", content((StaleReport = "application/json"), (String = "text/csv"))),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "No or unknown credentials"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "The caller may not review sign-in activity"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "No such organization"),
@@ -258,7 +259,7 @@ async fn deactivate_stale(
     Path(org): Path<String>,
     Reverify(password): Reverify,
     Client(client): Client,
-    ApiJson(body): ApiJson<DeactivateStale>,
+    body: JsonBody<DeactivateStale>,
 ) -> ApiResult<Json<DeactivationResults>> {
     let admin = permit_sensitive(
         &s,
@@ -270,6 +271,8 @@ async fn deactivate_stale(
         &client,
     )
     .await?;
+    // The body is read only once the caller is known to be allowed (issue 9 item 15).
+    let body = body.parse()?;
     let items = s
         .dir
         .deactivate_stale(&admin, body.days, &body.user_ids, body.credentials)
@@ -285,8 +288,7 @@ async fn deactivate_stale(
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/reports/access/users/{id}", tag = "reports",
     params(("org" = String, Path), ("id" = String, Path), Format),
     responses(
-        (status = 200, body = UserReview, content_type = "application/json", description = "The review; `taken_at` says when"),
-        (status = 200, body = String, content_type = "text/csv", description = "One row per holding (kind, item, through)"),
+        (status = 200, description = "The review; `taken_at` says when (JSON); or CSV with `format=csv`: One row per holding (kind, item, through)", content((UserReview = "application/json"), (String = "text/csv"))),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "No or unknown credentials"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "The caller may not review access"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "No such organization or user"),
@@ -385,8 +387,7 @@ async fn review_user(
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/reports/access/applications/{key}", tag = "reports",
     params(("org" = String, Path), ("key" = String, Path), Format),
     responses(
-        (status = 200, body = ApplicationReview, content_type = "application/json", description = "The review; `taken_at` says when"),
-        (status = 200, body = String, content_type = "text/csv", description = "One row per holder and holding"),
+        (status = 200, description = "The review; `taken_at` says when (JSON); or CSV with `format=csv`: One row per holder and holding", content((ApplicationReview = "application/json"), (String = "text/csv"))),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "No or unknown credentials"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "The caller may not see this application's roles"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "No such organization or application"),
@@ -457,8 +458,7 @@ async fn review_application(
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/reports/access/profiles/{id}", tag = "reports",
     params(("org" = String, Path), ("id" = String, Path), Format),
     responses(
-        (status = 200, body = ProfileReview, content_type = "application/json", description = "The review; `taken_at` says when"),
-        (status = 200, body = String, content_type = "text/csv", description = "One row per holder and way of holding"),
+        (status = 200, description = "The review; `taken_at` says when (JSON); or CSV with `format=csv`: One row per holder and way of holding", content((ProfileReview = "application/json"), (String = "text/csv"))),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "No or unknown credentials"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "The caller may not see this profile"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "No such organization or profile"),
@@ -521,8 +521,7 @@ async fn review_profile(
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/reports/seats", tag = "reports",
     params(("org" = String, Path), Format),
     responses(
-        (status = 200, body = SeatUsage, content_type = "application/json", description = "The report; `taken_at` says when"),
-        (status = 200, body = String, content_type = "text/csv", description = "One row per profile"),
+        (status = 200, description = "The report; `taken_at` says when (JSON); or CSV with `format=csv`: One row per profile", content((SeatUsage = "application/json"), (String = "text/csv"))),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "No or unknown credentials"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "The caller may not see products"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "No such organization"),

@@ -233,7 +233,11 @@ async fn every_operation_answers_the_errors_it_documents(b: Backend) {
             let r = app.send(method.clone(), &elsewhere, None, &[]).await;
             assert_eq!(r.status, StatusCode::NOT_FOUND, "{name} in an unknown org");
         }
-        if op.get("requestBody").is_some() {
+        // JSON bodies; a streamed upload (`text/csv`) has its own limits and tests.
+        if op["requestBody"]["content"]
+            .get("application/json")
+            .is_some()
+        {
             let r = app.raw(method.clone(), &path, "text/plain", "{}").await;
             assert_eq!(
                 r.status,
