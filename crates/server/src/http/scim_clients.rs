@@ -1,7 +1,7 @@
 //! SCIM clients (issue 14): create (the bearer secret shown once), list with last use, revoke.
 //! A System admin's decision, like API credentials.
 
-use super::extract::{ApiJson, Client, Reverify};
+use super::extract::{Client, JsonBody, Reverify};
 use super::{no_content, permit, permit_sensitive, ApiResult, AppState};
 use crate::auth::Caller;
 use crate::directory::scim_clients::NewScimClient;
@@ -67,7 +67,7 @@ async fn create_scim_client(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path(org): Path<String>,
-    ApiJson(body): ApiJson<NewScimClient>,
+    body: JsonBody<NewScimClient>,
 ) -> ApiResult<(StatusCode, Json<CreatedScimClient>)> {
     let admin = permit_sensitive(
         &s,
@@ -79,6 +79,8 @@ async fn create_scim_client(
         &client,
     )
     .await?;
+    // The body is read only once the caller is known to be allowed (issue 9 item 15).
+    let body = body.parse()?;
     let (sc, secret) = s.dir.create_scim_client(&admin, body, &client).await?;
     Ok((
         StatusCode::CREATED,

@@ -245,13 +245,19 @@ async fn create_a_user_build_a_role_assign_it_through_a_group_explain_then_deact
     b.goto(&format!("{}/console/groups", app.base)).await;
     b.fill("#f-name", "Order team").await;
     submit(&b, "/console/groups").await;
-    let group = b
-        .current_url()
-        .await
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    // The form answers with a redirect to the new group's page: wait for the browser to get
+    // there before reading its id from the address.
+    let mut group = String::new();
+    for _ in 0..100 {
+        let url = b.current_url().await;
+        let last = url.rsplit('/').next().unwrap_or_default().to_string();
+        if uuid::Uuid::parse_str(&last).is_ok() {
+            group = last;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!group.is_empty(), "the new group's page opens");
     b.fill("#f-login", "nina@example.com").await;
     submit(&b, &format!("/console/groups/{group}/members")).await;
     assert!(b.text(".notice.ok").await.contains("added"));
