@@ -1,7 +1,7 @@
 //! `POST /users/{id}/offboard` (issue 11): deactivate or delete a person across every
 //! application in one step, answering (and recording) everything withdrawn.
 
-use super::extract::{ApiJson, Client, Reverify};
+use super::extract::{Client, JsonBody, Reverify};
 use super::problem::Problem;
 use super::{parse_id, permit_sensitive, ApiResult, AppState};
 use crate::auth::Caller;
@@ -54,7 +54,7 @@ async fn offboard(
     Client(client): Client,
     Reverify(pw): Reverify,
     Path((org, id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<Offboard>,
+    body: JsonBody<Offboard>,
 ) -> ApiResult<Json<OffboardReport>> {
     let admin = permit_sensitive(
         &s,
@@ -67,6 +67,8 @@ async fn offboard(
     )
     .await?;
     let id = parse_id::<UserId>("user", &id)?;
+    // The body is read only once the caller is known to be allowed (issue 9 item 15).
+    let body = body.parse()?;
     let plan = CredentialPlan::from_wire(body.credentials, body.transfer_to)?;
     Ok(Json(s.dir.offboard(&admin, id, body.mode, plan).await?))
 }

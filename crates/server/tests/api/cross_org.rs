@@ -225,7 +225,8 @@ fn path_kind(param: &str, previous_segment: &str, path: &str) -> Option<&'static
 /// The kind of object a body property holds ids of, and whether it is a list.
 fn body_kind(name: &str) -> Option<(&'static str, bool)> {
     // An identity provider's own identifier (SCIM `externalId`), free text, not one of ours.
-    if name == "external_id" {
+    // The enterprise extension's manager is an identifier the identity provider gives, too.
+    if name == "external_id" || name == "manager_id" {
         return None;
     }
     let kind = |k: &str| -> &'static str {
