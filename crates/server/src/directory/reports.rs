@@ -305,7 +305,7 @@ pub struct SeatUsage {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeactivationOutcome {
     pub user_id: String,
-    /// `deactivated`, `not_stale` (signed in since, or not active), `not_found`, or `refused`
+    /// `deactivated`, `not_stale` (signed in since, or not active), or `refused`
     /// (a rail or the rights rule said no; see `detail`).
     pub outcome: String,
     pub detail: String,
@@ -365,7 +365,9 @@ impl Directory {
     /// Deactivates a chosen set of stale accounts, each through `update_user` (its own
     /// transaction, the rights rule, the owner and last-admin rails, its own audit entry).
     /// People who signed in since (or are no longer active) are skipped, so a report read a
-    /// while ago cannot deactivate someone who came back.
+    /// while ago cannot deactivate someone who came back. An id that is not a person of this
+    /// organisation refuses the whole request (404) before anything changes: an id from
+    /// elsewhere is a mistake, and answering per item would tell a caller nothing it may know.
     pub async fn deactivate_stale(
         &self,
         admin: &OrgAdmin,
@@ -383,6 +385,12 @@ impl Directory {
             .into());
         }
         let (now, h) = self.holdings(&admin.org).await?;
+        if let Some(stranger) = users
+            .iter()
+            .find(|id| !h.people.iter().any(|p| p.id == id.to_string()))
+        {
+            return Err(rolecall_core::Error::not_found("user", stranger).into());
+        }
         let client = super::audit::current_client();
         let mut out = Vec::new();
         for id in users {
@@ -393,11 +401,7 @@ impl Directory {
                 detail,
             };
             let Some(person) = h.people.iter().find(|p| p.id == key) else {
-                out.push(outcome(
-                    "not_found",
-                    "no such person in this organization".into(),
-                ));
-                continue;
+                continue; // checked above: every id is one of this organisation's people
             };
             if !is_stale(person, days, now) {
                 out.push(outcome(

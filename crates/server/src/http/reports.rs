@@ -246,10 +246,10 @@ pub struct DeactivationResults {
     params(("org" = String, Path), Reverify),
     request_body = DeactivateStale,
     responses(
-        (status = 200, body = DeactivationResults, content_type = "application/json", description = "One outcome per person: deactivated, not_stale, not_found or refused"),
+        (status = 200, body = DeactivationResults, content_type = "application/json", description = "One outcome per person: deactivated, not_stale or refused"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "No or unknown credentials"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "The caller may not remove users, or must re-verify their identity"),
-        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such organization"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such organization, or a named user is not one of its people (nothing changed)"),
         (status = 415, body = Problem, content_type = "application/problem+json", description = "The body is not JSON"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`days`, `user_ids` or `credentials` is invalid"),
     ))]
