@@ -43,6 +43,35 @@ pub enum RightKind {
     Storage,
 }
 
+impl RightKind {
+    pub const ALL: [RightKind; 7] = [
+        RightKind::System,
+        RightKind::Product,
+        RightKind::ProductProfile,
+        RightKind::UserGroup,
+        RightKind::Deployment,
+        RightKind::Support,
+        RightKind::Storage,
+    ];
+
+    /// The kind as stored and as written in the API (`AdminRight`'s `kind` tag).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RightKind::System => "system",
+            RightKind::Product => "product",
+            RightKind::ProductProfile => "product_profile",
+            RightKind::UserGroup => "user_group",
+            RightKind::Deployment => "deployment",
+            RightKind::Support => "support",
+            RightKind::Storage => "storage",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RightKind> {
+        RightKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 impl AdminRight {
     pub fn kind(&self) -> RightKind {
         match self {

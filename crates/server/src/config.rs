@@ -219,10 +219,15 @@ impl ConfigArgs {
     pub fn resolve(&self) -> Result<Config> {
         let file: FileConfig = match &self.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| Error::Internal(format!("cannot read {}: {e}", path.display())))?;
-                toml::from_str(&text)
-                    .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Error::Setup(format!(
+                        "configuration file {}: cannot read it: {e}",
+                        path.display()
+                    ))
+                })?;
+                toml::from_str(&text).map_err(|e| {
+                    Error::Setup(format!("configuration file {}: {e}", path.display()))
+                })?
             }
             None => FileConfig::default(),
         };
@@ -258,7 +263,7 @@ impl ConfigArgs {
                 .filter(|c| !c.trim().is_empty())
                 .map(|c| {
                     c.parse()
-                        .map_err(|e| Error::Internal(format!("trusted_proxies: {e}")))
+                        .map_err(|e| Error::Setup(format!("trusted_proxies: {e}")))
                 })
                 .collect::<Result<_>>()?,
             limits: {
@@ -335,19 +340,27 @@ impl Config {
             return Ok(vec![]);
         };
         let mut out = Vec::new();
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| Error::Internal(format!("cannot read {}: {e}", dir.display())))?;
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            Error::Setup(format!(
+                "catalogue directory {}: cannot read it: {e}",
+                dir.display()
+            ))
+        })?;
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .collect();
         paths.sort();
         for p in paths {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| Error::Internal(format!("cannot read {}: {e}", p.display())))?;
+            let text = std::fs::read_to_string(&p).map_err(|e| {
+                Error::Setup(format!(
+                    "catalogue file {}: cannot read it: {e}",
+                    p.display()
+                ))
+            })?;
             out.push(
                 serde_json::from_str(&text)
-                    .map_err(|e| Error::Internal(format!("{}: {e}", p.display())))?,
+                    .map_err(|e| Error::Setup(format!("catalogue file {}: {e}", p.display())))?,
             );
         }
         Ok(out)

@@ -13,6 +13,7 @@ pub mod keys; // the key that encrypts secrets at rest (issue 9 item 9)
 #[cfg(test)]
 mod layers;
 pub mod listener; // accept loop: timeouts and a connection cap (issue 9 item 13)
+pub mod logging; // log lines: colour only on a terminal, or JSON
 pub mod mail;
 pub mod net; // client addresses behind trusted proxies (issue 9 item 12)
 pub mod sample;
@@ -72,9 +73,7 @@ impl Server {
     pub async fn start_with(config: &Config, dir: Arc<Directory>) -> error::Result<Server> {
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
-            .map_err(|e| {
-                error::Error::Internal(format!("cannot listen on {}: {e}", config.listen))
-            })?;
+            .map_err(|e| error::Error::Setup(format!("cannot listen on {}: {e}", config.listen)))?;
         let addr = listener
             .local_addr()
             .map_err(|e| error::Error::Internal(e.to_string()))?;

@@ -6,7 +6,7 @@ use super::form::Posted;
 use super::view::{self, csrf, Section};
 use super::{done, or_error, ConsoleError, Ctx, Page};
 use crate::http::AppState;
-use crate::store::directory::UserFilter;
+use crate::store::user_list::UserFilter;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -209,7 +209,7 @@ pub(crate) async fn user_by_login(
         kind: Some(UserKind::Person),
         ..Default::default()
     };
-    let (found, _) = ctx.dir().list_users(&ctx.org, &filter, 1, 50).await?;
+    let (found, _) = ctx.dir().users_page(&ctx.org, filter, 1, 50).await?;
     found
         .into_iter()
         .find(|u| {

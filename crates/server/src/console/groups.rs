@@ -7,7 +7,7 @@ use super::form::Posted;
 use super::view::{self, csrf, Errors, Field, Section};
 use super::{done, or_error, ConsoleError, Ctx, Page};
 use crate::http::AppState;
-use crate::store::directory::UserFilter;
+use crate::store::user_list::UserFilter;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -114,7 +114,7 @@ async fn show(ctx: Ctx, Path(id): Path<String>, Query(q): Query<PageQuery>) -> R
         let dir = ctx.dir();
         let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
         let filter = UserFilter { group: Some(g.id), ..Default::default() };
-        let (members, total) = dir.list_users(&ctx.org, &filter, page, 50).await?;
+        let (members, total) = dir.users_page(&ctx.org, filter, page, 50).await?;
         let roles = dir.group_roles(&ctx.org, g.id).await?;
         let all_roles = dir.list_roles(&ctx.org, None, None).await?;
         let profiles = dir.list_profiles(&ctx.org, None).await?;

@@ -9,7 +9,7 @@ use super::view::{self, csrf, Errors, Field, Section};
 use super::{done, or_error, ConsoleError, Ctx, Page};
 use crate::directory::{NewRole, RolePatch};
 use crate::http::AppState;
-use crate::store::directory::UserFilter;
+use crate::store::user_list::UserFilter;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -483,7 +483,7 @@ async fn members(ctx: Ctx, Path(id): Path<String>, Query(q): Query<AppQuery>) ->
         let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
         let filter = UserFilter { role: Some(role.id), kind: None, ..Default::default() };
         let dir = ctx.dir();
-        let (users, total) = dir.list_users(&ctx.org, &filter, page, super::users::PER_PAGE).await?;
+        let (users, total) = dir.users_page(&ctx.org, filter, page, super::users::PER_PAGE).await?;
         let may_assign = ctx.can(Operation::AssignRole, Target::Application(&role.application));
         let mut rows = Vec::new();
         for u in &users {

@@ -8,15 +8,17 @@ use super::{done, or_error, ConsoleError, Ctx, Page};
 use crate::directory::credentials::CredentialDecision;
 use crate::directory::invitations::NewInvitation;
 use crate::directory::{NewUser, UserPatch};
+use crate::directory::{PageStart, UserListRequest};
 use crate::http::AppState;
-use crate::store::directory::UserFilter;
+use crate::store::user_list::{AdminRightFilter, SortOrder, UserFilter, UserSort};
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
-use rolecall_core::admin::{Operation, Target};
+use rolecall_core::admin::{Operation, RightKind, Target};
+use rolecall_core::authz::ProfileId;
 use rolecall_core::model::{GroupId, RoleId, User, UserId, UserKind, UserStatus, Via};
 use serde::Deserialize;
 
@@ -42,8 +44,24 @@ pub(super) struct ListQuery {
     group: String,
     #[serde(default)]
     role: String,
+    #[serde(default)]
+    application: String,
+    #[serde(default)]
+    profile: String,
+    #[serde(default)]
+    admin_right: String,
+    /// Idle at least this many days (signed in before then, or never).
+    #[serde(default)]
+    idle_days: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    order: String,
     page: Option<i64>,
 }
+
+/// The idle-for choices of the list's "Last sign-in" filter, in days.
+const IDLE_CHOICES: [i64; 4] = [30, 90, 180, 365];
 
 async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> Response {
     let r = list_page(&ctx, &q).await;
@@ -71,16 +89,49 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
         return Err(rolecall_core::Error::Invalid(errors).into());
     }
     let text: String = q.q.trim().chars().take(200).collect();
+    let profile = match q.profile.as_str() {
+        "" => None,
+        p => p.parse::<ProfileId>().ok(),
+    };
+    let admin_right = match q.admin_right.as_str() {
+        "" => None,
+        "any" => Some(AdminRightFilter::Any),
+        k => RightKind::parse(k).map(AdminRightFilter::Kind),
+    };
+    let dir = ctx.dir();
+    let idle_days = q
+        .idle_days
+        .parse::<i64>()
+        .ok()
+        .filter(|d| IDLE_CHOICES.contains(d));
     let filter = UserFilter {
         status,
         q: Some(text.clone()).filter(|t| !t.is_empty()),
         group,
         role,
         kind: Some(UserKind::Person),
+        application: Some(q.application.clone()).filter(|a| !a.is_empty()),
+        profile,
+        admin_right,
+        last_sign_in_before: idle_days.map(|d| dir.now() - d * 86_400_000),
+        ..Default::default()
     };
+    let sort = UserSort::parse(&q.sort).unwrap_or_default();
+    let order = SortOrder::parse(&q.order).unwrap_or_default();
     let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
-    let dir = ctx.dir();
-    let (users, total) = dir.list_users(&admin.org, &filter, page, PER_PAGE).await?;
+    let list = dir
+        .list_users(
+            &admin.org,
+            &UserListRequest {
+                filter,
+                sort,
+                order,
+                start: PageStart::Page(page),
+                per_page: PER_PAGE,
+            },
+        )
+        .await?;
+    let (users, total) = (list.items, list.total);
     let (groups, _) = dir.list_groups(&admin.org, None, 1, 500).await?;
     let roles = dir.list_roles(&admin.org, None, None).await?;
     let profiles = dir.list_profiles(&admin.org, None).await?;
@@ -115,7 +166,26 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
         ("status", q.status.clone()),
         ("group", q.group.clone()),
         ("role", q.role.clone()),
+        ("application", q.application.clone()),
+        ("profile", q.profile.clone()),
+        ("admin_right", q.admin_right.clone()),
+        ("idle_days", q.idle_days.clone()),
+        ("sort", q.sort.clone()),
+        ("order", q.order.clone()),
     ];
+    let mut applications: Vec<&str> = roles
+        .iter()
+        .map(|r| r.application.as_str())
+        .chain(profiles.iter().map(|p| p.profile.application.as_str()))
+        .collect();
+    applications.sort_unstable();
+    applications.dedup();
+    let arrow = if order == SortOrder::Desc {
+        " ↓"
+    } else {
+        " ↑"
+    };
+    let sort_label = |k: UserSort| if k == sort { arrow } else { "" };
     let body = html! {
         div.toolbar {
             @if ctx.can(Operation::AddUser, Target::Organization) {
@@ -140,6 +210,42 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
                 select #f-role name="role" {
                     option value="" { "Any" }
                     @for r in &roles { option value=(r.id) selected[q.role == r.id.to_string()] { (r.application) " · " (r.name.as_str()) } }
+                }
+            }
+            div.field { label for="f-application" { "Application" }
+                select #f-application name="application" {
+                    option value="" { "Any" }
+                    @for a in &applications { option value=(a) selected[q.application == *a] { (a) } }
+                }
+            }
+            div.field { label for="f-profile" { "Profile" }
+                select #f-profile name="profile" {
+                    option value="" { "Any" }
+                    @for p in &profiles { option value=(p.profile.id) selected[q.profile == p.profile.id.to_string()] { (p.profile.application) " · " (p.profile.name.as_str()) } }
+                }
+            }
+            div.field { label for="f-admin" { "Admin right" }
+                select #f-admin name="admin_right" {
+                    option value="" { "Any or none" }
+                    option value="any" selected[q.admin_right == "any"] { "Any admin right" }
+                    @for k in RightKind::ALL { option value=(k.as_str()) selected[q.admin_right == k.as_str()] { (k.as_str()) } }
+                }
+            }
+            div.field { label for="f-idle" { "Last sign-in" }
+                select #f-idle name="idle_days" {
+                    option value="" { "Any time" }
+                    @for d in IDLE_CHOICES { option value=(d) selected[idle_days == Some(d)] { "more than " (d) " days ago" } }
+                }
+            }
+            div.field { label for="f-sort" { "Sort by" }
+                select #f-sort name="sort" {
+                    @for k in UserSort::ALL { option value=(k.as_str()) selected[k == sort] { (k.as_str().replace('_', " ")) } }
+                }
+            }
+            div.field { label for="f-order" { "Order" }
+                select #f-order name="order" {
+                    option value="asc" selected[order == SortOrder::Asc] { "ascending" }
+                    option value="desc" selected[order == SortOrder::Desc] { "descending" }
                 }
             }
             div.field { button type="submit" { "Apply" } }
@@ -178,8 +284,8 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
                     caption.sr-only { "Users" }
                     thead { tr {
                         @if any_bulk { th scope="col" { input type="checkbox" form="bulk" data-select-all aria-label="Select all users on this page"; } }
-                        th scope="col" { "Name" } th scope="col" { "Username ↑" } th scope="col" { "E-mail" }
-                        th scope="col" { "Status" } th scope="col" { "Last sign-in" }
+                        th scope="col" { "Name" } th scope="col" { "Username" (sort_label(UserSort::Username)) } th scope="col" { "E-mail" (sort_label(UserSort::Email)) }
+                        th scope="col" { "Status" } th scope="col" { "Last sign-in" (sort_label(UserSort::LastSignInAt)) }
                     } }
                     tbody {
                         @for u in &users {

@@ -30,6 +30,7 @@ mod scim; // SCIM reads (issue 14)
 pub mod scim_clients; // SCIM clients (issue 14)
 mod secrets; // TOTP secrets sealed at rest (issue 9 item 9)
 pub mod signin;
+mod user_list; // pages of users and their opaque cursors
 mod user_profile; // SCIM-carried attributes (issue 14)
 mod users;
 
@@ -39,6 +40,7 @@ pub use profiles::{
     NewProfile, ProductSummary, Profile, ProfilePatch, ProfileView, UserProduct, UserProducts,
 };
 pub use roles::{BatchAnswer, BatchCheck, NewRole, RolePatch};
+pub use user_list::{PageStart, UserList, UserListRequest};
 pub use user_profile::{AddressInput, EmailInput, PhoneInput};
 pub use users::{GroupChange, NewGroup, NewUser, UserPatch, UserRoleHolding};
 

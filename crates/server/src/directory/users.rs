@@ -9,8 +9,9 @@ use super::user_profile::{
 use super::{check_version, lost_race, new_id, Directory};
 use crate::directory::{OrgAdmin, Principal};
 use crate::error::Result;
-use crate::store::directory::{self as q, UserFilter};
+use crate::store::directory as q;
 use crate::store::holding::{self as hq, People};
+use crate::store::user_list::{self as lq, Position, UserFilter};
 use rolecall_core::admin::Operation;
 use rolecall_core::audit::{field, Party};
 use rolecall_core::change::{Change, Effect, Reach};
@@ -527,25 +528,6 @@ impl Directory {
         Err(not_found_user(id))
     }
 
-    pub async fn list_users(
-        &self,
-        org: &Organization,
-        filter: &UserFilter,
-        page: i64,
-        per_page: i64,
-    ) -> Result<(Vec<User>, i64)> {
-        let mut c = self.db.pool.acquire().await?;
-        q::list_users(
-            &mut c,
-            self.backend(),
-            org.id,
-            filter,
-            (page - 1) * per_page,
-            per_page,
-        )
-        .await
-    }
-
     pub async fn update_user(
         &self,
         admin: &OrgAdmin,
@@ -1046,9 +1028,18 @@ impl Directory {
             group: Some(id),
             ..Default::default()
         };
-        Ok(q::list_users(&mut c, b, org.id, &filter, 0, i64::MAX / 2)
-            .await?
-            .0)
+        Ok(lq::list_users(
+            &mut c,
+            b,
+            org.id,
+            &filter,
+            Default::default(),
+            Default::default(),
+            &Position::Offset(0),
+            i64::MAX / 2,
+        )
+        .await?
+        .items)
     }
 
     /// Local changes to a provisioned group's name or membership are refused when the

@@ -109,7 +109,7 @@ impl From<Error> for ApiError {
                 tracing::error!(error = %e, "database error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
             }
-            Error::Internal(e) => {
+            Error::Internal(e) | Error::Setup(e) => {
                 tracing::error!(error = %e, "internal error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
             }

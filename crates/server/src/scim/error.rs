@@ -131,7 +131,7 @@ impl From<Error> for ScimFailure {
                 tracing::error!(error = %e, "database error on /scim/v2");
                 ScimFailure::new(500, None, "internal error; see the server log")
             }
-            Error::Internal(e) => {
+            Error::Internal(e) | Error::Setup(e) => {
                 tracing::error!(error = %e, "internal error on /scim/v2");
                 ScimFailure::new(500, None, "internal error; see the server log")
             }

@@ -17,6 +17,7 @@ pub mod scim; // SCIM lists and searches (issue 14)
 pub mod scim_clients; // SCIM clients (issue 14)
 pub mod signin;
 pub mod tokens;
+pub mod user_list; // the user list: filters, sort orders, offset and keyset paging
 pub mod user_profile; // SCIM-carried attributes (issue 14)
 
 use crate::error::{Error, Result};
@@ -154,6 +155,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     // audit: the one hash-chained audit log (store/audit.rs).
     (8, "audit", include_str!("../../migrations/0008_audit.sql")),
+    // user lists: indexes for the sort orders and the admin-right filter (store/user_list.rs).
+    (
+        10,
+        "user_lists",
+        include_str!("../../migrations/0010_user_lists.sql"),
+    ),
     // scim: profile attributes, provisioned groups, SCIM clients (issue 14).
     (11, "scim", include_str!("../../migrations/0011_scim.sql")),
 ];
@@ -228,7 +235,11 @@ pub fn is_busy(e: &sqlx::Error) -> bool {
 fn private_files(data_dir: &Path) -> Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     let fail = |what: &Path, e: std::io::Error| {
-        Error::Internal(format!("cannot secure {}: {e}", what.display()))
+        Error::Setup(format!(
+            "data directory {}: cannot create or secure {}: {e}",
+            data_dir.display(),
+            what.display()
+        ))
     };
     if !data_dir.exists() {
         std::fs::DirBuilder::new()
@@ -259,11 +270,35 @@ fn private_files(data_dir: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn private_files(data_dir: &Path) -> Result<()> {
     std::fs::create_dir_all(data_dir).map_err(|e| {
-        Error::Internal(format!(
-            "cannot create data directory {}: {e}",
+        Error::Setup(format!(
+            "data directory {}: cannot create it: {e}",
             data_dir.display()
         ))
     })
+}
+
+/// The operator's view of a failed first connection: which database, where, and why.
+fn unreachable_database(backend: Backend, url: &str, data_dir: &Path, cause: &str) -> Error {
+    match backend {
+        Backend::Postgres => {
+            let place = sqlx::postgres::PgConnectOptions::from_str(url)
+                .map(|o| {
+                    format!(
+                        "{}:{} (database {}, user {})",
+                        o.get_host(),
+                        o.get_port(),
+                        o.get_database().unwrap_or("default"),
+                        o.get_username()
+                    )
+                })
+                .unwrap_or_else(|_| redact(url));
+            Error::Setup(format!("cannot connect to PostgreSQL at {place}: {cause}"))
+        }
+        Backend::Sqlite => Error::Setup(format!(
+            "cannot open the SQLite database in data directory {}: {cause}",
+            data_dir.display()
+        )),
+    }
 }
 
 impl Db {
@@ -286,10 +321,13 @@ impl Db {
             }
             Some(u) if u.starts_with("sqlite:") => (u.to_string(), Backend::Sqlite),
             Some(u) => {
-                return Err(Error::Internal(format!(
-                    "unsupported database URL scheme in {:?}",
+                let scheme = u.split_once("://").map_or(u, |(s, _)| s);
+                return Err(Error::Setup(format!(
+                    "database URL {}: {scheme:?} is not supported; rolecall stores its data in \
+                     PostgreSQL (postgres://user:password@host:5432/database) or, with no database \
+                     URL, in SQLite under the data directory",
                     redact(u)
-                )))
+                )));
             }
             None => {
                 private_files(data_dir)?;
@@ -302,7 +340,33 @@ impl Db {
                 )
             }
         };
-        let connect = AnyConnectOptions::from_str(&url)?;
+        let connect = AnyConnectOptions::from_str(&url)
+            .map_err(|e| Error::Setup(format!("database URL {}: {e}", redact(&url))))?;
+        // One connection first: when the database cannot be reached, the pool only reports a
+        // timeout; this says where it tried and why it failed.
+        let wait = options.busy_timeout.max(Duration::from_secs(10));
+        match tokio::time::timeout(
+            wait,
+            <sqlx::AnyConnection as sqlx::Connection>::connect_with(&connect),
+        )
+        .await
+        {
+            Ok(Ok(probe)) => {
+                let _ = sqlx::Connection::close(probe).await;
+            }
+            Ok(Err(e)) => {
+                return Err(unreachable_database(
+                    backend,
+                    &url,
+                    data_dir,
+                    &e.to_string(),
+                ))
+            }
+            Err(_) => {
+                let why = format!("no answer within {} s", wait.as_secs());
+                return Err(unreachable_database(backend, &url, data_dir, &why));
+            }
+        }
         let busy_ms = options.busy_timeout.as_millis();
         let synchronous = match options.sqlite_synchronous {
             Synchronous::Full => "FULL",

@@ -441,3 +441,57 @@ async fn password_reset_through_the_console_forms() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("unknown, used or expired"));
 }
+
+/// The users list filters by admin right and by idle time, and sorts, through the same list
+/// query as `GET /users` (issue 15's filters; issue 10's sort orders).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_users_list_filters_by_admin_right_and_idle_time_and_sorts() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.without_2fa().await;
+    let (_ada, ada_pw) = app.person("ada@example.com", true).await;
+    let (_bob, bob_pw) = app.person("bob@example.com", false).await;
+    let (_carol, _) = app.person("carol@example.com", true).await;
+    let r = app.sign_in("bob@example.com", &bob_pw).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    app.clock.advance_secs(31 * 86_400);
+
+    let mut c = FormClient::new(&app);
+    c.sign_in("acme", "ada@example.com", &ada_pw).await;
+    let admins = c.get("/console/users?admin_right=any").await;
+    assert_eq!(admins.status, StatusCode::OK);
+    assert!(
+        admins.body.contains("<td>ada@example.com</td>"),
+        "{}",
+        admins.body
+    );
+    assert!(admins.body.contains("<td>carol@example.com</td>"));
+    assert!(!admins.body.contains("<td>bob@example.com</td>"));
+
+    // Bob signed in 31 days ago; Ada just now; Carol never (not "signed in before").
+    let idle = c.get("/console/users?idle_days=30").await;
+    assert!(
+        idle.body.contains("<td>bob@example.com</td>"),
+        "{}",
+        idle.body
+    );
+    assert!(!idle.body.contains("<td>ada@example.com</td>"));
+    assert!(!idle.body.contains("<td>carol@example.com</td>"));
+
+    let sorted = c.get("/console/users?sort=email&order=desc").await;
+    let at = |who: &str| {
+        sorted
+            .body
+            .find(&format!("<td>{who}</td>"))
+            .unwrap_or(usize::MAX)
+    };
+    assert!(
+        at("carol@example.com") < at("bob@example.com")
+            && at("bob@example.com") < at("ada@example.com"),
+        "{}",
+        sorted.body
+    );
+    assert!(
+        sorted.body.contains("E-mail ↓"),
+        "the sorted column is marked"
+    );
+}
