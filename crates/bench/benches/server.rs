@@ -40,6 +40,7 @@ fn fixture() -> Fixture {
         catalogue_dir: None,
         bootstrap_token_hash: None,
         sign_in_limit_per_minute: 1_000_000,
+        public_url: None,
         mail: Default::default(),
         ..Default::default()
     };

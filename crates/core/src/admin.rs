@@ -43,6 +43,35 @@ pub enum RightKind {
     Storage,
 }
 
+impl RightKind {
+    pub const ALL: [RightKind; 7] = [
+        RightKind::System,
+        RightKind::Product,
+        RightKind::ProductProfile,
+        RightKind::UserGroup,
+        RightKind::Deployment,
+        RightKind::Support,
+        RightKind::Storage,
+    ];
+
+    /// The kind as stored and as written in the API (`AdminRight`'s `kind` tag).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RightKind::System => "system",
+            RightKind::Product => "product",
+            RightKind::ProductProfile => "product_profile",
+            RightKind::UserGroup => "user_group",
+            RightKind::Deployment => "deployment",
+            RightKind::Support => "support",
+            RightKind::Storage => "storage",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RightKind> {
+        RightKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 impl AdminRight {
     pub fn kind(&self) -> RightKind {
         match self {
@@ -239,6 +268,27 @@ pub fn allowed_kinds(op: Operation) -> &'static [RightKind] {
         // Applications ask with their own credential; admins who can see roles may test too.
         Check => &[K::Product, K::ProductProfile, K::Support],
     }
+}
+
+/// The provisioning column of the matrix: what a SCIM client may do at all (issue 14). The
+/// identity provider decides who exists and who is in the groups it created; what those groups
+/// carry (roles, profiles), admin rights and settings stay administrators' decisions, so none of
+/// those operations is here. Which groups it may change is decided per change
+/// (`core::change::Provisioner`): only those it created.
+pub fn provisioning_allows(op: Operation) -> bool {
+    use Operation::*;
+    matches!(
+        op,
+        ViewUsers
+            | AddUser
+            | EditUser
+            | RemoveUser
+            | ViewGroups
+            | CreateGroup
+            | EditGroup
+            | RemoveGroup
+            | ManageGroupMembers
+    )
 }
 
 /// Does a right cover the target? Scoped rights cover only their own objects.
@@ -465,6 +515,26 @@ mod tests {
                 let got = authorize(&[sample(*kind)], *op, &own_target(*op));
                 assert_eq!(got, *expected, "{kind:?} × {op:?}");
             }
+        }
+    }
+
+    /// The SCIM client's column, written out: everything about users and about groups it
+    /// created, nothing about rights, roles, profiles, settings, credentials or checks.
+    #[test]
+    fn the_provisioning_column() {
+        let allowed = [
+            ViewUsers,
+            AddUser,
+            EditUser,
+            RemoveUser,
+            ViewGroups,
+            CreateGroup,
+            EditGroup,
+            RemoveGroup,
+            ManageGroupMembers,
+        ];
+        for op in Operation::ALL {
+            assert_eq!(provisioning_allows(op), allowed.contains(&op), "{op:?}");
         }
     }
 

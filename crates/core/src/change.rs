@@ -144,12 +144,24 @@ impl Change {
 /// Who is acting, with what they may do and whose access is out of their reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    /// The person or service account acting; `None` for the operator's tokens.
+    /// The person or service account acting; `None` for the operator's tokens and SCIM clients.
     pub user: Option<UserId>,
     pub rights: Vec<AdminRight>,
     /// What the actor holds, and what every person upstream of them holds (the people whose
     /// delegation gave the actor their rights, transitively). None of it may change.
     pub guarded: Vec<Holdings>,
+    /// Set when a provisioning client (SCIM) acts: it has no admin rights and acts by the
+    /// provisioning column of the matrix (`admin::provisioning_allows`) instead.
+    pub provisioner: Option<Provisioner>,
+}
+
+/// A SCIM client acting: which of the groups a change reaches it created (the only groups whose
+/// name and membership it may change). Its creator, and whoever they answer to, are guarded
+/// like the creator of an API credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provisioner {
+    pub client: String,
+    pub own_groups: Vec<GroupId>,
 }
 
 impl Actor {
@@ -160,6 +172,7 @@ impl Actor {
             user: None,
             rights: vec![AdminRight::System],
             guarded: Vec::new(),
+            provisioner: None,
         }
     }
 }
@@ -265,7 +278,37 @@ fn describe(effect: &Effect) -> &'static str {
     }
 }
 
+/// What a SCIM client may reach: the organisation (users, new groups) for the operations of its
+/// column, and a group only when it created it. Roles, profiles, licences, admin rights and the
+/// owner's credentials are administrators' decisions.
+fn provisioning_reach(p: &Provisioner, op: Operation, reach: &Reach) -> Result<(), Error> {
+    let outside = |what: &str| {
+        refuse(
+            "provisioning_scope",
+            format!("a SCIM client provisions users and the membership of groups it created; {what} stays an administrator's decision"),
+        )
+    };
+    if !crate::admin::provisioning_allows(op) {
+        return Err(outside(&op_name(op).replace('_', " ")));
+    }
+    match reach {
+        Reach::Organization => Ok(()),
+        Reach::Group(g) if p.own_groups.contains(g) => Ok(()),
+        Reach::Group(g) => Err(refuse(
+            "not_provisioned_group",
+            format!("group {g} was not created by this SCIM client: its membership is managed in rolecall"),
+        )),
+        Reach::Application(app) => Err(outside(&format!("access to {app}"))),
+        Reach::Profile { .. } | Reach::Licence { .. } => Err(outside("a product profile")),
+        Reach::Right { .. } => Err(outside("an admin right")),
+        Reach::OwnerCredentials { .. } => Err(outside("the account owner's sign-in identity")),
+    }
+}
+
 fn reach_allowed(actor: &Actor, op: Operation, reach: &Reach) -> Result<(), Error> {
+    if let Some(p) = &actor.provisioner {
+        return provisioning_reach(p, op, reach);
+    }
     let rights = actor.rights.as_slice();
     let denied = || {
         refuse(
@@ -381,7 +424,92 @@ mod tests {
                 user: Some(uid(user)),
                 ..Default::default()
             }],
+            provisioner: None,
         }
+    }
+
+    /// A SCIM client created by user 1, which created group 1.
+    fn scim() -> Actor {
+        Actor {
+            user: None,
+            rights: Vec::new(),
+            guarded: vec![Holdings {
+                user: Some(uid(1)),
+                ..Default::default()
+            }],
+            provisioner: Some(Provisioner {
+                client: "entra".into(),
+                own_groups: vec![gid(1)],
+            }),
+        }
+    }
+
+    #[test]
+    fn a_scim_client_provisions_users_and_its_own_groups_only() {
+        let s = scim();
+        let user_op = |op| {
+            Change::new(op)
+                .reaching(Reach::Organization)
+                .affecting(Effect::User(uid(2)))
+        };
+        for op in [
+            Operation::AddUser,
+            Operation::EditUser,
+            Operation::RemoveUser,
+            Operation::CreateGroup,
+        ] {
+            assert_eq!(code(judge(&s, user_op(op))), "ok", "{op:?}");
+        }
+        let join = |g| {
+            Change::new(Operation::ManageGroupMembers)
+                .reaching(Reach::Group(g))
+                .affecting(Effect::User(uid(2)))
+        };
+        assert_eq!(code(judge(&s, join(gid(1)))), "ok");
+        assert_eq!(code(judge(&s, join(gid(2)))), "not_provisioned_group");
+        for op in [
+            Operation::ManageSettings,
+            Operation::ManageAdmins,
+            Operation::ManageCredentials,
+            Operation::TransferOwnership,
+            Operation::BulkAddUsers,
+        ] {
+            assert_eq!(code(judge(&s, user_op(op))), "provisioning_scope", "{op:?}");
+        }
+        // What a provisioned group carries stays an administrator's decision.
+        let role_to_group = Change::new(Operation::AssignRole)
+            .reaching(Reach::Application("commerce-admin".into()))
+            .affecting(Effect::Members(gid(1)));
+        assert_eq!(code(judge(&s, role_to_group)), "provisioning_scope");
+        let seat = Change::new(Operation::AssignProfile)
+            .reaching(Reach::Profile {
+                id: pid(1),
+                application: "commerce-admin".into(),
+            })
+            .affecting(Effect::Members(gid(1)));
+        assert_eq!(code(judge(&s, seat)), "provisioning_scope");
+        let right = Change::new(Operation::EditUser)
+            .reaching(Reach::Right {
+                right: AdminRight::System,
+                org_kind: OrgKind::Enterprise,
+                profile_app: None,
+                carried: Carried::default(),
+            })
+            .affecting(Effect::User(uid(2)));
+        assert_eq!(code(judge(&s, right)), "provisioning_scope");
+        let owner = Change::new(Operation::EditUser)
+            .reaching(Reach::Organization)
+            .reaching(Reach::OwnerCredentials { owner: uid(3) });
+        assert_eq!(code(judge(&s, owner)), "provisioning_scope");
+    }
+
+    #[test]
+    fn a_scim_client_never_changes_the_access_of_its_creator() {
+        let s = scim();
+        let deactivate = Change::new(Operation::RemoveUser)
+            .reaching(Reach::Organization)
+            .affecting(Effect::User(uid(1)));
+        assert_eq!(code(judge(&s, deactivate)), "upstream_access");
     }
 
     fn product(app: &str) -> AdminRight {
@@ -547,6 +675,7 @@ mod tests {
                     ..Default::default()
                 },
             ],
+            provisioner: None,
         };
         let add_p = Change::new(Operation::ManageGroupMembers)
             .reaching(Reach::Group(gid(1)))

@@ -14,6 +14,8 @@ pub mod error;
 pub mod holding;
 pub mod model;
 pub mod password;
+#[cfg(feature = "openapi")]
+pub mod schema;
 pub mod settings;
 pub mod validate;
 

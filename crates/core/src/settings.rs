@@ -34,6 +34,138 @@ pub struct OrgSettings {
     /// having signed in, were created that long ago) are deactivated by the server. `null`: off
     /// (the default).
     pub idle_deactivation_days: Option<i64>,
+    /// What SCIM provisioning does on this organisation's behalf.
+    pub provisioning: ProvisioningSettings,
+}
+
+/// What happens to the API credentials a person created when their identity provider
+/// deprovisions them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum DeprovisionedCredentials {
+    /// Revoke them with the person (seed 001: integrations must not outlive their admin).
+    #[default]
+    Revoke,
+    /// Keep them working; the keep is recorded.
+    Keep,
+}
+
+/// The attributes an organisation may declare owned by its identity provider: for provisioned
+/// users (and groups) the console and the API refuse to change them, so the two sides never
+/// fight over a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum IdpAttribute {
+    Username,
+    Email,
+    FirstName,
+    LastName,
+    Status,
+    Locale,
+    DisplayName,
+    NickName,
+    Title,
+    UserType,
+    NameFormatted,
+    MiddleName,
+    HonorificPrefix,
+    HonorificSuffix,
+    PreferredLanguage,
+    Timezone,
+    ExternalId,
+    Emails,
+    PhoneNumbers,
+    Addresses,
+    EmployeeNumber,
+    CostCenter,
+    Organization,
+    Division,
+    Department,
+    ManagerId,
+    /// The name of a group the SCIM client created.
+    GroupName,
+    /// The membership of a group the SCIM client created.
+    GroupMembers,
+}
+
+impl IdpAttribute {
+    /// The field name the REST API uses for it (what a refusal names).
+    pub fn field(self) -> &'static str {
+        match self {
+            IdpAttribute::Username => "username",
+            IdpAttribute::Email => "email",
+            IdpAttribute::FirstName => "first_name",
+            IdpAttribute::LastName => "last_name",
+            IdpAttribute::Status => "status",
+            IdpAttribute::Locale => "locale",
+            IdpAttribute::DisplayName => "display_name",
+            IdpAttribute::NickName => "nick_name",
+            IdpAttribute::Title => "title",
+            IdpAttribute::UserType => "user_type",
+            IdpAttribute::NameFormatted => "name_formatted",
+            IdpAttribute::MiddleName => "middle_name",
+            IdpAttribute::HonorificPrefix => "honorific_prefix",
+            IdpAttribute::HonorificSuffix => "honorific_suffix",
+            IdpAttribute::PreferredLanguage => "preferred_language",
+            IdpAttribute::Timezone => "timezone",
+            IdpAttribute::ExternalId => "external_id",
+            IdpAttribute::Emails => "emails",
+            IdpAttribute::PhoneNumbers => "phone_numbers",
+            IdpAttribute::Addresses => "addresses",
+            IdpAttribute::EmployeeNumber => "employee_number",
+            IdpAttribute::CostCenter => "cost_center",
+            IdpAttribute::Organization => "organization",
+            IdpAttribute::Division => "division",
+            IdpAttribute::Department => "department",
+            IdpAttribute::ManagerId => "manager_id",
+            IdpAttribute::GroupName => "name",
+            IdpAttribute::GroupMembers => "members",
+        }
+    }
+}
+
+/// SCIM provisioning (issue 14): how deprovisioning treats a person's API credentials, which
+/// notifications provisioned users get, which attributes the identity provider owns, and the
+/// per-organisation request rate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct ProvisioningSettings {
+    /// API credentials a deprovisioned person created: `revoke` (default) or `keep`.
+    pub deprovisioned_credentials: DeprovisionedCredentials,
+    /// Mail provisioned users the removal notice when they are deactivated or deleted (off:
+    /// their identity provider tells them).
+    pub removal_mails: bool,
+    /// Send provisioned users the "Get started" invitation to set a password; they stay
+    /// `invited` until they accept (off: they are created active).
+    pub invitations: bool,
+    /// Attributes the identity provider owns: local changes to them on provisioned users and
+    /// groups are refused.
+    pub idp_owned: Vec<IdpAttribute>,
+    /// SCIM requests per second one organisation may make (per node), with bursts of twice as
+    /// many. Microsoft Entra ID needs at least 25.
+    pub requests_per_second: u32,
+}
+
+impl Default for ProvisioningSettings {
+    fn default() -> Self {
+        ProvisioningSettings {
+            deprovisioned_credentials: DeprovisionedCredentials::Revoke,
+            removal_mails: false,
+            invitations: false,
+            idp_owned: Vec::new(),
+            requests_per_second: 50,
+        }
+    }
+}
+
+impl ProvisioningSettings {
+    /// Whether `attr` is owned by the identity provider.
+    pub fn owns(&self, attr: IdpAttribute) -> bool {
+        self.idp_owned.contains(&attr)
+    }
 }
 
 impl Default for OrgSettings {
@@ -49,6 +181,7 @@ impl Default for OrgSettings {
             reverify_window_secs: 300,
             audit_retention_days: None,
             idle_deactivation_days: None,
+            provisioning: ProvisioningSettings::default(),
         }
     }
 }
@@ -83,6 +216,12 @@ impl OrgSettings {
         if let Some(d) = self.idle_deactivation_days {
             range("idle_deactivation_days", d, 1, 36_500);
         }
+        range(
+            "provisioning.requests_per_second",
+            i64::from(self.provisioning.requests_per_second),
+            25,
+            100_000,
+        );
         if !(self.reverify_window_secs == 0 || (30..=3600).contains(&self.reverify_window_secs)) {
             errors.push(FieldError::new(
                 "reverify_window_secs",

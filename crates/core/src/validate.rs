@@ -10,7 +10,7 @@ macro_rules! string_newtype {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        // The OpenAPI schema, with the bounds the parser enforces, is in `crate::schema`.
         pub struct $name(String);
 
         impl $name {
@@ -136,6 +136,11 @@ impl Email {
     /// The key uniqueness is enforced on (case-insensitive, as the issue requires).
     pub fn key(&self) -> String {
         self.0.to_ascii_lowercase()
+    }
+
+    /// The part after the `@` (the Adobe Admin Console's "Domain" column derives from it).
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map_or("", |(_, d)| d)
     }
 }
 
@@ -357,7 +362,18 @@ string_newtype!(
 );
 
 impl Locale {
+    /// Accepts Magento's `en_US` and the BCP 47 `en-US` identity providers send (SCIM
+    /// `locale`), with any letter case, and stores Magento's spelling.
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let normalised = match value.split_once(['_', '-']) {
+            Some((lang, region)) => format!(
+                "{}_{}",
+                lang.to_ascii_lowercase(),
+                region.to_ascii_uppercase()
+            ),
+            None => value.to_ascii_lowercase(),
+        };
+        let value = normalised.as_str();
         let bytes = value.as_bytes();
         let lang_ok =
             |s: &[u8]| (2..=3).contains(&s.len()) && s.iter().all(|b| b.is_ascii_lowercase());
@@ -378,11 +394,145 @@ impl Locale {
         }
         Ok(Locale(value.to_string()))
     }
+
+    /// The BCP 47 spelling (`en-US`), as SCIM publishes it.
+    pub fn bcp47(&self) -> String {
+        self.0.replace('_', "-")
+    }
 }
 
 impl Default for Locale {
     fn default() -> Self {
         Locale("en_US".to_string())
+    }
+}
+
+string_newtype!(
+    /// A free-text attribute an identity provider carries about a person (display name, title,
+    /// department, address lines, phone numbers, …): 1 to 256 characters, trimmed, no control
+    /// characters. An empty value means "not set" and is `None` where the attribute is held.
+    AttributeText
+);
+
+impl AttributeText {
+    pub const MAX_LEN: usize = 256;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let value = value.trim();
+        check_len(field, value, 1, Self::MAX_LEN)?;
+        no_control(field, value)?;
+        Ok(AttributeText(value.to_string()))
+    }
+
+    /// `None` for an empty (or blank) value: how clients unset an attribute in a form.
+    pub fn parse_optional(field: &str, value: &str) -> Result<Option<Self>, FieldError> {
+        if value.trim().is_empty() {
+            Ok(None)
+        } else {
+            Self::parse(field, value).map(Some)
+        }
+    }
+}
+
+string_newtype!(
+    /// The identifier a provisioning client (SCIM `externalId`) or an import gives a user or
+    /// group: compared exactly, 1 to 256 characters without control characters or surrounding
+    /// spaces.
+    ExternalId
+);
+
+impl ExternalId {
+    pub const MAX_LEN: usize = 256;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        check_len(field, value, 1, Self::MAX_LEN)?;
+        no_control(field, value)?;
+        if value.trim() != value {
+            return Err(err(
+                field,
+                "no_surrounding_space",
+                "must not start or end with a space",
+            ));
+        }
+        Ok(ExternalId(value.to_string()))
+    }
+}
+
+/// ISO 3166-1 alpha-2 codes assigned as of 2024 (249 countries and territories).
+const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+string_newtype!(
+    /// A country as an ISO 3166-1 alpha-2 code (`US`, `DE`), the Adobe Admin Console template's
+    /// "Country Code". Stored upper-case; any case is accepted.
+    CountryCode
+);
+
+impl CountryCode {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let code = value.trim().to_ascii_uppercase();
+        let known = code.len() == 2
+            && code.bytes().all(|b| b.is_ascii_uppercase())
+            && ISO_3166_ALPHA2.split(' ').any(|c| c == code);
+        if !known {
+            return Err(err(
+                field,
+                "country_code",
+                "must be an ISO 3166-1 alpha-2 country code such as US or DE",
+            ));
+        }
+        Ok(CountryCode(code))
+    }
+}
+
+string_newtype!(
+    /// A time zone name from the IANA database (`Europe/Berlin`, `America/Argentina/Cordoba`,
+    /// `UTC`), as SCIM's `timezone` carries it: ASCII letters, digits, `_`, `-`, `+` in
+    /// `/`-separated parts, at most 64 characters.
+    Timezone
+);
+
+impl Timezone {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let value = value.trim();
+        check_len(field, value, 1, 64)?;
+        let ok = value.split('/').all(|part| {
+            part.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+        });
+        if !ok {
+            return Err(err(
+                field,
+                "timezone_syntax",
+                "must be an IANA time zone name such as Europe/Berlin",
+            ));
+        }
+        Ok(Timezone(value.to_string()))
+    }
+}
+
+string_newtype!(
+    /// Preferred languages as an HTTP `Accept-Language` value (RFC 7231 §5.3.5, which SCIM's
+    /// `preferredLanguage` refers to), e.g. `en-US` or `da, en-gb;q=0.8`: printable ASCII,
+    /// at most 64 characters.
+    LanguageTag
+);
+
+impl LanguageTag {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let value = value.trim();
+        check_len(field, value, 1, 64)?;
+        if let Some(bad) = value.chars().find(|c| {
+            !(c.is_ascii_alphanumeric() || matches!(c, '-' | ',' | ';' | '=' | '.' | ' ' | '*'))
+        }) {
+            return Err(err(
+                field,
+                "language_syntax",
+                format!("character {bad:?} is not allowed (a language such as en-US, or an Accept-Language list)"),
+            ));
+        }
+        Ok(LanguageTag(value.to_string()))
     }
 }
 
@@ -605,6 +755,8 @@ mod tests {
         );
         assert!(Locale::parse("locale", "en_US").is_ok());
         assert!(Locale::parse("locale", "fr").is_ok());
+        assert_eq!(Locale::parse("locale", "en-us").unwrap().as_str(), "en_US");
+        assert_eq!(Locale::parse("locale", "en_US").unwrap().bcp47(), "en-US");
         assert_eq!(
             Locale::parse("locale", "english").unwrap_err().rule,
             "locale_syntax"
@@ -624,5 +776,77 @@ mod tests {
             "max_length"
         );
         assert!(Description::parse("description", "line one\nline two").is_ok());
+    }
+
+    #[test]
+    fn usernames_hold_identity_provider_names_up_to_256_characters() {
+        let upn = format!(
+            "{}@subsidiary.example.com",
+            "firstname.lastname.department".repeat(7)
+        );
+        assert!(upn.len() > 200 && upn.len() <= 256);
+        assert!(Username::parse("userName", &upn).is_ok());
+    }
+
+    #[test]
+    fn profile_attributes() {
+        assert_eq!(
+            AttributeText::parse("title", "  Vice President ")
+                .unwrap()
+                .as_str(),
+            "Vice President"
+        );
+        assert_eq!(AttributeText::parse_optional("title", " ").unwrap(), None);
+        assert_eq!(
+            AttributeText::parse("title", &"t".repeat(257))
+                .unwrap_err()
+                .rule,
+            "max_length"
+        );
+        assert_eq!(
+            AttributeText::parse("title", "a\u{1b}b").unwrap_err().rule,
+            "no_control_characters"
+        );
+        assert!(ExternalId::parse("externalId", "00ujl29u0le5T6Aj10h7").is_ok());
+        assert_eq!(
+            ExternalId::parse("externalId", " x").unwrap_err().rule,
+            "no_surrounding_space"
+        );
+        assert_eq!(
+            CountryCode::parse("country_code", "de").unwrap().as_str(),
+            "DE"
+        );
+        for bad in ["XX", "D", "DEU", "1A", ""] {
+            assert_eq!(
+                CountryCode::parse("country_code", bad).unwrap_err().rule,
+                "country_code",
+                "{bad}"
+            );
+        }
+        for ok in [
+            "Europe/Berlin",
+            "America/Argentina/Cordoba",
+            "UTC",
+            "Etc/GMT+5",
+        ] {
+            assert!(Timezone::parse("timezone", ok).is_ok(), "{ok}");
+        }
+        assert_eq!(
+            Timezone::parse("timezone", "Europe/../x").unwrap_err().rule,
+            "timezone_syntax"
+        );
+        assert!(LanguageTag::parse("preferred_language", "da, en-gb;q=0.8, en;q=0.7").is_ok());
+        assert_eq!(
+            LanguageTag::parse("preferred_language", "en<script>")
+                .unwrap_err()
+                .rule,
+            "language_syntax"
+        );
+        assert_eq!(
+            Email::parse("email", "a.b@shop.example.com")
+                .unwrap()
+                .domain(),
+            "shop.example.com"
+        );
     }
 }

@@ -20,7 +20,9 @@
 //! - replace (§3.5.2.3): a missing attribute is added. A single-valued attribute is set; a
 //!   complex one has the given sub-attributes replaced and the others kept; a multi-valued
 //!   one is replaced as a whole. With a filter, matching values are replaced as a whole, or
-//!   their sub-attribute set; no match is `noTarget`. `attr.sub` on a multi-valued attribute
+//!   their sub-attribute set; no match is `noTarget`, except that, as for add, a conjunction
+//!   of `eq` tests creates the element (Entra replaces `emails[type eq "work"].value` and
+//!   `addresses[type eq "work"].locality` whether or not the user has one). `attr.sub` on a multi-valued attribute
 //!   addresses that sub-attribute of every value.
 //! - remove (§3.5.2.2): no path is `noTarget`. A path removes the attribute, sub-attribute or
 //!   filtered values; a filter matching nothing is `noTarget`; removing an absent attribute is
@@ -501,7 +503,10 @@ fn selected(
     if hits.is_empty() {
         return match (&t.select, kind) {
             (Select::All, PatchOpKind::Remove) => Ok(()),
-            (Select::Filter(_, f), PatchOpKind::Add) => {
+            // Entra replaces `emails[type eq "work"].value` and `addresses[type eq
+            // "work"].locality` on users who have no such element: like add, it is created.
+            (Select::Filter(..), PatchOpKind::Replace) if new.is_none() => Ok(()),
+            (Select::Filter(_, f), PatchOpKind::Add | PatchOpKind::Replace) => {
                 let Some(mut element) = element_from_filter(f) else {
                     return Err(ScimError::no_target(format!("`{name}` matches no value")));
                 };

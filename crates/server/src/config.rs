@@ -22,6 +22,10 @@ pub struct ConfigArgs {
     /// Sign-in and reset attempts per source address and minute [default: 30]
     #[arg(long, env = "ROLECALL_SIGN_IN_LIMIT")]
     pub sign_in_limit: Option<u32>,
+    /// The address people reach the server at (e.g. https://rolecall.example.com), for links in
+    /// e-mails to the console [default: http://<listen address>]
+    #[arg(long, env = "ROLECALL_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// TOML configuration file
     #[arg(long, env = "ROLECALL_CONFIG")]
     pub config: Option<PathBuf>,
@@ -78,6 +82,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     catalogue_dir: Option<PathBuf>,
+    public_url: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     trusted_proxies: Option<Vec<String>>,
@@ -103,6 +108,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// Sign-in and reset attempts allowed per source address and minute (on top of lockout).
     pub sign_in_limit_per_minute: u32,
+    /// Where people reach the console, for links in e-mails; `None`: the listen address.
+    pub public_url: Option<String>,
     /// Peers whose forwarding headers are believed (issue 9 item 12).
     pub trusted_proxies: Vec<crate::net::Cidr>,
     pub limits: ConnectionLimits,
@@ -126,6 +133,7 @@ impl Default for Config {
             limits: ConnectionLimits::default(),
             db: crate::store::DbOptions::default(),
             keys: KeyConfig::default(),
+            public_url: None,
         }
     }
 }
@@ -218,10 +226,15 @@ impl ConfigArgs {
     pub fn resolve(&self) -> Result<Config> {
         let file: FileConfig = match &self.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| Error::Internal(format!("cannot read {}: {e}", path.display())))?;
-                toml::from_str(&text)
-                    .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Error::Setup(format!(
+                        "configuration file {}: cannot read it: {e}",
+                        path.display()
+                    ))
+                })?;
+                toml::from_str(&text).map_err(|e| {
+                    Error::Setup(format!("configuration file {}: {e}", path.display()))
+                })?
             }
             None => FileConfig::default(),
         };
@@ -257,7 +270,7 @@ impl ConfigArgs {
                 .filter(|c| !c.trim().is_empty())
                 .map(|c| {
                     c.parse()
-                        .map_err(|e| Error::Internal(format!("trusted_proxies: {e}")))
+                        .map_err(|e| Error::Setup(format!("trusted_proxies: {e}")))
                 })
                 .collect::<Result<_>>()?,
             limits: {
@@ -305,6 +318,12 @@ impl ConfigArgs {
                     .or(file.previous_secret_key)
                     .filter(|k| !k.is_empty()),
             },
+            public_url: self
+                .public_url
+                .clone()
+                .or(file.public_url)
+                .map(|u| u.trim_end_matches('/').to_string())
+                .filter(|s| !s.is_empty()),
             mail: MailConfig {
                 smtp_url: self
                     .smtp_url
@@ -329,19 +348,27 @@ impl Config {
             return Ok(vec![]);
         };
         let mut out = Vec::new();
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| Error::Internal(format!("cannot read {}: {e}", dir.display())))?;
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            Error::Setup(format!(
+                "catalogue directory {}: cannot read it: {e}",
+                dir.display()
+            ))
+        })?;
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .collect();
         paths.sort();
         for p in paths {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| Error::Internal(format!("cannot read {}: {e}", p.display())))?;
+            let text = std::fs::read_to_string(&p).map_err(|e| {
+                Error::Setup(format!(
+                    "catalogue file {}: cannot read it: {e}",
+                    p.display()
+                ))
+            })?;
             out.push(
                 serde_json::from_str(&text)
-                    .map_err(|e| Error::Internal(format!("{}: {e}", p.display())))?,
+                    .map_err(|e| Error::Setup(format!("catalogue file {}: {e}", p.display())))?,
             );
         }
         Ok(out)

@@ -24,6 +24,11 @@ pub enum Error {
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The operator's set-up is wrong (configuration file, database URL, data directory, key
+    /// file, an unreachable database): the message names the file, path or host and the cause,
+    /// so `rolecall serve` can say what to fix instead of "internal error".
+    #[error("{0}")]
+    Setup(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

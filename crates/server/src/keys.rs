@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
 fn internal(e: crate::credentials::sealing::SealError) -> Error {
-    Error::Internal(e.0)
+    Error::Setup(e.0)
 }
 
 /// Where the key file is.
@@ -43,8 +43,8 @@ fn read_key(file: &Path) -> Result<Option<SecretKey>> {
             .map(Some)
             .map_err(internal),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::Internal(format!(
-            "cannot read {}: {e}",
+        Err(e) => Err(Error::Setup(format!(
+            "secret key file {}: cannot read it: {e}",
             file.display()
         ))),
     }
@@ -52,7 +52,12 @@ fn read_key(file: &Path) -> Result<Option<SecretKey>> {
 
 /// Writes a new key file readable by its owner only, in a 0700 directory if it makes one.
 fn write_key(file: &Path, key: &SecretKey) -> Result<()> {
-    let fail = |e: std::io::Error| Error::Internal(format!("cannot write {}: {e}", file.display()));
+    let fail = |e: std::io::Error| {
+        Error::Setup(format!(
+            "secret key file {}: cannot write it: {e}",
+            file.display()
+        ))
+    };
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
             let mut b = std::fs::DirBuilder::new();

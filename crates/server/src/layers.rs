@@ -11,6 +11,38 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("credentials", &[]),
     // Use cases: storage and credentials, never how callers authenticate or talk to us.
     ("directory", &["error", "store", "credentials"]),
+    // The SCIM adapter (issue 14): like the REST API, it calls use cases and shares the HTTP
+    // state and extractors; its column map names the backend, never store functions.
+    (
+        "scim",
+        &[
+            "error",
+            "directory",
+            "http::AppState",
+            "http::extract",
+            "store::Backend",
+            "store::is_busy",
+        ],
+    ),
+    // The web console is an adapter like `http`: it authenticates (`auth`), calls use cases and
+    // shares the API's state and error mapping. It never reaches storage; it names only the
+    // plain data types the use cases hand back.
+    (
+        "console",
+        &[
+            "error",
+            "auth",
+            "directory",
+            "http::AppState",
+            "http::problem::ApiError",
+            "credentials::secret",
+            "store::user_list::UserFilter",
+            "store::signin::Session",
+            "store::signin::AuthEvent",
+            "store::credentials::Credential",
+            "store::audit::Filter",
+        ],
+    ),
     // The management commands are HTTP clients: nothing of the server's insides but the one
     // wall clock (credential expiry is shown relative to now).
     (

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod console; // the web admin console at /console
 pub mod credentials;
 pub mod directory;
 pub mod error;
@@ -12,9 +13,11 @@ pub mod keys; // the key that encrypts secrets at rest (issue 9 item 9)
 #[cfg(test)]
 mod layers;
 pub mod listener; // accept loop: timeouts and a connection cap (issue 9 item 13)
+pub mod logging; // log lines: colour only on a terminal, or JSON
 pub mod mail;
 pub mod net; // client addresses behind trusted proxies (issue 9 item 12)
 pub mod sample;
+pub mod scim; // SCIM 2.0 service provider at /scim/v2 (issue 14)
 pub mod store;
 
 use crate::config::Config;
@@ -70,12 +73,17 @@ impl Server {
     pub async fn start_with(config: &Config, dir: Arc<Directory>) -> error::Result<Server> {
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
-            .map_err(|e| {
-                error::Error::Internal(format!("cannot listen on {}: {e}", config.listen))
-            })?;
+            .map_err(|e| error::Error::Setup(format!("cannot listen on {}: {e}", config.listen)))?;
         let addr = listener
             .local_addr()
             .map_err(|e| error::Error::Internal(e.to_string()))?;
+        // console: links in e-mails point at the console, where people reach it.
+        dir.set_public_url(
+            &config
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}")),
+        );
         let app = http::app(http::AppState::from_config(dir.clone(), config));
         let sync_dir = dir.clone();
         let mail = mail::Mailer::from_config(config)?; // SMTP if configured, else <data_dir>/mail
@@ -109,6 +117,15 @@ impl Server {
                     if hourly.tick() {
                         if let Err(e) = sync_dir.prune_all_audit().await {
                             tracing::warn!(error = %e, "audit retention failed");
+                        }
+                        // The idle-deactivation policy (off unless an organisation sets it),
+                        // on one node at a time.
+                        match sync_dir.run_idle_policy_job().await {
+                            Ok(Some(n)) if n > 0 => {
+                                tracing::info!(deactivated = n, "idle-deactivation policy ran")
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, "idle-deactivation policy failed"),
                         }
                     }
                 }

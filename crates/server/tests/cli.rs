@@ -42,6 +42,7 @@ async fn spawn() -> Env {
         catalogue_dir: None,
         bootstrap_token_hash: None,
         sign_in_limit_per_minute: 30,
+        public_url: None,
         mail: Default::default(),
         ..Default::default()
     };
@@ -241,6 +242,92 @@ async fn users_create_list_get_and_json() {
         .json(&["users", "create", "--email", "bo@example.com", "--invited"])
         .await;
     assert_eq!(invited["status"], "invited");
+}
+
+/// `users list` takes the API's sort, cursor and filter parameters (issue 10).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_list_sorts_pages_by_cursor_and_filters() {
+    let env = spawn().await;
+    for email in ["amy@example.com", "cal@example.com", "bea@example.com"] {
+        env.json(&["users", "create", "--email", email]).await;
+    }
+    let emails = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|u| u["email"].as_str().expect("email").to_string())
+            .collect()
+    };
+    let first = env
+        .json(&[
+            "users",
+            "list",
+            "--sort",
+            "email",
+            "--order",
+            "desc",
+            "--per-page",
+            "2",
+        ])
+        .await;
+    assert_eq!(emails(&first), ["cal@example.com", "bea@example.com"]);
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_string();
+    let text = env
+        .run(&[
+            "users",
+            "list",
+            "--sort",
+            "email",
+            "--order",
+            "desc",
+            "--per-page",
+            "2",
+        ])
+        .await;
+    assert!(
+        text.stdout.contains("next page: --cursor "),
+        "the table says how to go on: {}",
+        text.stdout
+    );
+    let rest = env
+        .json(&[
+            "users",
+            "list",
+            "--sort",
+            "email",
+            "--order",
+            "desc",
+            "--per-page",
+            "2",
+            "--cursor",
+            &cursor,
+        ])
+        .await;
+    assert_eq!(emails(&rest), ["amy@example.com"]);
+    assert!(rest.get("next_cursor").is_none());
+
+    let nobody = env
+        .json(&[
+            "users",
+            "list",
+            "--last-sign-in-after",
+            "2020-01-01T00:00:00Z",
+        ])
+        .await;
+    assert_eq!(nobody["total"], 0, "nobody has signed in");
+    let admins = env.json(&["users", "list", "--admin-right", "any"]).await;
+    assert_eq!(admins["total"], 0);
+    let refused = env.run(&["users", "list", "--admin-right", "king"]).await;
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("admin_right"), "{}", refused.stderr);
+    let both = env
+        .run(&["users", "list", "--cursor", &cursor, "--page", "2"])
+        .await;
+    assert_ne!(both.code, 0, "clap refuses a cursor with a page number");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -468,6 +555,12 @@ async fn init_once_then_refuses() {
         .unwrap_or_default()
         .to_string();
     assert!(!token.is_empty(), "{}", first.stdout);
+    let made = first.json();
+    assert_eq!(
+        made["organization"]["owner_id"], made["admin"]["id"],
+        "the first admin is the owner, and init says so: {}",
+        first.stdout
+    );
     let again = rolecall(&[], &args).await;
     assert_eq!(again.code, 2, "{}", again.stderr);
     assert_eq!(again.json()["error"], "already_initialised");
@@ -1313,6 +1406,68 @@ async fn audit_list_export_head_and_verify() {
     );
 }
 
+/// Issue 11: `rolecall reports stale` (table and CSV), deactivating from it, and
+/// `rolecall users offboard` printing everything withdrawn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_and_offboarding() {
+    let env = spawn().await;
+    let idle = env
+        .json(&["users", "create", "--email", "idle@example.com"])
+        .await;
+    let idle = idle["id"].as_str().expect("id").to_string();
+    let leaver = env
+        .json(&["users", "create", "--email", "leaver@example.com"])
+        .await;
+    let leaver = leaver["id"].as_str().expect("id").to_string();
+    env.clock
+        .offset_ms
+        .fetch_add(10 * 86_400_000, Ordering::SeqCst);
+
+    let stale = env.run(&["reports", "stale", "--days", "5"]).await;
+    assert_eq!(stale.code, 0, "{}", stale.stderr);
+    assert!(
+        stale.stdout.contains("idle@example.com"),
+        "{}",
+        stale.stdout
+    );
+    assert!(stale.stdout.contains("never"), "{}", stale.stdout);
+    assert!(stale.stdout.contains("Taken at"), "{}", stale.stdout);
+    let csv = env.run(&["reports", "stale", "--days", "5", "--csv"]).await;
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    assert!(
+        csv.stdout.starts_with("report_taken_at,user_id,email"),
+        "{}",
+        csv.stdout
+    );
+
+    let off = env
+        .run(&["reports", "stale", "--days", "5", "--deactivate", &idle])
+        .await;
+    assert_eq!(off.code, 0, "{}", off.stderr);
+    assert!(off.stdout.contains("deactivated"), "{}", off.stdout);
+
+    let report = env.run(&["users", "offboard", &leaver, "--delete"]).await;
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    assert!(
+        report.stdout.contains("leaver@example.com"),
+        "{}",
+        report.stdout
+    );
+    assert!(
+        report.stdout.contains("active → deleted"),
+        "{}",
+        report.stdout
+    );
+    // The catalogue's default profiles are listed; nobody here holds a seat.
+    let json = env.json(&["reports", "seats"]).await;
+    let lines = json["items"].as_array().expect("items");
+    assert!(lines.iter().all(|l| l["used"] == 0), "{json}");
+    let bad = env
+        .run(&["users", "offboard", &idle, "--transfer-to", &leaver])
+        .await;
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+}
+
 /// `rolecall users import` (issue 12): a dry run, the real run with a CSV report written, the
 /// exit code when rows fail.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1499,4 +1654,161 @@ async fn import_magento_dry_run_then_real() {
     .await;
     assert_eq!(real.code, 0, "{}", real.stderr);
     assert!(real.stdout.contains("Written."), "{}", real.stdout);
+}
+
+/// Runs `rolecall serve` until it says it listens, then stops it (SIGKILL to this child only).
+/// Returns its standard output up to that line and everything it wrote to standard error.
+async fn serve_until_listening(env: &[(&str, &str)], args: &[&str]) -> (String, String) {
+    let (env, args) = owned(env, args);
+    tokio::task::spawn_blocking(move || {
+        let cfg = tempfile::tempdir().expect("tempdir");
+        let mut child = command(&env, &args, cfg.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run rolecall serve");
+        let mut stdout = String::new();
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        for line in lines.by_ref() {
+            let line = line.expect("stdout line");
+            stdout.push_str(&line);
+            stdout.push('\n');
+            if line.contains("rolecall listening") {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("wait for rolecall");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            stdout.contains("rolecall listening"),
+            "serve did not start:\n{stdout}{stderr}"
+        );
+        (stdout, stderr)
+    })
+    .await
+    .expect("join")
+}
+
+/// Operator mistakes (issue 10, the tour): each names the file, URL, path or host and the
+/// cause, never "internal error", and exits non-zero before serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_mistakes_name_what_and_why() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let data = data.to_str().expect("utf-8 path");
+    let refused = |out: &Out, needles: &[&str]| {
+        assert_ne!(out.code, 0, "{}", out.stderr);
+        assert!(!out.stderr.contains("internal error"), "{}", out.stderr);
+        for n in needles {
+            assert!(out.stderr.contains(n), "{n:?} missing from: {}", out.stderr);
+        }
+    };
+
+    let toml = tmp.path().join("rolecall.toml");
+    std::fs::write(&toml, "listen = \"127.0.0.1:0\"\nlisten_port = 8080\n").expect("write");
+    let toml = toml.to_str().expect("utf-8 path");
+    let out = rolecall(&[], &["serve", "--config", toml, "--data-dir", data]).await;
+    refused(&out, &["configuration file", toml, "listen_port"]);
+
+    let out = rolecall(
+        &[],
+        &[
+            "serve",
+            "--database-url",
+            "mysql://shop:s3cret@db.example:3306/rc",
+        ],
+    )
+    .await;
+    refused(&out, &["mysql", "db.example:3306", "postgres://"]);
+    assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
+
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "").expect("write");
+    let under_file = file.join("data");
+    let under_file = under_file.to_str().expect("utf-8 path");
+    let out = rolecall(&[], &["serve", "--data-dir", under_file]).await;
+    refused(&out, &["data directory", under_file]);
+
+    // A port nobody listens on (taken from the system, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let url = format!("postgres://rolecall:pw@127.0.0.1:{port}/rolecall");
+    let out = rolecall(&[], &["serve", "--database-url", &url]).await;
+    refused(
+        &out,
+        &[
+            "PostgreSQL",
+            &format!("127.0.0.1:{port}"),
+            "database rolecall",
+        ],
+    );
+    assert!(
+        out.stderr.to_lowercase().contains("refused"),
+        "the cause is named: {}",
+        out.stderr
+    );
+}
+
+/// `serve` says what it did with the store: a hint on an empty one, and that `--demo` made
+/// nothing on one with data (and how to get a token again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_explains_an_empty_store_and_a_skipped_demo() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let data = data.to_str().expect("utf-8 path");
+    let listen = ["--listen", "127.0.0.1:0", "--data-dir", data];
+
+    let (out, _) = serve_until_listening(&[], &[&["serve"][..], &listen].concat()).await;
+    assert!(out.contains("is empty"), "{out}");
+    assert!(out.contains("rolecall init"), "{out}");
+
+    let (out, _) = serve_until_listening(&[], &[&["serve", "--demo"][..], &listen].concat()).await;
+    assert!(out.contains("Bootstrap token"), "{out}");
+    assert!(!out.contains("is empty"), "{out}");
+
+    let (out, _) = serve_until_listening(&[], &[&["serve", "--demo"][..], &listen].concat()).await;
+    assert!(out.contains("--demo created nothing"), "{out}");
+    assert!(out.contains("rolecall token --org"), "{out}");
+    assert!(!out.contains("Bootstrap token"), "{out}");
+}
+
+/// Logs carry no colour codes when standard error is not a terminal, and
+/// `ROLECALL_LOG_FORMAT=json` writes one JSON object per line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_plain_off_a_terminal_or_json() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let data = data.to_str().expect("utf-8 path");
+    let args = ["serve", "--listen", "127.0.0.1:0", "--data-dir", data];
+
+    let (_, log) = serve_until_listening(&[("ROLECALL_LOG", "info")], &args).await;
+    assert!(log.contains("rolecall listening"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no escape codes in a pipe: {log:?}"
+    );
+
+    let (_, log) = serve_until_listening(
+        &[("ROLECALL_LOG", "info"), ("ROLECALL_LOG_FORMAT", "json")],
+        &args,
+    )
+    .await;
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let listening = lines
+        .iter()
+        .find(|l| l["message"] == "rolecall listening")
+        .unwrap_or_else(|| panic!("no listening line: {log}"));
+    assert_eq!(listening["level"], "INFO");
+    assert!(listening["addr"]
+        .as_str()
+        .is_some_and(|a| a.starts_with("127.0.0.1:")));
+    assert!(listening["ts"].as_str().is_some_and(|t| t.ends_with('Z')));
 }

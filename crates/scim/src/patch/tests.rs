@@ -221,8 +221,18 @@ fn replace_with_a_filter_replaces_matching_values_or_fails_with_no_target() {
     ]))
     .unwrap();
     assert_eq!(r["emails"][0], json!({"value": "w@x", "type": "work"}));
-    let e = patch_user(json!([
+    // No match: an `eq` conjunction describes the element to create (Entra), anything else
+    // is noTarget.
+    let r = patch_user(json!([
         {"op": "replace", "path": "emails[type eq \"other\"].value", "value": "o@x"}
+    ]))
+    .unwrap();
+    assert!(r["emails"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"type": "other", "value": "o@x"})));
+    let e = patch_user(json!([
+        {"op": "replace", "path": "emails[value co \"nowhere\"].type", "value": "home"}
     ]));
     assert_eq!(err_type(e), Some(ScimType::NoTarget));
 }
@@ -463,9 +473,10 @@ fn entra_pathless_replace_with_dotted_and_urn_keys() {
         json!({"department": "Tours", "employeeNumber": "701984"})
     );
     assert_eq!(r["active"], true);
-    assert!(
-        r.get("addresses").is_none(),
-        "attributes rolecall does not define are ignored"
+    assert_eq!(
+        r["addresses"],
+        json!([{"type": "work", "locality": "Hollywood"}]),
+        "a replace through a filter matching nothing creates the element, as Entra expects"
     );
 }
 

@@ -116,6 +116,25 @@ pub fn user_schema() -> Schema {
                     .canonical(&["work", "home", "mobile", "fax", "pager", "other"]),
                 A::new("primary", T::Boolean).describe("Whether this is the primary number."),
             ]),
+        A::new("addresses", T::Complex)
+            .multi()
+            .describe("Physical mailing addresses of the user.")
+            .subs(vec![
+                string(
+                    "formatted",
+                    "The full mailing address, formatted for display.",
+                ),
+                string(
+                    "streetAddress",
+                    "The street address, possibly on several lines.",
+                ),
+                string("locality", "The city or locality."),
+                string("region", "The state or region."),
+                string("postalCode", "The zip code or postal code."),
+                string("country", "The country name or ISO 3166-1 alpha-2 code."),
+                string("type", "The kind of address.").canonical(&["work", "home", "other"]),
+                A::new("primary", T::Boolean).describe("Whether this is the primary address."),
+            ]),
         A::new("groups", T::Complex)
             .multi()
             .describe("Groups the user belongs to; changed through the groups, not the user.")

@@ -16,8 +16,10 @@ mod output;
 mod profiles;
 mod prompt;
 pub mod remote;
+mod reports; // issue 11: access reports and offboarding
 mod roles;
 pub mod saved_profiles;
+mod scim_clients; // `rolecall scim-clients` (issue 14)
 mod sessions;
 mod settings;
 mod signin;
@@ -184,7 +186,28 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 crate::store::owner::claim(config.database_url.as_deref(), &config.data_dir)?;
             let dir = open_resolved(&config).await?;
             let dir = Arc::new(dir);
-            if demo && !dir.is_initialised().await? {
+            let initialised = dir.is_initialised().await?;
+            let store = match &config.database_url {
+                Some(_) => "the PostgreSQL database".to_string(),
+                None => format!("data directory {}", config.data_dir.display()),
+            };
+            if demo && initialised {
+                println!(
+                    "The store ({store}) already holds data, so --demo created nothing: the \
+                     sample and its token are made on an empty store only. Use the token printed \
+                     then, or make a new one with `rolecall token --org <slug>` (same \
+                     --data-dir / --database-url), or start from an empty --data-dir."
+                );
+            }
+            if !demo && !initialised && config.bootstrap_token_hash.is_none() {
+                println!(
+                    "The store ({store}) is empty and nobody can sign in yet. Create the first \
+                     organisation and admin with `rolecall init --org-slug <slug> --org-name \
+                     <name> --admin-email <email>` (it prints a token), or try rolecall with \
+                     `rolecall serve --demo`."
+                );
+            }
+            if demo && !initialised {
                 let sample = crate::sample::create(&dir).await?;
                 let token = dir.create_token("demo bootstrap", None).await?;
                 println!(
@@ -226,6 +249,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 .bootstrap_admin(&org, &admin_email, admin_password.as_deref())
                 .await?;
             let token = dir.create_token("bootstrap", None).await?;
+            // Read back: making the admin also made them the organisation's owner.
+            let org = dir.org(org.slug.as_str()).await?;
             if json {
                 println!(
                     "{}",

@@ -6,8 +6,8 @@
 use super::client::{Client, CmdResult, Exit, RemoteArgs};
 use super::signin::LoginArgs;
 use super::{
-    admins, apps, audit, check, credentials, events, groups, profiles, roles, sessions, settings,
-    signin, users,
+    admins, apps, audit, check, credentials, events, groups, profiles, reports, roles,
+    scim_clients, sessions, settings, signin, users,
 };
 use crate::error::Result;
 use clap::Subcommand;
@@ -125,6 +125,13 @@ pub enum RemoteCommand {
         #[command(subcommand)]
         cmd: credentials::CredentialsCommand,
     },
+    /// SCIM clients: the tokens identity providers (Entra ID, Okta) use on /scim/v2.
+    ScimClients {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: scim_clients::ScimClientsCommand,
+    },
     /// A user's sign-in sessions.
     Sessions {
         #[command(flatten)]
@@ -164,6 +171,13 @@ pub enum RemoteCommand {
         remote: RemoteArgs,
         #[command(subcommand)]
         cmd: settings::SettingsCommand,
+    },
+    /// Access reports: stale accounts, access review by user, application, profile; seats.
+    Reports {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: reports::ReportsCommand,
     },
     /// The audit log: browse, export, verify the hash chain, apply retention.
     Audit {
@@ -221,6 +235,9 @@ async fn dispatch(cmd: RemoteCommand) -> CmdResult {
             credentials::run(&Client::new(&remote)?, cmd).await
         }
         RemoteCommand::Sessions { remote, cmd } => sessions::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::ScimClients { remote, cmd } => {
+            scim_clients::run(&Client::new(&remote)?, cmd).await
+        }
         RemoteCommand::TwoFactor { remote, cmd } => {
             sessions::two_factor(&Client::new(&remote)?, cmd).await
         }
@@ -232,5 +249,6 @@ async fn dispatch(cmd: RemoteCommand) -> CmdResult {
         } => events::run(&Client::new(&remote)?, user, limit).await,
         RemoteCommand::Settings { remote, cmd } => settings::run(&Client::new(&remote)?, cmd).await,
         RemoteCommand::Audit { remote, cmd } => audit::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Reports { remote, cmd } => reports::run(&Client::new(&remote)?, cmd).await,
     }
 }

@@ -2,35 +2,68 @@
 //! product seats they hold; and `assign`/`unassign` of a role held directly.
 
 use super::client::{Client, CmdResult};
-use super::instant::time;
+use super::instant::{parse_instant, time};
 use super::output::{details, full_name, items, list, or_none, print_users, put_opt, table, text};
 use clap::Subcommand;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
+/// `users list`: the API's list parameters, one flag each.
+#[derive(Debug, clap::Args)]
+pub struct UserListArgs {
+    /// invited, active or inactive.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Text in username, e-mail, first or last name.
+    #[arg(long)]
+    pub q: Option<String>,
+    /// Only members of this group (id).
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Only holders of this role (id), directly or through a group.
+    #[arg(long)]
+    pub role: Option<String>,
+    /// `person` (default) or `service` (the service accounts of API credentials).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only users assigned to this application (key): a role or a profile seat, directly
+    /// or through a group.
+    #[arg(long)]
+    pub application: Option<String>,
+    /// Only users with a seat in this product profile (id), directly or through a group.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Only administrators: a right kind (system, product, product_profile, user_group,
+    /// deployment, support, storage) or `any`.
+    #[arg(long)]
+    pub admin_right: Option<String>,
+    /// Only users who last signed in before this instant (RFC 3339 or Unix ms).
+    #[arg(long, value_parser = parse_instant)]
+    pub last_sign_in_before: Option<i64>,
+    /// Only users who last signed in after this instant (RFC 3339 or Unix ms).
+    #[arg(long, value_parser = parse_instant)]
+    pub last_sign_in_after: Option<i64>,
+    /// Order by username (default), email, last_sign_in_at or created_at.
+    #[arg(long)]
+    pub sort: Option<String>,
+    /// asc (default) or desc.
+    #[arg(long)]
+    pub order: Option<String>,
+    /// Continue after a previous page: the cursor it printed (`next_cursor`).
+    #[arg(long, conflicts_with = "page")]
+    pub cursor: Option<String>,
+    /// 1-based page number.
+    #[arg(long)]
+    pub page: Option<i64>,
+    /// Users per page, 1 to 500.
+    #[arg(long)]
+    pub per_page: Option<i64>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
-    /// List users, filtered and paged.
-    List {
-        /// invited, active or inactive.
-        #[arg(long)]
-        status: Option<String>,
-        /// Text in username, e-mail, first or last name.
-        #[arg(long)]
-        q: Option<String>,
-        /// Only members of this group (id).
-        #[arg(long)]
-        group: Option<String>,
-        /// Only holders of this role (id), directly or through a group.
-        #[arg(long)]
-        role: Option<String>,
-        /// 1-based page number.
-        #[arg(long)]
-        page: Option<i64>,
-        /// Users per page, 1 to 500.
-        #[arg(long)]
-        per_page: Option<i64>,
-    },
+    /// List users: filtered, sorted, paged by number or by cursor.
+    List(Box<UserListArgs>),
     /// Show one user.
     Get { id: String },
     /// Add a user; the username defaults to the e-mail.
@@ -69,6 +102,9 @@ pub enum UsersCommand {
     Reactivate { id: String },
     /// Delete a user irreversibly.
     Delete { id: String },
+    /// Deactivate (or --delete) a person across every application in one step and show
+    /// everything withdrawn.
+    Offboard(super::reports::OffboardArgs),
     /// Roles the user holds, directly and through groups.
     Roles { id: String },
     /// Product profiles the user holds a seat in, directly and through groups.
@@ -132,31 +168,62 @@ pub(super) async fn run(c: &Client, cmd: UsersCommand) -> CmdResult {
         UsersCommand::Export { template, output } => {
             return super::bulk::export(c, &template, output.as_deref()).await;
         }
-        UsersCommand::List {
-            status,
-            q,
-            group,
-            role,
-            page,
-            per_page,
-        } => {
+        UsersCommand::List(args) => {
+            let UserListArgs {
+                status,
+                q,
+                group,
+                role,
+                kind,
+                application,
+                profile,
+                admin_right,
+                last_sign_in_before,
+                last_sign_in_after,
+                sort,
+                order,
+                cursor,
+                page,
+                per_page,
+            } = *args;
             let query = [
                 ("status", status),
                 ("q", q),
                 ("group", group),
                 ("role", role),
+                ("kind", kind),
+                ("application", application),
+                ("profile", profile),
+                ("admin_right", admin_right),
+                (
+                    "last_sign_in_before",
+                    last_sign_in_before.map(|t| t.to_string()),
+                ),
+                (
+                    "last_sign_in_after",
+                    last_sign_in_after.map(|t| t.to_string()),
+                ),
+                ("sort", sort),
+                ("order", order),
+                ("cursor", cursor),
                 ("page", page.map(|p| p.to_string())),
                 ("per_page", per_page.map(|p| p.to_string())),
             ];
             let r = c.org_call(Method::GET, &["users"], &query, None).await?;
             if !c.print_json(&r.body) {
                 print_users(items(&r.body));
+                let page = match r.body.get("page") {
+                    Some(_) => format!("page {}", text(&r.body, "page")),
+                    None => "page from cursor".to_string(),
+                };
                 println!(
-                    "page {} ({} per page), {} in total",
-                    text(&r.body, "page"),
+                    "{page} ({} per page), {} in total",
                     text(&r.body, "per_page"),
                     text(&r.body, "total")
                 );
+                if let Some(next) = r.body["next_cursor"].as_str() {
+                    println!("next page: --cursor {next}");
+                }
             }
         }
         UsersCommand::Get { id } => {
@@ -220,6 +287,7 @@ pub(super) async fn run(c: &Client, cmd: UsersCommand) -> CmdResult {
                 .await?;
             c.done(&format!("Deleted user {id}."));
         }
+        UsersCommand::Offboard(args) => return super::reports::offboard(c, args).await,
         UsersCommand::Roles { id } => {
             let r = c
                 .org_call(Method::GET, &["users", &id, "roles"], &[], None)

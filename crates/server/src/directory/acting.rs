@@ -18,13 +18,26 @@ pub enum Principal {
     /// The server itself: a policy or maintenance job (idle deactivation, audit retention).
     /// Acts as a System admin, like the operator who configured the policy.
     Server { job: String },
+    /// A SCIM client (issue 14): acts by the provisioning column of the permission matrix, on
+    /// users and on the groups it created; `created_by` is guarded from it.
+    Scim {
+        client: String,
+        name: String,
+        created_by: Option<UserId>,
+    },
+    /// A policy the organisation turned on (idle deactivation), acting on its own schedule.
+    /// Acts as a System admin, like the operator who configured it.
+    Policy { name: String },
 }
 
 impl Principal {
     /// The user account acting, if any.
     pub fn user(&self) -> Option<UserId> {
         match self {
-            Principal::Operator { .. } | Principal::Server { .. } => None,
+            Principal::Operator { .. }
+            | Principal::Server { .. }
+            | Principal::Scim { .. }
+            | Principal::Policy { .. } => None,
             Principal::Person(u) | Principal::Service { user: u, .. } => Some(*u),
         }
     }

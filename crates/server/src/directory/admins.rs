@@ -234,7 +234,7 @@ impl Directory {
 
     /// Handing out or taking away `right` from `user`: what the right covers, and for a group
     /// right everything the group carries (which the acting admin must administer too).
-    async fn right_change(
+    pub(crate) async fn right_change(
         &self,
         c: &mut AnyConnection,
         org: &Organization,

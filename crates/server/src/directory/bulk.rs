@@ -494,6 +494,7 @@ impl Directory {
                     notify: Some(
                         status == "invited" || (!options.no_invitations && !wants_inactive),
                     ),
+                    ..NewUser::default()
                 };
                 let (ok, changed, (u, _)) = attempt!(
                     Part::Email,

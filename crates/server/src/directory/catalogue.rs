@@ -79,6 +79,13 @@ impl Catalogue {
         })
     }
 
+    /// An application named in a request's path: unknown is 404, as for any object there
+    /// (in a body it is a field error, see [`Catalogue::require`]).
+    pub fn require_in_path(&self, key: &str) -> Result<&Arc<AppTree>> {
+        self.get(key)
+            .ok_or_else(|| rolecall_core::Error::not_found("application", key).into())
+    }
+
     pub fn with(&self, tree: AppTree) -> Catalogue {
         let mut apps: Vec<Arc<AppTree>> = self
             .apps

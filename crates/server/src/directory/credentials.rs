@@ -13,7 +13,7 @@ use crate::store::WriteTx;
 use rolecall_core::admin::Operation;
 use rolecall_core::audit::{field, Party};
 use rolecall_core::change::{Change, Effect, Reach};
-use rolecall_core::model::{Millis, Organization, User, UserId, UserKind, UserStatus};
+use rolecall_core::model::{Millis, Organization, User, UserId, UserKind, UserProfile, UserStatus};
 use rolecall_core::validate::{Description, Email, Locale, PersonName, Username};
 use rolecall_core::Error as DomainError;
 use serde::Deserialize;
@@ -143,7 +143,7 @@ impl Directory {
             )
             .into());
         }
-        let service_user = User {
+        let mut service_user = User {
             id: UserId(new_id()),
             org_id: org.id,
             username: Username::parse("name", &format!("svc.{}", name.as_str().to_lowercase()))
@@ -164,7 +164,10 @@ impl Directory {
             created_at: now,
             updated_at: now,
             last_sign_in_at: None,
+            profile: UserProfile::default(),
+            provisioned_by: None,
         };
+        super::user_profile::settle_emails(&mut service_user);
         let credential = Credential {
             id: new_id().to_string(),
             name: name.into_string(),

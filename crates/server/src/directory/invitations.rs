@@ -122,14 +122,24 @@ pub(crate) fn utc_date(ms: Millis) -> String {
     )
 }
 
-/// Lines stay short (under 77 characters for usual names) so the message goes out as plain
-/// 7-bit text rather than quoted-printable, and the token sits alone on its own line.
-fn invitation_mail(org: &Organization, user: &User, token: &str, expires_at: Millis) -> String {
+/// Lines stay short (under 77 characters for usual names and hosts) so the message goes out as
+/// plain 7-bit text rather than quoted-printable, and the token sits alone on its own line.
+fn invitation_mail(
+    org: &Organization,
+    user: &User,
+    token: &str,
+    expires_at: Millis,
+    link: Option<&str>,
+) -> String {
+    // console: the link opens "Get started"; the token stays out of it (no secret in a URL).
+    let link = link
+        .map(|l| format!("To get started, open\n{l}\nand "))
+        .unwrap_or_else(|| "To get started, ".into());
     format!(
         "Hello {name},\n\n\
          you have been added to the rolecall organization {org}\n\
-         as {username}.\n\
-         To get started, choose your password with this single-use token:\n\n\
+         as {username}.\n\n\
+         {link}choose your password with this single-use token:\n\n\
          {token}\n\n\
          It expires on {expiry}. Send it with your new password to\n\
          POST /api/v1/organizations/{org}/invitations/accept\n\
@@ -145,6 +155,7 @@ fn invitation_mail(org: &Organization, user: &User, token: &str, expires_at: Mil
 /// Issues a fresh token for `user` and queues the "Get started" e-mail, inside the caller's
 /// transaction: a new invitation, or, when one is open, the same invitation with a new token
 /// (the old one dies with its hash), a new sender and the expiry reset.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn issue(
     c: &mut AnyConnection,
     b: Backend,
@@ -152,6 +163,7 @@ pub(crate) async fn issue(
     user: &User,
     invited_by: Option<&str>,
     now: Millis,
+    dir: &Directory,
 ) -> Result<Invitation> {
     let token = new_secret();
     let hash = hash_secret(&token);
@@ -188,7 +200,14 @@ pub(crate) async fn issue(
         &new_id().to_string(),
         user.email.as_str(),
         "Get started with rolecall",
-        &invitation_mail(org, user, &token, expires_at),
+        &invitation_mail(
+            org,
+            user,
+            &token,
+            expires_at,
+            dir.console_link(&format!("/console/get-started?org={}", org.slug.as_str()))
+                .as_deref(),
+        ),
         now,
     )
     .await?;
@@ -234,6 +253,19 @@ pub(crate) async fn on_removal(
     .await
 }
 
+/// A removal without a notice (a provisioned user whose identity provider tells them): the
+/// open invitation is withdrawn all the same.
+pub(crate) async fn withdraw_on_removal(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: &Organization,
+    user: &User,
+    now: Millis,
+) -> Result<()> {
+    iq::withdraw_open(c, b, org.id, user.id, now).await?;
+    Ok(())
+}
+
 /// Inviting people (and resending or withdrawing an invitation) is adding users to the
 /// organisation: invitations carry no rights.
 fn inviting() -> Change {
@@ -257,6 +289,7 @@ impl Directory {
             locale: input.locale,
             status: Some(UserStatus::Invited.as_str().to_string()),
             notify: None,
+            ..NewUser::default()
         };
         match self
             .create_user_invited_by(admin, new_user, Some(invited_by))
@@ -318,7 +351,7 @@ impl Directory {
             )
             .into());
         }
-        let invitation = issue(&mut w.tx, b, org, &target, Some(invited_by), now).await?;
+        let invitation = issue(&mut w.tx, b, org, &target, Some(invited_by), now, self).await?;
         let target = super::signin::user_party(&mut w.tx, b, user).await?;
         let record = Record::new("invitation_sent", target).detail(format!(
             "invitation {} resent by {invited_by}",

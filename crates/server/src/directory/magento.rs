@@ -381,6 +381,7 @@ impl Directory {
             status: Some("active".into()),
             // They sign in with the password they have; nothing to tell them yet.
             notify: Some(false),
+            ..NewUser::default()
         };
         let (ok, _, (created, _)) = self
             .create_user_invited_by_in(w, admin, input, None)

@@ -20,13 +20,19 @@ mod holding; // one role per user, keep an administrator
 pub mod invitations; // "Get started" invitations and removal notices
 pub mod magento; // migration of Magento 2 admins (issue 12)
 mod notices; // account notices and admin-rights mails
+pub mod offboard; // offboarding in one step (issue 11)
 mod orgs;
 mod passwords; // re-verification, password changes and resets, the lockout (issue 9)
 mod profiles; // products and product profiles
+pub mod reports; // access reports and the idle policy (issue 11)
 mod rights; // the one rights rule, server half
 mod roles;
+mod scim; // SCIM reads (issue 14)
+pub mod scim_clients; // SCIM clients (issue 14)
 mod secrets; // TOTP secrets sealed at rest (issue 9 item 9)
 pub mod signin;
+mod user_list; // pages of users and their opaque cursors
+mod user_profile; // SCIM-carried attributes (issue 14)
 mod users;
 
 pub use acting::{OrgAdmin, Principal};
@@ -35,7 +41,9 @@ pub use profiles::{
     NewProfile, ProductSummary, Profile, ProfilePatch, ProfileView, UserProduct, UserProducts,
 };
 pub use roles::{BatchAnswer, BatchCheck, NewRole, RolePatch};
-pub use users::{NewUser, UserPatch, UserRoleHolding};
+pub use user_list::{PageStart, UserList, UserListRequest};
+pub use user_profile::{AddressInput, EmailInput, PhoneInput};
+pub use users::{GroupChange, NewGroup, NewUser, UserPatch, UserRoleHolding};
 
 use crate::error::{Error, Result};
 use crate::store::{self, directory as q, Db};
@@ -86,6 +94,8 @@ pub struct Directory {
     remembered: bearers::Remembered,
     /// Seals the secrets kept at rest (TOTP secrets).
     pub(crate) keys: crate::credentials::sealing::Keyring,
+    /// Where people reach the console, for links in e-mails (`Server` sets it at start).
+    public_url: arc_swap::ArcSwapOption<String>,
 }
 
 impl Directory {
@@ -116,6 +126,7 @@ impl Directory {
     ) -> Result<Directory> {
         db.migrate(clock.now()).await?;
         let mut conn = db.pool.acquire().await?;
+        store::user_profile::fill_missing_keys(&mut conn, db.backend).await?;
         let overrides = q::list_app_overrides(&mut conn).await?;
         drop(conn);
         let catalogue = Catalogue::load(extra_apps, overrides)?;
@@ -128,6 +139,7 @@ impl Directory {
             activity: activity::Activity::default(),
             remembered: bearers::Remembered::default(),
             keys,
+            public_url: arc_swap::ArcSwapOption::empty(),
         };
         dir.seal_migrated_audit().await?;
         dir.seal_stored_secrets(None).await?;
@@ -138,6 +150,20 @@ impl Directory {
 
     pub fn now(&self) -> Millis {
         self.clock.now()
+    }
+
+    /// Sets the base URL (scheme, host, port) of links to the console in e-mails.
+    pub fn set_public_url(&self, url: &str) {
+        self.public_url
+            .store(Some(Arc::new(url.trim_end_matches('/').to_string())));
+    }
+
+    /// A link into the console for an e-mail. It never carries the mailed token: a secret in a
+    /// URL ends up in histories, logs and referrers, so the page asks for the token instead
+    /// (and a link without it stays short enough for plain 7-bit mail).
+    pub(crate) fn console_link(&self, path: &str) -> Option<String> {
+        let base = self.public_url.load_full()?;
+        Some(format!("{base}{path}"))
     }
 
     pub fn catalogue(&self) -> Arc<Catalogue> {

@@ -323,7 +323,7 @@ impl Directory {
     // ------------------------------------------------------------ scopes
 
     pub async fn list_scopes(&self, org: &Organization, app: &str) -> Result<Vec<Scope>> {
-        let tree = self.catalogue().require("application", app)?.clone();
+        let tree = self.catalogue().require_in_path(app)?.clone();
         let mut c = self.db.pool.acquire().await?;
         let root = tree.def.scope_kinds[0].clone();
         let mut out = vec![Scope {
@@ -385,7 +385,7 @@ impl Directory {
         name: &str,
     ) -> Result<(rolecall_core::change::Approved, bool, Scope)> {
         let org = &admin.org;
-        let tree = self.catalogue().require("application", app)?.clone();
+        let tree = self.catalogue().require_in_path(app)?.clone();
         let kinds = &tree.def.scope_kinds;
         let code =
             ScopeCode::parse("code", code).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?;
@@ -459,7 +459,7 @@ impl Directory {
     /// Deletes a leaf scope that no role is limited to.
     pub async fn delete_scope(&self, admin: &OrgAdmin, app: &str, code: &str) -> Result<()> {
         let org = &admin.org;
-        self.catalogue().require("application", app)?;
+        self.catalogue().require_in_path(app)?;
         let b = self.backend();
         let mut w = self.db.write().await?;
         let existing = q::list_scopes(&mut w.tx, b, org.id, Some(app)).await?;

@@ -421,8 +421,13 @@ impl Directory {
                     now + 3_600_000,
                 )
                 .await?;
+                // console: a link to the reset page, which asks for the token below.
+                let link = self
+                    .console_link(&format!("/console/reset/confirm?org={}", org.slug.as_str()))
+                    .map(|l| format!("Choose a new password at\n{l}\nwith this reset token"))
+                    .unwrap_or_else(|| "Reset token".into());
                 let body = format!(
-                    "Someone asked to reset the rolecall password of {} in organization {}.\n\nReset token (valid one hour, single use):\n{token}\n\nIf that was not you, ignore this message.\n",
+                    "Someone asked to reset the rolecall password of {} in organization {}.\n\n{link} (valid one hour, single use):\n{token}\n\nIf that was not you, ignore this message.\n",
                     cred.username, org.slug
                 );
                 s::enqueue_mail(

@@ -9,7 +9,9 @@ use crate::directory::{OrgAdmin, Principal};
 use crate::error::Result;
 use crate::store::rights as rq;
 use rolecall_core::admin::{AdminRight, Operation};
-use rolecall_core::change::{answers_to_grantor, judge, Actor, Approved, Change, Reach};
+use rolecall_core::change::{
+    answers_to_grantor, judge, Actor, Approved, Change, Provisioner, Reach,
+};
 use rolecall_core::model::{OrgId, UserId};
 use sqlx::AnyConnection;
 
@@ -25,7 +27,7 @@ impl Directory {
         admin: &OrgAdmin,
         change: Change,
     ) -> Result<Approved> {
-        let actor = self.actor(c, admin).await?;
+        let actor = self.actor(c, admin, std::slice::from_ref(&change)).await?;
         Ok(judge(&actor, change)?)
     }
 
@@ -36,7 +38,7 @@ impl Directory {
         admin: &OrgAdmin,
         changes: Vec<Change>,
     ) -> Result<Option<Approved>> {
-        let actor = self.actor(c, admin).await?;
+        let actor = self.actor(c, admin, &changes).await?;
         let mut out: Option<Approved> = None;
         for change in changes {
             let ok = judge(&actor, change)?;
@@ -48,12 +50,57 @@ impl Directory {
         Ok(out)
     }
 
-    /// The acting admin as the core sees them.
-    pub(crate) async fn actor(&self, c: &mut AnyConnection, admin: &OrgAdmin) -> Result<Actor> {
+    /// The acting admin as the core sees them, for judging `changes`. What the guarded people
+    /// hold is loaded only when a change alters someone's access: `judge` compares holdings
+    /// with effects and nothing else.
+    pub(crate) async fn actor(
+        &self,
+        c: &mut AnyConnection,
+        admin: &OrgAdmin,
+        changes: &[Change],
+    ) -> Result<Actor> {
         let b = self.backend();
         let org = admin.org.id;
+        let has_effects = changes.iter().any(|ch| !ch.effects.is_empty());
         let user = match &admin.principal {
-            Principal::Operator { .. } | Principal::Server { .. } => return Ok(Actor::operator()),
+            Principal::Operator { .. } | Principal::Server { .. } | Principal::Policy { .. } => {
+                return Ok(Actor::operator())
+            }
+            Principal::Scim {
+                client, created_by, ..
+            } => {
+                // A SCIM client holds no admin rights; it acts by the provisioning column, on
+                // the groups it created, and its creator is upstream of it.
+                let mut own_groups = Vec::new();
+                for ch in changes {
+                    for r in &ch.reach {
+                        if let Reach::Group(g) = r {
+                            if rq::group_provisioned_by(&mut *c, b, *g).await?.as_deref()
+                                == Some(client.as_str())
+                                && !own_groups.contains(g)
+                            {
+                                own_groups.push(*g);
+                            }
+                        }
+                    }
+                }
+                let mut guarded = Vec::new();
+                if let (Some(creator), true) = (created_by, has_effects) {
+                    guarded.push(rq::holdings(&mut *c, b, *creator).await?);
+                    for up in self.upstream(c, org, *creator).await? {
+                        guarded.push(rq::holdings(&mut *c, b, up).await?);
+                    }
+                }
+                return Ok(Actor {
+                    user: None,
+                    rights: Vec::new(),
+                    guarded,
+                    provisioner: Some(Provisioner {
+                        client: client.clone(),
+                        own_groups,
+                    }),
+                });
+            }
             Principal::Person(u) | Principal::Service { user: u, .. } => *u,
         };
         let rights: Vec<AdminRight> = rq::rights_with_grantors(&mut *c, b, org, user)
@@ -61,19 +108,24 @@ impl Directory {
             .iter()
             .filter_map(|(k, t, _)| AdminRight::from_row(k, t))
             .collect();
-        let mut guarded = vec![rq::holdings(&mut *c, b, user).await?];
-        for up in self.upstream(c, org, user).await? {
-            guarded.push(rq::holdings(&mut *c, b, up).await?);
+        let mut guarded = Vec::new();
+        if has_effects {
+            guarded.push(rq::holdings(&mut *c, b, user).await?);
+            for up in self.upstream(c, org, user).await? {
+                guarded.push(rq::holdings(&mut *c, b, up).await?);
+            }
         }
         Ok(Actor {
             user: Some(user),
             rights,
             guarded,
+            provisioner: None,
         })
     }
 
     /// Everyone whose delegation `user`'s authority comes from: the grantors of their
-    /// non-System rights, the creator of their credential, and so on up the chain.
+    /// non-System rights, the creator of their credential, and so on up the chain (`user`
+    /// itself excluded).
     async fn upstream(
         &self,
         c: &mut AnyConnection,

@@ -1,13 +1,17 @@
 //! Users, groups, memberships and direct role assignments.
 
 use super::audit::{user_target, Record};
-use super::credentials::CredentialDecision;
+use super::credentials::{CredentialDecision, CredentialPlan};
 use super::signin::ClientInfo;
+use super::user_profile::{
+    idp_owned_changes, nullable, settle_emails, AddressInput, EmailInput, PhoneInput, ProfileChange,
+};
 use super::{check_version, lost_race, new_id, Directory};
-use crate::directory::OrgAdmin;
+use crate::directory::{OrgAdmin, Principal};
 use crate::error::Result;
-use crate::store::directory::{self as q, UserFilter};
+use crate::store::directory as q;
 use crate::store::holding::{self as hq, People};
+use crate::store::user_list::{self as lq, Position, UserFilter};
 use rolecall_core::admin::Operation;
 use rolecall_core::audit::{field, Party};
 use rolecall_core::change::{Change, Effect, Reach};
@@ -16,19 +20,28 @@ use rolecall_core::holding::{HeldRole, HeldVia, Loss};
 use rolecall_core::model::{
     Group, GroupId, Organization, Role, RoleId, User, UserId, UserKind, UserStatus, Via,
 };
+use rolecall_core::model::{IdentityType, UserProfile};
+use rolecall_core::settings::{DeprovisionedCredentials, IdpAttribute, OrgSettings};
+use rolecall_core::validate::ExternalId;
 use rolecall_core::validate::{Description, DisplayName, Email, Locale, PersonName, Username};
 use rolecall_core::Error as DomainError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use sqlx::AnyConnection;
 
 /// Input for a new user. Only the e-mail is required (seed 002); the username defaults to it.
+/// The other attributes are what identity providers carry (SCIM's User schema and its
+/// enterprise extension) and the Adobe Admin Console template's identity type and country.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    /// The sign-in address; it becomes the primary entry of `emails`.
     pub email: String,
+    /// Up to 256 characters; defaults to the e-mail.
     pub username: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    /// `en_US` or `en-US`.
     pub locale: Option<String>,
     /// `active` (default) or `invited`.
     pub status: Option<String>,
@@ -36,9 +49,74 @@ pub struct NewUser {
     /// by e-mail. Default `true`; `false` adds an active user silently (an invitation only
     /// travels by e-mail, so an invited user is always sent one).
     pub notify: Option<bool>,
+    /// `adobe_id`, `enterprise_id` (default; `federated_id` for SCIM-provisioned users) or
+    /// the Adobe template's spelling (`Federated ID`).
+    pub identity_type: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `US`.
+    pub country_code: Option<String>,
+    /// The identifier a provisioning client or import knows the user by.
+    pub external_id: Option<String>,
+    pub display_name: Option<String>,
+    pub nick_name: Option<String>,
+    pub title: Option<String>,
+    pub user_type: Option<String>,
+    pub name_formatted: Option<String>,
+    pub middle_name: Option<String>,
+    pub honorific_prefix: Option<String>,
+    pub honorific_suffix: Option<String>,
+    /// An `Accept-Language` value such as `en-US`.
+    pub preferred_language: Option<String>,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub timezone: Option<String>,
+    /// Further addresses; the sign-in address is added as the primary one.
+    pub emails: Option<Vec<EmailInput>>,
+    pub phone_numbers: Option<Vec<PhoneInput>>,
+    pub addresses: Option<Vec<AddressInput>>,
+    pub employee_number: Option<String>,
+    pub cost_center: Option<String>,
+    pub organization: Option<String>,
+    pub division: Option<String>,
+    pub department: Option<String>,
+    /// The id of the user's manager.
+    pub manager_id: Option<String>,
 }
 
-/// A partial update; absent fields are left alone.
+impl NewUser {
+    fn profile_change(&self) -> ProfileChange<'_> {
+        fn some(v: &Option<String>) -> Option<Option<&str>> {
+            v.as_deref().map(Some)
+        }
+        ProfileChange {
+            texts: vec![
+                ("display_name", some(&self.display_name)),
+                ("nick_name", some(&self.nick_name)),
+                ("title", some(&self.title)),
+                ("user_type", some(&self.user_type)),
+                ("name_formatted", some(&self.name_formatted)),
+                ("middle_name", some(&self.middle_name)),
+                ("honorific_prefix", some(&self.honorific_prefix)),
+                ("honorific_suffix", some(&self.honorific_suffix)),
+                ("employee_number", some(&self.employee_number)),
+                ("cost_center", some(&self.cost_center)),
+                ("organization", some(&self.organization)),
+                ("division", some(&self.division)),
+                ("department", some(&self.department)),
+            ],
+            identity_type: some(&self.identity_type),
+            country_code: some(&self.country_code),
+            external_id: some(&self.external_id),
+            preferred_language: some(&self.preferred_language),
+            timezone: some(&self.timezone),
+            manager_id: some(&self.manager_id),
+            emails: self.emails.as_deref(),
+            phone_numbers: self.phone_numbers.as_deref(),
+            addresses: self.addresses.as_deref(),
+        }
+    }
+}
+
+/// A partial update (JSON merge patch): absent fields are left alone, `null` unsets an
+/// optional attribute, a list replaces the whole list.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
@@ -49,6 +127,121 @@ pub struct UserPatch {
     pub locale: Option<String>,
     /// `active` or `inactive`: deactivation voids all access at once and keeps the record.
     pub status: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub identity_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub country_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub external_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub display_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub nick_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub user_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub name_formatted: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub middle_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub honorific_prefix: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub honorific_suffix: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub preferred_language: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub timezone: Option<Option<String>>,
+    /// Replaces every e-mail; the sign-in address stays the primary one.
+    pub emails: Option<Vec<EmailInput>>,
+    pub phone_numbers: Option<Vec<PhoneInput>>,
+    pub addresses: Option<Vec<AddressInput>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub employee_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub cost_center: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub organization: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub division: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub department: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub manager_id: Option<Option<String>>,
+}
+
+impl UserPatch {
+    fn profile_change(&self) -> ProfileChange<'_> {
+        fn v(v: &Option<Option<String>>) -> Option<Option<&str>> {
+            v.as_ref().map(|o| o.as_deref())
+        }
+        ProfileChange {
+            texts: vec![
+                ("display_name", v(&self.display_name)),
+                ("nick_name", v(&self.nick_name)),
+                ("title", v(&self.title)),
+                ("user_type", v(&self.user_type)),
+                ("name_formatted", v(&self.name_formatted)),
+                ("middle_name", v(&self.middle_name)),
+                ("honorific_prefix", v(&self.honorific_prefix)),
+                ("honorific_suffix", v(&self.honorific_suffix)),
+                ("employee_number", v(&self.employee_number)),
+                ("cost_center", v(&self.cost_center)),
+                ("organization", v(&self.organization)),
+                ("division", v(&self.division)),
+                ("department", v(&self.department)),
+            ],
+            identity_type: v(&self.identity_type),
+            country_code: v(&self.country_code),
+            external_id: v(&self.external_id),
+            preferred_language: v(&self.preferred_language),
+            timezone: v(&self.timezone),
+            manager_id: v(&self.manager_id),
+            emails: self.emails.as_deref(),
+            phone_numbers: self.phone_numbers.as_deref(),
+            addresses: self.addresses.as_deref(),
+        }
+    }
+}
+
+/// A new group: a name, for a provisioned one the client's identifier for it, and its first
+/// members (joined in the same transaction, each judged like `add_member`).
+#[derive(Debug, Clone, Default)]
+pub struct NewGroup {
+    pub name: String,
+    pub description: Option<String>,
+    pub external_id: Option<String>,
+    pub members: Vec<UserId>,
+}
+
+/// A change of a group in one transaction: its name and external id, and members joining and
+/// leaving (what a SCIM PATCH or PUT of a group amounts to).
+#[derive(Debug, Clone, Default)]
+pub struct GroupChange {
+    pub name: Option<String>,
+    pub external_id: Option<Option<String>>,
+    pub add: Vec<UserId>,
+    pub remove: Vec<UserId>,
 }
 
 /// A role a user holds, and how.
@@ -59,6 +252,32 @@ pub struct UserRoleHolding {
     pub application: String,
     #[serde(flatten)]
     pub via: Via,
+}
+
+/// The SCIM client acting, if one is.
+fn scim_client(admin: &OrgAdmin) -> Option<&str> {
+    match &admin.principal {
+        Principal::Scim { client, .. } => Some(client.as_str()),
+        _ => None,
+    }
+}
+
+/// When a SCIM client deprovisions a person, the organisation's setting decides about the API
+/// credentials they created (revoke by default) instead of the 409 that asks an admin.
+fn deprovision_plan(
+    scim: Option<&str>,
+    settings: &OrgSettings,
+    given: Option<CredentialDecision>,
+) -> Result<Option<CredentialPlan>> {
+    match scim {
+        Some(_) => Ok(Some(
+            match settings.provisioning.deprovisioned_credentials {
+                DeprovisionedCredentials::Revoke => CredentialPlan::Revoke,
+                DeprovisionedCredentials::Keep => CredentialPlan::Keep,
+            },
+        )),
+        None => CredentialPlan::from_wire(given, None),
+    }
 }
 
 /// Service accounts live and die with their credential.
@@ -140,7 +359,9 @@ impl Directory {
     }
 
     /// Creates a user; an `invited` one is sent the "Get started" invitation in the same
-    /// transaction (`invited_by` labels who asked, for the audit trail).
+    /// transaction (`invited_by` labels who asked, for the audit trail). A SCIM client's user is
+    /// marked as provisioned by it and is a Federated ID unless it says otherwise; it may be
+    /// created inactive, and is invited only when the organisation asks for it.
     pub(crate) async fn create_user_invited_by(
         &self,
         admin: &OrgAdmin,
@@ -167,6 +388,7 @@ impl Directory {
         (User, Option<super::invitations::Invitation>),
     )> {
         let org = &admin.org;
+        let scim = scim_client(admin);
         let mut p = Problems::new();
         let email = p.check(Email::parse("email", &input.email));
         let username = match &input.username {
@@ -190,6 +412,8 @@ impl Directory {
         let status = match input.status.as_deref() {
             None | Some("active") => Some(UserStatus::Active),
             Some("invited") => Some(UserStatus::Invited),
+            // Identity providers create users assigned but disabled.
+            Some("inactive") if scim.is_some() => Some(UserStatus::Inactive),
             Some(_) => {
                 p.push(rolecall_core::FieldError::new(
                     "status",
@@ -207,6 +431,15 @@ impl Directory {
                 "an invited user is always sent the invitation; add them as active with notify false to tell them nothing",
             ));
         }
+        let mut profile = UserProfile {
+            identity_type: if scim.is_some() {
+                IdentityType::FederatedId
+            } else {
+                IdentityType::default()
+            },
+            ..UserProfile::default()
+        };
+        super::user_profile::apply(&mut p, &mut profile, &input.profile_change());
         p.into_result()?;
         let (
             Some(email),
@@ -214,13 +447,20 @@ impl Directory {
             Some(first_name),
             Some(last_name),
             Some(locale),
-            Some(status),
+            Some(mut status),
         ) = (email, username, first, last, locale, status)
         else {
             unreachable!("problems checked")
         };
         let now = self.now();
-        let user = User {
+        let b = self.backend();
+        if scim.is_some() && status == UserStatus::Active {
+            let (settings, _) = crate::store::signin::settings(&mut w.tx, b, org.id).await?;
+            if settings.provisioning.invitations {
+                status = UserStatus::Invited;
+            }
+        }
+        let mut user = User {
             id: UserId(new_id()),
             org_id: org.id,
             username,
@@ -234,21 +474,25 @@ impl Directory {
             updated_at: now,
             last_sign_in_at: None,
             kind: UserKind::Person,
+            profile,
+            provisioned_by: scim.map(str::to_string),
         };
-        let b = self.backend();
+        settle_emails(&mut user);
         let ok = self
             .approve(
                 &mut w.tx,
                 admin,
-                Change::new(Operation::AddUser).reaching(Reach::Organization),
+                Change::new(Operation::AddUser)
+                    .reaching(Reach::Organization)
+                    .affecting(Effect::User(user.id)),
             )
             .await?;
         q::insert_user(&mut w.tx, b, &user).await?;
         // invitations: an invited user gets the "Get started" e-mail with this very insert.
         let invitation = match user.status {
-            UserStatus::Invited => {
-                Some(super::invitations::issue(&mut w.tx, b, org, &user, invited_by, now).await?)
-            }
+            UserStatus::Invited => Some(
+                super::invitations::issue(&mut w.tx, b, org, &user, invited_by, now, self).await?,
+            ),
             _ => {
                 if notify {
                     self.queue_account_notice(&mut w.tx, org, &user, now)
@@ -282,25 +526,6 @@ impl Directory {
             .into());
         }
         Err(not_found_user(id))
-    }
-
-    pub async fn list_users(
-        &self,
-        org: &Organization,
-        filter: &UserFilter,
-        page: i64,
-        per_page: i64,
-    ) -> Result<(Vec<User>, i64)> {
-        let mut c = self.db.pool.acquire().await?;
-        q::list_users(
-            &mut c,
-            self.backend(),
-            org.id,
-            filter,
-            (page - 1) * per_page,
-            per_page,
-        )
-        .await
     }
 
     pub async fn update_user(
@@ -342,6 +567,15 @@ impl Directory {
         let mut p = Problems::new();
         if let Some(e) = &patch.email {
             if let Some(v) = p.check(Email::parse("email", e)) {
+                // A new sign-in address replaces the old one in the list, unless the list
+                // itself is replaced too.
+                if patch.emails.is_none() {
+                    for entry in next.profile.emails.iter_mut() {
+                        if entry.value.key() == current.email.key() {
+                            entry.value = v.clone();
+                        }
+                    }
+                }
                 next.email = v;
             }
         }
@@ -377,7 +611,23 @@ impl Directory {
                 )),
             }
         }
+        super::user_profile::apply(&mut p, &mut next.profile, &patch.profile_change());
         p.into_result()?;
+        settle_emails(&mut next);
+        let scim = scim_client(admin);
+        let settings = self
+            .provisioning_settings(
+                &mut w.tx,
+                org,
+                scim.is_some() || current.provisioned_by.is_some(),
+            )
+            .await?;
+        if scim.is_none() {
+            let owned = idp_owned_changes(&settings.provisioning, &current, &next);
+            if !owned.is_empty() {
+                return Err(DomainError::Invalid(owned).into());
+            }
+        }
         let ok = self
             .approve(&mut w.tx, admin, user_change(org, &current, &next))
             .await?;
@@ -405,7 +655,7 @@ impl Directory {
         }
         let affects_rights = next.status != current.status;
         if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
-            let plan = super::credentials::CredentialPlan::from_wire(decision, None)?;
+            let plan = deprovision_plan(scim, &settings, decision)?;
             self.settle_credentials_of(w, admin, id, plan).await?;
             crate::store::signin::revoke_user_sessions(
                 &mut w.tx,
@@ -417,11 +667,11 @@ impl Directory {
             )
             .await?;
             // invitations: removal notice to the address on record; open invitation closed.
-            super::invitations::on_removal(
+            self.notify_removal(
                 &mut w.tx,
-                b,
                 org,
                 &current,
+                &settings,
                 "deactivated",
                 next.updated_at,
             )
@@ -439,6 +689,41 @@ impl Directory {
         )
         .await?;
         Ok((ok, affects_rights, next))
+    }
+
+    /// The organisation's settings when the change involves provisioning (a SCIM client acts,
+    /// or the user or group was provisioned), else the defaults without a query.
+    async fn provisioning_settings(
+        &self,
+        c: &mut AnyConnection,
+        org: &Organization,
+        involved: bool,
+    ) -> Result<OrgSettings> {
+        if involved {
+            Ok(crate::store::signin::settings(c, self.backend(), org.id)
+                .await?
+                .0)
+        } else {
+            Ok(OrgSettings::default())
+        }
+    }
+
+    /// The removal notice, except for provisioned users when the organisation leaves telling
+    /// them to its identity provider; an open invitation is withdrawn either way.
+    async fn notify_removal(
+        &self,
+        c: &mut AnyConnection,
+        org: &Organization,
+        user: &User,
+        settings: &OrgSettings,
+        what: &str,
+        now: rolecall_core::model::Millis,
+    ) -> Result<()> {
+        if user.provisioned_by.is_some() && !settings.provisioning.removal_mails {
+            super::invitations::withdraw_on_removal(c, self.backend(), org, user, now).await
+        } else {
+            super::invitations::on_removal(c, self.backend(), org, user, what, now).await
+        }
     }
 
     /// Irreversible: removes the user and their memberships and assignments, keeps a tombstone.
@@ -492,12 +777,21 @@ impl Directory {
             &format!("deleting {}", current.username),
         )
         .await?;
-        let plan = super::credentials::CredentialPlan::from_wire(decision, None)?;
+        let scim = scim_client(admin);
+        let settings = self
+            .provisioning_settings(
+                &mut w.tx,
+                org,
+                scim.is_some() || current.provisioned_by.is_some(),
+            )
+            .await?;
+        let plan = deprovision_plan(scim, &settings, decision)?;
         self.settle_credentials_of(w, admin, id, plan).await?;
         crate::store::signin::revoke_user_sessions(&mut w.tx, b, id, "deleted", None, self.now())
             .await?;
         // invitations: removal notice to the address on record; open invitation closed.
-        super::invitations::on_removal(&mut w.tx, b, org, &current, "deleted", self.now()).await?;
+        self.notify_removal(&mut w.tx, org, &current, &settings, "deleted", self.now())
+            .await?;
         q::delete_user(&mut w.tx, b, &current, self.now()).await?;
         self.record(
             w,
@@ -516,12 +810,34 @@ impl Directory {
         name: &str,
         description: Option<&str>,
     ) -> Result<Group> {
+        self.create_group_with(
+            admin,
+            NewGroup {
+                name: name.to_string(),
+                description: description.map(str::to_string),
+                external_id: None,
+                members: Vec::new(),
+            },
+        )
+        .await
+    }
+
+    /// Creates a group; a SCIM client's group is marked as provisioned by it.
+    pub async fn create_group_with(&self, admin: &OrgAdmin, input: NewGroup) -> Result<Group> {
         let org = &admin.org;
         let mut p = Problems::new();
-        let name = p.check(DisplayName::parse("name", name));
-        let description = p.check(Description::parse("description", description.unwrap_or("")));
+        let name = p.check(DisplayName::parse("name", &input.name));
+        let description = p.check(Description::parse(
+            "description",
+            input.description.as_deref().unwrap_or(""),
+        ));
+        let external_id = match &input.external_id {
+            Some(e) => p.check(ExternalId::parse("external_id", e)).map(Some),
+            None => Some(None),
+        };
         p.into_result()?;
-        let (Some(name), Some(description)) = (name, description) else {
+        let (Some(name), Some(description), Some(external_id)) = (name, description, external_id)
+        else {
             unreachable!("problems checked")
         };
         let now = self.now();
@@ -530,6 +846,8 @@ impl Directory {
             org_id: org.id,
             name,
             description,
+            external_id,
+            provisioned_by: scim_client(admin).map(str::to_string),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -549,7 +867,26 @@ impl Directory {
             Record::new("group_created", group_target(&g)).between(None, Some(&g)),
         )
         .await?;
-        self.commit_rights(w, org.id, ok, true).await?;
+        let joins: Vec<Change> = input.members.iter().map(|u| membership(g.id, *u)).collect();
+        let mut ok = ok;
+        if let Some(more) = self.approve_all(&mut w.tx, admin, joins).await? {
+            ok = ok.and(more);
+        }
+        let mut joined = false;
+        for u in &input.members {
+            let (added, user) = self.join_in(&mut w.tx, org, g.id, *u).await?;
+            if added {
+                joined = true;
+                let r = Record::new("member_added", user_target(&user)).changes(field(
+                    "group",
+                    Value::Null,
+                    group_ref(&g),
+                ));
+                self.record(&mut w, admin, r).await?;
+            }
+        }
+        // An empty group changes no decision: the snapshot learns its name with its first member.
+        self.commit_rights(w, org.id, ok, joined).await?;
         Ok(g)
     }
 
@@ -607,6 +944,8 @@ impl Directory {
             }
         }
         p.into_result()?;
+        self.refuse_idp_owned_group(&mut w.tx, admin, &current, next.name != current.name, false)
+            .await?;
         let ok = self
             .approve(
                 &mut w.tx,
@@ -630,7 +969,8 @@ impl Directory {
         Ok(next)
     }
 
-    /// Deletes the group; its members keep their accounts and direct roles.
+    /// Deletes the group; its members keep their accounts and direct roles. A SCIM client
+    /// deletes only groups it created.
     pub async fn delete_group(
         &self,
         admin: &OrgAdmin,
@@ -649,7 +989,7 @@ impl Directory {
                 &mut w.tx,
                 admin,
                 Change::new(Operation::RemoveGroup)
-                    .reaching(Reach::Organization)
+                    .reaching(Reach::Group(id))
                     .affecting(Effect::Members(id)),
             )
             .await?;
@@ -672,6 +1012,12 @@ impl Directory {
         Ok(())
     }
 
+    /// The groups a user belongs to.
+    pub async fn user_groups(&self, org: &Organization, user: UserId) -> Result<Vec<Group>> {
+        let mut c = self.db.pool.acquire().await?;
+        q::groups_of_user(&mut c, self.backend(), org.id, user).await
+    }
+
     pub async fn group_members(&self, org: &Organization, id: GroupId) -> Result<Vec<User>> {
         let b = self.backend();
         let mut c = self.db.pool.acquire().await?;
@@ -682,9 +1028,52 @@ impl Directory {
             group: Some(id),
             ..Default::default()
         };
-        Ok(q::list_users(&mut c, b, org.id, &filter, 0, i64::MAX / 2)
-            .await?
-            .0)
+        Ok(lq::list_users(
+            &mut c,
+            b,
+            org.id,
+            &filter,
+            Default::default(),
+            Default::default(),
+            &Position::Offset(0),
+            i64::MAX / 2,
+        )
+        .await?
+        .items)
+    }
+
+    /// Local changes to a provisioned group's name or membership are refused when the
+    /// organisation says its identity provider owns them.
+    async fn refuse_idp_owned_group(
+        &self,
+        c: &mut AnyConnection,
+        admin: &OrgAdmin,
+        group: &Group,
+        renames: bool,
+        changes_members: bool,
+    ) -> Result<()> {
+        if group.provisioned_by.is_none() || scim_client(admin).is_some() {
+            return Ok(());
+        }
+        let (settings, _) = crate::store::signin::settings(c, self.backend(), admin.org.id).await?;
+        let mut owned = Vec::new();
+        for (attr, touched) in [
+            (IdpAttribute::GroupName, renames),
+            (IdpAttribute::GroupMembers, changes_members),
+        ] {
+            if touched && settings.provisioning.owns(attr) {
+                owned.push(rolecall_core::FieldError::new(
+                    attr.field(),
+                    "idp_owned",
+                    "is owned by the identity provider for this provisioned group: change it there",
+                ));
+            }
+        }
+        if owned.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Invalid(owned).into())
+        }
     }
 
     /// Adds a member; true if they were not one already (idempotent).
@@ -708,32 +1097,14 @@ impl Directory {
         let g = q::lock_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
-        let u = q::lock_user(&mut w.tx, b, org.id, user)
-            .await?
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "user_id",
-                    "unknown_user",
-                    format!("no user {user} in this organization"),
-                )
-            })?;
+        self.refuse_idp_owned_group(&mut w.tx, admin, &g, false, true)
+            .await?;
         let ok = self
             .approve(&mut w.tx, admin, membership(group, user))
             .await?;
-        let gained = hq::group_carries(&mut w.tx, b, org.id, group).await?;
-        self.refuse_second_role(
-            &mut w.tx,
-            org.id,
-            People::One(user),
-            &[(user, u.username.to_string())],
-            &gained,
-            None,
-        )
-        .await?;
-        // profiles: joining a group assigned to a full product profile is refused.
-        self.check_group_join(&mut w.tx, org, group, user).await?;
-        let added = q::add_member(&mut w.tx, b, org.id, group, user, self.now()).await?;
+        let (added, u) = self.join_in(&mut w.tx, org, group, user).await?;
         if added {
+            q::touch_group(&mut w.tx, b, group, self.now()).await?;
             self.record(
                 w,
                 admin,
@@ -746,6 +1117,46 @@ impl Directory {
             .await?;
         }
         Ok((ok, added, added))
+    }
+
+    /// The membership insert every way of joining a group shares (call it with the group
+    /// locked: group, then user, the lock order of `directory::holding`): the user must exist,
+    /// one role per user holds through what the group carries, and a group assigned to a full
+    /// product profile refuses new members. True when they joined (false: already a member),
+    /// with the user.
+    async fn join_in(
+        &self,
+        c: &mut AnyConnection,
+        org: &Organization,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<(bool, User)> {
+        let b = self.backend();
+        let u = q::lock_user(&mut *c, b, org.id, user)
+            .await?
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "user_id",
+                    "unknown_user",
+                    format!("no user {user} in this organization"),
+                )
+            })?;
+        let gained = hq::group_carries(&mut *c, b, org.id, group).await?;
+        self.refuse_second_role(
+            &mut *c,
+            org.id,
+            People::One(user),
+            &[(user, u.username.to_string())],
+            &gained,
+            None,
+        )
+        .await?;
+        // profiles: joining a group assigned to a full product profile is refused.
+        self.check_group_join(&mut *c, org, group, user).await?;
+        Ok((
+            q::add_member(c, b, org.id, group, user, self.now()).await?,
+            u,
+        ))
     }
 
     pub async fn remove_member(
@@ -772,6 +1183,8 @@ impl Directory {
         let g = q::lock_group(&mut w.tx, b, org.id, group)
             .await?
             .ok_or_else(|| DomainError::not_found("group", group))?;
+        self.refuse_idp_owned_group(&mut w.tx, admin, &g, false, true)
+            .await?;
         let person = q::lock_user(&mut w.tx, b, org.id, user).await?;
         let ok = self
             .approve(&mut w.tx, admin, membership(group, user))
@@ -789,6 +1202,7 @@ impl Directory {
         if !q::remove_member(&mut w.tx, b, group, user).await? {
             return Err(DomainError::not_found("membership", user).into());
         }
+        q::touch_group(&mut w.tx, b, group, self.now()).await?;
         let target = match q::get_user(&mut w.tx, b, org.id, user).await? {
             Some(u) => user_target(&u),
             None => Party::new("user", user, ""),
@@ -804,6 +1218,117 @@ impl Directory {
         )
         .await?;
         Ok((ok, true, ()))
+    }
+
+    /// Renames a group and changes its membership in one transaction, all or nothing: what a
+    /// SCIM PATCH or PUT of a group amounts to. Each member joining or leaving is judged like
+    /// `add_member` / `remove_member`; adding a member twice or removing a non-member is a
+    /// no-op, as SCIM clients repeat themselves.
+    pub async fn change_group(
+        &self,
+        admin: &OrgAdmin,
+        id: GroupId,
+        change: GroupChange,
+        if_match: Option<i64>,
+    ) -> Result<Group> {
+        let org = &admin.org;
+        let b = self.backend();
+        let mut w = self.db.write().await?;
+        let current = q::lock_group(&mut w.tx, b, org.id, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("group", id))?;
+        check_version(if_match, current.version)?;
+        let mut next = current.clone();
+        let mut p = Problems::new();
+        if let Some(n) = &change.name {
+            if let Some(v) = p.check(DisplayName::parse("name", n)) {
+                next.name = v;
+            }
+        }
+        if let Some(e) = &change.external_id {
+            match e {
+                None => next.external_id = None,
+                Some(e) => {
+                    if let Some(v) = p.check(ExternalId::parse("external_id", e)) {
+                        next.external_id = Some(v);
+                    }
+                }
+            }
+        }
+        p.into_result()?;
+        let renamed = next.name != current.name || next.external_id != current.external_id;
+        let members = !change.add.is_empty() || !change.remove.is_empty();
+        self.refuse_idp_owned_group(
+            &mut w.tx,
+            admin,
+            &current,
+            next.name != current.name,
+            members,
+        )
+        .await?;
+        let mut changes = Vec::new();
+        if renamed {
+            changes.push(Change::new(Operation::EditGroup).reaching(Reach::Group(id)));
+        }
+        for u in change.add.iter().chain(change.remove.iter()) {
+            changes.push(membership(id, *u));
+        }
+        let Some(ok) = self.approve_all(&mut w.tx, admin, changes).await? else {
+            return Ok(current);
+        };
+        let mut rights_changed = false;
+        for u in &change.remove {
+            if let Some(person) = q::lock_user(&mut w.tx, b, org.id, *u).await? {
+                self.keep_administrators(
+                    &mut w.tx,
+                    org.id,
+                    None,
+                    &[Loss::Membership {
+                        group: id,
+                        user: *u,
+                    }],
+                    &format!("removing {} from group {}", person.username, current.name),
+                )
+                .await?;
+            }
+            if q::remove_member(&mut w.tx, b, id, *u).await? {
+                rights_changed = true;
+                let target = match q::get_user(&mut w.tx, b, org.id, *u).await? {
+                    Some(user) => user_target(&user),
+                    None => Party::new("user", u, ""),
+                };
+                let r = Record::new("member_removed", target).changes(field(
+                    "group",
+                    group_ref(&next),
+                    Value::Null,
+                ));
+                self.record(&mut w, admin, r).await?;
+            }
+        }
+        for u in &change.add {
+            let (joined, user) = self.join_in(&mut w.tx, org, id, *u).await?;
+            if joined {
+                rights_changed = true;
+                let r = Record::new("member_added", user_target(&user)).changes(field(
+                    "group",
+                    Value::Null,
+                    group_ref(&next),
+                ));
+                self.record(&mut w, admin, r).await?;
+            }
+        }
+        next.version = current.version + 1;
+        next.updated_at = self.now();
+        if !q::update_group(&mut w.tx, b, &next, current.version).await? {
+            return Err(lost_race("group"));
+        }
+        if renamed {
+            let r = Record::new("group_updated", group_target(&current))
+                .between(Some(&current), Some(&next));
+            self.record(&mut w, admin, r).await?;
+        }
+        self.commit_rights(w, org.id, ok, rights_changed).await?;
+        Ok(next)
     }
 
     pub async fn group_roles(&self, org: &Organization, group: GroupId) -> Result<Vec<Role>> {

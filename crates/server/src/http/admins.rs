@@ -76,7 +76,7 @@ async fn user_rights(
 
 /// Grants an admin right (at or below the caller's own, over what the caller administers;
 /// needs identity re-verification). The user is notified by e-mail.
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/users/{id}/admin-rights", tag = "administrators", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/users/{id}/admin-rights", tag = "administrators", params(("org" = String, Path), ("id" = String, Path), Reverify),
     request_body = AdminRight, responses((status = 201), (status = 200), (status = 403, body = super::problem::Problem)))]
 async fn grant_right(
     State(s): State<AppState>,
@@ -109,9 +109,11 @@ async fn grant_right(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RightQuery {
     /// system, product, product_profile, user_group, deployment, support or storage
+    #[param(value_type = rolecall_core::admin::RightKind, inline)]
     kind: String,
     /// The application, profile id or group id for scoped rights.
     target: Option<String>,
@@ -120,7 +122,7 @@ pub struct RightQuery {
 /// Revokes an admin right under the same rule. The user stays; the last active System admin
 /// and the account owner cannot lose System admin.
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/users/{id}/admin-rights", tag = "administrators",
-    params(("org" = String, Path), ("id" = String, Path), RightQuery), responses((status = 204), (status = 409, body = super::problem::Problem)))]
+    params(("org" = String, Path), ("id" = String, Path), RightQuery, Reverify), responses((status = 204), (status = 409, body = super::problem::Problem)))]
 async fn revoke_right(
     State(s): State<AppState>,
     caller: Caller,
@@ -178,7 +180,7 @@ pub struct Transfer {
 }
 
 /// Transfers account ownership to another active System admin (the owner only).
-#[utoipa::path(put, path = "/api/v1/organizations/{org}/owner", tag = "administrators", params(("org" = String, Path)), request_body = Transfer,
+#[utoipa::path(put, path = "/api/v1/organizations/{org}/owner", tag = "administrators", params(("org" = String, Path), Reverify), request_body = Transfer,
     responses((status = 200, body = Owner), (status = 403, body = super::problem::Problem), (status = 422, body = super::problem::Problem)))]
 async fn transfer_owner(
     State(s): State<AppState>,

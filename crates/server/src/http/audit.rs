@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub const HEAD_HEADER: &str = "x-rolecall-audit-head";
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
     /// Only entries by this actor (a user id, credential id or token name).
@@ -44,8 +45,10 @@ pub struct LogQuery {
     /// Before this time (Unix ms, exclusive).
     to: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^-?[0-9]+$")]
     cursor: Option<String>,
-    /// Entries per page, 1 to 1000 (default 100).
+    /// Entries per page (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
@@ -150,16 +153,31 @@ async fn list(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// `jsonl` (default) or `csv`.
+    #[param(value_type = Option<ExportFormat>, inline)]
     format: Option<String>,
+    /// Only entries by this actor (a user id, credential id or token name).
     actor: Option<String>,
+    /// Only entries about this target.
     target: Option<String>,
     /// Comma-separated action names.
     action: Option<String>,
+    /// From this time (Unix ms, inclusive).
     from: Option<i64>,
+    /// Before this time (Unix ms, exclusive).
     to: Option<i64>,
+}
+
+/// The export formats (documentation of `format`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)] // never built: it only documents the parameter
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
 }
 
 /// The first line of a JSON-lines export: which chain, and its head when the export began.
@@ -225,8 +243,9 @@ fn csv_row(e: &EntryView) -> String {
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/audit/export", tag = "audit",
     params(("org" = String, Path), ExportQuery),
     responses(
-        (status = 200, content_type = "application/x-ndjson", body = String, description = "First line an ExportHeader, then one EntryView per line", headers(("x-rolecall-audit-head" = String, description = "The chain head as `<seq>:<hash>`"))),
-        (status = 200, content_type = "text/csv", body = String, description = "A header row, then one entry per row", headers(("x-rolecall-audit-head" = String, description = "The chain head as `<seq>:<hash>`"))),
+        (status = 200, description = "JSON lines (`format=jsonl`): first an ExportHeader, then one EntryView per line; or CSV (`format=csv`): a header row, then one entry per row",
+            content((String = "application/x-ndjson"), (String = "text/csv")),
+            headers(("x-rolecall-audit-head" = String, description = "The chain head as `<seq>:<hash>`"))),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "No or unknown credentials"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "The caller may not read the audit log"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "No such organization"),
@@ -353,9 +372,11 @@ async fn head(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyQuery {
     /// A head published earlier, as `<seq>:<hash>`: the chain must still contain it.
+    #[param(pattern = "^[0-9]+:[0-9a-fA-F]{64}$")]
     known_head: Option<String>,
 }
 

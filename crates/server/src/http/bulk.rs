@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// Report what would happen, row by row, and write nothing.
@@ -144,8 +145,7 @@ pub(crate) fn report_csv(r: &ImportReport) -> String {
 /// rights rule) inside one transaction; `dry_run` reports and writes nothing. A sensitive
 /// change: System admins only, with identity re-verification.
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/users/import", tag = "users",
-    params(("org" = String, Path), ImportQuery,
-        ("x-rolecall-password" = Option<String>, Header, description = "The acting person's password, when not re-verified recently")),
+    params(("org" = String, Path), ImportQuery, Reverify),
     request_body(content = String, content_type = "text/csv", description = "The file, UTF-8 (with or without BOM), `,` or `;` separated, CRLF or LF"),
     responses(
         (status = 200, body = ImportReport, content_type = "application/json", description = "The per-row report; `committed` says whether anything was written"),
@@ -220,10 +220,12 @@ async fn import_users(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// `plain` (default: rolecall's template, every field) or `console` (the Adobe Admin
     /// Console bulk-upload template).
+    #[param(inline)]
     template: Option<ExportTemplate>,
 }
 

@@ -102,10 +102,14 @@ async fn check_batch(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EffectiveQuery {
+    /// Application key.
+    #[param(value_type = rolecall_core::validate::Slug, inline)]
     application: String,
     /// Scope code; the root scope when absent.
+    #[param(value_type = Option<rolecall_core::validate::ScopeCode>, inline)]
     scope: Option<String>,
 }
 

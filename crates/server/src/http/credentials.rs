@@ -70,7 +70,7 @@ async fn list_credentials(
 
 /// Creates a credential (needs identity re-verification). Assign roles to its
 /// `service_user_id` like to any user.
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/credentials", tag = "credentials", params(("org" = String, Path)), request_body = NewCredential,
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/credentials", tag = "credentials", params(("org" = String, Path), Reverify), request_body = NewCredential,
     responses((status = 201, body = CreatedCredential), (status = 422, body = super::problem::Problem)))]
 async fn create_credential(
     State(s): State<AppState>,

@@ -10,6 +10,9 @@ use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::{header, request::Parts, StatusCode};
 use rolecall_core::FieldError;
 use serde::de::DeserializeOwned;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::Required;
 
 /// A JSON body whose errors name the field and the rule, parsed as it is extracted: for
 /// endpoints anyone may call (sign-in, resets, invitations) and self-service ones.
@@ -191,6 +194,27 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
 
 /// The version named by `If-Match`, if any (`*` means any version).
 pub struct IfMatch(pub Option<i64>);
+
+/// Handlers that take [`IfMatch`] list it in their `params(...)`, so the document shows the
+/// header (and, from it, the 400 and 412 answers it brings).
+impl utoipa::IntoParams for IfMatch {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![ParameterBuilder::new()
+            .name("If-Match")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "The ETag of the version this change is based on (as sent in `ETag`); the change \
+                 is refused with 412 when the object changed since. `*` or absent: any version.",
+            ))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r#"^(\*|(W/)?"?[0-9]+"?)$"#)),
+            ))
+            .build()]
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = ApiError;
@@ -386,6 +410,30 @@ pub async fn request_context(
 /// The acting admin's password, when sent along with a sensitive change.
 pub struct Reverify(pub Option<String>);
 
+/// Sensitive changes list [`Reverify`] in their `params(...)`, so the document shows the header.
+impl utoipa::IntoParams for Reverify {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![ParameterBuilder::new()
+            .name(REVERIFY_HEADER)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "A sensitive change: people signed in with a password confirm their identity by \
+                 sending it here, unless they did so (POST /api/v1/me/reverify) within the \
+                 organization's re-verification window; otherwise 403 reverification_required.",
+            ))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password))),
+            ))
+            .build()]
+    }
+}
+
+/// The header that carries the acting person's password with a sensitive change.
+pub const REVERIFY_HEADER: &str = "X-Rolecall-Password";
+
 impl<S: Send + Sync> FromRequestParts<S> for Reverify {
     type Rejection = ApiError;
 
@@ -393,7 +441,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Reverify {
         Ok(Reverify(
             parts
                 .headers
-                .get("x-rolecall-password")
+                .get(REVERIFY_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
         ))

@@ -41,11 +41,16 @@ pub struct GroupPatch {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GroupQuery {
     /// Case-insensitive text in the name.
     q: Option<String>,
+    /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<i64>,
+    /// Groups per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     per_page: Option<i64>,
 }
 
@@ -136,7 +141,7 @@ async fn get_group(
     Ok(with_etag(StatusCode::OK, g.version, &g))
 }
 
-#[utoipa::path(patch, path = "/api/v1/organizations/{org}/groups/{id}", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/organizations/{org}/groups/{id}", tag = "groups", params(("org" = String, Path), ("id" = String, Path), IfMatch),
     request_body = GroupPatch, responses((status = 200, body = Group), (status = 412, body = super::problem::Problem)))]
 async fn update_group(
     State(s): State<AppState>,
@@ -161,8 +166,8 @@ async fn update_group(
 }
 
 /// Deletes the group; members keep their accounts.
-#[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
-    responses((status = 204), (status = 404, body = super::problem::Problem)))]
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}", tag = "groups", params(("org" = String, Path), ("id" = String, Path), IfMatch),
+    responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 204), (status = 404, body = super::problem::Problem)))]
 async fn delete_group(
     State(s): State<AppState>,
     caller: Caller,
@@ -218,8 +223,8 @@ async fn list_members(
 }
 
 /// Adds a member (201 when new, 200 when already a member).
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/groups/{id}/members", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
-    request_body = UserRef, responses((status = 201), (status = 200), (status = 422, body = super::problem::Problem)))]
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/groups/{id}/members", tag = "groups", params(("org" = String, Path), ("id" = String, Path), Reverify),
+    request_body = UserRef, responses((status = 201), (status = 200), (status = 409, description = "Joining would break a rule of the group's roles or profiles: one role per user, or a profile's seat quota.", body = super::problem::Problem), (status = 422, body = super::problem::Problem)))]
 async fn add_member(
     State(s): State<AppState>,
     caller: Caller,
@@ -255,7 +260,7 @@ async fn add_member(
 }
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}/members/{user}", tag = "groups",
-    params(("org" = String, Path), ("id" = String, Path), ("user" = String, Path)), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+    params(("org" = String, Path), ("id" = String, Path), ("user" = String, Path), Reverify), responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 204), (status = 404, body = super::problem::Problem)))]
 async fn remove_member(
     State(s): State<AppState>,
     caller: Caller,
@@ -312,8 +317,8 @@ async fn list_group_roles(
 }
 
 /// Assigns a role to the group: every member holds it.
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/groups/{id}/roles", tag = "groups", params(("org" = String, Path), ("id" = String, Path)),
-    request_body = super::users::RoleRef, responses((status = 201), (status = 200), (status = 422, body = super::problem::Problem)))]
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/groups/{id}/roles", tag = "groups", params(("org" = String, Path), ("id" = String, Path), Reverify),
+    request_body = super::users::RoleRef, responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 201), (status = 200), (status = 422, body = super::problem::Problem)))]
 async fn add_group_role(
     State(s): State<AppState>,
     caller: Caller,
@@ -351,7 +356,7 @@ async fn add_group_role(
 }
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/groups/{id}/roles/{role}", tag = "groups",
-    params(("org" = String, Path), ("id" = String, Path), ("role" = String, Path)), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+    params(("org" = String, Path), ("id" = String, Path), ("role" = String, Path), Reverify), responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 204), (status = 404, body = super::problem::Problem)))]
 async fn remove_group_role(
     State(s): State<AppState>,
     caller: Caller,

@@ -59,7 +59,7 @@ pub struct AcceptInvitation {
 
 /// Adds a user as `invited` and e-mails them a single-use "Get started" token (valid 7 days).
 /// The invitation grants no rights: roles and admin rights are granted separately.
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/invitations", tag = "invitations", params(("org" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/invitations", tag = "invitations", params(("org" = String, Path), Reverify),
     request_body = NewInvitation,
     responses((status = 201, body = Invited), (status = 403, body = super::problem::Problem), (status = 422, body = super::problem::Problem)))]
 async fn invite(
@@ -118,7 +118,7 @@ async fn list_invitations(
 
 /// Sends a new token to an invited user; the previous one stops working and the 7 days restart.
 /// 409 when the user is not invited.
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/users/{id}/invitation", tag = "invitations", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/users/{id}/invitation", tag = "invitations", params(("org" = String, Path), ("id" = String, Path), Reverify),
     responses((status = 200, body = Invitation), (status = 404, body = super::problem::Problem), (status = 409, body = super::problem::Problem)))]
 async fn resend(
     State(s): State<AppState>,
@@ -150,7 +150,7 @@ async fn resend(
 }
 
 /// Withdraws the open invitation: its token stops working; the user stays `invited`, without access.
-#[utoipa::path(delete, path = "/api/v1/organizations/{org}/users/{id}/invitation", tag = "invitations", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/users/{id}/invitation", tag = "invitations", params(("org" = String, Path), ("id" = String, Path), Reverify),
     responses((status = 204), (status = 404, body = super::problem::Problem)))]
 async fn withdraw(
     State(s): State<AppState>,

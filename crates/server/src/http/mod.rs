@@ -14,11 +14,16 @@ mod check;
 mod credentials;
 pub mod extract;
 mod groups;
+mod health; // liveness, readiness, the document itself
 mod invitations; // "Get started" invitations
+mod offboard; // offboarding in one step (issue 11)
+mod openapi; // the document, completed by rule
 mod orgs;
 pub mod problem;
 mod profiles; // products and product profiles
+mod reports; // access reports (issue 11)
 mod roles;
+mod scim_clients; // SCIM clients (issue 14)
 mod session;
 mod users;
 
@@ -27,7 +32,6 @@ use crate::directory::signin::ClientInfo;
 use crate::directory::Directory;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use problem::ApiError;
 use rolecall_core::admin::{Operation, Target};
@@ -47,6 +51,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<[crate::net::Cidr]>,
     /// How long a request may take to send its body.
     pub body_timeout: std::time::Duration,
+    /// Per-organisation rate limit of `/scim/v2` (issue 14).
+    pub scim_limiter: Arc<crate::scim::ScimLimiter>,
 }
 
 /// The throttle's window; also the `Retry-After` of its 429 answers.
@@ -67,6 +73,7 @@ impl AppState {
             )),
             trusted_proxies: Arc::from(Vec::new()),
             body_timeout: crate::config::ConnectionLimits::default().body_read_timeout,
+            scim_limiter: Arc::new(crate::scim::ScimLimiter::default()),
         }
     }
 
@@ -134,60 +141,9 @@ pub type ApiResult<T> = Result<T, ApiError>;
     info(title = "rolecall", description = "Who may do what in a commerce back office: users, groups, roles over hierarchical ACL trees, scopes, and authorization checks.\n\nEvery operation may answer 503 `database_busy` (application/problem+json, with `Retry-After`) when the database cannot take the request in time, and 408 `body_timeout` when a body does not arrive in time. A method a path does not support answers 405 `method_not_allowed` (application/problem+json, with `Allow`). Every answer carries `Cache-Control: no-store`."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(problem::Problem))
+    components(schemas(problem::Problem, crate::directory::credentials::CredentialDecision, rolecall_core::admin::RightKind))
 )]
 struct ApiDoc;
-
-/// Statuses any operation can answer, added to every operation so the document is exact:
-/// 503 when the database is busy (issue 9 item 6), 408 when a body is too slow (item 13).
-struct EveryOperation;
-
-impl Modify for EveryOperation {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let problem = |what: &str| {
-            ResponseBuilder::new()
-                .description(what)
-                .content(
-                    "application/problem+json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("Problem")))
-                        .build(),
-                )
-                .build()
-        };
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            // Password guesses are throttled per address: sign-in and resets, re-verification
-            // and password changes, and every change that may carry `X-Rolecall-Password`.
-            let org_scoped = path.starts_with("/api/v1/organizations/{org}/");
-            let guesses = path == "/api/v1/me/reverify" || path == "/api/v1/me/password";
-            for (changes, op) in [
-                (false, &mut item.get),
-                (true, &mut item.put),
-                (true, &mut item.post),
-                (true, &mut item.delete),
-                (true, &mut item.patch),
-            ] {
-                let Some(op) = op else { continue };
-                let has_body = op.request_body.is_some();
-                let r = &mut op.responses.responses;
-                if guesses || (changes && org_scoped) {
-                    r.entry("429".into()).or_insert_with(|| {
-                        problem("Too many password attempts from this address (`too_many_requests`); retry after `Retry-After` seconds.").into()
-                    });
-                }
-                r.entry("503".into()).or_insert_with(|| {
-                    problem("The database is busy (`database_busy`); retry after `Retry-After` seconds.").into()
-                });
-                if has_body {
-                    r.entry("408".into()).or_insert_with(|| {
-                        problem("The body did not arrive in time (`body_timeout`).").into()
-                    });
-                }
-            }
-        }
-    }
-}
 
 struct BearerAuth;
 
@@ -203,15 +159,10 @@ impl Modify for BearerAuth {
 
 /// Builds the whole HTTP application; tests serve it on port 0.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = split();
-    let api = Arc::new(api);
+    let (router, _) = api_router().split_for_parts();
     router
-        .route(
-            "/api/v1/openapi.json",
-            get(move || async move { Json(api.as_ref().clone()) }),
-        )
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
+        .merge(crate::scim::router()) // SCIM 2.0 at /scim/v2 (issue 14)
+        .merge(crate::console::router()) // the web admin console at /console
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -233,6 +184,8 @@ pub fn app(state: AppState) -> Router {
                 res
             },
         ))
+        // Whatever answers with an error (axum's own rejections, 405), answers problem+json.
+        .layer(axum::middleware::map_response(problem::uniform))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -243,16 +196,8 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The OpenAPI document, for the CLI and tests.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    split().1
-}
-
-/// The router and its document, with what every operation can answer added once every
-/// router is merged.
-fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    let (router, mut api) = api_router().split_for_parts();
-    EveryOperation.modify(&mut api);
-    (router, api)
+pub fn openapi() -> serde_json::Value {
+    openapi::document().clone()
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
@@ -268,22 +213,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(profiles::router()) // products and product profiles
         .merge(invitations::router()) // "Get started" invitations
         .merge(audit::router())
+        .merge(health::router())
+        .merge(scim_clients::router()) // SCIM clients (issue 14)
+        .merge(reports::router())
+        .merge(offboard::router())
         .merge(bulk::router()) // bulk user files
-}
-
-async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> Response {
-    match s.dir.db.ping().await {
-        Ok(()) => "ready".into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "not ready");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
-                "the database is not reachable",
-            )
-            .into_response()
-        }
-    }
 }
 
 /// Resolves the organization in the path and checks the caller holds System-level rights there.
@@ -381,11 +315,14 @@ pub(crate) fn parse_id<T: std::str::FromStr>(entity: &'static str, raw: &str) ->
 
 /// Page selection shared by every list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Paging {
     /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
-    /// Items per page, 1 to 500 (default 50).
+    /// Items per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<i64>,
 }
 

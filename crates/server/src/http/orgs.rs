@@ -87,7 +87,7 @@ async fn get_org(
     Ok(with_etag(StatusCode::OK, admin.org.version, &admin.org))
 }
 
-#[utoipa::path(patch, path = "/api/v1/organizations/{org}", tag = "organizations", params(("org" = String, Path)), request_body = OrgPatch,
+#[utoipa::path(patch, path = "/api/v1/organizations/{org}", tag = "organizations", params(("org" = String, Path), IfMatch), request_body = OrgPatch,
     responses((status = 200, body = Organization), (status = 412, body = super::problem::Problem)))]
 async fn update_org(
     State(s): State<AppState>,

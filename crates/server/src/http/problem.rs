@@ -109,7 +109,7 @@ impl From<Error> for ApiError {
                 tracing::error!(error = %e, "database error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
             }
-            Error::Internal(e) => {
+            Error::Internal(e) | Error::Setup(e) => {
                 tracing::error!(error = %e, "internal error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
             }
@@ -121,6 +121,50 @@ impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         Error::Domain(e).into()
     }
+}
+
+/// Makes every error answer a problem document, including those the framework gives before a
+/// handler runs (a path that does not decode, a method the path does not have): their text
+/// becomes the detail. Problem documents and successes pass unchanged.
+pub async fn uniform(res: Response) -> Response {
+    let status = res.status();
+    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        // SCIM answers its errors in its own schema (RFC 7644 §3.12), the console with its own
+        // HTML pages: left as they are.
+        let v = v.as_bytes();
+        v.starts_with(b"application/problem+json")
+            || v.starts_with(b"application/scim+json")
+            || v.starts_with(b"text/html")
+    });
+    if status.as_u16() < 400 || is_problem {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let detail = if text.is_empty() || status.is_server_error() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, code, detail).into_response();
+    // Keep what the framework said beyond the body, such as `Allow` on a 405.
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 impl IntoResponse for ApiError {

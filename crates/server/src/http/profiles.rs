@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileQuery {
     /// Profiles of this application (product) only.
@@ -119,7 +120,7 @@ async fn get_profile(
 
 /// Changes name, description, seat quota (`null`: unlimited) or the bundled roles (replaced
 /// whole). A quota below the seats in use is refused with 409.
-#[utoipa::path(patch, path = "/api/v1/organizations/{org}/profiles/{id}", tag = "profiles", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/organizations/{org}/profiles/{id}", tag = "profiles", params(("org" = String, Path), ("id" = String, Path), IfMatch),
     request_body = ProfilePatch,
     responses((status = 200, body = ProfileView), (status = 409, body = super::problem::Problem), (status = 412, body = super::problem::Problem)))]
 async fn update_profile(
@@ -141,7 +142,7 @@ async fn update_profile(
 }
 
 /// Deletes the profile and its seats; users, groups and roles stay.
-#[utoipa::path(delete, path = "/api/v1/organizations/{org}/profiles/{id}", tag = "profiles", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/profiles/{id}", tag = "profiles", params(("org" = String, Path), ("id" = String, Path), IfMatch),
     responses((status = 204), (status = 404, body = super::problem::Problem), (status = 412, body = super::problem::Problem)))]
 async fn delete_profile(
     State(s): State<AppState>,
@@ -194,7 +195,7 @@ async fn list_profile_users(
 }
 
 /// Gives a user a seat (201 when new, 200 when already assigned; 409 `quota_exceeded` when full).
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/profiles/{id}/users", tag = "profiles", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/profiles/{id}/users", tag = "profiles", params(("org" = String, Path), ("id" = String, Path), Reverify),
     request_body = ProfileUserRef,
     responses((status = 201), (status = 200), (status = 409, body = super::problem::Problem), (status = 422, body = super::problem::Problem)))]
 async fn add_profile_user(
@@ -234,7 +235,7 @@ async fn add_profile_user(
 }
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/profiles/{id}/users/{user}", tag = "profiles",
-    params(("org" = String, Path), ("id" = String, Path), ("user" = String, Path)), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+    params(("org" = String, Path), ("id" = String, Path), ("user" = String, Path), Reverify), responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 204), (status = 404, body = super::problem::Problem)))]
 async fn remove_profile_user(
     State(s): State<AppState>,
     caller: Caller,
@@ -301,7 +302,7 @@ async fn list_profile_groups(
 
 /// Assigns a group (201 when new, 200 when already assigned; 409 `quota_exceeded` when its
 /// members without a seat do not fit).
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/profiles/{id}/groups", tag = "profiles", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/profiles/{id}/groups", tag = "profiles", params(("org" = String, Path), ("id" = String, Path), Reverify),
     request_body = ProfileGroupRef,
     responses((status = 201), (status = 200), (status = 409, body = super::problem::Problem), (status = 422, body = super::problem::Problem)))]
 async fn add_profile_group(
@@ -341,7 +342,7 @@ async fn add_profile_group(
 }
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/profiles/{id}/groups/{group}", tag = "profiles",
-    params(("org" = String, Path), ("id" = String, Path), ("group" = String, Path)), responses((status = 204), (status = 404, body = super::problem::Problem)))]
+    params(("org" = String, Path), ("id" = String, Path), ("group" = String, Path), Reverify), responses((status = 409, body = super::problem::Problem, description = "A rule of the application refuses it: `last_administrator` (the last active holder of `Administrators` stays) or `one_role_per_user` (naming the role the user holds and how)"), (status = 204), (status = 404, body = super::problem::Problem)))]
 async fn remove_profile_group(
     State(s): State<AppState>,
     caller: Caller,
@@ -396,7 +397,7 @@ async fn user_products(
 
 /// A product's profiles with their seats.
 #[utoipa::path(get, path = "/api/v1/organizations/{org}/applications/{app}/profiles", tag = "profiles", params(("org" = String, Path), ("app" = String, Path)),
-    responses((status = 200, body = ProfileList), (status = 422, body = super::problem::Problem)))]
+    responses((status = 200, body = ProfileList)))]
 async fn application_profiles(
     State(s): State<AppState>,
     caller: Caller,
@@ -410,6 +411,8 @@ async fn application_profiles(
         Target::Organization,
     )
     .await?;
+    // An application in the path is like any object there: unknown is 404.
+    s.dir.catalogue().require_in_path(&app)?;
     Ok(Json(ProfileList {
         items: s.dir.list_profiles(&admin.org, Some(&app)).await?,
     }))

@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RoleQuery {
     /// Only roles of this application.
@@ -111,7 +112,7 @@ async fn get_role(
 }
 
 /// Renames, re-describes, re-grants or re-scopes a role; the built-in role refuses (409).
-#[utoipa::path(patch, path = "/api/v1/organizations/{org}/roles/{id}", tag = "roles", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/organizations/{org}/roles/{id}", tag = "roles", params(("org" = String, Path), ("id" = String, Path), IfMatch),
     request_body = RolePatch, responses((status = 200, body = Role), (status = 409, body = super::problem::Problem), (status = 412, body = super::problem::Problem)))]
 async fn update_role(
     State(s): State<AppState>,
@@ -131,7 +132,7 @@ async fn update_role(
 }
 
 /// Deletes a role; its holders keep their accounts.
-#[utoipa::path(delete, path = "/api/v1/organizations/{org}/roles/{id}", tag = "roles", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/organizations/{org}/roles/{id}", tag = "roles", params(("org" = String, Path), ("id" = String, Path), IfMatch),
     responses((status = 204), (status = 409, body = super::problem::Problem)))]
 async fn delete_role(
     State(s): State<AppState>,
@@ -182,8 +183,8 @@ async fn get_grants(
 }
 
 /// Replaces the role's grants as a whole.
-#[utoipa::path(put, path = "/api/v1/organizations/{org}/roles/{id}/grants", tag = "roles", params(("org" = String, Path), ("id" = String, Path)),
-    request_body = GrantList, responses((status = 200, body = GrantList), (status = 422, body = super::problem::Problem)))]
+#[utoipa::path(put, path = "/api/v1/organizations/{org}/roles/{id}/grants", tag = "roles", params(("org" = String, Path), ("id" = String, Path), IfMatch),
+    request_body = GrantList, responses((status = 200, body = GrantList), (status = 409, description = "The built-in Administrators role cannot be edited.", body = super::problem::Problem), (status = 422, body = super::problem::Problem)))]
 async fn put_grants(
     State(s): State<AppState>,
     caller: Caller,

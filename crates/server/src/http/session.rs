@@ -436,7 +436,7 @@ async fn end_user_session(
 }
 
 /// Sets a user's password (admins; needs identity re-verification); their sessions end.
-#[utoipa::path(put, path = "/api/v1/organizations/{org}/users/{id}/password", tag = "sign-in", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(put, path = "/api/v1/organizations/{org}/users/{id}/password", tag = "sign-in", params(("org" = String, Path), ("id" = String, Path), Reverify),
     request_body = PasswordBody, responses((status = 204), (status = 422, body = super::problem::Problem)))]
 async fn set_user_password(
     State(s): State<AppState>,
@@ -469,7 +469,7 @@ async fn set_user_password(
 }
 
 /// Resets one user's two-factor authentication; they enrol again at next sign-in.
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/users/{id}/2fa/reset", tag = "sign-in", params(("org" = String, Path), ("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/users/{id}/2fa/reset", tag = "sign-in", params(("org" = String, Path), ("id" = String, Path), Reverify),
     responses((status = 204)))]
 async fn reset_user_2fa(
     State(s): State<AppState>,
@@ -506,7 +506,7 @@ pub struct BulkResetResult {
 }
 
 /// Resets two-factor authentication for many users at once (all or nothing).
-#[utoipa::path(post, path = "/api/v1/organizations/{org}/2fa/reset", tag = "sign-in", params(("org" = String, Path)), request_body = BulkReset,
+#[utoipa::path(post, path = "/api/v1/organizations/{org}/2fa/reset", tag = "sign-in", params(("org" = String, Path), Reverify), request_body = BulkReset,
     responses((status = 200, body = BulkResetResult), (status = 422, body = super::problem::Problem)))]
 async fn bulk_reset_2fa(
     State(s): State<AppState>,
@@ -600,11 +600,14 @@ async fn unlock_user(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     /// Only this user's events.
+    #[param(format = Uuid)]
     user: Option<String>,
-    /// At most this many, newest first (default 100, at most 1000).
+    /// At most this many, newest first (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
@@ -668,7 +671,7 @@ async fn get_settings(
 }
 
 /// Replaces the security settings (absent fields take their defaults).
-#[utoipa::path(put, path = "/api/v1/organizations/{org}/settings", tag = "organizations", params(("org" = String, Path)), request_body = OrgSettings,
+#[utoipa::path(put, path = "/api/v1/organizations/{org}/settings", tag = "organizations", params(("org" = String, Path), IfMatch, Reverify), request_body = OrgSettings,
     responses((status = 200, body = OrgSettings), (status = 422, body = super::problem::Problem)))]
 async fn put_settings(
     State(s): State<AppState>,

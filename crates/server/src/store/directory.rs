@@ -13,8 +13,8 @@ use rolecall_core::model::{
     UserStatus,
 };
 use rolecall_core::validate::{
-    Description, DisplayName, Email, Locale, PersonName, RoleName, RoleNaming, ScopeCode, Slug,
-    Username,
+    Description, DisplayName, Email, ExternalId, Locale, PersonName, RoleName, RoleNaming,
+    ScopeCode, Slug, Username,
 };
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -160,8 +160,14 @@ pub async fn epochs(c: &mut AnyConnection) -> Result<Vec<(OrgId, i64)>> {
 
 // ---------------------------------------------------------------- users
 
+/// A user from a `users` row (every column).
+pub(crate) fn user_row(row: &AnyRow) -> Result<User> {
+    user_from_row(row)
+}
+
 pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
     let status = get_str(row, "status")?;
+    let (profile, provisioned_by) = super::user_profile::from_row(row)?;
     Ok(User {
         id: UserId(get_uuid(row, "id")?),
         org_id: OrgId(get_uuid(row, "org_id")?),
@@ -185,6 +191,8 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
         created_at: get_i64(row, "created_at")?,
         updated_at: get_i64(row, "updated_at")?,
         last_sign_in_at: get_opt_i64(row, "last_sign_in_at")?,
+        profile,
+        provisioned_by,
     })
 }
 
@@ -258,30 +266,37 @@ pub async fn insert_user(c: &mut AnyConnection, b: Backend, u: &User) -> Result<
     // Names first: a clash is reported on the field the caller gave (the e-mail, when the
     // username defaults to it).
     claim_sign_in_names(&mut *c, b, u).await?;
-    sqlx::query(&sql_for(
-        b,
-        "INSERT INTO users (id, org_id, username, username_key, email, email_key, first_name, last_name, locale, status, version, created_at, updated_at, last_sign_in_at, kind) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    ))
-    .bind(u.id.to_string())
-    .bind(u.org_id.to_string())
-    .bind(u.username.as_str())
-    .bind(u.username.key())
-    .bind(u.email.as_str())
-    .bind(u.email.key())
-    .bind(u.first_name.as_str())
-    .bind(u.last_name.as_str())
-    .bind(u.locale.as_str())
-    .bind(u.status.as_str())
-    .bind(u.version)
-    .bind(u.created_at)
-    .bind(u.updated_at)
-    .bind(u.last_sign_in_at)
-    .bind(u.kind.as_str())
-    .execute(c)
-    .await
-    .map_err(|e| user_conflict(e, u))?;
-    Ok(())
+    let profile = super::user_profile::columns(u)?;
+    let mut cols = String::from("id, org_id, username, username_key, email, email_key, first_name, last_name, locale, status, version, created_at, updated_at, last_sign_in_at, kind");
+    let mut marks =
+        String::from("$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15");
+    for (i, (col, _)) in profile.iter().enumerate() {
+        cols.push_str(", ");
+        cols.push_str(col);
+        marks.push_str(&format!(", ${}", 16 + i));
+    }
+    let sql = sql_for(b, &format!("INSERT INTO users ({cols}) VALUES ({marks})"));
+    let mut q = sqlx::query(&sql)
+        .bind(u.id.to_string())
+        .bind(u.org_id.to_string())
+        .bind(u.username.as_str())
+        .bind(u.username.key())
+        .bind(u.email.as_str())
+        .bind(u.email.key())
+        .bind(u.first_name.as_str())
+        .bind(u.last_name.as_str())
+        .bind(u.locale.as_str())
+        .bind(u.status.as_str())
+        .bind(u.version)
+        .bind(u.created_at)
+        .bind(u.updated_at)
+        .bind(u.last_sign_in_at)
+        .bind(u.kind.as_str());
+    for (_, v) in profile {
+        q = q.bind(v);
+    }
+    q.execute(&mut *c).await.map_err(|e| user_conflict(e, u))?;
+    super::user_profile::write_children(c, b, u, true).await
 }
 
 /// Writes `u` if the stored version is still `expected_version`; false when someone else won
@@ -294,28 +309,38 @@ pub async fn update_user(
 ) -> Result<bool> {
     release_sign_in_names(&mut *c, b, u.id).await?;
     claim_sign_in_names(&mut *c, b, u).await?;
-    let r = sqlx::query(&sql_for(
+    let profile = super::user_profile::columns(u)?;
+    let mut set = String::from("username = $1, username_key = $2, email = $3, email_key = $4, first_name = $5, last_name = $6, locale = $7, status = $8, version = $9, updated_at = $10");
+    for (i, (col, _)) in profile.iter().enumerate() {
+        set.push_str(&format!(", {col} = ${}", 14 + i));
+    }
+    let sql = sql_for(
         b,
-        "UPDATE users SET username = $1, username_key = $2, email = $3, email_key = $4, first_name = $5, last_name = $6, locale = $7, status = $8, \
-         version = $9, updated_at = $10 WHERE id = $11 AND org_id = $12 AND version = $13",
-    ))
-    .bind(u.username.as_str())
-    .bind(u.username.key())
-    .bind(u.email.as_str())
-    .bind(u.email.key())
-    .bind(u.first_name.as_str())
-    .bind(u.last_name.as_str())
-    .bind(u.locale.as_str())
-    .bind(u.status.as_str())
-    .bind(u.version)
-    .bind(u.updated_at)
-    .bind(u.id.to_string())
-    .bind(u.org_id.to_string())
-    .bind(expected_version)
-    .execute(c)
-    .await
-    .map_err(|e| user_conflict(e, u))?;
-    Ok(r.rows_affected() == 1)
+        &format!("UPDATE users SET {set} WHERE id = $11 AND org_id = $12 AND version = $13"),
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(u.username.as_str())
+        .bind(u.username.key())
+        .bind(u.email.as_str())
+        .bind(u.email.key())
+        .bind(u.first_name.as_str())
+        .bind(u.last_name.as_str())
+        .bind(u.locale.as_str())
+        .bind(u.status.as_str())
+        .bind(u.version)
+        .bind(u.updated_at)
+        .bind(u.id.to_string())
+        .bind(u.org_id.to_string())
+        .bind(expected_version);
+    for (_, v) in profile {
+        q = q.bind(v);
+    }
+    let r = q.execute(&mut *c).await.map_err(|e| user_conflict(e, u))?;
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    super::user_profile::write_children(c, b, u, false).await?;
+    Ok(true)
 }
 
 /// Row lock for read-modify-write on PostgreSQL, so a concurrent writer waits and then sees the
@@ -392,6 +417,7 @@ pub async fn get_tombstone(
 /// Removes the user and everything that gave them access, leaving a tombstone for history.
 pub async fn delete_user(c: &mut AnyConnection, b: Backend, u: &User, now: Millis) -> Result<()> {
     let id = u.id.to_string();
+    super::user_profile::delete_children(&mut *c, b, &id).await?;
     for stmt in [
         "DELETE FROM group_members WHERE user_id = $1",
         "DELETE FROM user_roles WHERE user_id = $1",
@@ -404,97 +430,25 @@ pub async fn delete_user(c: &mut AnyConnection, b: Backend, u: &User, now: Milli
             .execute(&mut *c)
             .await?;
     }
-    sqlx::query(&sql_for(b, "INSERT INTO deleted_users (id, org_id, username, email, deleted_at) VALUES ($1, $2, $3, $4, $5)"))
+    sqlx::query(&sql_for(b, "INSERT INTO deleted_users (id, org_id, username, email, deleted_at, first_name, last_name) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
         .bind(&id)
         .bind(u.org_id.to_string())
         .bind(u.username.as_str())
         .bind(u.email.as_str())
         .bind(now)
+        .bind(u.first_name.as_str())
+        .bind(u.last_name.as_str())
         .execute(c)
         .await?;
     Ok(())
 }
 
-/// Filters for listing users; every field narrows the result.
-#[derive(Debug, Default, Clone)]
-pub struct UserFilter {
-    pub status: Option<UserStatus>,
-    /// Case-insensitive substring of username, email, first or last name.
-    pub q: Option<String>,
-    pub group: Option<GroupId>,
-    /// Holds the role directly or through a group.
-    pub role: Option<RoleId>,
-    /// People or service accounts; both when `None`.
-    pub kind: Option<UserKind>,
-}
-
-pub async fn list_users(
-    c: &mut AnyConnection,
-    b: Backend,
-    org: OrgId,
-    f: &UserFilter,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<User>, i64)> {
-    let mut wh = vec!["u.org_id = $1".to_string()];
-    let mut args: Vec<String> = vec![org.to_string()];
-    if let Some(k) = f.kind {
-        args.push(k.as_str().to_string());
-        wh.push(format!("u.kind = ${}", args.len()));
-    }
-    if let Some(s) = f.status {
-        args.push(s.as_str().into());
-        wh.push(format!("u.status = ${}", args.len()));
-    }
-    if let Some(q) = &f.q {
-        let escaped = q
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        args.push(format!("%{escaped}%"));
-        let n = args.len();
-        wh.push(format!(
-            "(u.username_key LIKE ${n} ESCAPE '\\' OR u.email_key LIKE ${n} ESCAPE '\\' OR LOWER(u.first_name) LIKE ${n} ESCAPE '\\' OR LOWER(u.last_name) LIKE ${n} ESCAPE '\\')"
-        ));
-    }
-    if let Some(g) = f.group {
-        args.push(g.to_string());
-        wh.push(format!(
-            "u.id IN (SELECT user_id FROM group_members WHERE group_id = ${})",
-            args.len()
-        ));
-    }
-    if let Some(r) = f.role {
-        args.push(r.to_string());
-        let n = args.len();
-        wh.push(format!(
-            "(u.id IN (SELECT user_id FROM user_roles WHERE role_id = ${n}) OR u.id IN (SELECT gm.user_id FROM group_members gm JOIN group_roles gr ON gr.group_id = gm.group_id WHERE gr.role_id = ${n}))"
-        ));
-    }
-    let where_sql = wh.join(" AND ");
-    let count_sql = sql_for(
-        b,
-        &format!("SELECT COUNT(*) AS n FROM users u WHERE {where_sql}"),
-    );
-    let mut q = sqlx::query(&count_sql);
-    for a in &args {
-        q = q.bind(a.clone());
-    }
-    let total = get_i64(&q.fetch_one(&mut *c).await?, "n")?;
-    let list_sql = sql_for(b, &format!("SELECT u.* FROM users u WHERE {where_sql} ORDER BY u.username_key, u.id LIMIT {limit} OFFSET {offset}"));
-    let mut q = sqlx::query(&list_sql);
-    for a in &args {
-        q = q.bind(a.clone());
-    }
-    let rows = q.fetch_all(c).await?;
-    Ok((
-        rows.iter().map(user_from_row).collect::<Result<_>>()?,
-        total,
-    ))
-}
-
 // ---------------------------------------------------------------- groups
+
+/// A group from a `user_groups` row (every column).
+pub(crate) fn group_row(row: &AnyRow) -> Result<Group> {
+    group_from_row(row)
+}
 
 fn group_from_row(row: &AnyRow) -> Result<Group> {
     Ok(Group {
@@ -504,6 +458,12 @@ fn group_from_row(row: &AnyRow) -> Result<Group> {
             .map_err(|e| corrupt("group name", e.message))?,
         description: Description::parse("description", &get_str(row, "description")?)
             .map_err(|e| corrupt("description", e.message))?,
+        external_id: get_opt_str(row, "external_id")?
+            .map(|v| {
+                ExternalId::parse("external_id", &v).map_err(|e| corrupt("external_id", e.message))
+            })
+            .transpose()?,
+        provisioned_by: get_opt_str(row, "provisioned_by")?,
         version: get_i64(row, "version")?,
         created_at: get_i64(row, "created_at")?,
         updated_at: get_i64(row, "updated_at")?,
@@ -526,7 +486,7 @@ fn group_conflict(e: sqlx::Error, g: &Group) -> Error {
 pub async fn insert_group(c: &mut AnyConnection, b: Backend, g: &Group) -> Result<()> {
     sqlx::query(&sql_for(
         b,
-        "INSERT INTO user_groups (id, org_id, name, name_key, description, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO user_groups (id, org_id, name, name_key, description, version, created_at, updated_at, external_id, provisioned_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     ))
     .bind(g.id.to_string())
     .bind(g.org_id.to_string())
@@ -536,6 +496,8 @@ pub async fn insert_group(c: &mut AnyConnection, b: Backend, g: &Group) -> Resul
     .bind(g.version)
     .bind(g.created_at)
     .bind(g.updated_at)
+    .bind(g.external_id.as_ref().map(|e| e.as_str().to_string()))
+    .bind(g.provisioned_by.clone())
     .execute(c)
     .await
     .map_err(|e| group_conflict(e, g))?;
@@ -550,7 +512,7 @@ pub async fn update_group(
 ) -> Result<bool> {
     let r = sqlx::query(&sql_for(
         b,
-        "UPDATE user_groups SET name = $1, name_key = $2, description = $3, version = $4, updated_at = $5 WHERE id = $6 AND org_id = $7 AND version = $8",
+        "UPDATE user_groups SET name = $1, name_key = $2, description = $3, version = $4, updated_at = $5, external_id = $9 WHERE id = $6 AND org_id = $7 AND version = $8",
     ))
     .bind(g.name.as_str())
     .bind(g.name.as_str().to_lowercase())
@@ -560,6 +522,7 @@ pub async fn update_group(
     .bind(g.id.to_string())
     .bind(g.org_id.to_string())
     .bind(expected_version)
+    .bind(g.external_id.as_ref().map(|e| e.as_str().to_string()))
     .execute(c)
     .await
     .map_err(|e| group_conflict(e, g))?;
@@ -660,6 +623,19 @@ pub async fn delete_group(c: &mut AnyConnection, b: Backend, id: GroupId) -> Res
     Ok(())
 }
 
+/// Marks a group changed (its membership): a new version, so its ETag changes.
+pub async fn touch_group(c: &mut AnyConnection, b: Backend, g: GroupId, now: Millis) -> Result<()> {
+    sqlx::query(&sql_for(
+        b,
+        "UPDATE user_groups SET version = version + 1, updated_at = $1 WHERE id = $2",
+    ))
+    .bind(now)
+    .bind(g.to_string())
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
 /// Adds a member; false if already one.
 pub async fn add_member(
     c: &mut AnyConnection,
@@ -688,6 +664,24 @@ pub async fn remove_member(
     u: UserId,
 ) -> Result<bool> {
     super::unlink(c, b, super::GROUP_MEMBERS, (g.to_string(), u.to_string())).await
+}
+
+/// The groups `u` belongs to, by name (console: the user page's Groups tab).
+pub async fn groups_of_user(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    u: UserId,
+) -> Result<Vec<Group>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT g.* FROM user_groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 AND g.org_id = $2 ORDER BY g.name_key",
+    ))
+    .bind(u.to_string())
+    .bind(org.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(group_from_row).collect()
 }
 
 pub async fn group_member_ids(

@@ -13,9 +13,14 @@ pub mod holding; // what the one-role and keep-an-administrator rules read
 pub mod invitations; // "Get started" invitations
 pub mod owner; // the one process serving a SQLite file (issue 13)
 pub mod profiles;
+pub mod reports; // access reports (issue 11)
 pub mod rights;
+pub mod scim; // SCIM lists and searches (issue 14)
+pub mod scim_clients; // SCIM clients (issue 14)
 pub mod signin;
 pub mod tokens;
+pub mod user_list; // the user list: filters, sort orders, offset and keyset paging
+pub mod user_profile; // SCIM-carried attributes (issue 14)
 
 use crate::error::{Error, Result};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
@@ -166,6 +171,14 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     // audit: the one hash-chained audit log (store/audit.rs).
     (8, "audit", include_str!("../../migrations/0008_audit.sql")),
+    // user lists: indexes for the sort orders and the admin-right filter (store/user_list.rs).
+    (
+        10,
+        "user_lists",
+        include_str!("../../migrations/0010_user_lists.sql"),
+    ),
+    // scim: profile attributes, provisioned groups, SCIM clients (issue 14).
+    (11, "scim", include_str!("../../migrations/0011_scim.sql")),
     // changes: the counter every write moves, polled behind LISTEN/NOTIFY (store/changes.rs).
     (
         13,
@@ -273,7 +286,11 @@ pub fn is_busy(e: &sqlx::Error) -> bool {
 fn private_files(data_dir: &Path) -> Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     let fail = |what: &Path, e: std::io::Error| {
-        Error::Internal(format!("cannot secure {}: {e}", what.display()))
+        Error::Setup(format!(
+            "data directory {}: cannot create or secure {}: {e}",
+            data_dir.display(),
+            what.display()
+        ))
     };
     if !data_dir.exists() {
         std::fs::DirBuilder::new()
@@ -304,11 +321,35 @@ fn private_files(data_dir: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn private_files(data_dir: &Path) -> Result<()> {
     std::fs::create_dir_all(data_dir).map_err(|e| {
-        Error::Internal(format!(
-            "cannot create data directory {}: {e}",
+        Error::Setup(format!(
+            "data directory {}: cannot create it: {e}",
             data_dir.display()
         ))
     })
+}
+
+/// The operator's view of a failed first connection: which database, where, and why.
+fn unreachable_database(backend: Backend, url: &str, data_dir: &Path, cause: &str) -> Error {
+    match backend {
+        Backend::Postgres => {
+            let place = sqlx::postgres::PgConnectOptions::from_str(url)
+                .map(|o| {
+                    format!(
+                        "{}:{} (database {}, user {})",
+                        o.get_host(),
+                        o.get_port(),
+                        o.get_database().unwrap_or("default"),
+                        o.get_username()
+                    )
+                })
+                .unwrap_or_else(|_| redact(url));
+            Error::Setup(format!("cannot connect to PostgreSQL at {place}: {cause}"))
+        }
+        Backend::Sqlite => Error::Setup(format!(
+            "cannot open the SQLite database in data directory {}: {cause}",
+            data_dir.display()
+        )),
+    }
 }
 
 impl Db {
@@ -331,10 +372,13 @@ impl Db {
             }
             Some(u) if u.starts_with("sqlite:") => (u.to_string(), Backend::Sqlite),
             Some(u) => {
-                return Err(Error::Internal(format!(
-                    "unsupported database URL scheme in {:?}",
+                let scheme = u.split_once("://").map_or(u, |(s, _)| s);
+                return Err(Error::Setup(format!(
+                    "database URL {}: {scheme:?} is not supported; rolecall stores its data in \
+                     PostgreSQL (postgres://user:password@host:5432/database) or, with no database \
+                     URL, in SQLite under the data directory",
                     redact(u)
-                )))
+                )));
             }
             None => {
                 private_files(data_dir)?;
@@ -347,7 +391,33 @@ impl Db {
                 )
             }
         };
-        let connect = AnyConnectOptions::from_str(&url)?;
+        let connect = AnyConnectOptions::from_str(&url)
+            .map_err(|e| Error::Setup(format!("database URL {}: {e}", redact(&url))))?;
+        // One connection first: when the database cannot be reached, the pool only reports a
+        // timeout; this says where it tried and why it failed.
+        let wait = options.busy_timeout.max(Duration::from_secs(10));
+        match tokio::time::timeout(
+            wait,
+            <sqlx::AnyConnection as sqlx::Connection>::connect_with(&connect),
+        )
+        .await
+        {
+            Ok(Ok(probe)) => {
+                let _ = sqlx::Connection::close(probe).await;
+            }
+            Ok(Err(e)) => {
+                return Err(unreachable_database(
+                    backend,
+                    &url,
+                    data_dir,
+                    &e.to_string(),
+                ))
+            }
+            Err(_) => {
+                let why = format!("no answer within {} s", wait.as_secs());
+                return Err(unreachable_database(backend, &url, data_dir, &why));
+            }
+        }
         let busy_ms = options.busy_timeout.as_millis();
         let synchronous = match options.sqlite_synchronous {
             Synchronous::Full => "FULL",
@@ -460,9 +530,59 @@ impl Db {
         sql_for(self.backend, sql)
     }
 
+    /// A lock that lets one node of a cluster run a background job (the idle policy) while the
+    /// others skip it: a PostgreSQL session advisory lock on a connection held for the job.
+    /// SQLite serves one process per file, so the lock is always granted there.
+    pub async fn try_job_lock(&self, key: i64) -> Result<Option<JobLock>> {
+        if self.backend == Backend::Sqlite {
+            return Ok(Some(JobLock { conn: None, key }));
+        }
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if row.try_get::<bool, _>(0)? {
+            Ok(Some(JobLock {
+                conn: Some(conn),
+                key,
+            }))
+        } else {
+            Ok(None)
+        }
+    }
+
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// Held while a background job runs on this node; see [`Db::try_job_lock`].
+pub struct JobLock {
+    conn: Option<sqlx::pool::PoolConnection<Any>>,
+    key: i64,
+}
+
+impl JobLock {
+    pub async fn release(mut self) -> Result<()> {
+        if let Some(mut conn) = self.conn.take() {
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(self.key)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for JobLock {
+    /// Not released (an error or a panic in the job): close the connection instead of returning
+    /// it to the pool still holding the lock; PostgreSQL frees the lock with the session.
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            drop(conn.detach());
+        }
     }
 }
 

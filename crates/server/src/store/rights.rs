@@ -162,3 +162,41 @@ pub async fn profile_count(
     )
     .await
 }
+
+/// The SCIM client that created a group, if one did.
+pub async fn group_provisioned_by(
+    c: &mut AnyConnection,
+    b: Backend,
+    group: GroupId,
+) -> Result<Option<String>> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT provisioned_by FROM user_groups WHERE id = $1",
+    ))
+    .bind(group.to_string())
+    .fetch_optional(c)
+    .await?;
+    Ok(match row {
+        Some(r) => get_opt_str(&r, "provisioned_by")?,
+        None => None,
+    })
+}
+
+/// Removes every administration right `user` holds in `org` (offboarding); the use case has
+/// judged each one and kept the last-System-admin rail.
+pub async fn remove_all_rights(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    user: UserId,
+) -> Result<u64> {
+    let r = sqlx::query(&sql_for(
+        b,
+        "DELETE FROM admin_rights WHERE org_id = $1 AND user_id = $2",
+    ))
+    .bind(org.to_string())
+    .bind(user.to_string())
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected())
+}

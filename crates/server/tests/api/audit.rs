@@ -490,13 +490,17 @@ async fn retention_prunes_records_and_stays_verifiable(b: Backend) {
         head["first_seq"],
         pruned["through_seq"].as_i64().unwrap() + 1
     );
-    assert_eq!(head["anchor_hash"], pruned["anchor_hash"]);
+    assert_eq!(head["anchor_hash"], pruned["anchor"]);
     assert_eq!(head["seq"], before["seq"].as_i64().unwrap() + 1);
     let v = verify(&app, "acme").await;
     assert_eq!(v["ok"], true, "{v}");
     let newest = &app.get("/audit?limit=1").await.body["items"][0];
     assert_eq!(newest["action"], "audit_pruned");
     assert_eq!(newest["changes"]["removed"]["after"], 6);
+    assert_eq!(
+        newest["changes"]["anchor"]["after"], head["anchor_hash"],
+        "the cut is on the chain"
+    );
     assert_eq!(
         actions(&entries_about(&app, &recent).await),
         ["user_created"]

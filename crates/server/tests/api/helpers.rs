@@ -51,6 +51,23 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Reads a response and checks it against the OpenAPI document (see `contract.rs`).
+    pub async fn received(method: String, res: reqwest::Response) -> Reply {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let path = res.url().path().to_string();
+        let text = res.text().await.expect("body");
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        crate::contract::check(&method, &path, status.as_u16(), content_type, &text);
+        Reply {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            headers,
+        }
+    }
+
     pub fn etag(&self) -> String {
         self.headers
             .get("etag")
@@ -108,6 +125,7 @@ pub async fn config_for(backend: Backend, dir: &std::path::Path) -> Config {
         catalogue_dir: None,
         bootstrap_token_hash: None,
         sign_in_limit_per_minute: 30,
+        public_url: None,
         mail: Default::default(),
         ..Default::default()
     }
@@ -250,6 +268,7 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
+        let verb = method.to_string();
         let mut req = self.client.request(method, self.url(path));
         if !token.is_empty() {
             req = req.bearer_auth(token);
@@ -261,23 +280,18 @@ impl TestApp {
             req = req.json(&b);
         }
         let res = req.send().await.expect("request");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let reply = Reply::received(verb, res).await;
         assert_ne!(
-            status,
+            reply.status,
             StatusCode::INTERNAL_SERVER_ERROR,
-            "500 from {path}: {body}"
+            "500 from {path}: {}",
+            reply.body
         );
-        Reply {
-            status,
-            body,
-            headers,
-        }
+        reply
     }
 
     pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: &str) -> Reply {
+        let verb = method.to_string();
         let res = self
             .client
             .request(method, self.url(path))
@@ -287,14 +301,7 @@ impl TestApp {
             .send()
             .await
             .expect("request");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("body");
-        Reply {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            headers,
-        }
+        Reply::received(verb, res).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {

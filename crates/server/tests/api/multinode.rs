@@ -90,13 +90,14 @@ async fn call(
     url: String,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
+    let verb = method.to_string();
     let mut req = client.request(method, url).bearer_auth(token);
     if let Some(b) = body {
         req = req.json(&b);
     }
     let res = req.send().await.expect("request");
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
+    let reply = crate::helpers::Reply::received(verb, res).await;
+    (reply.status, reply.body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -738,10 +738,16 @@ async fn the_demo_shows_every_seed_system(b: Backend) {
         .expect("the demo builds");
     let org = dir.org(&sample.org_slug).await.unwrap();
     let users = dir
-        .list_users(&org, &Default::default(), 1, 100)
+        .list_users(
+            &org,
+            &rolecall::directory::UserListRequest {
+                per_page: 100,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap()
-        .0;
+        .items;
     let id_of = |email: &str| {
         users
             .iter()

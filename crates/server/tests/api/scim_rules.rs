@@ -1,0 +1,602 @@
+//! Issue 14: SCIM changes obey the same rules as the API — the provisioning column of the
+//! matrix, the creator guarded, the owner and last-System-admin rails, deprovisioning settings,
+//! identity-provider-owned attributes — and the protocol's ETags, discovery, paging, bulk and
+//! rate limit.
+
+use crate::both;
+use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::scim_helpers::{patch_op, scim_client, Scim};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+async fn provision(scim: &Scim<'_>, name: &str) -> String {
+    let r = scim
+        .post(
+            "/Users",
+            json!({"userName": name, "emails": [{"value": name, "type": "work", "primary": true}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.id()
+}
+
+async fn deactivate(scim: &Scim<'_>, id: &str) -> crate::scim_helpers::ScimReply {
+    scim.patch(
+        &format!("/Users/{id}"),
+        patch_op(json!([{"op": "replace", "path": "active", "value": false}])),
+    )
+    .await
+}
+
+async fn outbox_to(app: &TestApp, recipient: &str) -> i64 {
+    let sql = match app.config.database_url {
+        Some(_) => "SELECT COUNT(*) FROM outbox WHERE recipient = $1",
+        None => "SELECT COUNT(*) FROM outbox WHERE recipient = ?1",
+    };
+    let row: (i64,) = sqlx::query_as(sql)
+        .bind(recipient)
+        .fetch_one(&app.server.dir.db.pool)
+        .await
+        .unwrap();
+    row.0
+}
+
+async fn set_provisioning(app: &TestApp, provisioning: Value) {
+    let mut settings = app.get("/settings").await.body;
+    settings["provisioning"] = provisioning;
+    let r = app.put("/settings", settings).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+both!(a_scim_client_changes_membership_only_of_groups_it_created);
+async fn a_scim_client_changes_membership_only_of_groups_it_created(b: Backend) {
+    let app = spawn_app(b).await;
+    let scim = scim_client(&app, "entra").await;
+    let user = provision(&scim, "ann@contoso.example").await;
+    let local = app.group("Local admins").await;
+    let r = scim
+        .patch(
+            &format!("/Groups/{local}"),
+            patch_op(json!([{"op": "add", "path": "members", "value": [{"value": user}]}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("not created by this SCIM client"));
+    assert_eq!(
+        scim.delete(&format!("/Groups/{local}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&format!("/users?group={local}")).await.body["total"],
+        0
+    );
+
+    // Its own group: the identity provider decides who is in it, rolecall what it carries.
+    let gid = scim
+        .post(
+            "/Groups",
+            json!({"displayName": "Sales", "members": [{"value": user}]}),
+        )
+        .await
+        .id();
+    assert_eq!(
+        app.decide(&user, "cloud-project", "project", Some("view"), None)
+            .await,
+        "deny"
+    );
+    let viewer = app.role_id("cloud-project", "Viewer").await;
+    let r = app
+        .post(&format!("/groups/{gid}/roles"), json!({"role_id": viewer}))
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_eq!(
+        app.decide(&user, "cloud-project", "project", Some("view"), None)
+            .await,
+        "allow"
+    );
+    let r = scim
+        .patch(
+            &format!("/Groups/{gid}"),
+            patch_op(json!([{"op": "remove", "path": format!("members[value eq \"{user}\"]")}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(
+        app.decide(&user, "cloud-project", "project", Some("view"), None)
+            .await,
+        "deny",
+        "provisioning membership is provisioning access"
+    );
+    // Another SCIM client of the organisation does not manage it either.
+    let okta = scim_client(&app, "okta").await;
+    let r = okta
+        .patch(
+            &format!("/Groups/{gid}"),
+            patch_op(json!([{"op": "add", "path": "members", "value": [{"value": user}]}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+both!(the_owner_and_the_last_system_admin_are_not_deprovisioned);
+async fn the_owner_and_the_last_system_admin_are_not_deprovisioned(b: Backend) {
+    let app = spawn_app(b).await;
+    let scim = scim_client(&app, "entra").await;
+    let (admin, _) = app.person("admin@acme.example", true).await;
+    let r = deactivate(&scim, &admin).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("system admin"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        scim.delete(&format!("/Users/{admin}")).await.status,
+        StatusCode::CONFLICT
+    );
+    let (second, _) = app.person("second@acme.example", true).await;
+    let r = app.put("/owner", json!({"user_id": admin})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = deactivate(&scim, &admin).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("owner"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        app.get(&format!("/users/{admin}")).await.body["status"],
+        "active"
+    );
+    // Not the last one and not the owner: deprovisioned like anyone.
+    assert_eq!(deactivate(&scim, &second).await.status, StatusCode::OK);
+}
+
+both!(the_person_who_created_the_scim_client_is_out_of_its_reach);
+async fn the_person_who_created_the_scim_client_is_out_of_its_reach(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let creator = app.signed_in("it@acme.example", true).await;
+    app.person("other-admin@acme.example", true).await;
+    let r = app
+        .send_as(
+            &creator.token,
+            Method::POST,
+            "/scim-clients",
+            Some(json!({"name": "entra"})),
+            &[("x-rolecall-password", &creator.password)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let scim = Scim {
+        app: &app,
+        token: r.body["secret"].as_str().unwrap().to_string(),
+        client_id: r.body["client"]["id"].as_str().unwrap().to_string(),
+    };
+    let r = deactivate(&scim, &creator.id).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let gid = scim
+        .post("/Groups", json!({"displayName": "Admins"}))
+        .await
+        .id();
+    let r = scim
+        .patch(
+            &format!("/Groups/{gid}"),
+            patch_op(json!([{"op": "add", "path": "members", "value": [{"value": creator.id}]}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // Others are provisioned as usual; its last use is listed.
+    provision(&scim, "new@acme.example").await;
+    let listed = app.get("/scim-clients").await;
+    assert!(
+        listed.body["items"][0]["last_used_at"].is_i64(),
+        "{}",
+        listed.body
+    );
+}
+
+both!(deprovisioning_follows_the_organisation_settings);
+async fn deprovisioning_follows_the_organisation_settings(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let scim = scim_client(&app, "entra").await;
+    app.person("keeper@acme.example", true).await;
+    // A person who created an API credential: deprovisioning revokes it (default), no 409.
+    let p = app.signed_in("integrator@acme.example", true).await;
+    let r = app
+        .send_as(
+            &p.token,
+            Method::POST,
+            "/credentials",
+            Some(json!({"name": "erp-sync"})),
+            &[("x-rolecall-password", &p.password)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let cred = r.body["credential"]["id"].as_str().unwrap().to_string();
+    let r = deactivate(&scim, &p.id).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(app.get(&format!("/credentials/{cred}")).await.body["revoked_at"].is_i64());
+    // Sessions end at once.
+    assert_eq!(
+        app.send_as(&p.token, Method::GET, "/api/v1/me", None, &[])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Provisioned users get no removal mail and no invitation unless configured.
+    let quiet = provision(&scim, "quiet@contoso.example").await;
+    assert_eq!(
+        app.get(&format!("/users/{quiet}")).await.body["status"],
+        "active"
+    );
+    deactivate(&scim, &quiet).await;
+    assert_eq!(outbox_to(&app, "quiet@contoso.example").await, 0);
+    set_provisioning(&app, json!({"removal_mails": true, "invitations": true})).await;
+    let told = provision(&scim, "told@contoso.example").await;
+    assert_eq!(
+        app.get(&format!("/users/{told}")).await.body["status"],
+        "invited"
+    );
+    assert_eq!(
+        scim.get(&format!("/Users/{told}")).await.body["active"],
+        true
+    );
+    assert_eq!(
+        outbox_to(&app, "told@contoso.example").await,
+        1,
+        "the invitation"
+    );
+    assert_eq!(
+        scim.delete(&format!("/Users/{told}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        outbox_to(&app, "told@contoso.example").await,
+        2,
+        "and the removal notice"
+    );
+}
+
+both!(attributes_owned_by_the_identity_provider_are_not_edited_locally);
+async fn attributes_owned_by_the_identity_provider_are_not_edited_locally(b: Backend) {
+    let app = spawn_app(b).await;
+    let scim = scim_client(&app, "entra").await;
+    set_provisioning(
+        &app,
+        json!({"idp_owned": ["title", "status", "group_members"]}),
+    )
+    .await;
+    let id = provision(&scim, "ann@contoso.example").await;
+    let r = app
+        .patch(
+            &format!("/users/{id}"),
+            json!({"title": "Boss", "first_name": "Ann"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.field_errors(), vec![("title".into(), "idp_owned".into())]);
+    let r = app
+        .patch(&format!("/users/{id}"), json!({"status": "inactive"}))
+        .await;
+    assert_eq!(
+        r.field_errors(),
+        vec![("status".into(), "idp_owned".into())]
+    );
+    let r = app
+        .patch(&format!("/users/{id}"), json!({"first_name": "Ann"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The identity provider still changes them.
+    let r = scim
+        .patch(
+            &format!("/Users/{id}"),
+            patch_op(json!([{"op": "replace", "path": "title", "value": "Boss"}])),
+        )
+        .await;
+    assert_eq!(r.body["title"], "Boss");
+    // Local users are not concerned.
+    let local = app.user("local@acme.example").await;
+    assert_eq!(
+        app.patch(&format!("/users/{local}"), json!({"title": "x"}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let gid = scim
+        .post("/Groups", json!({"displayName": "Sales"}))
+        .await
+        .id();
+    let r = app
+        .post(&format!("/groups/{gid}/members"), json!({"user_id": local}))
+        .await;
+    assert_eq!(
+        r.field_errors(),
+        vec![("members".into(), "idp_owned".into())]
+    );
+}
+
+both!(versions_conditions_and_discovery);
+async fn versions_conditions_and_discovery(b: Backend) {
+    let app = spawn_app(b).await;
+    let scim = scim_client(&app, "okta").await;
+    let id = provision(&scim, "v@contoso.example").await;
+    let r = scim.get(&format!("/Users/{id}")).await;
+    let etag = r.header("etag");
+    assert!(etag.starts_with("W/\""), "{etag}");
+    let r = scim
+        .send(
+            Method::GET,
+            &format!("/Users/{id}"),
+            None,
+            &[("if-none-match", &etag)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    let title = patch_op(json!([{"op": "replace", "path": "title", "value": "t"}]));
+    let r = scim
+        .send(
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            Some(title.clone()),
+            &[("if-match", "W/\"999\"")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    let r = scim
+        .send(
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            Some(title),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_ne!(r.header("etag"), etag);
+    let r = scim
+        .send(
+            Method::GET,
+            &format!("/Users/{id}"),
+            None,
+            &[("if-none-match", &etag)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // Discovery: read-only, describing what is served.
+    let spc = scim.get("/ServiceProviderConfig").await;
+    assert_eq!(spc.body["patch"]["supported"], true);
+    assert_eq!(spc.body["bulk"]["maxOperations"], 1000);
+    let types = scim.get("/ResourceTypes").await;
+    assert_eq!(types.body["totalResults"], 2);
+    assert_eq!(
+        scim.get("/ResourceTypes/User").await.body["endpoint"],
+        "/Users"
+    );
+    let schemas = scim.get("/Schemas").await;
+    assert_eq!(schemas.body["totalResults"], 3);
+    let user_schema = scim
+        .get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User")
+        .await;
+    let names: Vec<&str> = user_schema.body["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "userName",
+        "emails",
+        "addresses",
+        "phoneNumbers",
+        "timezone",
+        "groups",
+    ] {
+        assert!(names.contains(&n), "{n}");
+    }
+    for path in ["/ServiceProviderConfig", "/Schemas", "/ResourceTypes"] {
+        let r = scim.send(Method::POST, path, Some(json!({})), &[]).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        let r = scim.send(Method::DELETE, path, None, &[]).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+    }
+    // Only SCIM client tokens: the operator's is refused here.
+    let r = app
+        .client
+        .get(format!("{}/scim/v2/Users", app.base))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.headers()["content-type"], "application/scim+json");
+    // Bad filters are 400 invalidFilter, never 500.
+    for f in [
+        "userName eq",
+        "nosuch eq \"x\"",
+        "active eq \"true\"",
+        "title gt 5",
+    ] {
+        let r = scim
+            .get(&format!(
+                "/Users?filter={}",
+                crate::scim_helpers::url_encode(f)
+            ))
+            .await;
+        assert_eq!(
+            (r.status, r.body["scimType"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalidFilter")),
+            "{f}"
+        );
+    }
+}
+
+both!(paging_sorting_projection_and_search);
+async fn paging_sorting_projection_and_search(b: Backend) {
+    let app = spawn_app(b).await;
+    let scim = scim_client(&app, "okta").await;
+    for n in ["carol", "alice", "bob", "Dave", "erin"] {
+        provision(&scim, &format!("{n}@contoso.example")).await;
+    }
+    scim.post("/Groups", json!({"displayName": "Everyone"}))
+        .await;
+    let r = scim.get("/Users?startIndex=2&count=2").await;
+    assert_eq!(
+        (
+            r.body["totalResults"].as_u64(),
+            r.body["itemsPerPage"].as_u64(),
+            r.body["startIndex"].as_u64()
+        ),
+        (Some(5), Some(2), Some(2))
+    );
+    let r = scim
+        .get("/Users?sortBy=userName&sortOrder=descending&attributes=userName")
+        .await;
+    let names: Vec<&str> = r.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "erin@contoso.example",
+            "Dave@contoso.example",
+            "carol@contoso.example",
+            "bob@contoso.example",
+            "alice@contoso.example"
+        ]
+    );
+    let first = &r.body["Resources"][0];
+    assert!(
+        first.get("emails").is_none() && first.get("id").is_some() && first.get("meta").is_some()
+    );
+    let r = scim.get("/Users?count=0").await;
+    assert_eq!(
+        (
+            r.body["totalResults"].as_u64(),
+            r.body["Resources"].as_array().map(Vec::len)
+        ),
+        (Some(5), Some(0))
+    );
+    let r = scim
+        .get("/Users?excludedAttributes=emails&filter=userName%20sw%20%22d%22")
+        .await;
+    assert_eq!(r.body["totalResults"], 1);
+    assert!(r.body["Resources"][0].get("emails").is_none());
+    let search = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "userName co \"ar\" and not (userName sw \"b\")",
+        "sortBy": "userName",
+        "attributes": ["userName"]
+    });
+    let r = scim.post("/Users/.search", search.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let names: Vec<&str> = r.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["carol@contoso.example"]);
+    let root = scim
+        .post("/.search", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "meta.created pr"}))
+        .await;
+    assert_eq!(root.body["totalResults"], 6, "users and groups");
+    let g = scim.post("/Groups/.search", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "displayName eq \"everyone\""})).await;
+    assert_eq!(g.body["totalResults"], 1);
+}
+
+both!(bulk_requests);
+async fn bulk_requests(b: Backend) {
+    let app = spawn_app(b).await;
+    let scim = scim_client(&app, "okta").await;
+    let r = scim
+        .post(
+            "/Bulk",
+            json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                "failOnErrors": 1,
+                "Operations": [
+                    {"method": "POST", "path": "/Users", "bulkId": "u1", "data": {"userName": "bulk1@contoso.example"}},
+                    {"method": "POST", "path": "/Groups", "bulkId": "g1", "data": {"displayName": "Bulk", "members": [{"value": "bulkId:u1"}]}},
+                    {"method": "PATCH", "path": "/Users/bulkId:u1", "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "title", "value": "Bulk"}]}},
+                    {"method": "POST", "path": "/Users", "bulkId": "dup", "data": {"userName": "bulk1@contoso.example"}},
+                    {"method": "POST", "path": "/Users", "bulkId": "never", "data": {"userName": "never@contoso.example"}}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let ops = r.body["Operations"].as_array().unwrap();
+    let statuses: Vec<&str> = ops.iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(
+        statuses,
+        ["201", "201", "200", "409"],
+        "failOnErrors stops after one error"
+    );
+    assert_eq!(ops[3]["response"]["scimType"], "uniqueness");
+    let g = scim
+        .get(
+            ops[1]["location"]
+                .as_str()
+                .unwrap()
+                .split("/scim/v2")
+                .nth(1)
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(g.body["members"][0]["display"], "bulk1@contoso.example");
+    let many: Vec<Value> = (0..1001)
+        .map(|i| json!({"method": "DELETE", "path": format!("/Users/{i}")}))
+        .collect();
+    let r = scim
+        .post("/Bulk", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": many}))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let big = "x".repeat(1_100_000);
+    let r = scim
+        .post("/Bulk", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": [], "pad": big}))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+both!(a_per_organisation_rate_limit);
+async fn a_per_organisation_rate_limit(b: Backend) {
+    let app = spawn_app(b).await;
+    set_provisioning(&app, json!({"requests_per_second": 25})).await;
+    let scim = scim_client(&app, "entra").await;
+    let mut limited = None;
+    for _ in 0..120 {
+        let r = scim.get("/Users?count=0").await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(r);
+            break;
+        }
+    }
+    let r = limited.expect("a burst beyond twice the rate is refused");
+    let wait: u64 = r.header("retry-after").parse().unwrap();
+    assert!(wait >= 1);
+    let low = app
+        .put("/settings", {
+            let mut s = app.get("/settings").await.body;
+            s["provisioning"]["requests_per_second"] = json!(5);
+            s
+        })
+        .await;
+    assert_eq!(
+        low.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Entra needs at least 25 a second"
+    );
+}
