@@ -746,3 +746,94 @@ async fn orgs_groups_batch_checks_and_permissions() {
     .await;
     assert_eq!(refused.code, 2, "{}", refused.stdout);
 }
+
+/// The new commands obey the server's rights and re-verification like the others: a person
+/// without rights is refused (exit 2); an administrator whose organisation asks for the
+/// password with every change (`reverify_window_secs: 0`) is told to add `--reverify`, and
+/// gets through with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_commands_are_refused_without_rights_and_take_reverify() {
+    let env = spawn().await;
+    let (pia, password) = person(&env, "pia", false).await;
+    let role = env
+        .json(&[
+            "roles",
+            "create",
+            "--application",
+            "commerce-admin",
+            "--name",
+            "Sales",
+            "--grant",
+            "Magento_Sales::sales",
+        ])
+        .await;
+    let role_id = role["id"].as_str().expect("id").to_string();
+    let home = signed_in(&env, "pia", &password).await;
+
+    for args in [
+        vec!["invitations", "create", "--email", "eve@example.com"],
+        vec!["invitations", "list"],
+        vec!["roles", "grant", &role_id, "Magento_Cms::page"],
+        vec!["roles", "update", &role_id, "--name", "Mine"],
+        vec![
+            "scopes",
+            "create",
+            "--application",
+            "commerce-admin",
+            "--code",
+            "x_site",
+        ],
+        vec!["orgs", "update", "--name", "Taken over"],
+    ] {
+        let out = in_profile(&home, &[], &args, "").await;
+        assert_eq!(out.code, 2, "{args:?} must be refused: {}", out.stdout);
+    }
+    let unchanged = env.json(&["roles", "get", &role_id]).await;
+    assert_eq!(unchanged["name"], "Sales");
+    assert_eq!(unchanged["grants"].as_array().expect("grants").len(), 1);
+    assert_eq!(env.json(&["invitations", "list"]).await["total"], 0);
+
+    // A System administrator, asked for the password with every change.
+    let granted = env
+        .run(&["admins", "grant", &pia, "--kind", "system"])
+        .await;
+    assert_eq!(granted.code, 0, "{}", granted.stderr);
+    set_settings(&env, |s| s["reverify_window_secs"] = json!(0)).await;
+    let bare = in_profile(
+        &home,
+        &[],
+        &["invitations", "create", "--email", "eve@example.com"],
+        "",
+    )
+    .await;
+    assert_eq!(bare.code, 2, "{}", bare.stdout);
+    assert!(bare.stderr.contains("--reverify"), "{}", bare.stderr);
+    let verified = in_profile(
+        &home,
+        &[("ROLECALL_PASSWORD", &password)],
+        &[
+            "invitations",
+            "create",
+            "--email",
+            "eve@example.com",
+            "--reverify",
+            "--json",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(verified.code, 0, "{}", verified.stderr);
+    assert_eq!(verified.json()["user"]["status"], "invited");
+    let eve = verified.json()["user"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let withdrawn = in_profile(
+        &home,
+        &[("ROLECALL_PASSWORD", &password)],
+        &["invitations", "withdraw", &eve, "--reverify"],
+        "",
+    )
+    .await;
+    assert_eq!(withdrawn.code, 0, "{}", withdrawn.stderr);
+}
