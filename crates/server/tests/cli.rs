@@ -1816,3 +1816,5 @@ async fn logs_are_plain_off_a_terminal_or_json() {
 /// Issue 10: every API operation has a command, and the commands added for it.
 #[path = "cli/parity.rs"]
 mod parity;
+#[path = "cli/roles_scopes.rs"]
+mod roles_scopes;
