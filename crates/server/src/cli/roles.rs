@@ -472,6 +472,16 @@ mod tests {
     }
 
     #[test]
+    fn joined_actions_keep_every_action_and_add_no_duplicates() {
+        assert_eq!(joined(&json!("*"), &json!(["view"])), json!("*"));
+        assert_eq!(joined(&json!(["view"]), &json!("*")), json!("*"));
+        assert_eq!(
+            joined(&json!(["view", "edit"]), &json!(["edit", "deploy"])),
+            json!(["view", "edit", "deploy"])
+        );
+    }
+
+    #[test]
     fn grants_tell_resource_colons_from_action_lists() {
         let k = known();
         let g = |s: &str| parse_grant(s, &k);

@@ -173,6 +173,23 @@ async fn roles_grant_and_ungrant_single_actions() {
         json!([]),
         "the last action takes the grant with it"
     );
+    // Narrowing a grant of every action: the rest of what the catalogue declares stays.
+    env.json(&["roles", "grant", &id, "environment"]).await;
+    let narrowed = env
+        .json(&["roles", "ungrant", &id, "environment:admin"])
+        .await;
+    assert_eq!(
+        narrowed["grants"],
+        json!([{ "resource": "environment", "actions": ["view", "edit", "deploy", "ssh"] }])
+    );
+    // Taking away what the role does not hold changes nothing and says so.
+    let absent = env.run(&["roles", "ungrant", &id, "project"]).await;
+    assert_eq!(absent.code, 0, "{}", absent.stderr);
+    assert!(
+        absent.stderr.contains("no grant on project"),
+        "{}",
+        absent.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
