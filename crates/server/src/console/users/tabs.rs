@@ -122,6 +122,7 @@ fn account_body(ctx: &Ctx, u: &User, form: Option<&Posted>, errors: &Errors) -> 
                     select #f-credentials name="credentials" { option value="" { "Ask me if there are any" } option value="revoke" { "Revoke them" } option value="keep" { "Keep them" } }
                 }
                 div.actions {
+                    a.button href={ "/console/users/" (id) "/offboard" } { "Offboard…" }
                     @if u.status != UserStatus::Inactive { button.danger type="submit" { "Deactivate user" } }
                     button.danger type="submit" formaction={ "/console/users/" (id) "/delete" } data-confirm="Delete this user for good?" { "Delete user" }
                 }
