@@ -39,6 +39,21 @@ async fn the_new_pages_render_for_a_system_admin_and_are_absent_and_refused_for_
     ] {
         let page = ada.get(path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        // The CSP forbids inline code: the new pages carry none.
+        assert!(
+            !page.body.contains("<style") && !page.body.contains(" style=\""),
+            "{path}"
+        );
+        assert!(
+            !page.body.contains(" onclick=") && !page.body.contains(" onsubmit="),
+            "{path}"
+        );
+        for (i, _) in page.body.match_indices("<script") {
+            assert!(
+                page.body[i..].split('>').next().unwrap().contains(" src="),
+                "{path}"
+            );
+        }
     }
     let home = ada.get("/console/users").await;
     for link in [
@@ -52,6 +67,14 @@ async fn the_new_pages_render_for_a_system_admin_and_are_absent_and_refused_for_
     assert!(account
         .body
         .contains(&format!("/console/users/{bob}/offboard")));
+    assert!(account
+        .body
+        .contains(&format!("/console/reports/access?user={bob}")));
+    let review = ada
+        .get(&format!("/console/reports/access?user={bob}"))
+        .await;
+    assert_eq!(review.status, StatusCode::OK, "{}", review.body);
+    assert!(review.body.contains("bob@example.com"));
 
     // A product-profile admin: none of it shown, all of it refused.
     let r = app
@@ -406,6 +429,42 @@ async fn a_csv_check_shows_row_errors_and_writes_nothing_then_the_import_creates
 ann@example.com,Ann,Archer,,Marketing\r\n\
 not-an-email,Bob,Baker,,\r\n\
 cy@example.com,Cy,,,Nowhere\r\n";
+    // Past the re-verification window: without the password, or with a wrong one, the form
+    // asks again at its password field and nothing is imported.
+    app.clock.advance_secs(301);
+    let good = "email,first_name,last_name,status,groups\r\n\
+ann@example.com,Ann,Archer,,Marketing\r\n\
+bob@example.com,Bob,Baker,active,\r\n";
+    for (password, status, says) in [
+        ("", StatusCode::OK, "Enter your password"),
+        (
+            "not-my-password",
+            StatusCode::FORBIDDEN,
+            "The password is wrong",
+        ),
+    ] {
+        let r = ada
+            .post_file(
+                "/console/users/import?run=import",
+                &[("_csrf", &csrf), ("_reverify", password)],
+                ("people.csv", good),
+            )
+            .await;
+        assert_eq!(r.status, status, "{}", r.body);
+        assert!(r.body.contains(says), "{}", r.body);
+        assert!(!r.body.contains("id=\"import-result\""));
+    }
+    assert_eq!(app.get("/users").await.body["total"], before);
+    // A file part before the token (not our form's order) is refused as a forgery.
+    let r = ada
+        .post_file(
+            "/console/users/import?run=import",
+            &[],
+            ("people.csv", good),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
     let fields = [
         ("_csrf", csrf.as_str()),
         ("_reverify", pw.as_str()),
@@ -445,9 +504,6 @@ cy@example.com,Cy,,,Nowhere\r\n";
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("f-file-error"), "{}", r.body);
 
-    let good = "email,first_name,last_name,status,groups\r\n\
-ann@example.com,Ann,Archer,,Marketing\r\n\
-bob@example.com,Bob,Baker,active,\r\n";
     let r = ada
         .post_file(
             "/console/users/import?run=import",

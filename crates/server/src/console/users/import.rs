@@ -16,7 +16,7 @@ use crate::directory::bulk::{read_rows, ImportMode, ImportOptions, ImportReport,
 use crate::directory::bulk_export::ExportTemplate;
 use crate::directory::credentials::CredentialDecision;
 use crate::http::AppState;
-use axum::extract::multipart::{Field, MultipartRejection};
+use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -133,10 +133,42 @@ fn too_large() -> ConsoleError {
     )
 }
 
+/// A broken upload: too large, malformed, or stalled past the body read timeout.
+fn upload_error(e: MultipartError) -> ConsoleError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large();
+    }
+    ConsoleError::Status(
+        StatusCode::BAD_REQUEST,
+        "The upload could not be read.".into(),
+    )
+}
+
+fn stalled() -> ConsoleError {
+    ConsoleError::Status(
+        StatusCode::REQUEST_TIMEOUT,
+        "The upload stalled; try again.".into(),
+    )
+}
+
+/// Waits for the next part of the upload, at most the body read timeout.
+async fn within<T>(
+    deadline: std::time::Duration,
+    f: impl std::future::Future<Output = Result<T, MultipartError>>,
+) -> Result<T, ConsoleError> {
+    match tokio::time::timeout(deadline, f).await {
+        Ok(r) => r.map_err(upload_error),
+        Err(_) => Err(stalled()),
+    }
+}
+
 /// A small field's text, refused when longer than a form field can be.
-async fn small_field(field: &mut Field<'_>) -> Result<String, ConsoleError> {
+async fn small_field(
+    field: &mut Field<'_>,
+    deadline: std::time::Duration,
+) -> Result<String, ConsoleError> {
     let mut buf = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|_| too_large())? {
+    while let Some(chunk) = within(deadline, field.chunk()).await? {
         buf.extend_from_slice(&chunk);
         if buf.len() > FIELD_LIMIT {
             return Err(too_large());
@@ -173,7 +205,7 @@ async fn run(
         let action = format!("/console/users/import?run={}", q.run);
         let mut fields: Vec<(String, String)> = Vec::new();
         loop {
-            let next = mp.next_field().await.map_err(|_| too_large())?;
+            let next = within(ctx.state.body_timeout, mp.next_field()).await?;
             let Some(mut field) = next else {
                 // No file part: still only an answer to a form of ours.
                 let posted = form::checked(&headers, action, fields)?;
@@ -189,7 +221,7 @@ async fn run(
                 if fields.len() >= 32 {
                     return Err(too_large());
                 }
-                let text = small_field(&mut field).await?;
+                let text = small_field(&mut field, ctx.state.body_timeout).await?;
                 fields.push((name, text));
                 continue;
             }
@@ -201,7 +233,7 @@ async fn run(
             {
                 Ok(a) => a,
                 Err(ConsoleError::Reverify { wrong, .. }) => {
-                    while let Ok(Some(_)) = field.chunk().await {}
+                    while let Ok(Some(_)) = within(ctx.state.body_timeout, field.chunk()).await {}
                     let text = if wrong {
                         "The password is wrong."
                     } else {

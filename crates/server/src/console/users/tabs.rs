@@ -71,6 +71,9 @@ fn account_body(ctx: &Ctx, u: &User, form: Option<&Posted>, errors: &Errors) -> 
             dt { "Created" } dd { (date(Some(u.created_at))) }
             dt { "Last sign-in" } dd { (date(u.last_sign_in_at)) }
             dt { "Id" } dd { code { (u.id) } }
+            @if ctx.can(Operation::ViewAuthEvents, Target::Organization) {
+                dt { "Access" } dd { a href={ "/console/reports/access?user=" (u.id) } { "Access review" } }
+            }
         }
         @if editable {
             h2 { "Account information" }
