@@ -1,5 +1,6 @@
 //! Access reports in the console (issue 11): stale accounts with "Deactivate selected" and a CSV
-//! download, access review by user, application and profile, and seat usage per profile.
+//! download, access review by user, application and profile, and seat usage per profile, each
+//! with the API's CSV as a download.
 //!
 //! Every figure comes from the same `Directory` report use cases as `GET …/reports/*`, and the
 //! deactivation is `Directory::deactivate_stale`, the operation behind the API's
@@ -280,6 +281,9 @@ struct AccessQuery {
     application: String,
     #[serde(default)]
     profile: String,
+    /// `csv`: the review as the API's CSV download instead of the page.
+    #[serde(default)]
+    format: String,
 }
 
 async fn access(ctx: Ctx, Query(q): Query<AccessQuery>) -> Response {
@@ -311,6 +315,7 @@ async fn access(ctx: Ctx, Query(q): Query<AccessQuery>) -> Response {
             // Nothing to review: the same refusal the API gives.
             ctx.permit(Operation::ViewAuthEvents, Target::Organization)?;
         }
+        let csv = q.format == "csv";
         let result = if !q.user.trim().is_empty() {
             let admin = ctx.permit(Operation::ViewAuthEvents, Target::Organization)?;
             let id = match q.user.trim().parse::<UserId>() {
@@ -318,6 +323,9 @@ async fn access(ctx: Ctx, Query(q): Query<AccessQuery>) -> Response {
                 Err(_) => user_by_login(&ctx, &q.user, "user").await?.id,
             };
             let review = dir.review_user(&admin.org, id).await?;
+            if csv {
+                return Ok(crate::http::reports::user_review_csv(&review));
+            }
             user_review(&review.access, review.taken_at)
         } else if !q.application.is_empty() {
             let admin = ctx.permit(
@@ -325,9 +333,13 @@ async fn access(ctx: Ctx, Query(q): Query<AccessQuery>) -> Response {
                 Target::Application(&q.application),
             )?;
             let review = dir.review_application(&admin.org, &q.application).await?;
+            if csv {
+                return Ok(crate::http::reports::application_review_csv(&review));
+            }
             html! {
                 h2 { "Application " (review.application) }
                 p.muted { "Taken " (date(Some(review.taken_at))) ". "
+                    a href={ "/console/reports/access?application=" (review.application) "&format=csv" } download { "Download CSV" } ". "
                     @if review.licensed { "Licensed: roles take effect with a seat in one of its profiles." } @else { "Not licensed per seat: roles take effect on their own." } }
                 @if review.holders.is_empty() { (view::empty("Nobody has access.")) } @else {
                     div.table-wrap { table.list.stack #application-review {
@@ -354,9 +366,13 @@ async fn access(ctx: Ctx, Query(q): Query<AccessQuery>) -> Response {
                 },
             )?;
             let review = dir.review_profile(&admin.org, pid).await?;
+            if csv {
+                return Ok(crate::http::reports::profile_review_csv(&review));
+            }
             html! {
                 h2 { "Profile " (review.application) " · " (review.profile_name) }
-                p.muted { "Taken " (date(Some(review.taken_at))) "." }
+                p.muted { "Taken " (date(Some(review.taken_at))) ". "
+                    a href={ "/console/reports/access?profile=" (review.profile_id) "&format=csv" } download { "Download CSV" } }
                 @if review.holders.is_empty() { (view::empty("Nobody holds a seat.")) } @else {
                     div.table-wrap { table.list.stack #profile-review {
                         thead { tr { th scope="col" { "User" } th scope="col" { "Status" } th scope="col" { "Holds a seat" } } }
@@ -405,7 +421,8 @@ async fn access(ctx: Ctx, Query(q): Query<AccessQuery>) -> Response {
 fn user_review(a: &UserAccess, taken_at: i64) -> Markup {
     html! {
         h2 { (person(&a.user)) }
-        p.muted { "Status " (a.user.status) " · last sign-in " (date(a.user.last_sign_in_at)) " · taken " (date(Some(taken_at))) "." }
+        p.muted { "Status " (a.user.status) " · last sign-in " (date(a.user.last_sign_in_at)) " · taken " (date(Some(taken_at))) ". "
+            a href={ "/console/reports/access?user=" (a.user.id) "&format=csv" } download { "Download CSV" } }
         div.table-wrap { table.list #user-review {
             thead { tr { th scope="col" { "Kind" } th scope="col" { "What" } th scope="col" { "How" } } }
             tbody {
@@ -423,14 +440,23 @@ fn user_review(a: &UserAccess, taken_at: i64) -> Markup {
 
 // ------------------------------------------------------------------ seats
 
-async fn seats(ctx: Ctx) -> Response {
+#[derive(Debug, Default, Deserialize)]
+struct SeatsQuery {
+    #[serde(default)]
+    format: String,
+}
+
+async fn seats(ctx: Ctx, Query(q): Query<SeatsQuery>) -> Response {
     let r: Page = async {
         let admin = ctx.permit(Operation::ViewProducts, Target::Organization)?;
         let usage = ctx.dir().seat_usage(&admin.org).await?;
+        if q.format == "csv" {
+            return Ok(crate::http::reports::seat_usage_csv(&usage));
+        }
         let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "unlimited".into());
         let body = html! {
             (report_tabs(&ctx, "seats"))
-            p.muted { "Taken " (date(Some(usage.taken_at))) "." }
+            p.muted { "Taken " (date(Some(usage.taken_at))) ". " a href="/console/reports/seats?format=csv" download { "Download CSV" } }
             @if usage.items.is_empty() { (view::empty("No product profiles.")) } @else {
                 div.table-wrap { table.list.stack #seat-usage {
                     thead { tr { th scope="col" { "Profile" } th scope="col" { "Used" } th scope="col" { "Free" } th scope="col" { "Quota" } th scope="col" { "Direct" } th scope="col" { "Through groups" } } }

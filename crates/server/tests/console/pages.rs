@@ -287,6 +287,21 @@ async fn stale_accounts_are_deactivated_from_the_report_with_an_outcome_each_and
         .get("/console/reports/access?application=commerce-admin")
         .await;
     assert_eq!(app_review.status, StatusCode::OK, "{}", app_review.body);
+    // Each report downloads as the API's CSV, on the console's session.
+    let csv = ada
+        .get("/console/reports/access?user=carol@example.com&format=csv")
+        .await;
+    assert!(csv.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(csv.body.contains("carol@example.com"), "{}", csv.body);
+    let seats = ada.get("/console/reports/seats?format=csv").await;
+    assert!(
+        seats.body.starts_with("report_taken_at,profile_id"),
+        "{}",
+        seats.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
