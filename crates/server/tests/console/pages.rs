@@ -544,3 +544,60 @@ bob@example.com,Bob,Baker,active,\r\n";
         console.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_account_the_rules_keep_is_refused_with_the_reason_then_settled() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.without_2fa().await;
+    // Dan created an API credential, then went quiet for a quarter.
+    let dan = app.signed_in("dan@example.com", true).await;
+    let r = app
+        .send_as(
+            &dan.token,
+            reqwest::Method::POST,
+            "/credentials",
+            Some(json!({"name": "erp-sync"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    app.clock.advance_secs(91 * 86_400);
+    let (mut ada, _, pw) = system_admin(&app, "ada@example.com").await;
+    let report = ada.get("/console/reports?days=90").await;
+    assert!(report.body.contains("dan@example.com"), "{}", report.body);
+    let csrf = report.csrf();
+    let deactivate = |credentials: &'static str| {
+        [
+            ("_csrf", csrf.clone()),
+            ("_reverify", pw.clone()),
+            ("days", "90".to_string()),
+            ("ids", dan.id.clone()),
+            ("credentials", credentials.to_string()),
+        ]
+    };
+    let fields = deactivate("");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = ada
+        .post("/console/reports/stale/deactivate", &fields, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains(">refused<"), "{}", r.body);
+    assert!(
+        r.body.contains("erp-sync"),
+        "the reason names the credential: {}",
+        r.body
+    );
+    assert_eq!(
+        app.get(&format!("/users/{}", dan.id)).await.body["status"],
+        "active"
+    );
+    // With the decision made, the same selection goes through and the credential is revoked.
+    let fields = deactivate("revoke");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = ada
+        .post("/console/reports/stale/deactivate", &fields, &[])
+        .await;
+    assert!(r.body.contains(">deactivated<"), "{}", r.body);
+    let creds = app.get("/credentials").await.body;
+    assert!(creds["items"][0]["revoked_at"].is_i64(), "{creds}");
+}
