@@ -36,7 +36,6 @@ const LAYERS: &[(&str, &[&str])] = &[
             "http::AppState",
             "http::problem::ApiError",
             "credentials::secret",
-            "store::user_list::UserFilter",
             "store::signin::Session",
             "store::signin::AuthEvent",
             "store::credentials::Credential",

@@ -1812,3 +1812,9 @@ async fn logs_are_plain_off_a_terminal_or_json() {
         .is_some_and(|a| a.starts_with("127.0.0.1:")));
     assert!(listening["ts"].as_str().is_some_and(|t| t.ends_with('Z')));
 }
+
+/// Issue 10: every API operation has a command, and the commands added for it.
+#[path = "cli/parity.rs"]
+mod parity;
+#[path = "cli/roles_scopes.rs"]
+mod roles_scopes;

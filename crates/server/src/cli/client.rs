@@ -216,6 +216,49 @@ impl Client {
         Ok(c)
     }
 
+    /// A client without a token, for the endpoints that need none (health, password resets,
+    /// accepting an invitation): the URL and organization from the flags, else the profile's,
+    /// else the defaults. A profile that cannot be read is no reason to refuse.
+    pub(crate) fn anonymous(args: &RemoteArgs) -> CmdResult<Client> {
+        let saved = profile_name(args.profile.as_deref())
+            .ok()
+            .and_then(|name| load_profiles().ok()?.1.profiles.get(&name).cloned());
+        let url = args
+            .url
+            .as_deref()
+            .or(saved.as_ref().map(|p| p.url.as_str()))
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or(DEFAULT_URL);
+        let org = args
+            .org
+            .as_deref()
+            .or(saved.as_ref().map(|p| p.org.as_str()))
+            .filter(|o| !o.trim().is_empty())
+            .unwrap_or(DEFAULT_ORG);
+        Client::connect(url, org, None, args.json)
+    }
+
+    /// A GET of `path` at the server's root (outside `/api/v1`, e.g. `/healthz`): the status
+    /// and the body as text. Only failures to talk to the server are errors (reported here).
+    pub(crate) async fn probe(&self, path: &str) -> CmdResult<(StatusCode, String)> {
+        let url = self.url(&[path], &[]);
+        let res = self.http.get(url.clone()).send().await.map_err(|e| {
+            if e.is_connect() {
+                eprintln!(
+                    "rolecall: cannot connect to the server at {}: {} (is it running? set --url or ROLECALL_URL)",
+                    self.base,
+                    root_cause(&e)
+                );
+            } else {
+                eprintln!("rolecall: request to {url} failed: {}", chain(&e));
+            }
+            Exit(1)
+        })?;
+        let status = res.status();
+        let body = res.text().await.unwrap_or_default();
+        Ok((status, body))
+    }
+
     pub(super) fn connect(
         url: &str,
         org: &str,

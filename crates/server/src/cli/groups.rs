@@ -1,8 +1,8 @@
 //! `rolecall groups`: groups, their members and the roles every member holds through them.
 
-use super::client::{Client, CmdResult};
+use super::client::{usage, Client, CmdResult};
 use super::instant::time;
-use super::output::{details, items, print_users, put_opt, table, text};
+use super::output::{details, items, print_users, put_opt, scopes, table, text};
 use clap::Subcommand;
 use reqwest::Method;
 use serde_json::{json, Map, Value};
@@ -24,8 +24,18 @@ pub enum GroupsCommand {
         #[arg(long)]
         description: Option<String>,
     },
+    /// Rename or re-describe a group; omitted options are left alone.
+    Update {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
     /// Delete a group; its members keep their accounts.
     Delete { id: String },
+    /// The roles assigned to a group (every member holds them).
+    Roles { id: String },
     /// List a group's members.
     Members { id: String },
     /// Add a user to a group.
@@ -68,6 +78,46 @@ pub(super) async fn run(c: &Client, cmd: GroupsCommand) -> CmdResult {
                 .await?;
             if !c.print_json(&r.body) {
                 print_group(&r.body);
+            }
+        }
+        GroupsCommand::Update {
+            id,
+            name,
+            description,
+        } => {
+            let mut body = Map::new();
+            put_opt(&mut body, "name", name);
+            put_opt(&mut body, "description", description);
+            if body.is_empty() {
+                return Err(usage("nothing to change: give --name or --description"));
+            }
+            let r = c
+                .org_call(
+                    Method::PATCH,
+                    &["groups", &id],
+                    &[],
+                    Some(Value::Object(body)),
+                )
+                .await?;
+            if !c.print_json(&r.body) {
+                print_group(&r.body);
+            }
+        }
+        GroupsCommand::Roles { id } => {
+            let r = c
+                .org_call(Method::GET, &["groups", &id, "roles"], &[], None)
+                .await?;
+            if !c.print_json(&r.body) {
+                let mut t = table(&["id", "application", "name", "scopes"]);
+                for role in items(&r.body) {
+                    t.add_row(vec![
+                        text(role, "id"),
+                        text(role, "application"),
+                        text(role, "name"),
+                        scopes(role),
+                    ]);
+                }
+                println!("{t}");
             }
         }
         GroupsCommand::Delete { id } => {

@@ -1,6 +1,7 @@
 //! The `rolecall` command line: `serve` and `init` work on the store directly; the management
 //! commands (users, groups, roles, check...) are HTTP clients of a running server.
 
+mod account; // issue 10: my account and password resets
 mod admins;
 mod apps;
 mod audit; // issue 11: the audit log
@@ -10,9 +11,13 @@ mod client;
 mod credentials;
 mod events;
 mod groups;
+mod health; // issue 10: health, ready, the served OpenAPI document
 mod instant;
+mod invitations; // issue 10: "Get started" invitations
 pub mod migrate; // issue 12: rolecall import magento
+mod orgs; // issue 10: organizations
 mod output;
+pub mod parity; // issue 10: every API operation and the command that performs it
 mod profiles;
 mod prompt;
 pub mod remote;
@@ -20,6 +25,7 @@ mod reports; // issue 11: access reports and offboarding
 mod roles;
 pub mod saved_profiles;
 mod scim_clients; // `rolecall scim-clients` (issue 14)
+mod scopes; // issue 10: an application's scopes
 mod sessions;
 mod settings;
 mod signin;
@@ -82,8 +88,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the OpenAPI document.
-    Openapi,
+    /// Print the OpenAPI document (this binary's; with --url, the one a server serves).
+    Openapi {
+        /// Fetch the document a running server serves instead (e.g. http://127.0.0.1:8080).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Bring users in from another system, on the store directly (`import magento`).
     Import {
         #[command(subcommand)]
@@ -279,7 +289,10 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Openapi => {
+        Command::Openapi { url: Some(url) } => match health::served_openapi(&url).await {
+            Ok(code) | Err(client::Exit(code)) => Ok(code),
+        },
+        Command::Openapi { url: None } => {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&crate::http::openapi())

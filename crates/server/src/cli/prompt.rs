@@ -79,3 +79,67 @@ pub(crate) fn prompt_hidden(prompt: &str) -> CmdResult<String> {
         Err(e) => Err(fail(e)),
     }
 }
+
+/// A password the person is choosing (a new one, or one set for someone else): asked twice
+/// without echo on a terminal, else the next line of standard input. `what` names it.
+pub(crate) fn new_password(what: &str) -> CmdResult<String> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        let first = prompt_hidden(&format!("{what}: "))?;
+        let again = prompt_hidden(&format!("{what} again: "))?;
+        if first != again {
+            eprintln!("rolecall: the two entries differ; nothing was changed");
+            return Err(Exit(1));
+        }
+        first
+    } else {
+        stdin_line(&format!("the {}", what.to_lowercase()))?
+    };
+    if password.is_empty() {
+        eprintln!("rolecall: the {} is empty", what.to_lowercase());
+        return Err(Exit(2));
+    }
+    Ok(password)
+}
+
+/// The current password of the person at the keyboard: `ROLECALL_PASSWORD`, else a prompt
+/// without echo on a terminal, else the next line of standard input.
+pub(crate) fn current_password(prompt: &str) -> CmdResult<String> {
+    use std::io::IsTerminal;
+    let password = if let Some(p) = std::env::var("ROLECALL_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
+        p
+    } else if std::io::stdin().is_terminal() {
+        prompt_hidden(prompt)?
+    } else {
+        stdin_line("the current password")?
+    };
+    if password.is_empty() {
+        eprintln!("rolecall: the password is empty");
+        return Err(Exit(2));
+    }
+    Ok(password)
+}
+
+/// A single-use secret that came by e-mail (an invitation or reset token): `given` on the
+/// command line, else asked for (on a terminal) or read from the next line of standard input,
+/// so it need not appear in the process list.
+pub(crate) fn mailed_token(given: Option<String>, what: &str) -> CmdResult<String> {
+    let token = match given
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+    {
+        Some(t) => t,
+        None => prompt_line(
+            &format!("The {what} from the e-mail: "),
+            &format!("the {what}"),
+        )?,
+    };
+    if token.is_empty() {
+        eprintln!("rolecall: the {what} is empty");
+        return Err(Exit(2));
+    }
+    Ok(token)
+}

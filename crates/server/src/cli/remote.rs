@@ -6,8 +6,8 @@
 use super::client::{Client, CmdResult, Exit, RemoteArgs};
 use super::signin::LoginArgs;
 use super::{
-    admins, apps, audit, check, credentials, events, groups, profiles, reports, roles,
-    scim_clients, sessions, settings, signin, users,
+    account, admins, apps, audit, check, credentials, events, groups, health, invitations, orgs,
+    profiles, reports, roles, scim_clients, scopes, sessions, settings, signin, users,
 };
 use crate::error::Result;
 use clap::Subcommand;
@@ -26,6 +26,39 @@ pub enum RemoteCommand {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// My own account: my sessions, my password, confirming my identity.
+    Me {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: account::MeCommand,
+    },
+    /// A forgotten password: request a reset token by e-mail, then set a new password with it
+    /// (no sign-in needed).
+    PasswordReset {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: account::PasswordResetCommand,
+    },
+    /// Whether the server answers (exit 0), for scripts and probes; no token needed.
+    Health {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Whether the server can serve requests: its database answers (exit 0, else 1); no
+    /// token needed.
+    Ready {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Organizations: list, show, create (server-wide tokens), rename.
+    Orgs {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: orgs::OrgsCommand,
+    },
     /// Manage users (HTTP client of a running server).
     Users {
         #[command(flatten)]
@@ -39,6 +72,13 @@ pub enum RemoteCommand {
         remote: RemoteArgs,
         #[command(subcommand)]
         cmd: groups::GroupsCommand,
+    },
+    /// "Get started" invitations: send, list, resend, withdraw, accept.
+    Invitations {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: invitations::InvitationsCommand,
     },
     /// Manage roles and their grants (HTTP client).
     Roles {
@@ -84,6 +124,26 @@ pub enum RemoteCommand {
         /// Scope code; the application's root scope when absent.
         #[arg(long)]
         scope: Option<String>,
+    },
+    /// Many checks at once from a JSON file, against one consistent snapshot. Exit code 0
+    /// when every answer is allow, 3 when any is deny.
+    CheckBatch {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// A JSON file (`-`: standard input) with an array of checks (`user_id`,
+        /// `application`, `resource`, optional `action` and `scope`), at most 1000.
+        file: std::path::PathBuf,
+        /// Include the explanation of each answer (slower).
+        #[arg(long)]
+        explain: bool,
+    },
+    /// An application's scopes in the organization (websites, stores, store views,
+    /// environments).
+    Scopes {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        cmd: scopes::ScopesCommand,
     },
     /// Show the governed applications and their resource trees.
     Apps {
@@ -200,6 +260,27 @@ async fn dispatch(cmd: RemoteCommand) -> CmdResult {
         RemoteCommand::Login(args) => signin::login(args).await,
         RemoteCommand::Logout { remote } => signin::logout(&remote).await,
         RemoteCommand::Whoami { remote } => signin::whoami(&remote).await,
+        RemoteCommand::Me { remote, cmd } => account::me(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::PasswordReset { remote, cmd } => {
+            account::password_reset(&Client::anonymous(&remote)?, cmd).await
+        }
+        RemoteCommand::Health { remote } => health::health(&remote).await,
+        RemoteCommand::Ready { remote } => health::ready(&remote).await,
+        RemoteCommand::Orgs { remote, cmd } => orgs::run(&Client::new(&remote)?, cmd).await,
+        RemoteCommand::Invitations { remote, cmd } => {
+            // Accepting is done by the invited person, who has no token yet.
+            let c = match cmd {
+                invitations::InvitationsCommand::Accept { .. } => Client::anonymous(&remote)?,
+                _ => Client::new(&remote)?,
+            };
+            invitations::run(&c, cmd).await
+        }
+        RemoteCommand::CheckBatch {
+            remote,
+            file,
+            explain,
+        } => check::batch(&Client::new(&remote)?, &file, explain).await,
+        RemoteCommand::Scopes { remote, cmd } => scopes::run(&Client::new(&remote)?, cmd).await,
         RemoteCommand::Users { remote, cmd } => users::run(&Client::new(&remote)?, cmd).await,
         RemoteCommand::Groups { remote, cmd } => groups::run(&Client::new(&remote)?, cmd).await,
         RemoteCommand::Roles { remote, cmd } => roles::run(&Client::new(&remote)?, cmd).await,

@@ -4,6 +4,7 @@
 use super::client::{Client, CmdResult};
 use super::instant::{parse_instant, time};
 use super::output::{details, full_name, items, list, or_none, print_users, put_opt, table, text};
+use super::prompt::new_password;
 use clap::Subcommand;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
@@ -109,6 +110,19 @@ pub enum UsersCommand {
     Roles { id: String },
     /// Product profiles the user holds a seat in, directly and through groups.
     Products { id: String },
+    /// Everything the user may do in an application at a scope (resources and actions).
+    Permissions {
+        id: String,
+        /// Application key, e.g. commerce-admin.
+        #[arg(long, value_name = "KEY")]
+        application: String,
+        /// Scope code [default: the application's root scope].
+        #[arg(long, value_name = "CODE")]
+        scope: Option<String>,
+    },
+    /// Set a user's password (their sessions end). Asked for twice on a terminal, else read
+    /// from the first line of standard input. Needs --reverify when signed in.
+    SetPassword { id: String },
     /// Import users from a CSV file (Adobe Admin Console bulk-upload template or rolecall's
     /// plain template), with a progress bar; prints the per-row report. Exit 1 when any row
     /// has an error or nothing was written.
@@ -310,6 +324,44 @@ pub(super) async fn run(c: &Client, cmd: UsersCommand) -> CmdResult {
             }
         }
         UsersCommand::Products { id } => user_products(c, &id).await?,
+        UsersCommand::Permissions {
+            id,
+            application,
+            scope,
+        } => {
+            let r = c
+                .org_call(
+                    Method::GET,
+                    &["users", &id, "effective-permissions"],
+                    &[("application", Some(application)), ("scope", scope)],
+                    None,
+                )
+                .await?;
+            if !c.print_json(&r.body) {
+                let mut t = table(&["resource", "title", "actions"]);
+                for p in items(&r.body) {
+                    t.add_row(vec![
+                        text(p, "resource"),
+                        text(p, "title"),
+                        list(&p["actions"], ", "),
+                    ]);
+                }
+                println!("{t}");
+            }
+        }
+        UsersCommand::SetPassword { id } => {
+            let password = new_password("New password for the user")?;
+            c.org_call(
+                Method::PUT,
+                &["users", &id, "password"],
+                &[],
+                Some(json!({ "password": password })),
+            )
+            .await?;
+            c.done(&format!(
+                "Set the password of user {id}; their sessions have ended."
+            ));
+        }
     }
     Ok(0)
 }

@@ -5,8 +5,8 @@
 use super::form::Posted;
 use super::view::{self, csrf, Section};
 use super::{done, or_error, ConsoleError, Ctx, Page};
+use crate::directory::UserFilter;
 use crate::http::AppState;
-use crate::store::user_list::UserFilter;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -40,7 +40,7 @@ async fn sign_in_with_totp_enrolment_then_the_code() {
     b.fill("#f-password", "wrong").await;
     b.click("form[action='/console/sign-in'] button[type=submit]")
         .await;
-    assert!(b.text(".notice.error").await.contains("wrong"));
+    b.text_containing(".notice.error", "wrong").await;
 
     // The org requires 2FA: the first sign-in enrols with the QR code and shows recovery codes.
     b.fill("#f-password", &pw).await;
@@ -53,7 +53,7 @@ async fn sign_in_with_totp_enrolment_then_the_code() {
     // Sign out; the next sign-in asks for the code, and a wrong one is refused.
     b.click("nav.account button[type=submit]").await;
     b.find("#f-login").await;
-    assert!(b.text(".notice.ok").await.contains("signed out"));
+    b.text_containing(".notice.ok", "signed out").await;
     b.fill("#f-login", "ada@example.com").await;
     b.fill("#f-password", &pw).await;
     b.click("form[action='/console/sign-in'] button[type=submit]")
@@ -61,7 +61,7 @@ async fn sign_in_with_totp_enrolment_then_the_code() {
     b.fill("#f-code", "000000").await;
     b.click("form[action='/console/sign-in/code'] button[type=submit]")
         .await;
-    assert!(b.text(".notice.error").await.contains("wrong"));
+    b.text_containing(".notice.error", "wrong").await;
     app.clock.advance_secs(30);
     b.fill("#f-code", &totp_code(&secret, &app, 0)).await;
     b.click("form[action='/console/sign-in/code'] button[type=submit]")
@@ -104,7 +104,7 @@ async fn accept_an_invitation_from_the_mailed_link() {
     b.click("form[action='/console/get-started'] button[type=submit]")
         .await;
     b.find("#f-login").await;
-    assert!(b.text(".notice.ok").await.contains("password is set"));
+    b.text_containing(".notice.ok", "password is set").await;
     // The organization field is filled; signing in continues with 2FA enrolment.
     assert_eq!(b.attr("#f-org", "value").await, "acme");
     b.fill("#f-login", "jane@example.com").await;
@@ -122,7 +122,7 @@ async fn accept_an_invitation_from_the_mailed_link() {
     b.fill("#f-confirm_password", password).await;
     b.click("form[action='/console/get-started'] button[type=submit]")
         .await;
-    assert!(b.text(".notice.error").await.contains("correct"));
+    b.text_containing(".notice.error", "correct").await;
     assert!(b
         .text("#f-token-hint ~ .error-text")
         .await
@@ -180,7 +180,7 @@ async fn create_a_user_build_a_role_assign_it_through_a_group_explain_then_deact
         b.click("#f-invite").await;
     }
     submit(&b, "/console/users/new").await;
-    assert!(b.text(".notice.ok").await.contains("User created"));
+    b.text_containing(".notice.ok", "User created").await;
     let nina = b
         .current_url()
         .await
@@ -227,7 +227,7 @@ async fn create_a_user_build_a_role_assign_it_through_a_group_explain_then_deact
         "the subtree is checked"
     );
     submit(&b, "/console/roles/new").await;
-    assert!(b.text(".notice.ok").await.contains("Role created"));
+    b.text_containing(".notice.ok", "Role created").await;
     let role = b
         .current_url()
         .await
@@ -260,10 +260,10 @@ async fn create_a_user_build_a_role_assign_it_through_a_group_explain_then_deact
     assert!(!group.is_empty(), "the new group's page opens");
     b.fill("#f-login", "nina@example.com").await;
     submit(&b, &format!("/console/groups/{group}/members")).await;
-    assert!(b.text(".notice.ok").await.contains("added"));
+    b.text_containing(".notice.ok", "added").await;
     b.select("#f-role", &role).await;
     submit(&b, &format!("/console/groups/{group}/roles")).await;
-    assert!(b.text(".notice.ok").await.contains("Order-Desk"));
+    b.text_containing(".notice.ok", "Order-Desk").await;
 
     // The explain box allows it, and names the role and the group.
     let explain = |user: &str| {
@@ -293,7 +293,7 @@ async fn create_a_user_build_a_role_assign_it_through_a_group_explain_then_deact
     b.goto(&format!("{}/console/users/{nina}", app.base)).await;
     b.click("button.danger[type=submit]:not([formaction])")
         .await;
-    assert!(b.text(".notice.ok").await.contains("deactivated"));
+    b.text_containing(".notice.ok", "deactivated").await;
     b.goto(&explain("nina%40example.com")).await;
     assert!(b.exists(".verdict.deny").await, "{}", b.text("main").await);
     assert_eq!(

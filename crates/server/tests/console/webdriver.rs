@@ -219,6 +219,22 @@ impl Browser {
             .to_string()
     }
 
+    /// Waits (up to 10 s) until an element's text contains `needle`: after a submit the old
+    /// page, with its own notice, may still be showing while the browser navigates.
+    pub async fn text_containing(&self, css: &str, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if self.try_find(css).await.is_some() {
+                last = self.text(css).await;
+                if last.contains(needle) {
+                    return last;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css:?} never contained {needle:?}; last text: {last:?}");
+    }
+
     pub async fn attr(&self, css: &str, name: &str) -> String {
         let id = self.find(css).await;
         self.get(&format!("/element/{id}/attribute/{name}"))
