@@ -116,6 +116,8 @@ async fn accept_an_invitation_from_the_mailed_link() {
     assert!(b.text("nav.account").await.contains("Jane"));
     // The link is single-use.
     b.click("nav.account button[type=submit]").await;
+    // Let the sign-out land before opening the link, or its redirect may come after.
+    b.text_containing(".notice.ok", "signed out").await;
     b.goto(&link).await;
     b.fill("#f-token", &token).await;
     b.fill("#f-password", password).await;
