@@ -188,6 +188,7 @@ pub const AUTH_ACTIONS: &[&str] = &[
     "password_reset",
     "password_reset_requested",
     "session_revoked",
+    "sessions_ended_elsewhere",
     "admin_right_granted",
     "admin_right_revoked",
     "ownership_transferred",

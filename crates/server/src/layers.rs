@@ -35,6 +35,10 @@ const LAYERS: &[(&str, &[&str])] = &[
             "directory",
             "http::AppState",
             "http::problem::ApiError",
+            // A report's CSV and a bulk file's body: one writer and one reader, so the console's
+            // downloads and uploads are the API's bytes.
+            "http::reports",
+            "http::bulk",
             "credentials::secret",
             "store::signin::Session",
             "store::signin::AuthEvent",

@@ -1818,3 +1818,5 @@ async fn logs_are_plain_off_a_terminal_or_json() {
 mod parity;
 #[path = "cli/roles_scopes.rs"]
 mod roles_scopes;
+#[path = "cli/tour.rs"]
+mod tour;

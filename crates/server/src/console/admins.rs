@@ -5,7 +5,6 @@
 use super::form::Posted;
 use super::view::{self, csrf, Section};
 use super::{done, or_error, ConsoleError, Ctx, Page};
-use crate::directory::UserFilter;
 use crate::http::AppState;
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -14,7 +13,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use rolecall_core::admin::{may_delegate, AdminRight, Operation, Target};
-use rolecall_core::model::{User, UserId, UserKind, UserStatus};
+use rolecall_core::model::{User, UserId, UserStatus};
 use std::collections::HashMap;
 
 pub(super) fn router() -> Router<AppState> {
@@ -204,18 +203,9 @@ pub(crate) async fn user_by_login(
     field: &str,
 ) -> Result<User, ConsoleError> {
     let login = login.trim();
-    let filter = UserFilter {
-        q: Some(login.to_string()),
-        kind: Some(UserKind::Person),
-        ..Default::default()
-    };
-    let (found, _) = ctx.dir().users_page(&ctx.org, filter, 1, 50).await?;
-    found
-        .into_iter()
-        .find(|u| {
-            u.email.as_str().eq_ignore_ascii_case(login)
-                || u.username.as_str().eq_ignore_ascii_case(login)
-        })
+    ctx.dir()
+        .person_by_login(&ctx.org, login)
+        .await?
         .ok_or_else(|| {
             rolecall_core::Error::invalid(
                 field,

@@ -145,22 +145,49 @@ impl FromRequest<AppState> for Posted {
             .find(|(k, _)| k == "_csrf")
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
-        let mut expected = Vec::new();
-        if let Some(secret) = session_secret(&headers) {
-            expected.push(session_csrf(secret));
-        }
-        if let Some(c) = super::cookie(&headers, PRE_SESSION_COOKIE) {
-            expected.push(pre_session_csrf(c));
-        }
-        let ok = !sent.is_empty()
-            && expected
-                .iter()
-                .any(|e| bool::from(e.as_bytes().ct_eq(sent.as_bytes())));
-        if !ok {
+        if !token_matches(&headers, sent) {
             return Err(ConsoleError::Csrf);
         }
         Ok(Posted { action, pairs })
     }
+}
+
+/// Does `sent` match the CSRF token of the session (or, before sign-in, of the pre-session
+/// cookie) the browser presents?
+fn token_matches(headers: &HeaderMap, sent: &str) -> bool {
+    let mut expected = Vec::new();
+    if let Some(secret) = session_secret(headers) {
+        expected.push(session_csrf(secret));
+    }
+    if let Some(c) = super::cookie(headers, PRE_SESSION_COOKIE) {
+        expected.push(pre_session_csrf(c));
+    }
+    !sent.is_empty()
+        && expected
+            .iter()
+            .any(|e| bool::from(e.as_bytes().ct_eq(sent.as_bytes())))
+}
+
+/// The same checks as [`Posted`] for a form read another way (the multipart file upload):
+/// sent from one of our pages, with this session's token. `fields` are the fields read so
+/// far; the token must come before anything is acted on.
+pub(crate) fn checked(
+    headers: &HeaderMap,
+    action: String,
+    fields: Vec<(String, String)>,
+) -> Result<Posted, ConsoleError> {
+    let sent = fields
+        .iter()
+        .find(|(k, _)| k == "_csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if !same_site(headers) || !token_matches(headers, sent) {
+        return Err(ConsoleError::Csrf);
+    }
+    Ok(Posted {
+        action,
+        pairs: fields,
+    })
 }
 
 /// "Confirm it's you": the admin re-enters their password (Magento's "Current User Identity

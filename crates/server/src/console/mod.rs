@@ -9,7 +9,8 @@
 //!
 //! One module per page group: `signin` (sign-in, 2FA, invitations, resets, my account), `users`,
 //! `roles`, `groups`, `products`, `admins`, `org` (invitations, credentials, locks, scopes,
-//! settings), `explain` and `audit`. `view` holds the layout and widgets, `form` the CSRF-checked form
+//! settings), `explain`, `audit`, `reports` (stale accounts, access review, seats) and `scim` (SCIM
+//! clients); `users/import` holds bulk import and export, `users/offboard` offboarding. `view` holds the layout and widgets, `form` the CSRF-checked form
 //! extractor and the re-verification dialog.
 
 mod admins;
@@ -19,7 +20,9 @@ mod form;
 mod groups;
 mod org;
 mod products;
+mod reports; // access reports and stale accounts (issue 11)
 mod roles;
+mod scim; // SCIM clients (issue 14)
 mod signin;
 mod users;
 mod view;
@@ -64,6 +67,8 @@ pub fn router() -> Router<AppState> {
         .merge(org::router())
         .merge(explain::router())
         .merge(audit::router())
+        .merge(reports::router())
+        .merge(scim::router())
         .route("/console/{*rest}", any(not_found))
         .layer(axum::middleware::from_fn(security_headers))
 }

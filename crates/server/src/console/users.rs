@@ -22,6 +22,8 @@ use rolecall_core::authz::ProfileId;
 use rolecall_core::model::{GroupId, RoleId, User, UserId, UserKind, UserStatus, Via};
 use serde::Deserialize;
 
+mod import; // bulk import and export (issue 12)
+mod offboard; // offboarding in one step (issue 11)
 mod tabs;
 
 pub(super) fn router() -> Router<AppState> {
@@ -29,6 +31,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/console/users", get(list))
         .route("/console/users/bulk", post(bulk))
         .route("/console/users/new", get(new_page).post(create))
+        .merge(import::router())
+        .merge(offboard::router())
         .merge(tabs::router())
 }
 
@@ -190,6 +194,9 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
         div.toolbar {
             @if ctx.can(Operation::AddUser, Target::Organization) {
                 a.button.primary href="/console/users/new" { "Add user" }
+            }
+            @if ctx.can(Operation::BulkAddUsers, Target::Organization) {
+                a.button href="/console/users/import" { "Import / export" }
             }
         }
         form.toolbar method="get" action="/console/users" role="search" {

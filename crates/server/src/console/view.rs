@@ -56,6 +56,8 @@ pub(crate) enum Section {
     Explain,
     Events,
     Audit,
+    Reports,
+    Scim,
     Me,
 }
 
@@ -120,6 +122,18 @@ const NAVIGATION: &[(Section, &str, &str, Operation)] = &[
         "/console/credentials",
         "API credentials",
         Operation::ManageCredentials,
+    ),
+    (
+        Section::Scim,
+        "/console/scim",
+        "SCIM clients",
+        Operation::ManageCredentials,
+    ),
+    (
+        Section::Reports,
+        "/console/reports",
+        "Reports",
+        Operation::ViewAuthEvents,
     ),
     (
         Section::Audit,

@@ -9,7 +9,9 @@ use super::{new_id, Directory};
 use crate::credentials::secret::{hash_secret, new_secret};
 use crate::directory::{OrgAdmin, Principal};
 use crate::error::Result;
-use crate::store::scim_clients::{self as sq, ScimClient};
+use crate::store::scim_clients as sq;
+/// What a SCIM client is, as the adapters show it.
+pub use crate::store::scim_clients::ScimClient;
 use rolecall_core::admin::Operation;
 use rolecall_core::change::{Change, Reach};
 use rolecall_core::model::{Organization, UserId};

@@ -57,6 +57,9 @@ pub const STAGE_TOTP: &str = "totp";
 pub const STAGE_ENROL: &str = "enrol";
 pub const STAGE_PASSWORD: &str = "password";
 
+/// Why a sign-in ended someone's other sessions (account sharing off).
+const ELSEWHERE: &str = "signed in elsewhere";
+
 /// The stage a session is in once the password is settled.
 pub(crate) fn factor_stage(cred: &Credentials, settings: &OrgSettings) -> &'static str {
     if cred.totp_enabled {
@@ -269,7 +272,7 @@ impl Directory {
         } else {
             factor_stage(&cred, &settings)
         };
-        let signed_in = self
+        let (signed_in, ended) = self
             .open_session(&mut w.tx, org.id, &cred, stage, &settings, client, now)
             .await?;
         self.event(
@@ -281,8 +284,38 @@ impl Directory {
             &format!("stage {stage}"),
         )
         .await?;
+        self.record_ended_elsewhere(&mut w, org.id, cred.user_id, ended, client)
+            .await?;
         w.commit().await?;
         Ok(signed_in)
+    }
+
+    /// Account sharing is off and a sign-in completed: the person's other sessions ended. The
+    /// log says so, so the person (or an admin) can tell why another device was signed out.
+    async fn record_ended_elsewhere(
+        &self,
+        w: &mut WriteTx,
+        org: OrgId,
+        user: UserId,
+        ended: u64,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        if ended == 0 {
+            return Ok(());
+        }
+        let detail = format!(
+            "{ended} other session{} ended: signed in elsewhere, and account sharing is off",
+            if ended == 1 { "" } else { "s" }
+        );
+        self.event(
+            w,
+            org,
+            Some(user),
+            "sessions_ended_elsewhere",
+            client,
+            &detail,
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -295,10 +328,11 @@ impl Directory {
         settings: &OrgSettings,
         client: &ClientInfo,
         now: Millis,
-    ) -> Result<SignedIn> {
+    ) -> Result<(SignedIn, u64)> {
         let b = self.backend();
+        let mut ended = 0;
         if stage == STAGE_FULL && !settings.account_sharing {
-            s::revoke_user_sessions(c, b, cred.user_id, "signed in elsewhere", None, now).await?;
+            ended = s::revoke_user_sessions(c, b, cred.user_id, ELSEWHERE, None, now).await?;
         }
         let token = new_secret();
         let session = Session {
@@ -314,7 +348,7 @@ impl Directory {
             user_agent: client.user_agent.chars().take(256).collect(),
         };
         s::insert_session(c, b, &session, &hash_secret(&token)).await?;
-        Ok(SignedIn { token, session })
+        Ok((SignedIn { token, session }, ended))
     }
 
     pub async fn sign_out(&self, session: &Session, client: &ClientInfo) -> Result<()> {
@@ -400,15 +434,17 @@ impl Directory {
         }
         s::set_failures(&mut w.tx, b, cred.user_id, 0, None).await?;
         if !settings.account_sharing {
-            s::revoke_user_sessions(
+            let ended = s::revoke_user_sessions(
                 &mut w.tx,
                 b,
                 cred.user_id,
-                "signed in elsewhere",
+                ELSEWHERE,
                 Some(&session.id),
                 now,
             )
             .await?;
+            self.record_ended_elsewhere(&mut w, session.org_id, cred.user_id, ended, client)
+                .await?;
         }
         s::set_session_stage(&mut w.tx, b, &session.id, STAGE_FULL).await?;
         self.event(

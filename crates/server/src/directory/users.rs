@@ -512,6 +512,12 @@ impl Directory {
     }
 
     /// A user, or `Gone` with the tombstone when deleted.
+    /// The person an admin names by e-mail or username (exact, ignoring case), if any.
+    pub async fn person_by_login(&self, org: &Organization, login: &str) -> Result<Option<User>> {
+        let mut c = self.db.pool.acquire().await?;
+        q::person_by_login(&mut c, self.backend(), org.id, login.trim()).await
+    }
+
     pub async fn get_user(&self, org: &Organization, id: UserId) -> Result<User> {
         let b = self.backend();
         let mut c = self.db.pool.acquire().await?;

@@ -46,7 +46,7 @@ pub struct ImportQuery {
 
 /// Hands the request body to the blocking CSV reader chunk by chunk: a `Read` over a bounded
 /// channel, so the file is never held and a slow reader slows the upload down.
-struct BodyReader {
+pub(crate) struct BodyReader {
     rx: tokio::sync::mpsc::Receiver<std::io::Result<axum::body::Bytes>>,
     chunk: axum::body::Bytes,
 }
@@ -70,7 +70,7 @@ impl std::io::Read for BodyReader {
 /// Forwards the body's chunks; each must arrive within `deadline`, or the reader sees an error
 /// (and the import writes nothing).
 fn stream_body(body: Body, deadline: std::time::Duration) -> BodyReader {
-    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let (tx, reader) = chunk_reader();
     tokio::spawn(async move {
         let mut stream = body.into_data_stream();
         loop {
@@ -89,10 +89,23 @@ fn stream_body(body: Body, deadline: std::time::Duration) -> BodyReader {
             }
         }
     });
-    BodyReader {
-        rx,
-        chunk: axum::body::Bytes::new(),
-    }
+    reader
+}
+
+/// A reader fed chunk by chunk through the returned sender (at most a few chunks ahead); the
+/// console feeds it from an uploaded file's multipart field.
+pub(crate) fn chunk_reader() -> (
+    tokio::sync::mpsc::Sender<std::io::Result<axum::body::Bytes>>,
+    BodyReader,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    (
+        tx,
+        BodyReader {
+            rx,
+            chunk: axum::body::Bytes::new(),
+        },
+    )
 }
 
 fn wants_csv(headers: &HeaderMap) -> bool {
@@ -257,7 +270,16 @@ async fn export_users(
     )
     .await?;
     let template = q.template.unwrap_or(ExportTemplate::Plain);
-    let mut exporter = s.dir.export_users(&admin.org, template).await?;
+    Ok(export_response(&s.dir, &admin.org, template).await?)
+}
+
+/// The export as a streamed CSV download, for the API and the console's download links.
+pub(crate) async fn export_response(
+    dir: &crate::directory::Directory,
+    org: &rolecall_core::model::Organization,
+    template: ExportTemplate,
+) -> crate::error::Result<Response> {
+    let mut exporter = dir.export_users(org, template).await?;
     // The first page before answering, so a refusal is a proper problem, not a cut body.
     let first = exporter.next_page().await?.unwrap_or_default();
     let rest = futures_util::stream::unfold(Some(exporter), |state| async move {

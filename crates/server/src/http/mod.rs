@@ -9,7 +9,7 @@
 
 mod admins;
 pub mod audit; // the audit log: browse, export, head, verify, prune
-mod bulk; // bulk user files: import (issue 12)
+pub(crate) mod bulk; // bulk user files: import (issue 12)
 mod check;
 mod credentials;
 pub mod extract;
@@ -21,7 +21,7 @@ mod openapi; // the document, completed by rule
 mod orgs;
 pub mod problem;
 mod profiles; // products and product profiles
-mod reports; // access reports (issue 11)
+pub(crate) mod reports; // access reports (issue 11)
 mod roles;
 mod scim_clients; // SCIM clients (issue 14)
 mod session;

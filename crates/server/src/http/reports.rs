@@ -167,6 +167,12 @@ async fn stale_accounts(
     if !csv {
         return Ok(Json(report).into_response());
     }
+    Ok(stale_csv(&report))
+}
+
+/// The stale-accounts report as a CSV download: one row per person, the first column saying
+/// when it was taken. The console's download link serves the same file.
+pub(crate) fn stale_csv(report: &StaleReport) -> Response {
     let mut out = Csv::new(&[
         "report_taken_at",
         "user_id",
@@ -188,7 +194,7 @@ async fn stale_accounts(
     for a in &report.items {
         out.row(&stale_row(&taken, a));
     }
-    Ok(out.into_response("stale-accounts"))
+    out.into_response("stale-accounts")
 }
 
 fn stale_row(taken: &str, a: &UserAccess) -> Vec<String> {
@@ -316,6 +322,12 @@ async fn review_user(
     if !csv {
         return Ok(Json(review).into_response());
     }
+    Ok(user_review_csv(&review))
+}
+
+/// One access review of a person as CSV: one row per holding (kind, item, through). The
+/// console's download links serve the same file.
+pub(crate) fn user_review_csv(review: &UserReview) -> Response {
     let taken = iso(Some(review.taken_at));
     let a = &review.access;
     let mut out = Csv::new(&[
@@ -379,7 +391,7 @@ async fn review_user(
             &iso(Some(x.last_seen_at)),
         );
     }
-    Ok(out.into_response("access-user"))
+    out.into_response("access-user")
 }
 
 /// Access review of one application: everyone with a role, seat or product admin right in
@@ -412,6 +424,12 @@ async fn review_application(
     if !csv {
         return Ok(Json(review).into_response());
     }
+    Ok(application_review_csv(&review))
+}
+
+/// An application's access review as CSV: one row per holder and holding. The console's
+/// download links serve the same file.
+pub(crate) fn application_review_csv(review: &ApplicationReview) -> Response {
     let taken = iso(Some(review.taken_at));
     let mut out = Csv::new(&[
         "report_taken_at",
@@ -451,7 +469,7 @@ async fn review_application(
             row("product_admin", "", "", "");
         }
     }
-    Ok(out.into_response("access-application"))
+    out.into_response("access-application")
 }
 
 /// Access review of one product profile: every seat holder, directly or through which groups.
@@ -489,6 +507,12 @@ async fn review_profile(
     if !csv {
         return Ok(Json(review).into_response());
     }
+    Ok(profile_review_csv(&review))
+}
+
+/// A profile's access review as CSV: one row per holder and way of holding. The console's
+/// download links serve the same file.
+pub(crate) fn profile_review_csv(review: &ProfileReview) -> Response {
     let taken = iso(Some(review.taken_at));
     let mut out = Csv::new(&[
         "report_taken_at",
@@ -514,7 +538,7 @@ async fn review_profile(
             ]);
         }
     }
-    Ok(out.into_response("access-profile"))
+    out.into_response("access-profile")
 }
 
 /// Seats used and free per product profile, directly and through groups.
@@ -546,6 +570,11 @@ async fn seat_usage(
     if !csv {
         return Ok(Json(usage).into_response());
     }
+    Ok(seat_usage_csv(&usage))
+}
+
+/// Seat usage as CSV: one row per profile. The console's download links serve the same file.
+pub(crate) fn seat_usage_csv(usage: &SeatUsage) -> Response {
     let taken = iso(Some(usage.taken_at));
     let mut out = Csv::new(&[
         "report_taken_at",
@@ -572,7 +601,7 @@ async fn seat_usage(
             l.through_groups.to_string(),
         ]);
     }
-    Ok(out.into_response("seats"))
+    out.into_response("seats")
 }
 
 #[cfg(test)]

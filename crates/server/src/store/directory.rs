@@ -262,6 +262,37 @@ async fn release_sign_in_names(c: &mut AnyConnection, b: Backend, user: UserId) 
     Ok(())
 }
 
+/// The person whose e-mail or username is `login`, ignoring case as the unique keys do: an
+/// indexed equality, not a search, so naming someone costs the same at any size.
+pub async fn person_by_login(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    login: &str,
+) -> Result<Option<User>> {
+    let sql = sql_for(
+        b,
+        "SELECT * FROM users WHERE org_id = $1 AND kind = 'person' \
+         AND (email_key = $2 OR username_key = $3) ORDER BY id LIMIT 2",
+    );
+    let rows = sqlx::query(&sql)
+        .bind(org.to_string())
+        .bind(login.to_ascii_lowercase())
+        .bind(login.to_lowercase())
+        .fetch_all(c)
+        .await?;
+    // Sign-in names are unique across usernames and e-mails, so two rows cannot both match;
+    // prefer the e-mail if they ever did.
+    let users = rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
+    let by_email = users
+        .iter()
+        .position(|u| u.email.key() == login.to_ascii_lowercase());
+    Ok(match by_email {
+        Some(i) => users.into_iter().nth(i),
+        None => users.into_iter().next(),
+    })
+}
+
 pub async fn insert_user(c: &mut AnyConnection, b: Backend, u: &User) -> Result<()> {
     // Names first: a clash is reported on the field the caller gave (the e-mail, when the
     // username defaults to it).

@@ -718,3 +718,71 @@ async fn legacy_magento_hashes_sign_in_and_are_upgraded(b: Backend) {
         "and still signs in"
     );
 }
+
+both!(a_sign_in_that_ends_other_sessions_says_so_in_the_log);
+/// Account sharing off (Magento's default): a new sign-in ends the person's other sessions, and
+/// the log records it, so the person signed out elsewhere can be told why (issue 10, the tour).
+async fn a_sign_in_that_ends_other_sessions_says_so_in_the_log(b: Backend) {
+    let app = spawn_app(b).await;
+    let mut settings = app.get("/settings").await.body;
+    settings["require_2fa"] = json!(false);
+    settings["account_sharing"] = json!(false);
+    assert_eq!(app.put("/settings", settings).await.status, StatusCode::OK);
+    let jane = app.signed_in("jane@example.com", false).await;
+    let again = app.sign_in("jane@example.com", &jane.password).await;
+    assert_eq!(again.body["stage"], "full", "{}", again.body);
+    assert_eq!(
+        app.send_as(&jane.token, Method::GET, "/api/v1/me", None, &[])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED,
+        "the first session ended"
+    );
+    let log = app
+        .get(&format!(
+            "/audit?target={}&action=sessions_ended_elsewhere",
+            jane.id
+        ))
+        .await
+        .body;
+    let items = log["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{log}");
+    assert!(
+        items[0]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("1 other session ended"),
+        "{log}"
+    );
+    // The sign-in event filter (`/auth-events`) shows it too.
+    let events = app.get("/auth-events").await.body;
+    assert!(
+        events["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|e| e["kind"] == "sessions_ended_elsewhere"),
+        "{events}"
+    );
+    // With sharing on, nobody is signed out and nothing is recorded.
+    let mut settings = app.get("/settings").await.body;
+    settings["account_sharing"] = json!(true);
+    assert_eq!(app.put("/settings", settings).await.status, StatusCode::OK);
+    let third = app.sign_in("jane@example.com", &jane.password).await;
+    let token = again.body["token"].as_str().expect("token");
+    assert_eq!(
+        app.send_as(token, Method::GET, "/api/v1/me", None, &[])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let _ = third;
+    let log = app
+        .get(&format!(
+            "/audit?target={}&action=sessions_ended_elsewhere",
+            jane.id
+        ))
+        .await
+        .body;
+    assert_eq!(log["items"].as_array().map(Vec::len), Some(1), "{log}");
+}

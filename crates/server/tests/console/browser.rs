@@ -116,6 +116,8 @@ async fn accept_an_invitation_from_the_mailed_link() {
     assert!(b.text("nav.account").await.contains("Jane"));
     // The link is single-use.
     b.click("nav.account button[type=submit]").await;
+    // Let the sign-out land before opening the link, or its redirect may come after.
+    b.text_containing(".notice.ok", "signed out").await;
     b.goto(&link).await;
     b.fill("#f-token", &token).await;
     b.fill("#f-password", password).await;
@@ -433,5 +435,33 @@ async fn keyboard_focus_is_visible_and_phone_width_does_not_overflow() {
             .await;
         assert_eq!(unlabelled, 0, "{path} has unlabelled controls");
     }
+    b.quit().await;
+}
+
+/// Issue 11's stale-accounts report in the console: select an idle account, deactivate it
+/// after confirming the password, and read what became of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivate_a_stale_account_from_the_report() {
+    let _one = ONE_BROWSER.lock().await;
+    let (app, pw) = org_with_admin().await;
+    let (bob, _) = app.person("bob@example.com", false).await;
+    let b = browser().await;
+    browser_sign_in(&b, &app, "ada@example.com", &pw, None).await;
+    app.clock.advance_secs(301);
+    b.goto(&format!("{}/console/reports?days=30", app.base))
+        .await;
+    assert!(b.text("main").await.contains("bob@example.com"));
+    b.click(&format!("input[name=ids][value='{bob}']")).await;
+    b.select("#f-stale-cred", "revoke").await;
+    b.click("#stale button[type=submit]").await;
+    confirm_identity(&b, &pw).await;
+    b.find("#deactivation-results").await;
+    let results = b.text("#deactivation-results").await;
+    assert!(results.contains("bob@example.com"), "{results}");
+    assert!(results.contains("deactivated"), "{results}");
+    assert_eq!(
+        app.get(&format!("/users/{bob}")).await.body["status"],
+        "inactive"
+    );
     b.quit().await;
 }

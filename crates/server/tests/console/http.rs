@@ -494,4 +494,16 @@ async fn the_users_list_filters_by_admin_right_and_idle_time_and_sorts() {
         sorted.body.contains("E-mail ↓"),
         "the sorted column is marked"
     );
+
+    // Naming a person is an exact match of the e-mail or username, ignoring case, never a
+    // substring: "carol@EXAMPLE.com" is Carol, "arol@example.com" is nobody.
+    let explain = |who: &str| {
+        format!("/console/explain?user={who}&app=commerce-admin&resource=Magento_Sales%3A%3Asales_order&scope=global")
+    };
+    let found = c.get(&explain("carol%40EXAMPLE.com")).await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert!(found.body.contains("class=\"verdict"), "{}", found.body);
+    let nobody = c.get(&explain("arol%40example.com")).await;
+    assert!(nobody.body.contains("no user"), "{}", nobody.body);
+    assert!(!nobody.body.contains("class=\"verdict"), "{}", nobody.body);
 }

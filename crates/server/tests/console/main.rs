@@ -14,6 +14,7 @@ mod helpers;
 
 mod browser;
 mod http;
+mod pages;
 mod screenshots;
 mod support;
 mod webdriver;

@@ -50,6 +50,8 @@ async fn screenshots() {
         ("products", "/console/products".into()),
         ("administrators", "/console/admins".into()),
         ("settings", "/console/settings".into()),
+        ("reports", "/console/reports".into()),
+        ("import", "/console/users/import".into()),
         (
             "explain",
             format!("/console/explain?user={}&app=commerce-admin&resource=Magento_Sales%3A%3Asales&scope=global", sample.admin_email),

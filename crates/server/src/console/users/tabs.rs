@@ -71,6 +71,9 @@ fn account_body(ctx: &Ctx, u: &User, form: Option<&Posted>, errors: &Errors) -> 
             dt { "Created" } dd { (date(Some(u.created_at))) }
             dt { "Last sign-in" } dd { (date(u.last_sign_in_at)) }
             dt { "Id" } dd { code { (u.id) } }
+            @if ctx.can(Operation::ViewAuthEvents, Target::Organization) {
+                dt { "Access" } dd { a href={ "/console/reports/access?user=" (u.id) } { "Access review" } }
+            }
         }
         @if editable {
             h2 { "Account information" }
@@ -122,6 +125,7 @@ fn account_body(ctx: &Ctx, u: &User, form: Option<&Posted>, errors: &Errors) -> 
                     select #f-credentials name="credentials" { option value="" { "Ask me if there are any" } option value="revoke" { "Revoke them" } option value="keep" { "Keep them" } }
                 }
                 div.actions {
+                    a.button href={ "/console/users/" (id) "/offboard" } { "Offboard…" }
                     @if u.status != UserStatus::Inactive { button.danger type="submit" { "Deactivate user" } }
                     button.danger type="submit" formaction={ "/console/users/" (id) "/delete" } data-confirm="Delete this user for good?" { "Delete user" }
                 }
