@@ -38,28 +38,31 @@ pub fn claim(database_url: Option<&str>, data_dir: &Path) -> Result<Option<Owner
     name.push(".serve-lock");
     let path = PathBuf::from(name);
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Error::Internal(format!("cannot create {}: {e}", parent.display())))?;
+        std::fs::create_dir_all(parent).map_err(|e| {
+            Error::Setup(format!(
+                "data directory {}: cannot create it: {e}",
+                parent.display()
+            ))
+        })?;
     }
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
+        .map_err(|e| Error::Setup(format!("cannot open {}: {e}", path.display())))?;
     match file.try_lock() {
         Ok(()) => Ok(Some(Owner { _lock: file, path })),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Internal(format!(
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Setup(format!(
             "another rolecall server is already serving {} (it holds {}): one process owns a \
              SQLite database and keeps its state in memory; stop the other server, or use \
              PostgreSQL (ROLECALL_DATABASE_URL) to run several nodes",
             db.display(),
             path.display()
         ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::Internal(format!(
-            "cannot lock {}: {e}",
-            path.display()
-        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(Error::Setup(format!("cannot lock {}: {e}", path.display())))
+        }
     }
 }
 
