@@ -133,10 +133,9 @@ fn overhead(c: &mut Criterion) {
                     .fetch_optional(&mut *w.tx)
                     .await
                     .expect("name");
-                let mut e = vec![entry(i)];
-                rolecall::store::audit::append(&mut w.tx, dir.db.backend, &org_id, &mut e, 0)
-                    .await
-                    .expect("append");
+                let mut e = entry(i);
+                e.org_id = org_id.clone();
+                w.record(e);
                 w.commit().await.expect("commit")
             })
         })
@@ -183,11 +182,11 @@ fn fill(f: &Fixture, n: usize) -> String {
         let mut done = 0;
         while done < n {
             let batch = (n - done).min(10_000);
-            let mut entries: Vec<Entry> = (done..done + batch).map(entry).collect();
             let mut w = dir.db.write().await.expect("tx");
-            rolecall::store::audit::append(&mut w.tx, dir.db.backend, &org, &mut entries, 0)
-                .await
-                .expect("append");
+            for mut e in (done..done + batch).map(entry) {
+                e.org_id = org.clone();
+                w.record(e);
+            }
             w.commit().await.expect("commit");
             done += batch;
         }

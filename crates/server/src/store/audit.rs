@@ -129,69 +129,133 @@ async fn lock_head(c: &mut AnyConnection, b: Backend, org: &str, now: i64) -> Re
     head_of(&r)
 }
 
-/// Links `entries` after the organisation's head, writes them and moves the head. Called last
-/// in the transaction of the change they describe, so the head lock is the last lock taken and
-/// is held only until commit.
+/// The head each organisation's chain had after this process's last commit, so that on SQLite
+/// (one serving process per file) an append need not read it first. Only a hint: the link
+/// trigger (migration 0016) refuses an entry that does not follow the stored head, and the
+/// append then reads the head and links again.
+#[derive(Debug, Default)]
+pub struct KnownHeads(std::sync::Mutex<std::collections::HashMap<String, (i64, String)>>);
+
+impl KnownHeads {
+    fn get(&self, org: &str) -> Option<(i64, String)> {
+        self.0.lock().ok()?.get(org).cloned()
+    }
+
+    /// Remembers a head that has been committed.
+    pub(crate) fn set(&self, org: String, seq: i64, hash: String) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(org, (seq, hash));
+        }
+    }
+}
+
+/// Rows per INSERT statement: 18 values each, well under both databases' parameter limits.
+const ROWS_PER_INSERT: usize = 400;
+
+/// The message of the link trigger's refusal (migrations/0016_audit_link.*.sql).
+const HEAD_MOVED: &str = "audit chain head moved";
+
+/// Links `entries` after the organisation's head and writes them; the link trigger moves the
+/// head. Called last in the transaction of the change they describe, so the head lock is the
+/// last lock taken and is held only until commit. Returns the new head (seq, hash), which the
+/// caller hands to [`KnownHeads::set`] once the transaction has committed.
+///
+/// On SQLite the head last committed by this process is tried first (one statement per
+/// append); on PostgreSQL, where several nodes write, the head is read and locked
+/// (`FOR UPDATE`) first, which serialises the organisation's writers across nodes.
 pub async fn append(
     c: &mut AnyConnection,
     b: Backend,
     org: &str,
     entries: &mut [Entry],
     now: i64,
-) -> Result<()> {
+    known: &KnownHeads,
+) -> Result<Option<(i64, String)>> {
     if entries.is_empty() {
-        return Ok(());
+        return Ok(None);
+    }
+    if b == Backend::Sqlite {
+        if let Some((seq, hash)) = known.get(org) {
+            link(org, entries, seq, &hash);
+            match insert_rows(c, b, entries).await {
+                Ok(()) => return Ok(tail(entries)),
+                // Written by someone else (another tool on the file) or rolled back: re-read.
+                Err(e) if moved_head(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
     let head = lock_head(c, b, org, now).await?;
-    let mut prev = head.hash;
-    let mut seq = head.seq;
-    let insert = sql_for(
-        b,
-        &format!("INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"),
-    );
+    link(org, entries, head.seq, &head.hash);
+    insert_rows(c, b, entries).await?;
+    Ok(tail(entries))
+}
+
+/// Numbers and hashes `entries` as the chain's next entries after (seq, hash).
+fn link(org: &str, entries: &mut [Entry], mut seq: i64, prev: &str) {
+    let mut prev = prev.to_string();
     for e in entries.iter_mut() {
         seq += 1;
         e.org_id = org.to_string();
         e.seq = seq;
         e.seal(&prev);
-        insert_row(c, &insert, e).await?;
         prev = e.hash.clone();
     }
-    sqlx::query(&sql_for(
-        b,
-        "UPDATE audit_heads SET seq = $1, hash = $2, updated_at = $3 WHERE org_id = $4",
-    ))
-    .bind(seq)
-    .bind(&prev)
-    .bind(now)
-    .bind(org)
-    .execute(c)
-    .await?;
-    Ok(())
 }
 
-async fn insert_row(c: &mut AnyConnection, sql: &str, e: &Entry) -> Result<()> {
-    sqlx::query(sql)
-        .bind(&e.org_id)
-        .bind(e.seq)
-        .bind(&e.id)
-        .bind(e.at)
-        .bind(&e.actor.kind)
-        .bind(&e.actor.id)
-        .bind(&e.actor.name)
-        .bind(&e.action)
-        .bind(&e.target.kind)
-        .bind(&e.target.id)
-        .bind(&e.target.name)
-        .bind(&e.changes)
-        .bind(&e.detail)
-        .bind(&e.source_ip)
-        .bind(&e.user_agent)
-        .bind(&e.request_id)
-        .bind(&e.prev_hash)
-        .bind(&e.hash)
-        .execute(c)
-        .await?;
+fn tail(entries: &[Entry]) -> Option<(i64, String)> {
+    entries.last().map(|e| (e.seq, e.hash.clone()))
+}
+
+fn moved_head(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.message().contains(HEAD_MOVED))
+}
+
+/// Inserts linked entries, a few hundred rows per statement.
+async fn insert_rows(
+    c: &mut AnyConnection,
+    b: Backend,
+    entries: &[Entry],
+) -> std::result::Result<(), sqlx::Error> {
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let marks: Vec<String> = (1..=18).map(|k| format!("${}", r * 18 + k)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        let sql = sql_for(
+            b,
+            &format!(
+                "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
+                rows.join(", ")
+            ),
+        );
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            q = q
+                .bind(&e.org_id)
+                .bind(e.seq)
+                .bind(&e.id)
+                .bind(e.at)
+                .bind(&e.actor.kind)
+                .bind(&e.actor.id)
+                .bind(&e.actor.name)
+                .bind(&e.action)
+                .bind(&e.target.kind)
+                .bind(&e.target.id)
+                .bind(&e.target.name)
+                .bind(&e.changes)
+                .bind(&e.detail)
+                .bind(&e.source_ip)
+                .bind(&e.user_agent)
+                .bind(&e.request_id)
+                .bind(&e.prev_hash)
+                .bind(&e.hash);
+        }
+        q.execute(&mut *c).await?;
+    }
     Ok(())
 }
 

@@ -52,6 +52,8 @@ pub struct Db {
     postgres_url: Option<String>,
     /// Whether what is kept in memory may answer without asking the database first.
     pub freshness: Freshness,
+    /// Each audit chain's head as this process last committed it (audit.rs).
+    heads: Arc<audit::KnownHeads>,
 }
 
 /// A write transaction; holds the SQLite writer lock until committed or dropped.
@@ -63,6 +65,7 @@ pub struct WriteTx {
     /// one atomic write (and a rolled-back change leaves no record).
     audit: Vec<rolecall_core::audit::Entry>,
     changes: Arc<changes::Generation>,
+    heads: Arc<audit::KnownHeads>,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -118,15 +121,28 @@ impl WriteTx {
         orgs.sort();
         orgs.dedup();
         // Usually one organisation; group without reordering each organisation's entries.
+        let mut heads = Vec::new();
         while !pending.is_empty() {
             let org = pending[0].org_id.clone();
             let (mut mine, rest): (Vec<_>, Vec<_>) =
                 pending.into_iter().partition(|e| e.org_id == org);
-            audit::append(&mut self.tx, self.backend, &org, &mut mine, now).await?;
+            let head = audit::append(
+                &mut self.tx,
+                self.backend,
+                &org,
+                &mut mine,
+                now,
+                &self.heads,
+            )
+            .await?;
+            heads.extend(head.map(|(seq, hash)| (org, seq, hash)));
             pending = rest;
         }
         changes::record(&mut self.tx, self.backend, &self.changes.node, &orgs).await?;
         self.tx.commit().await?;
+        for (org, seq, hash) in heads {
+            self.heads.set(org, seq, hash);
+        }
         // After the commit, before the use case answers: what this node remembers is stale
         // from the very next request on (changes.rs).
         self.changes.bump();
@@ -185,7 +201,22 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "changes",
         include_str!("../../migrations/0013_changes.sql"),
     ),
+    // audit_link: the trigger that keeps the audit chain linked (store/audit.rs append).
+    (
+        16,
+        "audit_link",
+        include_str!("../../migrations/0016_audit_link.sql"),
+    ),
 ];
+
+/// The parts of a migration whose syntax differs between the databases (triggers), run after
+/// the portable statements of the same version: (version, SQLite script, PostgreSQL script).
+/// Each script runs whole, so trigger bodies may contain `;`.
+const BACKEND_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    16,
+    include_str!("../../migrations/0016_audit_link.sqlite.sql"),
+    include_str!("../../migrations/0016_audit_link.postgres.sql"),
+)];
 
 /// How SQLite makes a commit durable (`PRAGMA synchronous`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -459,6 +490,7 @@ impl Db {
             changes: Arc::new(changes::Generation::default()),
             postgres_url: (backend == Backend::Postgres).then_some(url),
             freshness: options.freshness,
+            heads: Default::default(),
         })
     }
 
@@ -485,6 +517,13 @@ impl Db {
             }
             for statement in split_statements(sql) {
                 w.tx.execute(statement.as_str()).await?;
+            }
+            for (_, sqlite, postgres) in BACKEND_MIGRATIONS.iter().filter(|m| m.0 == *version) {
+                let script = match self.backend {
+                    Backend::Sqlite => sqlite,
+                    Backend::Postgres => postgres,
+                };
+                sqlx::raw_sql(script).execute(&mut *w.tx).await?;
             }
             sqlx::query(&self.sql(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
@@ -521,6 +560,7 @@ impl Db {
             backend: self.backend,
             audit: Vec::new(),
             changes: self.changes.clone(),
+            heads: self.heads.clone(),
             _guard: guard,
         })
     }

@@ -184,6 +184,51 @@ async fn auth_events_are_a_filter_of_the_log(b: Backend) {
 }
 both!(auth_events_are_a_filter_of_the_log);
 
+/// The database keeps the chain linked by itself (migration 0016): a row that does not follow
+/// the head, written by any code path or by hand, is refused and the head does not move.
+async fn the_database_refuses_an_unlinked_entry(b: Backend) {
+    let app = spawn_app(b).await;
+    app.user("first@acme.example").await;
+    let head = app.get("/api/v1/organizations/acme/audit/head").await.body;
+    let seq = head["seq"].as_i64().unwrap();
+    let hash = head["hash"].as_str().unwrap().to_string();
+    let pool = &app.server.dir.db.pool;
+    let org = app.server.dir.org("acme").await.unwrap().id.to_string();
+    let insert = rolecall::store::sql_for(
+        app.server.dir.db.backend,
+        "INSERT INTO audit_log (org_id, seq, id, at, actor_kind, actor_id, actor_name, action, target_kind, target_id, target_name, changes, detail, source_ip, user_agent, request_id, prev_hash, hash) \
+         VALUES ($1, $2, $3, 0, 'person', 'x', 'x', 'user_deleted', 'user', 'y', 'y', '{}', '', '', '', '', $4, $5)",
+    );
+    for (next, prev, what) in [
+        (seq + 1, "00".repeat(32), "a wrong previous hash"),
+        (seq + 2, hash.clone(), "a gap in the numbering"),
+        (seq, hash.clone(), "a repeated number"),
+    ] {
+        let r = sqlx::query(&insert)
+            .bind(&org)
+            .bind(next)
+            .bind(format!("forged-{next}"))
+            .bind(&prev)
+            .bind("ab".repeat(32))
+            .execute(pool)
+            .await;
+        assert!(r.is_err(), "{what} was accepted");
+    }
+    let after = app.get("/api/v1/organizations/acme/audit/head").await.body;
+    assert_eq!(after["seq"], seq);
+    assert_eq!(after["hash"], hash.as_str());
+    assert_eq!(verify(&app, "acme").await["ok"], true);
+    // Ordinary changes go on linking.
+    app.user("second@acme.example").await;
+    let v = verify(&app, "acme").await;
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(
+        app.get("/api/v1/organizations/acme/audit/head").await.body["seq"],
+        seq + 1
+    );
+}
+both!(the_database_refuses_an_unlinked_entry);
+
 /// Four organisations with five users each, one per kind of tampering.
 async fn tampering_is_caught(b: Backend) {
     let app = spawn_app(b).await;
@@ -303,6 +348,21 @@ async fn tampering_is_caught(b: Backend) {
         .await;
     assert_eq!(r.body["ok"], false, "{}", r.body);
     assert_eq!(r.body["flaw"]["kind"], "truncated");
+    // The server last committed entry 5 as the head; the next change must link to the head the
+    // database holds now (entry 3), not to what the server remembers.
+    let r = app
+        .post(
+            "/api/v1/organizations/cut/users",
+            json!({"email": "after-the-cut@cut.example"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let v = verify(&app, "cut").await;
+    assert_eq!(
+        (v["ok"].clone(), v["checked"].clone()),
+        (json!(true), json!(4)),
+        "{v}"
+    );
     let r = app
         .get("/api/v1/organizations/cut/audit/verify?known_head=5:nothex")
         .await;

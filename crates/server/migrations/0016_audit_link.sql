@@ -1,0 +1,6 @@
+-- The audit chain's link is kept by the database itself (issue 11): a trigger on every insert
+-- into audit_log checks that the new entry follows the organisation's head (its seq is the
+-- head's plus one and its prev_hash is the head's hash) and moves the head to it, refusing the
+-- row otherwise. Appending is then one statement, and no code path can add an unlinked entry.
+-- Trigger syntax differs between the databases, so the trigger itself is in
+-- 0016_audit_link.sqlite.sql and 0016_audit_link.postgres.sql (store::BACKEND_MIGRATIONS).
