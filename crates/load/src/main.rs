@@ -7,15 +7,18 @@
 //! own CPU per request (read from /proc/self/stat), so its cost can be reported beside the
 //! server's. Run it pinned to one core and the server to the other (`scripts/bench-http`).
 //!
+//! `--http2 N`: the same over cleartext HTTP/2 (h2c, prior knowledge), the `--connections`
+//! request loops multiplexed as streams over N TCP connections.
+//!
 //! Closed loop: each connection sends its next request when the previous answer is in.
 //! Paced (`…@70`): the same connections at 70 % of the closed-loop rate of the same scenario,
 //! latency measured from the moment each request is sent.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
+use hyper::client::conn::{http1, http2};
 use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
@@ -27,6 +30,8 @@ struct Options {
     connections: usize,
     scenarios: Vec<String>,
     users: usize,
+    /// Speak h2c over this many TCP connections (0: HTTP/1.1, one connection per loop).
+    http2: usize,
 }
 
 fn options() -> Result<Options, String> {
@@ -40,6 +45,7 @@ fn options() -> Result<Options, String> {
             .map(str::to_string)
             .collect(),
         users: 200,
+        http2: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -54,11 +60,12 @@ fn options() -> Result<Options, String> {
                     .map_err(|e| format!("--connections: {e}"))?
             }
             "--users" => o.users = value()?.parse().map_err(|e| format!("--users: {e}"))?,
+            "--http2" => o.http2 = value()?.parse().map_err(|e| format!("--http2: {e}"))?,
             "--scenarios" => o.scenarios = value()?.split(',').map(str::to_string).collect(),
             _ => {
                 return Err(format!(
                     "unknown argument {a}\nusage: rolecall-load [--addr host:port] [--token bootstrap] \
-                     [--seconds 10] [--connections 32] [--users 200] \
+                     [--seconds 10] [--connections 32] [--users 200] [--http2 0] \
                      [--scenarios single,single@70,batch100,batch1000,session,session@70]"
                 ))
             }
@@ -72,27 +79,51 @@ fn options() -> Result<Options, String> {
     Ok(o)
 }
 
+/// One request loop's way to the server: its own keep-alive HTTP/1.1 connection, or a stream
+/// handle on a shared HTTP/2 connection.
+#[derive(Clone)]
+enum SendRequest {
+    Http1(std::sync::Arc<tokio::sync::Mutex<http1::SendRequest<Full<Bytes>>>>),
+    Http2(http2::SendRequest<Full<Bytes>>),
+}
+
 /// One keep-alive HTTP/1.1 connection.
-async fn connect(addr: &str) -> Result<SendRequest<Full<Bytes>>, String> {
+async fn connect(addr: &str) -> Result<SendRequest, String> {
+    let stream = open(addr).await?;
+    let (sender, conn) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    Ok(SendRequest::Http1(std::sync::Arc::new(
+        tokio::sync::Mutex::new(sender),
+    )))
+}
+
+/// One cleartext HTTP/2 connection (prior knowledge); clones of the handle are streams on it.
+async fn connect_h2(addr: &str) -> Result<SendRequest, String> {
+    let stream = open(addr).await?;
+    let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    Ok(SendRequest::Http2(sender))
+}
+
+async fn open(addr: &str) -> Result<TcpStream, String> {
     let stream = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect {addr}: {e}"))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(conn);
-    Ok(sender)
+    Ok(stream)
 }
 
 async fn send(
-    s: &mut SendRequest<Full<Bytes>>,
+    s: &mut SendRequest,
     method: Method,
     path: &str,
     bearer: &str,
     body: Bytes,
 ) -> Result<(StatusCode, Bytes), String> {
-    s.ready().await.map_err(|e| e.to_string())?;
     let req = Request::builder()
         .method(method)
         .uri(path)
@@ -101,7 +132,18 @@ async fn send(
         .header("content-type", "application/json")
         .body(Full::new(body))
         .map_err(|e| e.to_string())?;
-    let res = s.send_request(req).await.map_err(|e| e.to_string())?;
+    let res = match s {
+        SendRequest::Http1(c) => {
+            let mut c = c.lock().await;
+            c.ready().await.map_err(|e| e.to_string())?;
+            c.send_request(req).await
+        }
+        SendRequest::Http2(c) => {
+            c.ready().await.map_err(|e| e.to_string())?;
+            c.send_request(req).await
+        }
+    }
+    .map_err(|e| e.to_string())?;
     let status = res.status();
     let body = res
         .into_body()
@@ -114,7 +156,7 @@ async fn send(
 
 /// A setup call through the API; anything but the expected status stops the run.
 async fn api(
-    s: &mut SendRequest<Full<Bytes>>,
+    s: &mut SendRequest,
     method: Method,
     path: &str,
     bearer: &str,
@@ -319,8 +361,18 @@ async fn drive(
     pace: Option<Duration>,
 ) -> Result<Outcome, String> {
     let mut senders = Vec::new();
-    for _ in 0..o.connections {
-        senders.push(connect(&o.addr).await?);
+    if o.http2 > 0 {
+        let mut shared = Vec::new();
+        for _ in 0..o.http2 {
+            shared.push(connect_h2(&o.addr).await?);
+        }
+        for i in 0..o.connections {
+            senders.push(shared[i % shared.len()].clone());
+        }
+    } else {
+        for _ in 0..o.connections {
+            senders.push(connect(&o.addr).await?);
+        }
     }
     // Warm up: every connection once (and the server's memory of the bearer).
     for s in &mut senders {
@@ -410,7 +462,12 @@ async fn run() -> Result<(), String> {
     let check = format!("{}/check", p.org_path);
     let batch = format!("{}/check/batch", p.org_path);
     println!(
-        "| scenario | connections | requests/s | decisions/s | p50 ms | p99 ms | p99.9 ms | errors | client CPU µs/request |"
+        "| scenario | {} | requests/s | decisions/s | p50 ms | p99 ms | p99.9 ms | errors | client CPU µs/request |",
+        if o.http2 > 0 {
+            format!("h2c streams (over {} connections)", o.http2)
+        } else {
+            "HTTP/1.1 connections".to_string()
+        }
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut closed: std::collections::HashMap<String, f64> = Default::default();

@@ -1,5 +1,7 @@
-//! The accept loop: HTTP/1.1 connections with a deadline for each request's headers (which
-//! also closes connections left idle), a cap on open connections, and a graceful stop.
+//! The accept loop: HTTP/1.1 and cleartext HTTP/2 (h2c with prior knowledge, told apart by the
+//! connection preface) on one port, with a deadline for each HTTP/1.1 request's headers and for
+//! the first bytes of any connection (which also closes connections left idle), pings that
+//! close dead HTTP/2 connections, a cap on open connections, and a graceful stop.
 //! `axum::serve` has neither timeouts nor a cap: 40 slow connections stayed open 130 s
 //! (issue 9 item 13). Body deadlines are the extractors' (`http::extract::JsonBody`).
 
@@ -7,7 +9,7 @@ use crate::config::ConnectionLimits;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
@@ -52,13 +54,32 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req
             });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout)
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let connection = graceful.watch(connection);
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let io = TokioIo::new(stream);
+            let service = TowerToHyperService::new(service);
+            let ended = match preface(io.inner(), limits.header_read_timeout).await {
+                None => Ok(()),
+                Some(Version::Http1) => {
+                    let c = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(limits.header_read_timeout)
+                        .serve_connection(io, service);
+                    watcher.watch(c).await
+                }
+                Some(Version::Http2) => {
+                    // No per-request header deadline in HTTP/2: a connection that stops
+                    // answering pings is closed, and one connection's streams are bounded.
+                    let c = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                        .timer(TokioTimer::new())
+                        .keep_alive_interval(limits.header_read_timeout)
+                        .keep_alive_timeout(limits.header_read_timeout)
+                        .max_concurrent_streams(256)
+                        .serve_connection(io, service);
+                    watcher.watch(c).await
+                }
+            };
+            if let Err(e) = ended {
                 tracing::debug!(error = %e, %peer, "connection ended");
             }
             drop(permit);
@@ -74,6 +95,39 @@ pub async fn serve(
             DRAIN.as_secs()
         );
     }
+}
+
+enum Version {
+    Http1,
+    Http2,
+}
+
+/// What every HTTP/2 connection with prior knowledge starts with (RFC 9113, 3.4).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Which protocol the client speaks, from its first bytes (peeked, not consumed); `None` when
+/// it closes or sends nothing within `deadline`, so a silent connection holds no slot.
+async fn preface(stream: &TcpStream, deadline: Duration) -> Option<Version> {
+    let mut buf = [0u8; 24];
+    tokio::time::timeout(deadline, async {
+        loop {
+            let n = stream.peek(&mut buf).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            if buf[..n] != H2_PREFACE[..n] {
+                return Some(Version::Http1);
+            }
+            if n == H2_PREFACE.len() {
+                return Some(Version::Http2);
+            }
+            // Part of the preface so far: peeking again at once would see the same bytes.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// Over the connection cap: a 503 problem and the connection closed, rather than a client

@@ -539,3 +539,42 @@ async fn callers_are_authorised_before_bodies_are_read(b: Backend) {
     }
     assert!(checked >= 25, "only {checked} operations with bodies");
 }
+
+both!(http2_with_prior_knowledge_is_served_beside_http1);
+/// Check callers that multiplex speak cleartext HTTP/2 (h2c, prior knowledge) to the same port
+/// as HTTP/1.1 clients; the listener tells them apart by the connection preface. `curl` is
+/// installed by scripts/test.
+async fn http2_with_prior_knowledge_is_served_beside_http1(b: Backend) {
+    let app = spawn_app(b).await;
+    let user = app.user("h2@acme.example").await;
+    let curl = |version: &'static str, path: &str, body: Option<String>| {
+        let mut cmd = std::process::Command::new("curl");
+        cmd.args(["-s", "-w", "\n%{http_version} %{http_code}", version])
+            .arg(format!("http://{}{path}", app.server.addr))
+            .args(["-H", &format!("Authorization: Bearer {}", app.token)]);
+        if let Some(body) = body {
+            cmd.args(["-H", "Content-Type: application/json", "--data", &body]);
+        }
+        let out = cmd.output().expect("curl runs");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let check = serde_json::json!({
+        "user_id": user, "application": "cloud-project",
+        "resource": "environment:deploy", "action": "deploy", "scope": "production"
+    })
+    .to_string();
+    for (version, expect) in [
+        ("--http2-prior-knowledge", "2 200"),
+        ("--http1.1", "1.1 200"),
+    ] {
+        let health = curl(version, "/healthz", None);
+        assert!(health.ends_with(expect), "{version}: {health}");
+        let decided = curl(
+            version,
+            "/api/v1/organizations/acme/check",
+            Some(check.clone()),
+        );
+        assert!(decided.ends_with(expect), "{version}: {decided}");
+        assert!(decided.contains("\"decision\":\"deny\""), "{decided}");
+    }
+}
