@@ -1813,6 +1813,8 @@ async fn logs_are_plain_off_a_terminal_or_json() {
     assert!(listening["ts"].as_str().is_some_and(|t| t.ends_with('Z')));
 }
 
+#[path = "cli/bulk_changes.rs"]
+mod bulk_changes;
 /// Issue 10: every API operation has a command, and the commands added for it.
 #[path = "cli/parity.rs"]
 mod parity;

@@ -684,6 +684,30 @@ impl Client {
         Ok(())
     }
 
+    /// POSTs many users to a `…/batch` association endpoint (all or none are added) and prints
+    /// what happened to each: `added` or `already_there`, then the totals.
+    pub(crate) async fn link_many(
+        &self,
+        path: &[&str],
+        users: &[String],
+        what: &str,
+    ) -> CmdResult<()> {
+        let r = self
+            .org_call(Method::POST, path, &[], Some(json!({ "user_ids": users })))
+            .await?;
+        if !self.print_json(&r.body) {
+            for item in r.body["items"].as_array().into_iter().flatten() {
+                println!("{}\t{}", text(item, "user_id"), text(item, "outcome"));
+            }
+            println!(
+                "{} user(s) {what}, {} already there.",
+                text(&r.body, "added"),
+                text(&r.body, "already_there")
+            );
+        }
+        Ok(())
+    }
+
     /// Confirms a change that has no response body (nothing is printed with `--json`).
     pub(crate) fn done(&self, message: &str) {
         if !self.json {

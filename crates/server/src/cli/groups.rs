@@ -38,8 +38,13 @@ pub enum GroupsCommand {
     Roles { id: String },
     /// List a group's members.
     Members { id: String },
-    /// Add a user to a group.
-    AddMember { group: String, user: String },
+    /// Add users to a group; several at once are added all or none (one transaction).
+    AddMember {
+        group: String,
+        /// User ids.
+        #[arg(required = true, value_name = "USER")]
+        users: Vec<String>,
+    },
     /// Remove a user from a group.
     RemoveMember { group: String, user: String },
     /// Assign a role to a group: every member holds it.
@@ -133,7 +138,12 @@ pub(super) async fn run(c: &Client, cmd: GroupsCommand) -> CmdResult {
                 print_users(items(&r.body));
             }
         }
-        GroupsCommand::AddMember { group, user } => {
+        GroupsCommand::AddMember { group, users } if users.len() > 1 => {
+            c.link_many(&["groups", &group, "members", "batch"], &users, "added")
+                .await?;
+        }
+        GroupsCommand::AddMember { group, users } => {
+            let user = users.concat();
             c.link(
                 &["groups", &group, "members"],
                 json!({ "user_id": user }),

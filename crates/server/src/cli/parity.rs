@@ -56,6 +56,7 @@ pub const OPERATIONS: &[(&str, Performed)] = &[
     ("assign_role", Performed::By("assign")),
     ("unassign_role", Performed::By("unassign")),
     ("user_products", Performed::By("users products")),
+    ("remove_product", Performed::By("users remove-product")),
     ("effective_permissions", Performed::By("users permissions")),
     ("set_user_password", Performed::By("users set-password")),
     ("offboard", Performed::By("users offboard")),
@@ -75,6 +76,7 @@ pub const OPERATIONS: &[(&str, Performed)] = &[
     ("delete_group", Performed::By("groups delete")),
     ("list_members", Performed::By("groups members")),
     ("add_member", Performed::By("groups add-member")),
+    ("add_members_batch", Performed::By("groups add-member")), // several users
     ("remove_member", Performed::By("groups remove-member")),
     ("list_group_roles", Performed::By("groups roles")),
     ("add_group_role", Performed::By("groups add-role")),
@@ -85,6 +87,7 @@ pub const OPERATIONS: &[(&str, Performed)] = &[
     ("get_role", Performed::By("roles get")),
     ("update_role", Performed::By("roles update")),
     ("delete_role", Performed::By("roles delete")),
+    ("assign_role_batch", Performed::By("roles add-users")),
     ("get_grants", Performed::By("roles grants")),
     ("put_grants", Performed::By("roles set-grants")), // and `roles grant|ungrant`
     ("check", Performed::By("check")),
@@ -99,6 +102,10 @@ pub const OPERATIONS: &[(&str, Performed)] = &[
     ("delete_profile", Performed::By("profiles delete")),
     ("list_profile_users", Performed::By("profiles users")),
     ("add_profile_user", Performed::By("profiles add-user")),
+    (
+        "add_profile_users_batch",
+        Performed::By("profiles add-user"),
+    ), // several users
     ("remove_profile_user", Performed::By("profiles remove-user")),
     ("list_profile_groups", Performed::By("profiles groups")),
     ("add_profile_group", Performed::By("profiles add-group")),

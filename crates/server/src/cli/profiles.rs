@@ -59,8 +59,13 @@ pub enum ProfilesCommand {
     Delete { id: String },
     /// Users holding a seat directly.
     Users { id: String },
-    /// Give a user a seat.
-    AddUser { profile: String, user: String },
+    /// Give users a seat; several at once fit the quota all together or none is given.
+    AddUser {
+        profile: String,
+        /// User ids.
+        #[arg(required = true, value_name = "USER")]
+        users: Vec<String>,
+    },
     /// Take a user's direct seat away.
     RemoveUser { profile: String, user: String },
     /// Groups assigned to the profile (each member holds a seat).
@@ -205,7 +210,16 @@ pub(super) async fn run(c: &Client, cmd: ProfilesCommand) -> CmdResult {
                 print_users(items(&r.body));
             }
         }
-        ProfilesCommand::AddUser { profile, user } => {
+        ProfilesCommand::AddUser { profile, users } if users.len() > 1 => {
+            c.link_many(
+                &["profiles", &profile, "users", "batch"],
+                &users,
+                "given a seat",
+            )
+            .await?;
+        }
+        ProfilesCommand::AddUser { profile, users } => {
+            let user = users.concat();
             c.link(
                 &["profiles", &profile, "users"],
                 json!({ "user_id": user }),

@@ -62,6 +62,14 @@ pub enum RolesCommand {
     },
     /// Delete a role; its holders keep their accounts.
     Delete { id: String },
+    /// Assign a role directly to users, all or none (one transaction): a user holding another
+    /// role of a "one role per user" application refuses the whole call.
+    AddUsers {
+        role: String,
+        /// User ids.
+        #[arg(required = true, value_name = "USER")]
+        users: Vec<String>,
+    },
     /// Show a role's grants.
     Grants { id: String },
     /// Replace a role's grants as a whole (none: give --none).
@@ -120,6 +128,14 @@ pub(super) async fn run(c: &Client, cmd: RolesCommand) -> CmdResult {
                 }
                 println!("{t}");
             }
+        }
+        RolesCommand::AddUsers { role, users } => {
+            c.link_many(
+                &["roles", &role, "users", "batch"],
+                &users,
+                "given the role",
+            )
+            .await?;
         }
         RolesCommand::Get { id } => {
             let r = c.org_call(Method::GET, &["roles", &id], &[], None).await?;

@@ -110,6 +110,15 @@ pub enum UsersCommand {
     Roles { id: String },
     /// Product profiles the user holds a seat in, directly and through groups.
     Products { id: String },
+    /// Remove a product from a user: their own seat in each of its profiles and its roles
+    /// assigned to them directly. Access through groups and its Administrators role stay
+    /// (listed). Needs --reverify when signed in.
+    RemoveProduct {
+        id: String,
+        /// Application key, e.g. commerce-admin.
+        #[arg(value_name = "APPLICATION")]
+        application: String,
+    },
     /// Everything the user may do in an application at a scope (resources and actions).
     Permissions {
         id: String,
@@ -324,6 +333,47 @@ pub(super) async fn run(c: &Client, cmd: UsersCommand) -> CmdResult {
             }
         }
         UsersCommand::Products { id } => user_products(c, &id).await?,
+        UsersCommand::RemoveProduct { id, application } => {
+            let r = c
+                .org_call(
+                    Method::DELETE,
+                    &["users", &id, "products", &application],
+                    &[],
+                    None,
+                )
+                .await?;
+            if !c.print_json(&r.body) {
+                let names = |key: &str| -> String {
+                    let v: Vec<String> = r.body[key]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|n| text(n, "name"))
+                        .collect();
+                    if v.is_empty() {
+                        "none".into()
+                    } else {
+                        v.join(", ")
+                    }
+                };
+                println!("Seats released: {}", names("seats_released"));
+                println!("Roles unassigned: {}", names("roles_unassigned"));
+                if r.body["still_through_groups"]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty())
+                {
+                    println!(
+                        "Still reaches {application} through groups: {}",
+                        names("still_through_groups")
+                    );
+                }
+                if r.body["administrators_kept"].as_bool() == Some(true) {
+                    println!(
+                        "Kept: the Administrators role of {application} (unassign it on its own)."
+                    );
+                }
+            }
+        }
         UsersCommand::Permissions {
             id,
             application,

@@ -5,6 +5,7 @@
 use super::form::Posted;
 use super::view::{self, csrf, date, status_badge, Errors, Field, Section};
 use super::{done, or_error, ConsoleError, Ctx, Page};
+use crate::directory::bulk_changes::BatchTarget;
 use crate::directory::credentials::CredentialDecision;
 use crate::directory::invitations::NewInvitation;
 use crate::directory::{AdminRightFilter, SortOrder, UserFilter, UserSort};
@@ -322,7 +323,9 @@ fn decision(form: &Posted) -> Option<CredentialDecision> {
     }
 }
 
-/// One action over many users: each user is its own change (one transaction each, as over
+/// One action over many users. Adding to a group or a profile is one transaction for the
+/// whole selection (the API's `…/batch` use case): all are added or, on the first refusal,
+/// none, and the refusal is shown. Deactivation and deletion are one change per user (as over
 /// the API); the summary says what was done and what was refused, and why.
 async fn bulk(ctx: Ctx, form: Posted) -> Response {
     let r: Page = async {
@@ -343,6 +346,7 @@ async fn bulk(ctx: Ctx, form: Posted) -> Response {
         let dir = ctx.dir();
         let mut refused: Vec<String> = Vec::new();
         let mut ok = 0usize;
+        let mut already = 0usize;
         let verb;
         match form.get("action") {
             "deactivate" | "delete" => {
@@ -383,14 +387,10 @@ async fn bulk(ctx: Ctx, form: Posted) -> Response {
                 let gid: GroupId = group.parse().map_err(|_| {
                     rolecall_core::Error::invalid("group", "uuid", "choose a group")
                 })?;
-                for id in &ids {
-                    tally(
-                        dir.add_member(&admin, gid, *id).await.map(|_| ()),
-                        *id,
-                        &mut ok,
-                        &mut refused,
-                    );
-                }
+                let raw: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+                let r = dir.add_users(&admin, BatchTarget::Group(gid), &raw).await?;
+                ok = r.added;
+                already = r.already_there;
             }
             "add_profile" => {
                 verb = "given a seat";
@@ -409,16 +409,12 @@ async fn bulk(ctx: Ctx, form: Posted) -> Response {
                         &form,
                     )
                     .await?;
-                for id in &ids {
-                    tally(
-                        dir.add_profile_user(&admin, profile_id, *id)
-                            .await
-                            .map(|_| ()),
-                        *id,
-                        &mut ok,
-                        &mut refused,
-                    );
-                }
+                let raw: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+                let r = dir
+                    .add_users(&admin, BatchTarget::Profile(profile_id), &raw)
+                    .await?;
+                ok = r.added;
+                already = r.already_there;
             }
             _ => {
                 return Err(ConsoleError::Status(
@@ -428,6 +424,9 @@ async fn bulk(ctx: Ctx, form: Posted) -> Response {
             }
         }
         let mut msg = format!("{ok} user(s) {verb}.");
+        if already > 0 {
+            msg.push_str(&format!(" {already} already there."));
+        }
         if !refused.is_empty() {
             msg.push_str(&format!(
                 " Not done for {}: {}",

@@ -490,6 +490,10 @@ impl Directory {
                     last_name: f.last_name.clone(),
                     locale: None,
                     status: Some(status.into()),
+                    identity_type: f
+                        .identity_type
+                        .map(|t| core_identity(t).as_str().to_string()),
+                    country_code: f.country_code.clone(),
                     // An invited user is always sent the invitation (it is how they get in).
                     notify: Some(
                         status == "invited" || (!options.no_invitations && !wants_inactive),
@@ -515,6 +519,19 @@ impl Directory {
                 if f.email != u.email.as_str() {
                     patch.email = Some(f.email.clone());
                 }
+                if let Some(t) = f.identity_type.map(core_identity) {
+                    if t != u.profile.identity_type {
+                        patch.identity_type = Some(Some(t.as_str().to_string()));
+                    }
+                }
+                let country_now = u.profile.country_code.as_ref().map(|c| c.as_str());
+                if let Some(c) = f
+                    .country_code
+                    .as_deref()
+                    .filter(|c| Some(*c) != country_now)
+                {
+                    patch.country_code = Some(Some(c.to_string()));
+                }
                 match f.status {
                     Some(Status::Active) if u.status == UserStatus::Inactive => {
                         patch.status = Some("active".into())
@@ -528,7 +545,9 @@ impl Directory {
                     || patch.first_name.is_some()
                     || patch.last_name.is_some()
                     || patch.email.is_some()
-                    || patch.status.is_some();
+                    || patch.status.is_some()
+                    || patch.identity_type.is_some()
+                    || patch.country_code.is_some();
                 if any {
                     let (ok, changed, next) = attempt!(
                         Part::Email,
@@ -663,5 +682,15 @@ impl Directory {
             result = RowResult::Updated;
         }
         Ok(Ok((steps, result)))
+    }
+}
+
+/// The file's identity type as the user model's (the template's spelling is the file's own).
+fn core_identity(t: rolecall_bulk::IdentityType) -> rolecall_core::model::IdentityType {
+    use rolecall_core::model::IdentityType as Core;
+    match t {
+        rolecall_bulk::IdentityType::AdobeId => Core::AdobeId,
+        rolecall_bulk::IdentityType::EnterpriseId => Core::EnterpriseId,
+        rolecall_bulk::IdentityType::FederatedId => Core::FederatedId,
     }
 }

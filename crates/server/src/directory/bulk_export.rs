@@ -14,6 +14,7 @@ use rolecall_bulk::{
     write_console, write_plain, AdminRightRef, AdminRole, ConsoleRow, IdentityType, LineEnding,
     Operation as RowOperation, PlainRow, ProfileRef, RoleRef, Status, WriteError, WriteOptions,
 };
+use rolecall_core::model::IdentityType as CoreIdentity;
 use rolecall_core::model::{Organization, User, UserStatus};
 use std::collections::{BTreeSet, HashMap};
 
@@ -349,13 +350,21 @@ impl Exporter {
             }
         }
         ConsoleRow {
-            identity_type: IdentityType::EnterpriseId,
+            identity_type: match u.profile.identity_type {
+                CoreIdentity::AdobeId => IdentityType::AdobeId,
+                CoreIdentity::EnterpriseId => IdentityType::EnterpriseId,
+                CoreIdentity::FederatedId => IdentityType::FederatedId,
+            },
             username,
             domain,
             email,
             first_name: u.first_name.as_str().to_string(),
             last_name: u.last_name.as_str().to_string(),
-            country_code: None,
+            country_code: u
+                .profile
+                .country_code
+                .as_ref()
+                .map(|c| c.as_str().to_string()),
             product_configurations: h
                 .profiles
                 .iter()

@@ -25,6 +25,8 @@ pub(super) enum Part {
     Roles,
     AdminRights,
     DeveloperAccess,
+    IdentityType,
+    CountryCode,
 }
 
 pub(super) fn column(t: Template, p: Part) -> &'static str {
@@ -41,6 +43,8 @@ pub(super) fn column(t: Template, p: Part) -> &'static str {
         (Template::Console, Part::Roles) => "Product Configurations",
         (Template::Console, Part::AdminRights) => "Admin Roles",
         (Template::Console, Part::DeveloperAccess) => "Developer Access",
+        (Template::Console, Part::IdentityType) => "Identity Type",
+        (Template::Console, Part::CountryCode) => "Country Code",
         (Template::Plain, Part::Email) => "email",
         (Template::Plain, Part::Username) => "username",
         (Template::Plain, Part::FirstName) => "first_name",
@@ -51,6 +55,9 @@ pub(super) fn column(t: Template, p: Part) -> &'static str {
         (Template::Plain, Part::Roles) => "roles",
         (Template::Plain, Part::AdminRights) => "admin_rights",
         (Template::Plain, Part::DeveloperAccess) => "developer_access",
+        // The plain template has no such columns: a problem there is the row's e-mail's.
+        (Template::Plain, Part::IdentityType) => "email",
+        (Template::Plain, Part::CountryCode) => "email",
     }
 }
 
@@ -79,6 +86,8 @@ pub(super) fn problems(
                     "first_name" => column(template, Part::FirstName),
                     "last_name" => column(template, Part::LastName),
                     "status" | "notify" => column(template, Part::Status),
+                    "identity_type" => column(template, Part::IdentityType),
+                    "country_code" => column(template, Part::CountryCode),
                     _ => here,
                 };
                 at(col, &f.rule, f.message)

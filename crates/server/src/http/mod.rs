@@ -10,6 +10,7 @@
 mod admins;
 pub mod audit; // the audit log: browse, export, head, verify, prune
 pub(crate) mod bulk; // bulk user files: import (issue 12)
+mod bulk_changes; // many users at once; a product withdrawn (issue 12)
 mod check;
 mod credentials;
 pub mod extract;
@@ -218,6 +219,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(reports::router())
         .merge(offboard::router())
         .merge(bulk::router()) // bulk user files
+        .merge(bulk_changes::router()) // many users at once (issue 12)
 }
 
 /// Resolves the organization in the path and checks the caller holds System-level rights there.

@@ -446,7 +446,11 @@ async fn products(
 
 /// The application a profile belongs to, for scoping the permission; `None` for an unknown id
 /// (then only organisation-wide admins pass and the use case answers 404).
-async fn profile_application(s: &AppState, org: &str, id: &str) -> ApiResult<Option<String>> {
+pub(crate) async fn profile_application(
+    s: &AppState,
+    org: &str,
+    id: &str,
+) -> ApiResult<Option<String>> {
     let org = s.dir.org(org).await?;
     let Ok(pid) = id.parse::<ProfileId>() else {
         return Ok(None);
@@ -458,7 +462,7 @@ async fn profile_application(s: &AppState, org: &str, id: &str) -> ApiResult<Opt
     }
 }
 
-fn profile_target<'a>(id: &'a str, app: &'a Option<String>) -> Target<'a> {
+pub(crate) fn profile_target<'a>(id: &'a str, app: &'a Option<String>) -> Target<'a> {
     match app {
         Some(a) => Target::Profile { id, application: a },
         None => Target::Organization,

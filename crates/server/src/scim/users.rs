@@ -343,6 +343,22 @@ impl Fields {
             .and_then(|(_, v)| v.clone())
     }
 
+    /// SCIM's `addresses[].country` is an ISO 3166-1 alpha-2 code (RFC 7643 §4.1.2): the
+    /// primary address's (else the first's) becomes the user's country code when it is a
+    /// known code. A country sent as a name stays in the address only; no country leaves
+    /// the code as it is.
+    fn country_code(&self) -> Option<String> {
+        let address = self
+            .addresses
+            .iter()
+            .find(|a| a.primary == Some(true))
+            .or_else(|| self.addresses.first())?;
+        let country = address.country.as_deref()?;
+        rolecall_core::validate::CountryCode::parse("country_code", country)
+            .ok()
+            .map(|c| c.as_str().to_string())
+    }
+
     fn new_user(self) -> NewUser {
         let t = |f: &str| self.text(f);
         NewUser {
@@ -356,7 +372,7 @@ impl Fields {
             // when `provisioning.invitations` is on (they are then created invited).
             notify: Some(false),
             identity_type: None,
-            country_code: None,
+            country_code: self.country_code(),
             external_id: self.external_id.clone(),
             display_name: t("display_name"),
             nick_name: t("nick_name"),
@@ -399,7 +415,7 @@ impl Fields {
             locale: Some(self.locale.clone().unwrap_or_else(|| "en_US".into())),
             status,
             identity_type: None,
-            country_code: None,
+            country_code: self.country_code().map(Some),
             external_id: Some(self.external_id.clone()),
             display_name: t("display_name"),
             nick_name: t("nick_name"),

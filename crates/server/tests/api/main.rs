@@ -6,6 +6,7 @@
 
 mod admins;
 mod audit; // issue 11: the one audit log
+mod bulk_changes; // issue 12: many users at once, a product removed
 mod bulk_export; // issue 12: export and the round trip
 mod bulk_import; // issue 12
 mod bulk_kill; // issue 12: SIGKILL mid-import

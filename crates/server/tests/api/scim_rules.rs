@@ -600,3 +600,38 @@ async fn a_per_organisation_rate_limit(b: Backend) {
         "Entra needs at least 25 a second"
     );
 }
+
+both!(a_scim_address_country_becomes_the_country_code);
+/// SCIM's `addresses[].country` is an ISO 3166-1 alpha-2 code (RFC 7643 §4.1.2): the primary
+/// address's sets the user's country code (the Admin Console template's column); a country
+/// sent as a name stays in the address and leaves the code alone.
+async fn a_scim_address_country_becomes_the_country_code(b: Backend) {
+    let app = spawn_app(b).await;
+    let scim = scim_client(&app, "okta").await;
+    let user = |country: &str| {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "sven@contoso.example",
+            "emails": [{"value": "sven@contoso.example", "type": "work", "primary": true}],
+            "addresses": [
+                {"locality": "Oslo", "country": "NO", "type": "home"},
+                {"locality": "Stockholm", "country": country, "type": "work", "primary": true}
+            ]
+        })
+    };
+    let r = scim.post("/Users", user("se")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.id();
+    let code = || {
+        let id = id.clone();
+        let app = &app;
+        async move { app.get(&format!("/users/{id}")).await.body["country_code"].clone() }
+    };
+    assert_eq!(code().await, json!("SE"));
+    let r = scim.put(&format!("/Users/{id}"), user("Sweden")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(code().await, json!("SE"), "a name leaves the code alone");
+    let r = scim.put(&format!("/Users/{id}"), user("DK")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(code().await, json!("DK"));
+}

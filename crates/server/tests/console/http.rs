@@ -507,3 +507,52 @@ async fn the_users_list_filters_by_admin_right_and_idle_time_and_sorts() {
     assert!(nobody.body.contains("no user"), "{}", nobody.body);
     assert!(!nobody.body.contains("class=\"verdict"), "{}", nobody.body);
 }
+
+/// The users list's bulk "add to profile" is one transaction (the API's `…/batch` use case):
+/// two users for one free seat gives neither a seat, and says why; one user fits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_add_to_a_profile_is_all_or_nothing() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.without_2fa().await;
+    let (_ada, pw) = app.person("ada@example.com", true).await;
+    let u1 = app.user("u1@example.com").await;
+    let u2 = app.user("u2@example.com").await;
+    let r = app
+        .post(
+            "/profiles",
+            json!({ "application": "site-search", "name": "One", "seat_quota": 1 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let profile = r.body["id"].as_str().unwrap().to_string();
+    let used = || {
+        let (app, profile) = (&app, profile.clone());
+        async move { app.get(&format!("/profiles/{profile}")).await.body["seats_used"].clone() }
+    };
+
+    let mut c = FormClient::new(&app);
+    c.sign_in("acme", "ada@example.com", &pw).await;
+    let csrf = c.get("/console/users").await.csrf();
+    let both = [
+        ("_csrf", csrf.as_str()),
+        ("_reverify", pw.as_str()),
+        ("action", "add_profile"),
+        ("profile", profile.as_str()),
+        ("ids", u1.as_str()),
+        ("ids", u2.as_str()),
+    ];
+    let r = c.post("/console/users/bulk", &both, &[]).await;
+    assert!(
+        r.body.contains("quota") || r.body.contains("seats"),
+        "{}",
+        r.body
+    );
+    assert_eq!(used().await, json!(0), "neither user was given the seat");
+    let r = c.post("/console/users/bulk", &both[..5], &[]).await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.body
+    );
+    assert_eq!(used().await, json!(1));
+}
