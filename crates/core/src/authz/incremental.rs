@@ -70,7 +70,7 @@ impl OrgSnapshot {
                     let u = next.n_users;
                     next.n_users += 1;
                     next.index.insert(rights.id, u as u32);
-                    if u % CHUNK == 0 {
+                    if u.is_multiple_of(CHUNK) {
                         next.chunks.push(Arc::new(UserChunk {
                             status: Vec::with_capacity(CHUNK),
                             apps: vec![AppRows::default(); next.apps.len()],
