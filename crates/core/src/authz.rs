@@ -4,8 +4,10 @@
 //! gets the union of the unrestricted roles they hold. A check is then a hash lookup, a shift
 //! and an AND; scope-limited roles are kept apart and tested against the scope's pre-order range.
 //!
-//! Architecture Invariant: a snapshot is never mutated. Changes compile a new one and the
-//! server swaps it in atomically, so readers take no lock.
+//! Architecture Invariant: a snapshot is never mutated. Changes compile a new one (or, for
+//! changes to a few users' own holdings, derive one with [`OrgSnapshot::with_users`], which
+//! shares every untouched chunk of per-user rows) and the server swaps it in atomically, so
+//! readers take no lock.
 
 use crate::catalogue::AppTree;
 use crate::model::{Grant, GroupId, RoleId, Scope, UserId, UserStatus, Via};
@@ -15,6 +17,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use uuid::Uuid;
+
+mod incremental;
+pub use incremental::UserRights;
 
 /// What the engine needs to know about a role.
 #[derive(Debug, Clone)]
@@ -182,20 +187,74 @@ pub struct EffectivePermission {
 }
 
 /// A compiled, immutable view of one organization's rights.
+///
+/// The per-user part is kept in chunks of [`CHUNK`] users behind `Arc`s, and the user index in
+/// shards, so that [`OrgSnapshot::with_users`] can publish a change to a few users by copying
+/// the chunks and shards they live in plus the two small tables, sharing everything else with
+/// the snapshot it started from (issue 14: a change's cost must not grow with the organisation).
 #[derive(Debug, Clone)]
 pub struct OrgSnapshot {
-    users: FxHashMap<UserId, u32>,
-    status: Vec<UserStatus>,
-    apps: Vec<AppSnapshot>,
-    group_names: FxHashMap<GroupId, String>,
+    index: UserIndex,
+    chunks: Vec<Arc<UserChunk>>,
+    n_users: usize,
+    apps: Arc<[AppSnapshot]>,
+    group_names: Arc<FxHashMap<GroupId, String>>,
+    /// What re-deriving one user's rows needs besides the user's own holdings.
+    rules: Arc<incremental::Rules>,
 }
 
+/// Users per chunk: one change copies this many users' rows (and the chunk table).
+pub(crate) const CHUNK: usize = 256;
+
+/// Shards of the user index: one new user copies one shard (about n/256 entries).
+const SHARDS: usize = 256;
+
+/// `UserId` → dense index, split by the id's last byte (random in v4 and v7 UUIDs).
 #[derive(Debug, Clone)]
-struct AppSnapshot {
-    tree: Arc<AppTree>,
-    scopes: ScopeIndex,
-    roles: Vec<CompiledRole>,
-    words: usize,
+struct UserIndex {
+    shards: Vec<Arc<FxHashMap<UserId, u32>>>,
+}
+
+impl UserIndex {
+    fn new() -> UserIndex {
+        UserIndex {
+            shards: (0..SHARDS)
+                .map(|_| Arc::new(FxHashMap::default()))
+                .collect(),
+        }
+    }
+
+    #[inline]
+    fn shard(id: &UserId) -> usize {
+        (id.0.as_u128() as usize) % SHARDS
+    }
+
+    #[inline]
+    fn get(&self, id: &UserId) -> Option<&u32> {
+        self.shards[Self::shard(id)].get(id)
+    }
+
+    /// Copy-on-write: clones the shard only when another snapshot still shares it.
+    fn insert(&mut self, id: UserId, index: u32) {
+        Arc::make_mut(&mut self.shards[Self::shard(&id)]).insert(id, index);
+    }
+
+    fn capacity(&self) -> usize {
+        self.shards.iter().map(|s| s.capacity()).sum()
+    }
+}
+
+/// The rows of up to [`CHUNK`] consecutive users.
+#[derive(Debug, Clone, Default)]
+struct UserChunk {
+    status: Vec<UserStatus>,
+    /// One per application, in the order of `OrgSnapshot::apps`.
+    apps: Vec<AppRows>,
+}
+
+/// One application's per-user data for the users of a chunk.
+#[derive(Debug, Clone, Default)]
+struct AppRows {
     /// Union of each user's unrestricted roles: `words` u64s per user, user-major.
     unrestricted: Vec<u64>,
     /// Users holding the built-in Administrators role.
@@ -204,10 +263,29 @@ struct AppSnapshot {
     restricted: Vec<Vec<u32>>,
     /// Every (role, path) a user holds, for explanations.
     held: Vec<Vec<Held>>,
-    /// The application's product profiles (id, name); empty: not profile-gated.
-    profiles: Vec<(ProfileId, String)>,
     /// Users who may reach the application at all: everyone when it has no profile, otherwise
     /// those with a seat. Roles of the others are not folded into their bits.
+    licensed: Vec<bool>,
+}
+
+/// What an application's part of the snapshot shares between every user.
+#[derive(Debug, Clone)]
+struct AppSnapshot {
+    tree: Arc<AppTree>,
+    scopes: ScopeIndex,
+    roles: Vec<CompiledRole>,
+    words: usize,
+    /// The application's product profiles (id, name); empty: not profile-gated.
+    profiles: Vec<(ProfileId, String)>,
+}
+
+/// The flat per-user vectors the full compile fills before they are cut into chunks.
+struct FlatRows {
+    words: usize,
+    unrestricted: Vec<u64>,
+    admin: Vec<bool>,
+    restricted: Vec<Vec<u32>>,
+    held: Vec<Vec<Held>>,
     licensed: Vec<bool>,
 }
 
@@ -307,6 +385,9 @@ pub struct Query {
 impl OrgSnapshot {
     /// Compiles an organization. Roles of applications missing from the catalogue and grants on
     /// resources the tree no longer has are ignored: they cannot grant anything.
+    ///
+    /// This is the reference: [`OrgSnapshot::with_users`] must give the same answers as
+    /// compiling the changed model again (the property test in `authz/incremental.rs`).
     pub fn compile(apps: &[Arc<AppTree>], model: &AuthzModel) -> OrgSnapshot {
         let mut users = FxHashMap::default();
         users.reserve(model.users.len());
@@ -318,32 +399,33 @@ impl OrgSnapshot {
         let n_users = status.len();
 
         let mut app_index = FxHashMap::default();
-        let mut snapshots: Vec<AppSnapshot> = apps
-            .iter()
-            .enumerate()
-            .map(|(i, tree)| {
-                app_index.insert(tree.key().to_string(), i as u32);
-                let scopes: Vec<&Scope> = model
-                    .scopes
-                    .iter()
-                    .filter(|(a, _)| a == tree.key())
-                    .map(|(_, s)| s)
-                    .collect();
-                let words = (tree.resources.len() * tree.slots()).div_ceil(64);
-                AppSnapshot {
-                    tree: tree.clone(),
-                    scopes: ScopeIndex::build(tree, &scopes),
-                    roles: Vec::new(),
-                    words,
-                    unrestricted: vec![0; words * n_users],
-                    admin: vec![false; n_users],
-                    restricted: vec![Vec::new(); n_users],
-                    held: vec![Vec::new(); n_users],
-                    profiles: Vec::new(),
-                    licensed: vec![true; n_users],
-                }
-            })
-            .collect();
+        let mut snapshots: Vec<AppSnapshot> = Vec::with_capacity(apps.len());
+        let mut flat: Vec<FlatRows> = Vec::with_capacity(apps.len());
+        for (i, tree) in apps.iter().enumerate() {
+            app_index.insert(tree.key().to_string(), i as u32);
+            let scopes: Vec<&Scope> = model
+                .scopes
+                .iter()
+                .filter(|(a, _)| a == tree.key())
+                .map(|(_, s)| s)
+                .collect();
+            let words = (tree.resources.len() * tree.slots()).div_ceil(64);
+            snapshots.push(AppSnapshot {
+                tree: tree.clone(),
+                scopes: ScopeIndex::build(tree, &scopes),
+                roles: Vec::new(),
+                words,
+                profiles: Vec::new(),
+            });
+            flat.push(FlatRows {
+                words,
+                unrestricted: vec![0; words * n_users],
+                admin: vec![false; n_users],
+                restricted: vec![Vec::new(); n_users],
+                held: vec![Vec::new(); n_users],
+                licensed: vec![true; n_users],
+            });
+        }
 
         // Roles, compiled once each.
         let mut role_loc: FxHashMap<RoleId, (u32, u32)> = FxHashMap::default();
@@ -385,16 +467,19 @@ impl OrgSnapshot {
         // Product profiles: an application with one is gated; a seat (direct or through a
         // group) licenses the user and gives the profile's roles. Roles of other applications
         // and the built-in Administrators role are never conferred by a profile.
-        let mut profile_loc: FxHashMap<ProfileId, (u32, u32, &[RoleId])> = FxHashMap::default();
+        let mut profile_loc: FxHashMap<ProfileId, (u32, u32, Vec<RoleId>)> = FxHashMap::default();
         for p in &model.profiles {
             let Some(&a) = app_index.get(&p.application) else {
                 continue;
             };
             let app = &mut snapshots[a as usize];
             if app.profiles.is_empty() {
-                app.licensed.iter_mut().for_each(|l| *l = false);
+                flat[a as usize]
+                    .licensed
+                    .iter_mut()
+                    .for_each(|l| *l = false);
             }
-            profile_loc.insert(p.id, (a, app.profiles.len() as u32, &p.roles));
+            profile_loc.insert(p.id, (a, app.profiles.len() as u32, p.roles.clone()));
             app.profiles.push((p.id, p.name.clone()));
         }
         let mut seats: Vec<(u32, ProfileId, Via)> = Vec::new();
@@ -409,14 +494,15 @@ impl OrgSnapshot {
             }
         }
         for (ui, p, via) in seats {
-            let Some(&(a, pi, roles)) = profile_loc.get(&p) else {
+            let Some((a, pi, roles)) = profile_loc.get(&p) else {
                 continue;
             };
-            snapshots[a as usize].licensed[ui as usize] = true;
+            let a = *a;
+            flat[a as usize].licensed[ui as usize] = true;
             for r in roles {
                 if let Some(&(ra, ri)) = role_loc.get(r) {
                     if ra == a && !snapshots[a as usize].roles[ri as usize].admin {
-                        holdings.push((ui, *r, via, Some(pi)));
+                        holdings.push((ui, *r, via, Some(*pi)));
                     }
                 }
             }
@@ -426,25 +512,25 @@ impl OrgSnapshot {
             let Some(&(a, ri)) = role_loc.get(&r) else {
                 continue;
             };
-            let app = &mut snapshots[a as usize];
+            let rows = &mut flat[a as usize];
             let u = ui as usize;
-            app.held[u].push(Held {
+            rows.held[u].push(Held {
                 role: ri,
                 via,
                 profile,
             });
-            let role = &app.roles[ri as usize];
+            let role = &snapshots[a as usize].roles[ri as usize];
             if role.admin {
-                app.admin[u] = true;
-            } else if !app.licensed[u] {
+                rows.admin[u] = true;
+            } else if !rows.licensed[u] {
                 // Gated and unlicensed: the role is recorded but grants nothing here.
             } else if role.scopes.is_some() {
-                if !app.restricted[u].contains(&ri) {
-                    app.restricted[u].push(ri);
+                if !rows.restricted[u].contains(&ri) {
+                    rows.restricted[u].push(ri);
                 }
             } else {
-                let words = app.words;
-                for (dst, src) in app.unrestricted[u * words..(u + 1) * words]
+                let words = rows.words;
+                for (dst, src) in rows.unrestricted[u * words..(u + 1) * words]
                     .iter_mut()
                     .zip(role.bits.iter())
                 {
@@ -453,12 +539,30 @@ impl OrgSnapshot {
             }
         }
 
-        OrgSnapshot {
-            users,
-            status,
-            apps: snapshots,
-            group_names: model.groups.iter().cloned().collect(),
+        let mut index = UserIndex::new();
+        for (id, i) in users {
+            index.insert(id, i);
         }
+        OrgSnapshot {
+            index,
+            chunks: into_chunks(status, flat),
+            n_users,
+            apps: snapshots.into(),
+            group_names: Arc::new(model.groups.iter().cloned().collect()),
+            rules: Arc::new(incremental::Rules {
+                role_loc,
+                group_roles,
+                profile_loc,
+                profile_groups: model.profile_groups.clone(),
+            }),
+        }
+    }
+
+    /// The chunk and offset of a user's rows.
+    #[inline]
+    fn rows(&self, u: u32) -> (&UserChunk, usize) {
+        let u = u as usize;
+        (&self.chunks[u / CHUNK], u % CHUNK)
     }
 
     /// A handful of applications: comparing keys beats hashing them on the check path.
@@ -518,22 +622,23 @@ impl OrgSnapshot {
     /// The hot path: may `user` do the resolved query?
     #[inline]
     pub fn decide(&self, user: &UserId, q: &Query) -> (Decision, Reason) {
-        let Some(&u) = self.users.get(user) else {
+        let Some(&u) = self.index.get(user) else {
             return (Decision::Deny, Reason::UnknownUser);
         };
-        let u = u as usize;
-        if self.status[u] != UserStatus::Active {
+        let (chunk, u) = self.rows(u);
+        if chunk.status[u] != UserStatus::Active {
             return (Decision::Deny, Reason::UserNotActive);
         }
         let app = &self.apps[q.app as usize];
-        if app.admin[u] || app.unrestricted[u * app.words + q.word as usize] & q.mask != 0 {
+        let rows = &chunk.apps[q.app as usize];
+        if rows.admin[u] || rows.unrestricted[u * app.words + q.word as usize] & q.mask != 0 {
             return (Decision::Allow, Reason::Granted);
         }
-        if !app.licensed[u] {
+        if !rows.licensed[u] {
             return (Decision::Deny, Reason::NoLicence);
         }
         let mut out_of_scope = false;
-        for &ri in &app.restricted[u] {
+        for &ri in &rows.restricted[u] {
             let role = &app.roles[ri as usize];
             if role.bits[q.word as usize] & q.mask != 0 {
                 if app
@@ -547,7 +652,7 @@ impl OrgSnapshot {
         }
         if out_of_scope {
             (Decision::Deny, Reason::OutOfScope)
-        } else if app.held[u].is_empty() {
+        } else if rows.held[u].is_empty() {
             (Decision::Deny, Reason::NoRole)
         } else {
             (Decision::Deny, Reason::NotGranted)
@@ -576,19 +681,20 @@ impl OrgSnapshot {
     /// so a denial touches no more of the user's data than it must.
     #[inline]
     pub fn allows(&self, user: &UserId, q: &Query) -> bool {
-        let Some(&u) = self.users.get(user) else {
+        let Some(&u) = self.index.get(user) else {
             return false;
         };
-        let u = u as usize;
-        if self.status[u] != UserStatus::Active {
+        let (chunk, u) = self.rows(u);
+        if chunk.status[u] != UserStatus::Active {
             return false;
         }
         let app = &self.apps[q.app as usize];
-        if app.admin[u] || app.unrestricted[u * app.words + q.word as usize] & q.mask != 0 {
+        let rows = &chunk.apps[q.app as usize];
+        if rows.admin[u] || rows.unrestricted[u * app.words + q.word as usize] & q.mask != 0 {
             return true;
         }
-        app.licensed[u]
-            && app.restricted[u].iter().any(|&ri| {
+        rows.licensed[u]
+            && rows.restricted[u].iter().any(|&ri| {
                 let role = &app.roles[ri as usize];
                 role.bits[q.word as usize] & q.mask != 0
                     && app
@@ -610,8 +716,9 @@ impl OrgSnapshot {
         let (decision, reason) = self.decide(user, &q);
         let app = &self.apps[q.app as usize];
         let mut roles = Vec::new();
-        if let Some(&u) = self.users.get(user) {
-            for h in &app.held[u as usize] {
+        if let Some(&u) = self.index.get(user) {
+            let (chunk, u) = self.rows(u);
+            for h in &chunk.apps[q.app as usize].held[u] {
                 let (ri, via) = (h.role, h.via);
                 let role = &app.roles[ri as usize];
                 let grants = role.admin || role.bits[q.word as usize] & q.mask != 0;
@@ -649,9 +756,12 @@ impl OrgSnapshot {
             Reason::UnknownUser => "no such user in this organization".to_string(),
             Reason::UserNotActive => {
                 let st = self
-                    .users
+                    .index
                     .get(user)
-                    .map(|&u| self.status[u as usize].as_str())
+                    .map(|&u| {
+                        let (chunk, u) = self.rows(u);
+                        chunk.status[u].as_str()
+                    })
                     .unwrap_or("unknown");
                 format!("the user is {st}; only active users have access")
             }
@@ -689,19 +799,20 @@ impl OrgSnapshot {
                 .get(code)
                 .ok_or_else(|| CheckError::UnknownScope(code.to_string()))?,
         };
-        let Some(&u) = self.users.get(user) else {
+        let Some(&u) = self.index.get(user) else {
             return Ok(Vec::new());
         };
-        let u = u as usize;
-        if self.status[u] != UserStatus::Active {
+        let (chunk, u) = self.rows(u);
+        if chunk.status[u] != UserStatus::Active {
             return Ok(Vec::new());
         }
-        let mut bits: Vec<u64> = if app.admin[u] {
+        let rows = &chunk.apps[a as usize];
+        let mut bits: Vec<u64> = if rows.admin[u] {
             vec![u64::MAX; app.words]
         } else {
-            app.unrestricted[u * app.words..(u + 1) * app.words].to_vec()
+            rows.unrestricted[u * app.words..(u + 1) * app.words].to_vec()
         };
-        for &ri in &app.restricted[u] {
+        for &ri in &rows.restricted[u] {
             let role = &app.roles[ri as usize];
             if app
                 .scopes
@@ -741,19 +852,26 @@ impl OrgSnapshot {
 
     /// Approximate heap size, for BENCHMARKS.md.
     pub fn approx_bytes(&self) -> usize {
-        let mut n = self.users.capacity() * (16 + 4 + 8) + self.status.capacity();
-        for app in &self.apps {
-            n += app.unrestricted.capacity() * 8 + app.admin.capacity() + app.licensed.capacity();
-            n += app
-                .restricted
-                .iter()
-                .map(|v| 24 + v.capacity() * 4)
-                .sum::<usize>();
-            n += app
-                .held
-                .iter()
-                .map(|v| 24 + v.capacity() * std::mem::size_of::<Held>())
-                .sum::<usize>();
+        let mut n = self.index.capacity() * (16 + 4 + 8) + self.chunks.capacity() * 8;
+        for chunk in &self.chunks {
+            n += chunk.status.capacity();
+            for rows in &chunk.apps {
+                n += rows.unrestricted.capacity() * 8
+                    + rows.admin.capacity()
+                    + rows.licensed.capacity();
+                n += rows
+                    .restricted
+                    .iter()
+                    .map(|v| 24 + v.capacity() * 4)
+                    .sum::<usize>();
+                n += rows
+                    .held
+                    .iter()
+                    .map(|v| 24 + v.capacity() * std::mem::size_of::<Held>())
+                    .sum::<usize>();
+            }
+        }
+        for app in self.apps.iter() {
             n += app
                 .roles
                 .iter()
@@ -764,8 +882,42 @@ impl OrgSnapshot {
     }
 
     pub fn user_count(&self) -> usize {
-        self.status.len()
+        self.n_users
     }
+}
+
+/// Cuts the full compile's flat vectors into chunks of [`CHUNK`] users.
+fn into_chunks(status: Vec<UserStatus>, mut flat: Vec<FlatRows>) -> Vec<Arc<UserChunk>> {
+    let n = status.len();
+    let mut chunks = Vec::with_capacity(n.div_ceil(CHUNK));
+    let mut status = status.into_iter();
+    let mut restricted: Vec<_> = flat
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.restricted).into_iter())
+        .collect();
+    let mut held: Vec<_> = flat
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.held).into_iter())
+        .collect();
+    for start in (0..n).step_by(CHUNK) {
+        let end = (start + CHUNK).min(n);
+        let len = end - start;
+        chunks.push(Arc::new(UserChunk {
+            status: status.by_ref().take(len).collect(),
+            apps: flat
+                .iter()
+                .enumerate()
+                .map(|(a, f)| AppRows {
+                    unrestricted: f.unrestricted[start * f.words..end * f.words].to_vec(),
+                    admin: f.admin[start..end].to_vec(),
+                    restricted: restricted[a].by_ref().take(len).collect(),
+                    held: held[a].by_ref().take(len).collect(),
+                    licensed: f.licensed[start..end].to_vec(),
+                })
+                .collect(),
+        }));
+    }
+    chunks
 }
 
 fn describe_roles(roles: &[RoleMatch]) -> String {

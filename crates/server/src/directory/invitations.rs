@@ -439,7 +439,6 @@ impl Directory {
         if !iq::mark_accepted(&mut w.tx, b, &inv.id, now).await? {
             return Err(invitation_invalid());
         }
-        q::bump_epoch(&mut w.tx, b, org.id).await?;
         self.event(
             &mut w,
             org.id,
@@ -449,9 +448,9 @@ impl Directory {
             &format!("invitation {}", inv.id),
         )
         .await?;
-        w.commit().await?;
-        self.recompile(org.id).await?;
-        Ok(())
+        // The person acts on their own invitation, not an administrator: there is no
+        // `Approved` change, but the snapshot follows the same way (only this user's row).
+        self.commit_user_rows(w, org.id, vec![user.id]).await
     }
 }
 

@@ -51,9 +51,9 @@ pub use users::{GroupChange, NewGroup, NewUser, UserPatch, UserRoleHolding};
 use crate::error::{Error, Result};
 use crate::store::{self, directory as q, Db};
 use arc_swap::ArcSwap;
-use rolecall_core::authz::OrgSnapshot;
+use rolecall_core::authz::{OrgSnapshot, UserRights};
 use rolecall_core::change::Approved;
-use rolecall_core::model::{Millis, OrgId};
+use rolecall_core::model::{Millis, OrgId, UserId};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
@@ -75,6 +75,31 @@ impl Clock for SystemClock {
     }
 }
 
+/// What a committed change did to the data decisions are made from, so that the published
+/// snapshot can follow it at a cost that does not grow with the organisation where possible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Delta {
+    /// Nothing a decision reads (sign-in bookkeeping, credentials' own rows, …).
+    Nothing,
+    /// Only these users' own holdings: status, direct roles, group memberships, direct seats
+    /// (including users created in the transaction).
+    Users(Vec<UserId>),
+    /// Anything wider (roles' grants, what groups or profiles carry, scopes, deletions, the
+    /// catalogue): the whole organisation is compiled again.
+    Organisation,
+}
+
+impl Delta {
+    /// `Users(users)` when something changed, `Nothing` otherwise.
+    pub(crate) fn users_if(changed: bool, users: impl IntoIterator<Item = UserId>) -> Delta {
+        if changed {
+            Delta::Users(users.into_iter().collect())
+        } else {
+            Delta::Nothing
+        }
+    }
+}
+
 /// A compiled snapshot and the epoch of the data it was compiled from.
 pub struct CompiledOrg {
     pub epoch: i64,
@@ -91,6 +116,9 @@ pub struct Directory {
     snapshots: ArcSwap<FxHashMap<OrgId, Arc<CompiledOrg>>>,
     /// Serialises recompiles so an older compile never replaces a newer one.
     compile_lock: tokio::sync::Mutex<()>,
+    /// Full compiles done, and snapshots derived incrementally (see `compile_counts`).
+    full_compiles: std::sync::atomic::AtomicU64,
+    incremental_updates: std::sync::atomic::AtomicU64,
     /// Last uses of tokens, credentials and sessions, written by `flush_activity`.
     pub(crate) activity: activity::Activity,
     /// Bearers and organisations read from the database, kept per generation (bearers.rs).
@@ -139,6 +167,8 @@ impl Directory {
             catalogue: ArcSwap::from_pointee(catalogue),
             snapshots: ArcSwap::from_pointee(FxHashMap::default()),
             compile_lock: tokio::sync::Mutex::new(()),
+            full_compiles: Default::default(),
+            incremental_updates: Default::default(),
             activity: activity::Activity::default(),
             remembered: bearers::Remembered::default(),
             keys,
@@ -218,37 +248,130 @@ impl Directory {
                 return Ok(existing.clone());
             }
         }
+        self.full_compiles
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(self.publish(
+            org,
+            epoch,
+            OrgSnapshot::compile(&self.catalogue().apps, &model),
+        ))
+    }
+
+    /// How many times an organisation was compiled whole, and how many snapshots were derived
+    /// from a few users' rows instead, since start: what tells an operator (and the tests) that
+    /// user-level changes stay off the path whose cost grows with the organisation.
+    pub fn compile_counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.full_compiles.load(Relaxed),
+            self.incremental_updates.load(Relaxed),
+        )
+    }
+
+    /// Swaps in a new snapshot; callers hold `compile_lock`.
+    fn publish(&self, org: OrgId, epoch: i64, snapshot: OrgSnapshot) -> Arc<CompiledOrg> {
         let compiled = Arc::new(CompiledOrg {
             epoch,
-            snapshot: OrgSnapshot::compile(&self.catalogue().apps, &model),
+            snapshot,
             checked_at: Default::default(),
         });
         let mut map = (**self.snapshots.load()).clone();
         map.insert(org, compiled.clone());
         self.snapshots.store(Arc::new(map));
-        Ok(compiled)
+        compiled
     }
 
-    /// Ends every change a use case judged (see `rights.rs`): marks the organization's compiled
-    /// rights stale in the same transaction, commits, and recompiles before the caller answers.
-    /// Taking the [`Approved`] proof here is what makes the rights rule unskippable; this is also
-    /// where the module's Architecture Invariant is kept.
+    /// Ends every change a use case judged that may change a decision organisation-wide: the
+    /// same as [`Directory::commit_rights_for`] with [`Delta::Organisation`] (or
+    /// [`Delta::Nothing`] when `changed` is false).
     pub(crate) async fn commit_rights(
         &self,
-        mut w: store::WriteTx,
+        w: store::WriteTx,
         org: OrgId,
         approved: Approved,
         changed: bool,
     ) -> Result<()> {
+        let delta = if changed {
+            Delta::Organisation
+        } else {
+            Delta::Nothing
+        };
+        self.commit_rights_for(w, org, approved, delta).await
+    }
+
+    /// Ends every change a use case judged (see `rights.rs`): marks the organization's compiled
+    /// rights stale in the same transaction, commits, and brings the published snapshot up to
+    /// the commit before the caller answers. Taking the [`Approved`] proof here is what makes
+    /// the rights rule unskippable; this is also where the module's Architecture Invariant is
+    /// kept.
+    ///
+    /// [`Delta::Users`] re-reads only the named users' rights, inside the transaction after its
+    /// writes (so exactly what commits), and derives the new snapshot from the published one
+    /// when that one is exactly the epoch before this commit; otherwise (another node or
+    /// another request moved the epoch in between, or nothing is published yet) it compiles
+    /// the whole organisation, as [`Delta::Organisation`] always does.
+    pub(crate) async fn commit_rights_for(
+        &self,
+        mut w: store::WriteTx,
+        org: OrgId,
+        approved: Approved,
+        delta: Delta,
+    ) -> Result<()> {
         tracing::debug!(org = %org, changes = approved.changes().len(), "committing approved changes");
-        if changed {
-            q::bump_epoch(&mut w.tx, self.backend(), org).await?;
+        match delta {
+            Delta::Nothing => w.commit().await,
+            Delta::Organisation => {
+                q::bump_epoch(&mut w.tx, self.backend(), org).await?;
+                w.commit().await?;
+                self.recompile(org).await?;
+                Ok(())
+            }
+            Delta::Users(users) => self.commit_user_rows(w, org, users).await,
         }
+    }
+
+    /// Bumps the epoch, reads the named users' rights after the transaction's writes, commits,
+    /// and publishes the snapshot derived from them (or compiles, see `commit_rights_for`).
+    /// Only `commit_rights_for` and the acceptance of an invitation (a person acting on their
+    /// own account, with no administrator to approve) come here.
+    pub(crate) async fn commit_user_rows(
+        &self,
+        mut w: store::WriteTx,
+        org: OrgId,
+        users: Vec<UserId>,
+    ) -> Result<()> {
+        let b = self.backend();
+        q::bump_epoch(&mut w.tx, b, org).await?;
+        let epoch = q::epoch(&mut w.tx, b, org).await?;
+        let rows = store::user_rights::load_user_rights(&mut w.tx, b, org, &users).await?;
         w.commit().await?;
-        if changed {
-            self.recompile(org).await?;
+        if let Some(rows) = rows {
+            if self.publish_users(org, epoch, &rows).await {
+                return Ok(());
+            }
         }
+        self.recompile(org).await?;
         Ok(())
+    }
+
+    /// Publishes the snapshot of `epoch` derived from the published one and the changed users'
+    /// rows, when the published one is exactly the epoch before. False: the caller compiles.
+    async fn publish_users(&self, org: OrgId, epoch: i64, rows: &[UserRights]) -> bool {
+        let _guard = self.compile_lock.lock().await;
+        let Some(current) = self.snapshots.load().get(&org).cloned() else {
+            return false;
+        };
+        if current.epoch >= epoch {
+            // A compile that read after this commit already holds the change.
+            return true;
+        }
+        if current.epoch != epoch - 1 {
+            return false;
+        }
+        self.publish(org, epoch, current.snapshot.with_users(rows));
+        self.incremental_updates
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        true
     }
 
     /// Recompiles every organization whose stored epoch moved (changes made by other nodes).

@@ -12,7 +12,7 @@
 //! more seats than the quota.
 
 use super::audit::{user_target, Record};
-use super::{check_version, lost_race, new_id, Directory};
+use super::{check_version, lost_race, new_id, Delta, Directory};
 use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory as q;
@@ -507,7 +507,8 @@ impl Directory {
     ) -> Result<bool> {
         let mut w = self.db.write().await?;
         let (ok, changed, out) = self.add_profile_user_in(&mut w, admin, id, user).await?;
-        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        let delta = Delta::users_if(changed, [user]);
+        self.commit_rights_for(w, admin.org.id, ok, delta).await?;
         Ok(out)
     }
 
@@ -589,7 +590,8 @@ impl Directory {
     ) -> Result<()> {
         let mut w = self.db.write().await?;
         let (ok, changed, out) = self.remove_profile_user_in(&mut w, admin, id, user).await?;
-        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        let delta = Delta::users_if(changed, [user]);
+        self.commit_rights_for(w, admin.org.id, ok, delta).await?;
         Ok(out)
     }
 

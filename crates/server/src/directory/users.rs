@@ -6,7 +6,7 @@ use super::signin::ClientInfo;
 use super::user_profile::{
     idp_owned_changes, nullable, settle_emails, AddressInput, EmailInput, PhoneInput, ProfileChange,
 };
-use super::{check_version, lost_race, new_id, Directory};
+use super::{check_version, lost_race, new_id, Delta, Directory};
 use crate::directory::{OrgAdmin, Principal};
 use crate::error::Result;
 use crate::store::directory as q;
@@ -372,7 +372,8 @@ impl Directory {
         let (ok, changed, out) = self
             .create_user_invited_by_in(&mut w, admin, input, invited_by)
             .await?;
-        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        let delta = Delta::users_if(changed, [out.0.id]);
+        self.commit_rights_for(w, admin.org.id, ok, delta).await?;
         Ok(out)
     }
 
@@ -547,7 +548,10 @@ impl Directory {
         let (ok, changed, out) = self
             .update_user_in(&mut w, admin, id, patch, if_match, decision, _client)
             .await?;
-        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        // A status change is the user's own row. Credentials revoked on deactivation bump the
+        // epoch once more in the transaction, so the update falls back to a full compile.
+        let delta = Delta::users_if(changed, [id]);
+        self.commit_rights_for(w, admin.org.id, ok, delta).await?;
         Ok(out)
     }
 
@@ -1086,7 +1090,8 @@ impl Directory {
     pub async fn add_member(&self, admin: &OrgAdmin, group: GroupId, user: UserId) -> Result<bool> {
         let mut w = self.db.write().await?;
         let (ok, changed, out) = self.add_member_in(&mut w, admin, group, user).await?;
-        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        let delta = Delta::users_if(changed, [user]);
+        self.commit_rights_for(w, admin.org.id, ok, delta).await?;
         Ok(out)
     }
 
@@ -1173,7 +1178,8 @@ impl Directory {
     ) -> Result<()> {
         let mut w = self.db.write().await?;
         let (ok, changed, out) = self.remove_member_in(&mut w, admin, group, user).await?;
-        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        let delta = Delta::users_if(changed, [user]);
+        self.commit_rights_for(w, admin.org.id, ok, delta).await?;
         Ok(out)
     }
 
@@ -1282,7 +1288,7 @@ impl Directory {
         let Some(ok) = self.approve_all(&mut w.tx, admin, changes).await? else {
             return Ok(current);
         };
-        let mut rights_changed = false;
+        let mut moved: Vec<UserId> = Vec::new();
         for u in &change.remove {
             if let Some(person) = q::lock_user(&mut w.tx, b, org.id, *u).await? {
                 self.keep_administrators(
@@ -1298,7 +1304,7 @@ impl Directory {
                 .await?;
             }
             if q::remove_member(&mut w.tx, b, id, *u).await? {
-                rights_changed = true;
+                moved.push(*u);
                 let target = match q::get_user(&mut w.tx, b, org.id, *u).await? {
                     Some(user) => user_target(&user),
                     None => Party::new("user", u, ""),
@@ -1314,7 +1320,7 @@ impl Directory {
         for u in &change.add {
             let (joined, user) = self.join_in(&mut w.tx, org, id, *u).await?;
             if joined {
-                rights_changed = true;
+                moved.push(*u);
                 let r = Record::new("member_added", user_target(&user)).changes(field(
                     "group",
                     Value::Null,
@@ -1333,7 +1339,13 @@ impl Directory {
                 .between(Some(&current), Some(&next));
             self.record(&mut w, admin, r).await?;
         }
-        self.commit_rights(w, org.id, ok, rights_changed).await?;
+        // Explanations name groups, so a rename recompiles; membership alone is the members'.
+        let delta = if next.name != current.name {
+            Delta::Organisation
+        } else {
+            Delta::users_if(!moved.is_empty(), moved)
+        };
+        self.commit_rights_for(w, org.id, ok, delta).await?;
         Ok(next)
     }
 
@@ -1490,7 +1502,8 @@ impl Directory {
     pub async fn assign_role(&self, admin: &OrgAdmin, user: UserId, role: RoleId) -> Result<bool> {
         let mut w = self.db.write().await?;
         let (ok, changed, out) = self.assign_role_in(&mut w, admin, user, role).await?;
-        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        let delta = Delta::users_if(changed, [user]);
+        self.commit_rights_for(w, admin.org.id, ok, delta).await?;
         Ok(out)
     }
 
@@ -1570,7 +1583,8 @@ impl Directory {
     pub async fn unassign_role(&self, admin: &OrgAdmin, user: UserId, role: RoleId) -> Result<()> {
         let mut w = self.db.write().await?;
         let (ok, changed, out) = self.unassign_role_in(&mut w, admin, user, role).await?;
-        self.commit_rights(w, admin.org.id, ok, changed).await?;
+        let delta = Delta::users_if(changed, [user]);
+        self.commit_rights_for(w, admin.org.id, ok, delta).await?;
         Ok(out)
     }
 

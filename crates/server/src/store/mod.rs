@@ -21,6 +21,7 @@ pub mod signin;
 pub mod tokens;
 pub mod user_list; // the user list: filters, sort orders, offset and keyset paging
 pub mod user_profile; // SCIM-carried attributes (issue 14)
+pub mod user_rights; // a few users' rights, for incremental snapshot updates (issue 14)
 
 use crate::error::{Error, Result};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};

@@ -42,6 +42,7 @@ mod secrets_at_rest; // issue 9 item 9
 mod seed_notices; // issue 10: password classes, re-verification, account and rights mails
 mod seed_rules; // issue 10: the seed rules that did not hold
 mod signin;
+mod snapshot_updates; // issue 14: incremental snapshot updates
 mod user_lists; // issue 10: sorting, cursors and filters of the user list
 mod users;
 mod writer; // issue 9 items 6 and 8
