@@ -1043,6 +1043,7 @@ impl Directory {
             Default::default(),
             &Position::Offset(0),
             i64::MAX / 2,
+            None,
         )
         .await?
         .items)
