@@ -740,3 +740,20 @@ pub(super) fn via(v: &Via, group_name: Option<&str>) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::count_text;
+
+    /// Beyond the cap the list says "more than", with the cap, and how to get an exact number.
+    #[test]
+    fn the_count_says_more_than_the_cap_and_exact_below_it() {
+        assert_eq!(
+            count_text(10_000, true),
+            "More than 10,000 users match (counted up to 10,000; search or filter to narrow the list)."
+        );
+        assert_eq!(count_text(9_999, false), "9,999 users match.");
+        assert_eq!(count_text(1, false), "1 user matches.");
+        assert_eq!(count_text(0, false), "0 users match.");
+    }
+}
