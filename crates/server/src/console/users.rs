@@ -8,7 +8,7 @@ use super::{done, or_error, ConsoleError, Ctx, Page};
 use crate::directory::bulk_changes::BatchTarget;
 use crate::directory::credentials::CredentialDecision;
 use crate::directory::invitations::NewInvitation;
-use crate::directory::{AdminRightFilter, SortOrder, UserFilter, UserSort};
+use crate::directory::{AdminRightFilter, SortOrder, TextMatch, UserFilter, UserSort};
 use crate::directory::{NewUser, UserPatch};
 use crate::directory::{PageStart, UserListRequest};
 use crate::http::AppState;
@@ -39,6 +39,10 @@ pub(super) fn router() -> Router<AppState> {
 
 pub(super) const PER_PAGE: i64 = 50;
 
+/// The list counts matches up to this many and then says "more than": counting every one of
+/// 100,000 users on each page costs more than the page itself.
+const COUNT_UP_TO: i64 = 10_000;
+
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct ListQuery {
     #[serde(default)]
@@ -62,7 +66,9 @@ pub(super) struct ListQuery {
     sort: String,
     #[serde(default)]
     order: String,
-    page: Option<i64>,
+    /// Where the page starts: a sealed position from a Next or Previous link.
+    #[serde(default)]
+    cursor: String,
 }
 
 /// The idle-for choices of the list's "Last sign-in" filter, in days.
@@ -112,6 +118,7 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
     let filter = UserFilter {
         status,
         q: Some(text.clone()).filter(|t| !t.is_empty()),
+        q_match: TextMatch::Prefix,
         group,
         role,
         kind: Some(UserKind::Person),
@@ -123,7 +130,10 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
     };
     let sort = UserSort::parse(&q.sort).unwrap_or_default();
     let order = SortOrder::parse(&q.order).unwrap_or_default();
-    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let start = match q.cursor.as_str() {
+        "" => PageStart::Page(1),
+        c => PageStart::Cursor(c.to_string()),
+    };
     let list = dir
         .list_users(
             &admin.org,
@@ -131,12 +141,13 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
                 filter,
                 sort,
                 order,
-                start: PageStart::Page(page),
+                start,
                 per_page: PER_PAGE,
+                count_cap: Some(COUNT_UP_TO),
             },
         )
         .await?;
-    let (users, total) = (list.items, list.total);
+    let users = &list.items;
     let (groups, _) = dir.list_groups(&admin.org, None, 1, 500).await?;
     let roles = dir.list_roles(&admin.org, None, None).await?;
     let profiles = dir.list_profiles(&admin.org, None).await?;
@@ -201,7 +212,7 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
             }
         }
         form.toolbar method="get" action="/console/users" role="search" {
-            div.field.grow { label for="f-q" { "Search" } input #f-q type="search" name="q" value=(text) placeholder="Name, username or e-mail"; }
+            div.field.grow { label for="f-q" { "Search" } input #f-q type="search" name="q" value=(text) placeholder="Start of a name, username or e-mail" aria-describedby="f-q-hint"; p.hint #f-q-hint { "Finds names, usernames and e-mails that begin with the text, in any case." } }
             div.field { label for="f-status" { "Status" }
                 select #f-status name="status" {
                     option value="" { "Any" }
@@ -258,6 +269,7 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
             }
             div.field { button type="submit" { "Apply" } }
         }
+        p.muted aria-live="polite" { (count_text(list.total, list.total_capped)) }
         @if users.is_empty() {
             (view::empty("No users match."))
         } @else {
@@ -296,7 +308,7 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
                         th scope="col" { "Status" } th scope="col" { "Last sign-in" (sort_label(UserSort::LastSignInAt)) }
                     } }
                     tbody {
-                        @for u in &users {
+                        @for u in users {
                             tr {
                                 @if any_bulk { td { input type="checkbox" name="ids" value=(u.id) form="bulk" aria-label={ "Select " (u.username.as_str()) }; } }
                                 td { a href={ "/console/users/" (u.id) } { (view::display_name(u)) } }
@@ -309,10 +321,52 @@ async fn list_page(ctx: &Ctx, q: &ListQuery) -> Page {
                     }
                 }
             }
-            (view::pager("/console/users", &query, page, PER_PAGE, total))
+            (cursor_pager(&query, list.prev_cursor.as_deref(), list.next_cursor.as_deref()))
         }
     };
     Ok(view::page(ctx, "Users", Section::Users, body))
+}
+
+/// What the list's number means: exact up to the cap, "more than" beyond it.
+fn count_text(total: i64, capped: bool) -> String {
+    if capped {
+        format!(
+            "More than {} users match (counted up to {}; search or filter to narrow the list).",
+            view::thousands(total),
+            view::thousands(total)
+        )
+    } else if total == 1 {
+        "1 user matches.".to_string()
+    } else {
+        format!("{} users match.", view::thousands(total))
+    }
+}
+
+/// First / Previous / Next links: each carries the sealed position of the page's edge, so a
+/// page far down the list costs what the first does (no rows are skipped to reach it).
+fn cursor_pager(query: &[(&str, String)], prev: Option<&str>, next: Option<&str>) -> Markup {
+    let link = |cursor: Option<&str>| {
+        let mut q: Vec<String> = query
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", view::url_encode(v)))
+            .collect();
+        if let Some(c) = cursor {
+            q.push(format!("cursor={}", view::url_encode(c)));
+        }
+        if q.is_empty() {
+            "/console/users".to_string()
+        } else {
+            format!("/console/users?{}", q.join("&"))
+        }
+    };
+    html! {
+        nav.pager aria-label="Pages" {
+            @if prev.is_some() { a href=(link(None)) { "« First" } } @else { span.muted { "« First" } }
+            @if let Some(p) = prev { a rel="prev" href=(link(Some(p))) { "← Previous" } } @else { span.muted { "← Previous" } }
+            @if let Some(n) = next { a rel="next" href=(link(Some(n))) { "Next →" } } @else { span.muted { "Next →" } }
+        }
+    }
 }
 
 fn decision(form: &Posted) -> Option<CredentialDecision> {
@@ -683,5 +737,22 @@ pub(super) fn via(v: &Via, group_name: Option<&str>) -> Markup {
         Via::Group { group_id } => {
             html! { "through group " a href={ "/console/groups/" (group_id) } { (group_name.unwrap_or("(group)")) } }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_text;
+
+    /// Beyond the cap the list says "more than", with the cap, and how to get an exact number.
+    #[test]
+    fn the_count_says_more_than_the_cap_and_exact_below_it() {
+        assert_eq!(
+            count_text(10_000, true),
+            "More than 10,000 users match (counted up to 10,000; search or filter to narrow the list)."
+        );
+        assert_eq!(count_text(9_999, false), "9,999 users match.");
+        assert_eq!(count_text(1, false), "1 user matches.");
+        assert_eq!(count_text(0, false), "0 users match.");
     }
 }

@@ -468,6 +468,23 @@ pub(crate) fn status_badge(s: rolecall_core::model::UserStatus) -> Markup {
     html! { span class={ "badge " (s.as_str()) } { (s.as_str()) } }
 }
 
+/// A count with thousands separated: "100,000".
+pub(crate) fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
 /// Previous / next links for an offset-paged list, keeping the other query parameters.
 pub(crate) fn pager(
     base: &str,

@@ -37,7 +37,7 @@ mod user_profile; // SCIM-carried attributes (issue 14)
 mod users;
 
 /// The list's filter and orders are the store's plain data; adapters name them from here.
-pub use crate::store::user_list::{AdminRightFilter, SortOrder, UserFilter, UserSort};
+pub use crate::store::user_list::{AdminRightFilter, SortOrder, TextMatch, UserFilter, UserSort};
 pub use acting::{OrgAdmin, Principal};
 pub use catalogue::Catalogue;
 pub use profiles::{

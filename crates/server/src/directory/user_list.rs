@@ -29,6 +29,8 @@ pub struct UserListRequest {
     pub order: SortOrder,
     pub start: PageStart,
     pub per_page: i64,
+    /// Count matches only up to this many (the console's "10,000 or more"); exact when `None`.
+    pub count_cap: Option<i64>,
 }
 
 /// The first 50 users by username, unfiltered.
@@ -40,16 +42,21 @@ impl Default for UserListRequest {
             order: SortOrder::default(),
             start: PageStart::Page(1),
             per_page: 50,
+            count_cap: None,
         }
     }
 }
 
-/// One page of users; `next_cursor` is present when more users follow.
+/// One page of users; `next_cursor` is present when more users follow, `prev_cursor` when
+/// users come before the page.
 #[derive(Debug)]
 pub struct UserList {
     pub items: Vec<User>,
+    /// How many users match; at least this many when `total_capped`.
     pub total: i64,
+    pub total_capped: bool,
     pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
 }
 
 /// The sealed content of a cursor. Short names: it travels in every next-page URL.
@@ -59,6 +66,9 @@ struct CursorBody {
     o: String,
     k: SortKey,
     i: UserId,
+    /// Present (`"b"`) on a cursor to the page before the key: the console's "Previous".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    d: Option<String>,
 }
 
 /// Associated data of the seal: a cursor opens only for the organisation it was made for.
@@ -86,16 +96,23 @@ impl Directory {
             req.order,
             &position,
             req.per_page,
+            req.count_cap,
         )
         .await?;
         let next_cursor = match page.next {
-            Some((k, i)) => Some(self.seal_cursor(org, req, k, i)?),
+            Some((k, i)) => Some(self.seal_cursor(org, req, k, i, false)?),
+            None => None,
+        };
+        let prev_cursor = match page.prev {
+            Some((k, i)) => Some(self.seal_cursor(org, req, k, i, true)?),
             None => None,
         };
         Ok(UserList {
             items: page.items,
             total: page.total,
+            total_capped: page.total_capped,
             next_cursor,
+            prev_cursor,
         })
     }
 
@@ -105,12 +122,14 @@ impl Directory {
         req: &UserListRequest,
         k: SortKey,
         i: UserId,
+        before: bool,
     ) -> Result<String> {
         let body = CursorBody {
             s: req.sort.as_str().into(),
             o: req.order.as_str().into(),
             k,
             i,
+            d: before.then(|| "b".to_string()),
         };
         let plain = serde_json::to_string(&body)
             .map_err(|e| crate::error::Error::Internal(format!("cursor: {e}")))?;
@@ -154,9 +173,16 @@ impl Directory {
         if !key_fits {
             return Err(bad_cursor(forged));
         }
-        Ok(Position::After {
-            key: body.k,
-            id: body.i,
+        Ok(match body.d.as_deref() {
+            None => Position::After {
+                key: body.k,
+                id: body.i,
+            },
+            Some("b") => Position::Before {
+                key: body.k,
+                id: body.i,
+            },
+            Some(_) => return Err(bad_cursor(forged)),
         })
     }
 }

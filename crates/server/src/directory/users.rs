@@ -1047,6 +1047,7 @@ impl Directory {
             Default::default(),
             &Position::Offset(0),
             i64::MAX / 2,
+            None,
         )
         .await?
         .items)

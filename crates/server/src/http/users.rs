@@ -241,6 +241,8 @@ fn filter_from(q: &UserQuery) -> ApiResult<UserFilter> {
     Ok(UserFilter {
         status,
         q: q.q.clone().filter(|s| !s.is_empty()),
+        // The API's `q` stays a substring anywhere (its documented contract).
+        q_match: Default::default(),
         group,
         role,
         kind,
@@ -309,6 +311,7 @@ fn list_request(q: &UserQuery, filter: UserFilter) -> ApiResult<UserListRequest>
             None => PageStart::Page(page),
         },
         per_page,
+        count_cap: None,
     })
 }
 

@@ -202,6 +202,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "changes",
         include_str!("../../migrations/0013_changes.sql"),
     ),
+    // user search: indexes of the lower-cased first and last names (store/user_list.rs).
+    (
+        15,
+        "user_search",
+        include_str!("../../migrations/0015_user_search.sql"),
+    ),
     // audit_link: the trigger that keeps the audit chain linked (store/audit.rs append).
     (
         16,

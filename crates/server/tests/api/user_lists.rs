@@ -471,3 +471,148 @@ async fn bad_list_parameters_are_422_naming_the_parameter(b: Backend) {
         assert_eq!(fields, [field], "{query}: {}", r.body);
     }
 }
+
+/// Walks a request's pages forwards by `next_cursor` then back by `prev_cursor`: the pages
+/// (e-mails) both ways, and the first page's total and whether it was capped.
+async fn both_ways(
+    app: &TestApp,
+    req: rolecall::directory::UserListRequest,
+) -> (Vec<Vec<String>>, Vec<Vec<String>>, i64, bool) {
+    use rolecall::directory::PageStart;
+    let dir = &app.server.dir;
+    let org = dir.org(&app.org).await.unwrap();
+    let emails = |l: &rolecall::directory::UserList| -> Vec<String> {
+        l.items
+            .iter()
+            .map(|u| u.email.as_str().to_string())
+            .collect()
+    };
+    let mut page = dir.list_users(&org, &req).await.unwrap();
+    let (total, capped) = (page.total, page.total_capped);
+    assert!(page.prev_cursor.is_none(), "the first page has no previous");
+    let mut forward = vec![emails(&page)];
+    while let Some(next) = page.next_cursor.clone() {
+        let at = rolecall::directory::UserListRequest {
+            start: PageStart::Cursor(next),
+            ..req.clone()
+        };
+        page = dir.list_users(&org, &at).await.unwrap();
+        forward.push(emails(&page));
+        assert!(forward.len() < 10);
+    }
+    let mut backward = vec![emails(&page)];
+    while let Some(prev) = page.prev_cursor.clone() {
+        let at = rolecall::directory::UserListRequest {
+            start: PageStart::Cursor(prev),
+            ..req.clone()
+        };
+        page = dir.list_users(&org, &at).await.unwrap();
+        backward.push(emails(&page));
+        assert!(backward.len() < 10);
+    }
+    backward.reverse();
+    (forward, backward, total, capped)
+}
+
+both!(pages_go_both_ways_with_prefix_search_small_sets_and_a_capped_count);
+/// The console's list through the directory on both databases: previous cursors walk back
+/// through the same pages; a count with a cap stops there and says so; the prefix search and a
+/// small group (the query then starts from its members) page like any other list.
+async fn pages_go_both_ways_with_prefix_search_small_sets_and_a_capped_count(b: Backend) {
+    use rolecall::directory::{SortOrder, TextMatch, UserFilter, UserListRequest, UserSort};
+    let app = spawn_app(b).await;
+    let made = fixture(&app).await;
+    let by_email = |order| UserListRequest {
+        sort: UserSort::Email,
+        order,
+        per_page: 2,
+        ..Default::default()
+    };
+
+    let (forward, backward, total, capped) = both_ways(
+        &app,
+        UserListRequest {
+            count_cap: Some(3),
+            ..by_email(SortOrder::Asc)
+        },
+    )
+    .await;
+    let all = [
+        "alice@example.com",
+        "bob@example.com",
+        "carol@example.com",
+        "dave@example.com",
+        "erin@example.com",
+    ];
+    assert_eq!(forward, [&all[0..2], &all[2..4], &all[4..5]]);
+    assert_eq!(backward, forward);
+    assert_eq!(
+        (total, capped),
+        (3, true),
+        "five match, counted up to three"
+    );
+    let exact = both_ways(&app, by_email(SortOrder::Asc)).await;
+    assert_eq!((exact.2, exact.3), (5, false));
+
+    // "B" starts Bob's e-mail and Erin's username (bravo); "ob" starts nothing.
+    let prefix = |q: &str| UserFilter {
+        q: Some(q.into()),
+        q_match: TextMatch::Prefix,
+        ..Default::default()
+    };
+    let found = both_ways(
+        &app,
+        UserListRequest {
+            filter: prefix("B"),
+            ..by_email(SortOrder::Desc)
+        },
+    )
+    .await;
+    assert_eq!(found.0, [["erin@example.com", "bob@example.com"]]);
+    assert_eq!(found.2, 2);
+    let none = both_ways(
+        &app,
+        UserListRequest {
+            filter: prefix("ob"),
+            ..by_email(SortOrder::Asc)
+        },
+    )
+    .await;
+    assert_eq!(none.2, 0);
+
+    let group = app.group("Few").await;
+    for id in ids_of(
+        &made,
+        &["carol@example.com", "alice@example.com", "erin@example.com"],
+    ) {
+        let r = app
+            .post(
+                &format!("/groups/{group}/members"),
+                json!({ "user_id": id }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let (forward, backward, total, capped) = both_ways(
+        &app,
+        UserListRequest {
+            filter: UserFilter {
+                group: Some(group.parse().unwrap()),
+                ..Default::default()
+            },
+            count_cap: Some(2),
+            ..by_email(SortOrder::Desc)
+        },
+    )
+    .await;
+    assert_eq!(
+        forward,
+        [
+            vec!["erin@example.com", "carol@example.com"],
+            vec!["alice@example.com"]
+        ]
+    );
+    assert_eq!(backward, forward);
+    // A small starting set is counted exactly, whatever the cap.
+    assert_eq!((total, capped), (3, false));
+}

@@ -15,6 +15,7 @@ mod helpers;
 mod browser;
 mod http;
 mod pages;
+mod paging;
 mod screenshots;
 mod support;
 mod webdriver;
