@@ -43,7 +43,7 @@ pub use catalogue::Catalogue;
 pub use profiles::{
     NewProfile, ProductSummary, Profile, ProfilePatch, ProfileView, UserProduct, UserProducts,
 };
-pub use roles::{BatchAnswer, BatchCheck, NewRole, RolePatch};
+pub use roles::{BatchAnswer, BatchCheck, BatchItem, NewRole, RolePatch};
 pub use user_list::{PageStart, UserList, UserListRequest};
 pub use user_profile::{AddressInput, EmailInput, PhoneInput};
 pub use users::{GroupChange, NewGroup, NewUser, UserPatch, UserRoleHolding};

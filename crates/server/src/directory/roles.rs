@@ -6,13 +6,14 @@ use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::directory as q;
 use rolecall_core::admin::Operation;
-use rolecall_core::authz::{Decision, EffectivePermission, Explanation, Reason};
+use rolecall_core::authz::{Decision, EffectivePermission, Explanation, Query, Reason};
 use rolecall_core::catalogue::AppTree;
 use rolecall_core::change::{Change, Effect, Reach};
 use rolecall_core::error::Problems;
 use rolecall_core::model::{Grant, Organization, Role, RoleId, UserId};
 use rolecall_core::validate::{Description, RoleName, ScopeCode};
 use rolecall_core::{Error as DomainError, FieldError};
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 /// Editing or deleting a role changes the access of everyone holding it.
@@ -313,16 +314,22 @@ impl Directory {
 
     /// Decides many checks against one snapshot; the answer is all or nothing on bad input, so a
     /// caller never acts on half a batch.
+    ///
+    /// The non-user part of a check is resolved once per distinct (application, resource,
+    /// action, scope) in the batch: applications ask about one page's resource for many users,
+    /// and resolving is three string lookups against a 30 ns decision (issue 13).
     pub async fn check_batch(
         &self,
         org: &Organization,
-        checks: &[BatchCheck],
+        checks: &[BatchItem<'_>],
         explain: bool,
     ) -> Result<Vec<BatchAnswer>> {
         let compiled = self.decision_snapshot(org.id).await?;
         let snap = &compiled.snapshot;
         let mut out = Vec::with_capacity(checks.len());
         let mut p = Problems::new();
+        let mut resolved: FxHashMap<QueryKey<'_>, Query> = FxHashMap::default();
+        let mut last: Option<(QueryKey<'_>, Query)> = None;
         for (i, c) in checks.iter().enumerate() {
             let Ok(user) = c.user_id.parse::<UserId>() else {
                 p.push(FieldError::new(
@@ -332,18 +339,26 @@ impl Directory {
                 ));
                 continue;
             };
-            match snap.query(
-                &c.application,
-                &c.resource,
-                c.action.as_deref(),
-                c.scope.as_deref(),
-            ) {
+            let key = (c.application, c.resource, c.action, c.scope);
+            let query = match last {
+                Some((k, q)) if k == key => Ok(q),
+                _ => match resolved.get(&key) {
+                    Some(q) => Ok(*q),
+                    None => snap
+                        .query(c.application, c.resource, c.action, c.scope)
+                        .inspect(|q| {
+                            resolved.insert(key, *q);
+                        }),
+                },
+            };
+            match query {
                 Err(e) => p.push(FieldError::new(
                     format!("checks[{i}].{}", e.field()),
                     e.rule(),
                     e.to_string(),
                 )),
                 Ok(query) if !explain => {
+                    last = Some((key, query));
                     let (decision, reason) = snap.decide(&user, &query);
                     out.push(BatchAnswer {
                         decision,
@@ -352,13 +367,7 @@ impl Directory {
                     });
                 }
                 Ok(_) => {
-                    let e = snap.explain(
-                        &user,
-                        &c.application,
-                        &c.resource,
-                        c.action.as_deref(),
-                        c.scope.as_deref(),
-                    )?;
+                    let e = snap.explain(&user, c.application, c.resource, c.action, c.scope)?;
                     out.push(BatchAnswer {
                         decision: e.decision,
                         reason: e.reason,
@@ -395,6 +404,35 @@ pub struct BatchCheck {
     pub action: Option<String>,
     pub scope: Option<String>,
 }
+
+impl BatchCheck {
+    pub fn as_item(&self) -> BatchItem<'_> {
+        BatchItem {
+            user_id: &self.user_id,
+            application: &self.application,
+            resource: &self.resource,
+            action: self.action.as_deref(),
+            scope: self.scope.as_deref(),
+        }
+    }
+}
+
+/// One check of a batch as the decision needs it: borrowed, so the HTTP layer can hand over
+/// strings that still sit in the request body instead of copying five of them per check.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchItem<'a> {
+    pub user_id: &'a str,
+    pub application: &'a str,
+    pub resource: &'a str,
+    #[serde(borrow, default)]
+    pub action: Option<&'a str>,
+    #[serde(borrow, default)]
+    pub scope: Option<&'a str>,
+}
+
+/// What a batch resolves once: (application, resource, action, scope).
+type QueryKey<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>);
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct BatchAnswer {

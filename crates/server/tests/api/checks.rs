@@ -2,7 +2,7 @@
 
 use crate::both;
 use crate::helpers::{spawn_app, Backend};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 both!(scoped_roles_see_only_their_websites);
@@ -189,6 +189,90 @@ async fn bad_checks_are_422_naming_the_field(b: Backend) {
             "{body}"
         );
     }
+}
+
+both!(batch_reuses_resolved_queries_and_reads_any_json);
+/// The batch path resolves each distinct (application, resource, action, scope) once and reads
+/// strings in place; neither may change an answer: the same query for users with and without the
+/// right, a key seen before and after another, an escaped string (which cannot be borrowed), and
+/// errors that still name the check and the field.
+async fn batch_reuses_resolved_queries_and_reads_any_json(b: Backend) {
+    let app = spawn_app(b).await;
+    let jane = app.user("jane@example.com").await;
+    let joe = app.user("joe@example.com").await;
+    let viewer = app.role_id("cloud-project", "Viewer").await;
+    app.post(
+        &format!("/users/{jane}/roles"),
+        json!({ "role_id": viewer }),
+    )
+    .await;
+    let project = |u: &str| json!({ "user_id": u, "application": "cloud-project", "resource": "project", "action": "view" });
+    let deploy = |u: &str| json!({ "user_id": u, "application": "cloud-project", "resource": "environment:deploy", "action": "deploy" });
+    let r = app
+        .post(
+            "/check/batch",
+            json!({ "checks": [project(&jane), project(&joe), deploy(&jane), project(&jane), deploy(&joe), project(&joe)] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let got: Vec<(&str, &str)> = r.body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|x| {
+            (
+                x["decision"].as_str().unwrap_or(""),
+                x["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("allow", "granted"),
+            ("deny", "no_role"),
+            ("deny", "not_granted"),
+            ("allow", "granted"),
+            ("deny", "no_role"),
+            ("deny", "no_role"),
+        ]
+    );
+
+    // "pro\u006aect" is "project" written with an escape: it cannot be read in place.
+    let escaped = format!(
+        r#"{{"checks":[{{"user_id":"{jane}","application":"cloud-project","resource":"pro\u006aect","action":"view"}}]}}"#
+    );
+    let r = app
+        .raw(Method::POST, "/check/batch", "application/json", &escaped)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["results"][0]["decision"], "allow", "{}", r.body);
+
+    let r = app
+        .post(
+            "/check/batch",
+            json!({ "checks": [project(&jane), { "user_id": jane, "application": "cloud-project", "resourc": "project" }] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(
+        r.field_errors(),
+        vec![("checks[1].resourc".to_string(), "unknown_field".to_string())],
+        "{}",
+        r.body
+    );
+    let r = app
+        .post(
+            "/check/batch",
+            json!({ "checks": [project(&jane), { "user_id": jane, "application": "cloud-project", "resource": "project", "scope": "nowhere" }, project(&joe)] }),
+        )
+        .await;
+    assert_eq!(
+        r.field_errors(),
+        vec![("checks[1].scope".to_string(), "unknown_scope".to_string())],
+        "{}",
+        r.body
+    );
 }
 
 both!(batch_checks_and_effective_permissions);
