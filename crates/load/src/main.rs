@@ -10,6 +10,10 @@
 //! `--http2 N`: the same over cleartext HTTP/2 (h2c, prior knowledge), the `--connections`
 //! request loops multiplexed as streams over N TCP connections.
 //!
+//! `healthz` drives `GET /healthz` through the same server, router and middleware: it touches
+//! no state, so its rate is the ceiling HTTP itself sets on this machine, the yardstick the
+//! check figures are read against.
+//!
 //! Closed loop: each connection sends its next request when the previous answer is in.
 //! Paced (`…@70`): the same connections at 70 % of the closed-loop rate of the same scenario,
 //! latency measured from the moment each request is sent.
@@ -40,7 +44,7 @@ fn options() -> Result<Options, String> {
         token: std::env::var("ROLECALL_BOOTSTRAP_TOKEN").unwrap_or_default(),
         seconds: 10,
         connections: 32,
-        scenarios: "single,single@70,batch100,batch1000,session,session@70"
+        scenarios: "healthz,single,single@70,batch100,batch1000,session,session@70"
             .split(',')
             .map(str::to_string)
             .collect(),
@@ -66,7 +70,7 @@ fn options() -> Result<Options, String> {
                 return Err(format!(
                     "unknown argument {a}\nusage: rolecall-load [--addr host:port] [--token bootstrap] \
                      [--seconds 10] [--connections 32] [--users 200] [--http2 0] \
-                     [--scenarios single,single@70,batch100,batch1000,session,session@70]"
+                     [--scenarios healthz,single,single@70,batch100,batch1000,session,session@70]"
                 ))
             }
         }
@@ -354,6 +358,7 @@ impl Outcome {
 /// each connection sending every `pace`.
 async fn drive(
     o: &Options,
+    method: Method,
     path: &str,
     bearer: &str,
     body: Bytes,
@@ -376,7 +381,7 @@ async fn drive(
     }
     // Warm up: every connection once (and the server's memory of the bearer).
     for s in &mut senders {
-        let (status, out) = send(s, Method::POST, path, bearer, body.clone()).await?;
+        let (status, out) = send(s, method.clone(), path, bearer, body.clone()).await?;
         if status != StatusCode::OK {
             return Err(format!(
                 "{path}: {status} {}",
@@ -389,7 +394,12 @@ async fn drive(
     let until = start + Duration::from_secs(o.seconds);
     let mut tasks = Vec::new();
     for (n, mut s) in senders.into_iter().enumerate() {
-        let (path, bearer, body) = (path.to_string(), bearer.to_string(), body.clone());
+        let (method, path, bearer, body) = (
+            method.clone(),
+            path.to_string(),
+            bearer.to_string(),
+            body.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(1 << 16);
             let mut errors = 0u64;
@@ -404,7 +414,7 @@ async fn drive(
                 if sent >= until {
                     break;
                 }
-                match send(&mut s, Method::POST, &path, &bearer, body.clone()).await {
+                match send(&mut s, method.clone(), &path, &bearer, body.clone()).await {
                     Ok((StatusCode::OK, _)) => {
                         lat.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32)
                     }
@@ -461,6 +471,7 @@ async fn run() -> Result<(), String> {
     );
     let check = format!("{}/check", p.org_path);
     let batch = format!("{}/check/batch", p.org_path);
+    let healthz = "/healthz".to_string();
     println!(
         "| scenario | {} | requests/s | decisions/s | p50 ms | p99 ms | p99.9 ms | errors | client CPU µs/request |",
         if o.http2 > 0 {
@@ -480,6 +491,9 @@ async fn run() -> Result<(), String> {
             None => (name.as_str(), None),
         };
         let (path, bearer, body, per) = match base {
+            // The transport's own ceiling on this machine: a GET that touches no state, answered
+            // by the same server, router and middleware as the checks.
+            "healthz" => (&healthz, &p.credential, Bytes::new(), 0),
             "single" => (&check, &p.credential, single.clone(), 1),
             "session" => (&check, &p.session, single.clone(), 1),
             "batch100" => (&batch, &p.credential, batch_body(&p.users, 100), 100),
@@ -497,7 +511,12 @@ async fn run() -> Result<(), String> {
                 Some(Duration::from_secs_f64(o.connections as f64 / rate))
             }
         };
-        let out = drive(&o, path, bearer, body, per, pace).await?;
+        let method = if base == "healthz" {
+            Method::GET
+        } else {
+            Method::POST
+        };
+        let out = drive(&o, method, path, bearer, body, per, pace).await?;
         if paced.is_none() {
             closed.insert(base.to_string(), out.rate());
         }

@@ -102,6 +102,10 @@ pub struct ImportSummary {
     pub errors: u64,
 }
 
+/// Audit entries an import holds before appending them inside its transaction: memory stays
+/// bounded by this, not by the file's length (issue 12).
+const AUDIT_FLUSH: usize = 512;
+
 /// The per-row report of an import or dry run.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
@@ -286,6 +290,9 @@ impl Directory {
                     continue;
                 }
             };
+            if w.recorded() >= AUDIT_FLUSH {
+                w.flush_audit().await?;
+            }
             let mark = w.mark().await?;
             match self
                 .import_row(&mut w, admin, template, &names, &row, &options, client)

@@ -65,6 +65,8 @@ pub struct WriteTx {
     /// chain by [`WriteTx::commit`] just before the commit, so a change and its record are
     /// one atomic write (and a rolled-back change leaves no record).
     audit: Vec<rolecall_core::audit::Entry>,
+    /// Organisations whose chains this transaction appended to, for the change notice.
+    touched: Vec<String>,
     changes: Arc<changes::Generation>,
     heads: Arc<audit::KnownHeads>,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -115,14 +117,15 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn commit(mut self) -> Result<()> {
+    /// Appends the queued audit entries to their chains now, inside the transaction, instead of
+    /// holding them until the commit: a bulk import calls it between rows so its memory does not
+    /// grow with the file (issue 12). Never call it between [`WriteTx::mark`] and the row's
+    /// release or rollback. What a rollback undoes, it undoes here too; the remembered chain
+    /// head is then ahead of the stored one, which the next append notices and re-reads.
+    pub async fn flush_audit(&mut self) -> Result<()> {
         let mut pending = std::mem::take(&mut self.audit);
         let now = pending.iter().map(|e| e.at).max().unwrap_or(0);
-        let mut orgs: Vec<String> = pending.iter().map(|e| e.org_id.clone()).collect();
-        orgs.sort();
-        orgs.dedup();
         // Usually one organisation; group without reordering each organisation's entries.
-        let mut heads = Vec::new();
         while !pending.is_empty() {
             let org = pending[0].org_id.clone();
             let (mut mine, rest): (Vec<_>, Vec<_>) =
@@ -136,14 +139,23 @@ impl WriteTx {
                 &self.heads,
             )
             .await?;
-            heads.extend(head.map(|(seq, hash)| (org, seq, hash)));
+            if let Some((seq, hash)) = head {
+                self.heads.set(org.clone(), seq, hash);
+            }
+            if !self.touched.contains(&org) {
+                self.touched.push(org);
+            }
             pending = rest;
         }
+        Ok(())
+    }
+
+    pub async fn commit(mut self) -> Result<()> {
+        self.flush_audit().await?;
+        let mut orgs = std::mem::take(&mut self.touched);
+        orgs.sort();
         changes::record(&mut self.tx, self.backend, &self.changes.node, &orgs).await?;
         self.tx.commit().await?;
-        for (org, seq, hash) in heads {
-            self.heads.set(org, seq, hash);
-        }
         // After the commit, before the use case answers: what this node remembers is stale
         // from the very next request on (changes.rs).
         self.changes.bump();
@@ -566,6 +578,7 @@ impl Db {
             tx,
             backend: self.backend,
             audit: Vec::new(),
+            touched: Vec::new(),
             changes: self.changes.clone(),
             heads: self.heads.clone(),
             _guard: guard,

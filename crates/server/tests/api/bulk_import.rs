@@ -405,3 +405,56 @@ async fn the_admin_console_template_adds_and_grants_rights(b: Backend) {
     assert_eq!(r.body["summary"]["unchanged"], 1, "{}", r.body);
 }
 both!(the_admin_console_template_adds_and_grants_rights);
+
+async fn audit_entries(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(&app.server.dir.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn chain_is_whole(app: &TestApp) -> bool {
+    let r = app.get("/audit/verify").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["ok"] == true
+}
+
+/// A long import appends its audit entries inside its transaction as it goes (every 512),
+/// not all at the commit, so its memory does not grow with the file. The chain stays whole
+/// across those appends; an import refused after some were appended leaves none of them; and
+/// the next change links to the stored head, not to the one the refused import had reached.
+async fn a_long_import_appends_its_audit_as_it_goes(b: Backend) {
+    let app = spawn_app(b).await;
+    let mut csv = String::from("email,first_name\n");
+    for i in 0..700 {
+        csv.push_str(&format!("bulk{i}@example.com,Bulk\n"));
+    }
+    let before = audit_entries(&app).await;
+    let refused = format!("{csv}not-an-email,\n");
+    let r = import(&app, "invitations=false", &refused).await;
+    assert_eq!(r.body["committed"], false, "{}", r.body);
+    assert_eq!(
+        audit_entries(&app).await,
+        before,
+        "a refused import leaves no entry"
+    );
+    assert!(chain_is_whole(&app).await);
+
+    app.user("after@example.com").await;
+    assert_eq!(audit_entries(&app).await, before + 1);
+    assert!(chain_is_whole(&app).await);
+
+    let r = import(&app, "invitations=false", &csv).await;
+    assert_eq!(r.body["committed"], true, "{}", r.body);
+    assert_eq!(r.body["summary"]["created"], 700);
+    assert_eq!(
+        audit_entries(&app).await,
+        before + 1 + 700 + 1,
+        "one entry per user created and one for the import"
+    );
+    assert!(chain_is_whole(&app).await);
+    assert!(audit_actions(&app)
+        .await
+        .contains(&"users_imported".to_string()));
+}
+both!(a_long_import_appends_its_audit_as_it_goes);
