@@ -7,7 +7,9 @@
 //! - exporting it over HTTP as JSON lines and CSV.
 //!
 //! Run with `cargo bench -p rolecall-bench --bench audit` (`AUDIT_ENTRIES` overrides the chain
-//! length); results go to BENCHMARKS.md.
+//! length; `AUDIT_PAIRED=<rounds>` first takes the three operations in turn and prints medians,
+//! which holds up better than separate runs on a shared, loaded machine); results go to
+//! BENCHMARKS.md.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rolecall::config::Config;
@@ -104,6 +106,12 @@ fn overhead(c: &mut Criterion) {
         (admin, user.id)
     });
     let org_id = admin.org.id.to_string();
+    if let Some(rounds) = std::env::var("AUDIT_PAIRED")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        paired(&f, &admin, user, &org_id, rounds.max(1));
+    }
     let mut group = c.benchmark_group("audit_overhead");
     group.measurement_time(Duration::from_secs(8));
     let mut flip = false;
@@ -171,6 +179,80 @@ fn overhead(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// The three operations of `audit_overhead` taken in turn, one of each per round, so that a
+/// machine whose load drifts (other builds on a shared host) weighs on all three alike; prints
+/// each one's median and the median of the per-round differences (`AUDIT_PAIRED=<rounds>`).
+fn paired(
+    f: &Fixture,
+    admin: &OrgAdmin,
+    user: rolecall_core::model::UserId,
+    org_id: &str,
+    rounds: usize,
+) {
+    let dir = f.server.dir.clone();
+    let mut change = Vec::with_capacity(rounds);
+    let mut audit = Vec::with_capacity(rounds);
+    let mut row = Vec::with_capacity(rounds);
+    for i in 0..rounds {
+        let started = Instant::now();
+        let patch = UserPatch {
+            first_name: Some(if i % 2 == 0 { "Pat" } else { "Patricia" }.into()),
+            ..Default::default()
+        };
+        f.rt.block_on(dir.update_user(admin, user, patch, None, None, &Default::default()))
+            .expect("update");
+        change.push(started.elapsed().as_secs_f64() * 1e3);
+        let started = Instant::now();
+        f.rt.block_on(async {
+            let mut w = dir.db.write().await.expect("tx");
+            let sql =
+                rolecall::store::sql_for(dir.db.backend, "SELECT email FROM users WHERE id = $1");
+            sqlx::query(&sql)
+                .bind(user.to_string())
+                .fetch_optional(&mut *w.tx)
+                .await
+                .expect("name");
+            let mut e = entry(1_000_000 + i);
+            e.org_id = org_id.to_string();
+            w.record(e);
+            w.commit().await.expect("commit")
+        });
+        audit.push(started.elapsed().as_secs_f64() * 1e3);
+        let started = Instant::now();
+        f.rt.block_on(async {
+            let mut w = dir.db.write().await.expect("tx");
+            let sql = rolecall::store::sql_for(
+                dir.db.backend,
+                "UPDATE users SET updated_at = $1 WHERE id = $2",
+            );
+            sqlx::query(&sql)
+                .bind(i as i64)
+                .bind(user.to_string())
+                .execute(&mut *w.tx)
+                .await
+                .expect("update");
+            w.commit().await.expect("commit")
+        });
+        row.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let added: Vec<f64> = audit.iter().zip(&row).map(|(a, r)| a - r).collect();
+    let (c, a, r, d) = (
+        median(&change),
+        median(&audit),
+        median(&row),
+        median(&added),
+    );
+    eprintln!(
+        "paired, {rounds} rounds (medians): update_user {c:.3} ms; audit part {a:.3} ms; one-row write {r:.3} ms; audit part minus one-row write, per round {d:.3} ms = {:.1} % of update_user",
+        100.0 * d / c
+    );
 }
 
 /// Fills a chain of `n` entries in transactions of 10,000.

@@ -91,6 +91,7 @@ impl Server {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let handle = tokio::spawn(async move {
             let flush_dir = sync_dir.clone();
+            let index_dir = sync_dir.clone();
             // Other nodes' writes, as PostgreSQL announces them (store/changes.rs).
             let follow = tokio::spawn(store::changes::follow(sync_dir.db.clone()));
             // Other nodes on the same PostgreSQL change rights too: pick their changes up.
@@ -140,7 +141,23 @@ impl Server {
                     }
                 }
             });
+            // The audit log's index tables, filled in batches off the changes' commits
+            // (store/audit_index.rs): every FLUSH_EVERY entries, and every FLUSH_INTERVAL
+            // for whatever is left (also another node's, on PostgreSQL).
+            let index = tokio::spawn(async move {
+                loop {
+                    if let Err(e) = index_dir.index_audit().await {
+                        tracing::warn!(error = %e, "audit index flush failed; retrying next time");
+                    }
+                    index_dir
+                        .db
+                        .audit_backlog
+                        .wait(store::audit_index::FLUSH_INTERVAL)
+                        .await;
+                }
+            });
             listener::serve(listener, app, limits, stopped).await;
+            index.abort();
             sync.abort();
             flush.abort();
             follow.abort();

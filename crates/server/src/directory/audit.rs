@@ -10,6 +10,7 @@ use super::{new_id, Directory};
 use super::{OrgAdmin, Principal};
 use crate::error::Result;
 use crate::store::audit::{self as aq, Filter, Head, Order};
+use crate::store::audit_index;
 use crate::store::WriteTx;
 use rolecall_core::audit::{
     changes_text, classify_unlinked, diff, Changes, Check, Entry, Flaw, Party, Verifier,
@@ -465,6 +466,31 @@ impl Directory {
             self.prune_audit(&server).await?;
         }
         Ok(())
+    }
+
+    /// Fills the log's index tables with the entries appended since the last flush, every
+    /// organisation, a batch per write transaction (store/audit_index.rs). Reads are correct
+    /// without it (they scan the unindexed tail); it keeps that tail short. Returns how many
+    /// entries were indexed.
+    pub async fn index_audit(&self) -> Result<usize> {
+        let b = self.backend();
+        let orgs = {
+            let mut c = self.db.pool.acquire().await?;
+            audit_index::pending_orgs(&mut c, b).await?
+        };
+        let mut total = 0;
+        for org in orgs {
+            loop {
+                let mut w = self.db.write().await?;
+                let n = audit_index::flush(&mut w.tx, b, &org, audit_index::FLUSH_BATCH).await?;
+                w.commit_bookkeeping().await?;
+                total += n;
+                if (n as i64) < audit_index::FLUSH_BATCH {
+                    break;
+                }
+            }
+        }
+        Ok(total)
     }
 
     /// Hashes entries migrated from the old sign-in log into their chains (once).

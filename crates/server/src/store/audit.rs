@@ -37,7 +37,10 @@ pub struct Filter {
 
 const COLUMNS: &str = "org_id, seq, id, at, actor_kind, actor_id, actor_name, action, target_kind, target_id, target_name, changes, detail, source_ip, user_agent, request_id, prev_hash, hash";
 
-fn entry(r: &AnyRow) -> Result<Entry> {
+/// [`COLUMNS`] qualified by a table alias that replaces `{a}` (for joins).
+pub(super) const ENTRY_COLUMNS: &str = "{a}.org_id, {a}.seq, {a}.id, {a}.at, {a}.actor_kind, {a}.actor_id, {a}.actor_name, {a}.action, {a}.target_kind, {a}.target_id, {a}.target_name, {a}.changes, {a}.detail, {a}.source_ip, {a}.user_agent, {a}.request_id, {a}.prev_hash, {a}.hash";
+
+pub(super) fn entry(r: &AnyRow) -> Result<Entry> {
     Ok(Entry {
         org_id: get_str(r, "org_id")?,
         seq: get_i64(r, "seq")?,
@@ -259,44 +262,6 @@ async fn insert_rows(
     Ok(())
 }
 
-/// The WHERE clause for `f` with placeholders from `$2` on (`$1` is the organisation), and the
-/// values to bind in order.
-fn where_clause(f: &Filter) -> (String, Vec<Bind>) {
-    let mut sql = String::from("org_id = $1");
-    let mut binds = Vec::new();
-    let mut n = 2;
-    let mut push = |sql: &mut String, cond: &str, v: Bind| {
-        sql.push_str(&format!(" AND {cond} ${n}"));
-        n += 1;
-        binds.push(v);
-    };
-    if let Some(a) = &f.actor {
-        push(&mut sql, "actor_id =", Bind::Text(a.clone()));
-    }
-    if let Some(t) = &f.target {
-        push(&mut sql, "target_id =", Bind::Text(t.clone()));
-    }
-    if let Some(from) = f.from {
-        push(&mut sql, "at >=", Bind::Int(from));
-    }
-    if let Some(to) = f.to {
-        push(&mut sql, "at <", Bind::Int(to));
-    }
-    if !f.actions.is_empty() {
-        let marks: Vec<String> = (0..f.actions.len())
-            .map(|i| format!("${}", n + i))
-            .collect();
-        sql.push_str(&format!(" AND action IN ({})", marks.join(", ")));
-        binds.extend(f.actions.iter().cloned().map(Bind::Text));
-    }
-    (sql, binds)
-}
-
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
 /// Which way a page runs from its cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
@@ -306,7 +271,8 @@ pub enum Order {
     OldestFirst,
 }
 
-/// One page of matching entries from `cursor` (a sequence number, exclusive).
+/// One page of matching entries from `cursor` (a sequence number, exclusive); filtered reads
+/// go through the batch-filled index tables (audit_index.rs).
 pub async fn page(
     c: &mut AnyConnection,
     b: Backend,
@@ -316,40 +282,7 @@ pub async fn page(
     cursor: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Entry>> {
-    let (mut cond, binds) = where_clause(f);
-    let n = binds.len() + 2;
-    let dir = match order {
-        Order::NewestFirst => {
-            if cursor.is_some() {
-                cond.push_str(&format!(" AND seq < ${n}"));
-            }
-            "DESC"
-        }
-        Order::OldestFirst => {
-            if cursor.is_some() {
-                cond.push_str(&format!(" AND seq > ${n}"));
-            }
-            "ASC"
-        }
-    };
-    let sql = sql_for(
-        b,
-        &format!(
-            "SELECT {COLUMNS} FROM audit_log WHERE {cond} ORDER BY seq {dir} LIMIT {}",
-            limit.clamp(1, 100_000)
-        ),
-    );
-    let mut q = sqlx::query(&sql).bind(org);
-    for v in binds {
-        q = match v {
-            Bind::Text(t) => q.bind(t),
-            Bind::Int(i) => q.bind(i),
-        };
-    }
-    if let Some(cur) = cursor {
-        q = q.bind(cur);
-    }
-    q.fetch_all(c).await?.iter().map(entry).collect()
+    super::audit_index::page(c, b, org, f, order, cursor, limit).await
 }
 
 /// The sequence number of the entry carrying `hash`, if any (naming a broken link).
@@ -392,6 +325,7 @@ pub async fn prune(
     .await?;
     let Some(last) = last else { return Ok(None) };
     let (seq, hash) = (get_i64(&last, "seq")?, get_str(&last, "hash")?);
+    super::audit_index::forget(c, b, org, seq).await?;
     let removed = sqlx::query(&sql_for(
         b,
         "DELETE FROM audit_log WHERE org_id = $1 AND seq <= $2",

@@ -5,6 +5,7 @@
 //! nothing outside this module writes SQL.
 
 pub mod audit; // the hash-chained audit log
+pub mod audit_index; // the audit log's query indexes, filled in batches
 pub mod bulk; // what bulk imports and exports read
 pub mod changes; // what tells memory that the database moved (issue 13)
 pub mod credentials;
@@ -55,6 +56,8 @@ pub struct Db {
     pub freshness: Freshness,
     /// Each audit chain's head as this process last committed it (audit.rs).
     heads: Arc<audit::KnownHeads>,
+    /// Audit entries committed and not yet in the index tables (audit_index.rs).
+    pub audit_backlog: Arc<audit_index::Backlog>,
 }
 
 /// A write transaction; holds the SQLite writer lock until committed or dropped.
@@ -67,8 +70,11 @@ pub struct WriteTx {
     audit: Vec<rolecall_core::audit::Entry>,
     /// Organisations whose chains this transaction appended to, for the change notice.
     touched: Vec<String>,
+    /// Entries appended so far, for the index backlog once they are committed.
+    appended: usize,
     changes: Arc<changes::Generation>,
     heads: Arc<audit::KnownHeads>,
+    backlog: Arc<audit_index::Backlog>,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -125,6 +131,7 @@ impl WriteTx {
     pub async fn flush_audit(&mut self) -> Result<()> {
         let mut pending = std::mem::take(&mut self.audit);
         let now = pending.iter().map(|e| e.at).max().unwrap_or(0);
+        self.appended += pending.len();
         // Usually one organisation; group without reordering each organisation's entries.
         while !pending.is_empty() {
             let org = pending[0].org_id.clone();
@@ -156,9 +163,19 @@ impl WriteTx {
         orgs.sort();
         changes::record(&mut self.tx, self.backend, &self.changes.node, &orgs).await?;
         self.tx.commit().await?;
+        self.backlog.add(self.appended);
         // After the commit, before the use case answers: what this node remembers is stale
         // from the very next request on (changes.rs).
         self.changes.bump();
+        Ok(())
+    }
+
+    /// Commits bookkeeping that changes nothing any node keeps in memory (the audit log's
+    /// index tables), so without moving the change counter: moving it would make every node
+    /// drop its caches for nothing.
+    pub async fn commit_bookkeeping(self) -> Result<()> {
+        debug_assert!(self.audit.is_empty(), "bookkeeping records no audit entry");
+        self.tx.commit().await?;
         Ok(())
     }
 }
@@ -226,16 +243,30 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_link",
         include_str!("../../migrations/0016_audit_link.sql"),
     ),
+    // audit_index: the log's query indexes filled in batches, SQLite's log WITHOUT ROWID
+    // (store/audit_index.rs).
+    (
+        17,
+        "audit_index",
+        include_str!("../../migrations/0017_audit_index.sql"),
+    ),
 ];
 
 /// The parts of a migration whose syntax differs between the databases (triggers), run after
 /// the portable statements of the same version: (version, SQLite script, PostgreSQL script).
 /// Each script runs whole, so trigger bodies may contain `;`.
-const BACKEND_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    16,
-    include_str!("../../migrations/0016_audit_link.sqlite.sql"),
-    include_str!("../../migrations/0016_audit_link.postgres.sql"),
-)];
+const BACKEND_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        16,
+        include_str!("../../migrations/0016_audit_link.sqlite.sql"),
+        include_str!("../../migrations/0016_audit_link.postgres.sql"),
+    ),
+    (
+        17,
+        include_str!("../../migrations/0017_audit_index.sqlite.sql"),
+        include_str!("../../migrations/0017_audit_index.postgres.sql"),
+    ),
+];
 
 /// How SQLite makes a commit durable (`PRAGMA synchronous`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -510,6 +541,7 @@ impl Db {
             postgres_url: (backend == Backend::Postgres).then_some(url),
             freshness: options.freshness,
             heads: Default::default(),
+            audit_backlog: Default::default(),
         })
     }
 
@@ -579,8 +611,10 @@ impl Db {
             backend: self.backend,
             audit: Vec::new(),
             touched: Vec::new(),
+            appended: 0,
             changes: self.changes.clone(),
             heads: self.heads.clone(),
+            backlog: self.audit_backlog.clone(),
             _guard: guard,
         })
     }

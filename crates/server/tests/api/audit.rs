@@ -702,3 +702,206 @@ async fn old_sign_in_events_are_migrated_into_the_chain(b: Backend) {
     assert!(v.ok && v.checked == 3, "{v:?}");
 }
 both!(old_sign_in_events_are_migrated_into_the_chain);
+
+/// Every entry of `org` matching `f`, newest first, read page by page (`limit` 2, so pages
+/// cross the index mark), and oldest first as exports read them; both as (seq, hash).
+async fn read_all(
+    dir: &rolecall::directory::Directory,
+    org: &rolecall_core::model::Organization,
+    f: &rolecall::store::audit::Filter,
+) -> (Vec<(i64, String)>, Vec<(i64, String)>) {
+    let mut newest = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = dir.audit_log(org, f, cursor, 2).await.unwrap();
+        newest.extend(page.items.iter().map(|e| (e.seq, e.hash.clone())));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c.parse().unwrap()),
+            None => break,
+        }
+    }
+    let mut oldest = Vec::new();
+    let mut after = None;
+    loop {
+        let page = dir.audit_page(org.id, f, after, 2).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.seq);
+        oldest.extend(page.iter().map(|e| (e.seq, e.hash.clone())));
+    }
+    (newest, oldest)
+}
+
+/// The audit index tables are filled in batches after the changes (store/audit_index.rs): a
+/// filtered read must return the same entries whether none, some or all of them are indexed,
+/// checked against the whole log filtered in memory, across pages that straddle the mark; and
+/// once indexed, entries up to the mark are found through the index tables.
+async fn filtered_reads_are_the_same_before_and_after_the_index_flush(b: Backend) {
+    use rolecall::auth::{OrgAdmin, Principal};
+    use rolecall::directory::{NewUser, UserPatch};
+    use rolecall::store::audit::Filter;
+    use rolecall::store::audit_index;
+    let tmp = tempfile::tempdir().unwrap();
+    let config = crate::helpers::config_for(b, tmp.path()).await;
+    let db = rolecall::store::Db::connect(config.database_url.as_deref(), &config.data_dir)
+        .await
+        .unwrap();
+    let clock = std::sync::Arc::new(crate::helpers::TestClock::default());
+    // No server: nothing flushes the index unless the test does.
+    let dir = rolecall::directory::Directory::open(db, clock.clone(), vec![])
+        .await
+        .unwrap();
+    dir.create_org("acme", "Acme").await.unwrap();
+    let org = dir.org("acme").await.unwrap();
+    let operator = OrgAdmin::operator(org.clone());
+    let robot = OrgAdmin {
+        org: org.clone(),
+        principal: Principal::Operator {
+            label: "token robot".into(),
+        },
+    };
+    let t0 = clock.now();
+    let mut users = Vec::new();
+    for i in 0..5 {
+        let by = if i % 2 == 0 { &operator } else { &robot };
+        let email = format!("u{i}@acme.example");
+        let u = dir
+            .create_user(
+                by,
+                NewUser {
+                    email,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        users.push(u.id);
+    }
+    clock.advance_secs(60);
+    let t1 = clock.now();
+    for (i, u) in users.iter().enumerate() {
+        let by = if i % 3 == 0 { &robot } else { &operator };
+        let patch = UserPatch {
+            first_name: Some(format!("N{i}")),
+            ..Default::default()
+        };
+        dir.update_user(by, *u, patch, None, None, &Default::default())
+            .await
+            .unwrap();
+    }
+    clock.advance_secs(60);
+    let t2 = clock.now();
+    for g in ["G1", "G2", "G3"] {
+        dir.create_group(&robot, g, None).await.unwrap();
+    }
+    let filters = vec![
+        Filter::default(),
+        Filter {
+            actor: Some("robot".into()),
+            ..Default::default()
+        },
+        Filter {
+            actor: Some("operator".into()),
+            actions: vec!["user_updated".into()],
+            ..Default::default()
+        },
+        Filter {
+            target: Some(users[2].to_string()),
+            ..Default::default()
+        },
+        Filter {
+            target: Some(users[3].to_string()),
+            from: Some(t1),
+            ..Default::default()
+        },
+        Filter {
+            actions: vec!["user_created".into(), "group_created".into()],
+            ..Default::default()
+        },
+        Filter {
+            from: Some(t1),
+            to: Some(t2),
+            ..Default::default()
+        },
+        Filter {
+            to: Some(t1),
+            ..Default::default()
+        },
+        Filter {
+            from: Some(t0),
+            actions: vec!["group_created".into()],
+            ..Default::default()
+        },
+    ];
+    // The oracle: the whole log (read through its primary key) filtered in memory.
+    let all = dir
+        .audit_page(org.id, &Filter::default(), None, 1000)
+        .await
+        .unwrap();
+    let head = all.last().unwrap().seq;
+    assert!(head >= 13, "{head} entries");
+    let expected: Vec<Vec<(i64, String)>> = filters
+        .iter()
+        .map(|f| {
+            all.iter()
+                .filter(|e| f.actor.as_ref().is_none_or(|a| &e.actor.id == a))
+                .filter(|e| f.target.as_ref().is_none_or(|t| &e.target.id == t))
+                .filter(|e| f.actions.is_empty() || f.actions.contains(&e.action))
+                .filter(|e| f.from.is_none_or(|from| e.at >= from))
+                .filter(|e| f.to.is_none_or(|to| e.at < to))
+                .map(|e| (e.seq, e.hash.clone()))
+                .collect()
+        })
+        .collect();
+    assert!(expected.iter().all(|x| !x.is_empty()), "{expected:?}");
+    let b = dir.db.backend;
+    let org_id = org.id.to_string();
+    let mark = || async {
+        let mut c = dir.db.pool.acquire().await.unwrap();
+        audit_index::mark(&mut c, b, &org_id).await.unwrap()
+    };
+    let check = |when: &'static str| {
+        let (dir, org, filters, expected) = (&dir, &org, &filters, &expected);
+        async move {
+            for (f, want) in filters.iter().zip(expected) {
+                let (newest, oldest) = read_all(dir, org, f).await;
+                let mut want_newest = want.clone();
+                want_newest.reverse();
+                assert_eq!(&newest, &want_newest, "{when}, newest first: {f:?}");
+                assert_eq!(&oldest, want, "{when}, oldest first: {f:?}");
+            }
+        }
+    };
+    // Nothing indexed yet: every filtered read is the tail scan.
+    assert_eq!(mark().await, 0);
+    check("nothing indexed").await;
+    // Part indexed: the mark in the middle, pages straddling it.
+    let mut w = dir.db.write().await.unwrap();
+    assert_eq!(
+        audit_index::flush(&mut w.tx, b, &org_id, 7).await.unwrap(),
+        7
+    );
+    w.commit_bookkeeping().await.unwrap();
+    assert_eq!(mark().await, 7);
+    check("indexed through 7").await;
+    // All indexed.
+    assert_eq!(dir.index_audit().await.unwrap() as i64, head - 7);
+    assert_eq!(mark().await, head);
+    assert_eq!(dir.index_audit().await.unwrap(), 0, "nothing left");
+    check("all indexed").await;
+    // Up to the mark, reads go through the index tables: an index row removed behind the
+    // flush's back hides its entry from the filtered read (and only from it).
+    let hidden = expected[3][0].0;
+    sqlx::query(&rolecall::store::sql_for(
+        b,
+        "DELETE FROM audit_by_target WHERE org_id = $1 AND seq = $2",
+    ))
+    .bind(&org_id)
+    .bind(hidden)
+    .execute(&dir.db.pool)
+    .await
+    .unwrap();
+    let (newest, _) = read_all(&dir, &org, &filters[3]).await;
+    assert!(!newest.iter().any(|(s, _)| *s == hidden), "{newest:?}");
+    assert_eq!(newest.len(), expected[3].len() - 1);
+}
+both!(filtered_reads_are_the_same_before_and_after_the_index_flush);
