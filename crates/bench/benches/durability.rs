@@ -1,8 +1,10 @@
-//! What SQLite's `synchronous=FULL` (the default since issue 9 item 14) costs a change against
-//! `NORMAL`, measured on the same change in the same run: one user update through its use case
-//! (validation, the rights rule, the write, the audit entry, the commit). With `FULL` each commit
-//! waits for the write-ahead log to reach the disk, so an acknowledged change survives power
-//! loss; with `NORMAL` the last commits before a power loss may vanish.
+//! What durability costs a change on SQLite, measured on the same change in the same run: one
+//! user update through its use case (validation, the rights rule, the write, the audit entry,
+//! the commit), one at a time. `full` (the default) commits with `synchronous=NORMAL` and then
+//! waits for a sync of the write-ahead log shared with concurrent commits (store/wal_sync.rs);
+//! `per-commit` is SQLite's own `synchronous=FULL`, the log synced inside each commit; both
+//! survive power loss once acknowledged. With `NORMAL` the last commits before a power loss may
+//! vanish. One at a time nothing is shared: the SCIM bench's concurrent creates show the sharing.
 //!
 //! Run with `cargo bench -p rolecall-bench --bench durability`; results go to BENCHMARKS.md.
 
@@ -21,7 +23,11 @@ fn updates(c: &mut Criterion) {
     let mut group = c.benchmark_group("sqlite_commit");
     group.measurement_time(Duration::from_secs(8));
     for (label, synchronous) in [
-        ("synchronous=FULL", Synchronous::Full),
+        ("full (group sync, the default)", Synchronous::Full),
+        (
+            "per-commit (SQLite's synchronous=FULL)",
+            Synchronous::PerCommit,
+        ),
         ("synchronous=NORMAL", Synchronous::Normal),
     ] {
         let data = tempfile::tempdir().expect("tempdir");

@@ -89,6 +89,10 @@ fn user(n: u64) -> serde_json::Value {
 }
 
 fn run(c: &mut Criterion, label: &str, database_url: Option<&str>) {
+    // `ROLECALL_LOG=sqlx::query=debug` shows each statement a request runs, with its time.
+    if std::env::var_os("ROLECALL_LOG").is_some() {
+        rolecall::logging::init();
+    }
     let f = fixture(database_url);
     let client = reqwest::Client::new();
     let base = format!("http://{}/scim/v2", f.server.addr);
@@ -96,25 +100,27 @@ fn run(c: &mut Criterion, label: &str, database_url: Option<&str>) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let create = |n: u64| {
-        let client = client.clone();
-        let url = format!("{base}/Users");
-        let token = f.token.clone();
-        async move {
-            let res = client
-                .post(url)
-                .bearer_auth(token)
-                .header("content-type", "application/scim+json")
-                .body(user(n).to_string())
-                .send()
-                .await
-                .expect("create");
-            assert_eq!(
-                res.status().as_u16(),
-                201,
-                "{}",
-                res.text().await.unwrap_or_default()
-            );
+    let create = {
+        // Owned captures: concurrent lanes below run it on spawned tasks.
+        let (client, url, token) = (client.clone(), format!("{base}/Users"), f.token.clone());
+        move |n: u64| {
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            async move {
+                let res = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("content-type", "application/scim+json")
+                    .body(user(n).to_string())
+                    .send()
+                    .await
+                    .expect("create");
+                assert_eq!(
+                    res.status().as_u16(),
+                    201,
+                    "{}",
+                    res.text().await.unwrap_or_default()
+                );
+            }
         }
     };
     f.rt.block_on(async {
@@ -131,6 +137,40 @@ fn run(c: &mut Criterion, label: &str, database_url: Option<&str>) {
             f.rt.block_on(create(next))
         })
     });
+    // Identity providers send several requests at once (Entra ID provisions in parallel):
+    // `SCIM_CONCURRENCY` creates in flight, each on its own connection, show what concurrent
+    // commits share (SQLite's group sync, PostgreSQL's group commit).
+    let concurrency: u64 = std::env::var("SCIM_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    group.bench_function(
+        format!("create a user, {concurrency} in flight (organisation of {users}+)"),
+        |b| {
+            b.iter_custom(|iters| {
+                let start = next + 1;
+                next += iters;
+                f.rt.block_on(async {
+                    let t0 = std::time::Instant::now();
+                    let mut tasks = tokio::task::JoinSet::new();
+                    for lane in 0..concurrency {
+                        let create = create.clone();
+                        tasks.spawn(async move {
+                            let mut n = start + lane;
+                            while n < start + iters {
+                                create(n).await;
+                                n += concurrency;
+                            }
+                        });
+                    }
+                    while let Some(done) = tasks.join_next().await {
+                        done.expect("create task");
+                    }
+                    t0.elapsed()
+                })
+            })
+        },
+    );
     let mut probe = 0;
     group.bench_function(
         format!("filter userName eq (organisation of {users}+)"),

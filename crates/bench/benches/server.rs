@@ -261,7 +261,11 @@ fn writes(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let mut g = c.benchmark_group("writes");
-    for (name, mode) in [("full", Synchronous::Full), ("normal", Synchronous::Normal)] {
+    for (name, mode) in [
+        ("full", Synchronous::Full),
+        ("per_commit", Synchronous::PerCommit),
+        ("normal", Synchronous::Normal),
+    ] {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (dir, operator, group) = rt.block_on(async {
             let db = Db::connect_with(

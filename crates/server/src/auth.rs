@@ -243,10 +243,13 @@ impl Caller {
             Caller::Server { token } | Caller::Org { token, .. } => Principal::Operator {
                 label: format!("token {token}"),
             },
-            Caller::User { session, .. } => Principal::Person(session.user_id),
+            Caller::User { session, .. } => {
+                Principal::Person(session.user_id, session.holder.clone())
+            }
             Caller::Credential { credential, .. } => Principal::Service {
                 user: credential.service_user_id,
                 credential: credential.id.clone(),
+                name: credential.name.clone(),
             },
         }
     }

@@ -11,10 +11,16 @@ pub enum Principal {
     /// The server's operator: a bootstrap or organisation token, or an in-process command
     /// (`init`, `--demo`). Acts as a System admin and is no person.
     Operator { label: String },
-    /// A signed-in person.
-    Person(UserId),
-    /// An API credential, acting as its service account.
-    Service { user: UserId, credential: String },
+    /// A signed-in person, with their e-mail as read when the session was authenticated: the
+    /// audit trail's name for them without a lookup per change (empty when not known).
+    Person(UserId, String),
+    /// An API credential, acting as its service account; `name` is the credential's, for the
+    /// audit trail.
+    Service {
+        user: UserId,
+        credential: String,
+        name: String,
+    },
     /// The server itself: a policy or maintenance job (idle deactivation, audit retention).
     /// Acts as a System admin, like the operator who configured the policy.
     Server { job: String },
@@ -38,7 +44,7 @@ impl Principal {
             | Principal::Server { .. }
             | Principal::Scim { .. }
             | Principal::Policy { .. } => None,
-            Principal::Person(u) | Principal::Service { user: u, .. } => Some(*u),
+            Principal::Person(u, _) | Principal::Service { user: u, .. } => Some(*u),
         }
     }
 }

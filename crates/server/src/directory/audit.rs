@@ -92,8 +92,11 @@ pub(crate) fn actor_of(principal: &Principal) -> Party {
             Some(name) => Party::new("token", name, name),
             None => Party::new("operator", label, label.as_str()),
         },
-        Principal::Person(u) => Party::new("person", u, ""),
-        Principal::Service { credential, .. } => Party::new("credential", credential, ""),
+        // Named as authenticated; `name_actor` looks up only what came without a name.
+        Principal::Person(u, email) => Party::new("person", u, email.as_str()),
+        Principal::Service {
+            credential, name, ..
+        } => Party::new("credential", credential, name.as_str()),
         Principal::Server { job } => Party::new("server", job, job.as_str()),
         // Issue 14: SCIM changes are recorded as the SCIM client that made them.
         Principal::Scim { client, name, .. } => Party::new("scim_client", client, name.as_str()),

@@ -341,8 +341,7 @@ impl Directory {
         users: Vec<UserId>,
     ) -> Result<()> {
         let b = self.backend();
-        q::bump_epoch(&mut w.tx, b, org).await?;
-        let epoch = q::epoch(&mut w.tx, b, org).await?;
+        let epoch = q::next_epoch(&mut w.tx, b, org).await?;
         let rows = store::user_rights::load_user_rights(&mut w.tx, b, org, &users).await?;
         w.commit().await?;
         if let Some(rows) = rows {

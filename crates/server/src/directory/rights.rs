@@ -101,7 +101,7 @@ impl Directory {
                     }),
                 });
             }
-            Principal::Person(u) | Principal::Service { user: u, .. } => *u,
+            Principal::Person(u, _) | Principal::Service { user: u, .. } => *u,
         };
         let rights: Vec<AdminRight> = rq::rights_with_grantors(&mut *c, b, org, user)
             .await?

@@ -172,7 +172,7 @@ pub fn scim_principal(sc: &ScimClient) -> Principal {
 pub fn principal_label(p: &Principal) -> String {
     match p {
         Principal::Operator { label } => label.clone(),
-        Principal::Person(u) => format!("user {u}"),
+        Principal::Person(u, _) => format!("user {u}"),
         Principal::Service { credential, .. } => format!("credential {credential}"),
         Principal::Scim { name, .. } => format!("scim client {name}"),
         Principal::Server { job } => format!("server {job}"),

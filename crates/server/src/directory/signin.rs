@@ -346,6 +346,7 @@ impl Directory {
             verified_at: now,
             source_ip: client.ip.chars().take(64).collect(),
             user_agent: client.user_agent.chars().take(256).collect(),
+            holder: String::new(),
         };
         s::insert_session(c, b, &session, &hash_secret(&token)).await?;
         Ok((SignedIn { token, session }, ended))

@@ -138,6 +138,18 @@ pub async fn bump_epoch(c: &mut AnyConnection, b: Backend, org: OrgId) -> Result
     Ok(())
 }
 
+/// As [`bump_epoch`], returning the new epoch: one statement where a change needs both.
+pub async fn next_epoch(c: &mut AnyConnection, b: Backend, org: OrgId) -> Result<i64> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "UPDATE organizations SET authz_epoch = authz_epoch + 1 WHERE id = $1 RETURNING authz_epoch",
+    ))
+    .bind(org.to_string())
+    .fetch_one(c)
+    .await?;
+    get_i64(&row, "authz_epoch")
+}
+
 pub async fn epoch(c: &mut AnyConnection, b: Backend, org: OrgId) -> Result<i64> {
     let row = sqlx::query(&sql_for(
         b,

@@ -23,6 +23,7 @@ pub mod tokens;
 pub mod user_list; // the user list: filters, sort orders, offset and keyset paging
 pub mod user_profile; // SCIM-carried attributes (issue 14)
 pub mod user_rights; // a few users' rights, for incremental snapshot updates (issue 14)
+pub mod wal_sync; // SQLite commits made durable together (issue 14)
 
 use crate::error::{Error, Result};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
@@ -58,6 +59,10 @@ pub struct Db {
     heads: Arc<audit::KnownHeads>,
     /// Audit entries committed and not yet in the index tables (audit_index.rs).
     pub audit_backlog: Arc<audit_index::Backlog>,
+    /// SQLite with `Synchronous::Full`: what makes a commit durable before it is acknowledged.
+    pub wal_sync: Option<Arc<wal_sync::WalSync>>,
+    /// Where [`Db::write`] begins: on SQLite one connection of its own, on PostgreSQL `pool`.
+    writer: AnyPool,
 }
 
 /// A write transaction; holds the SQLite writer lock until committed or dropped.
@@ -75,7 +80,8 @@ pub struct WriteTx {
     changes: Arc<changes::Generation>,
     heads: Arc<audit::KnownHeads>,
     backlog: Arc<audit_index::Backlog>,
-    _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    wal_sync: Option<Arc<wal_sync::WalSync>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
@@ -163,10 +169,22 @@ impl WriteTx {
         orgs.sort();
         changes::record(&mut self.tx, self.backend, &self.changes.node, &orgs).await?;
         self.tx.commit().await?;
+        let ticket = self.wal_sync.as_ref().map(|w| w.ticket());
+        // The next writer may start while this commit's sync runs: that is what lets commits
+        // share syncs (wal_sync.rs).
+        drop(self.guard.take());
         self.backlog.add(self.appended);
         // After the commit, before the use case answers: what this node remembers is stale
         // from the very next request on (changes.rs).
         self.changes.bump();
+        if let (Some(w), Some(ticket)) = (&self.wal_sync, ticket) {
+            w.durable(ticket).await.map_err(|e| {
+                tracing::error!(error = %e, "could not sync the SQLite write-ahead log");
+                Error::Internal(format!(
+                    "the change was committed but could not be synced to disk: {e}"
+                ))
+            })?;
+        }
         Ok(())
     }
 
@@ -268,13 +286,17 @@ const BACKEND_MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
-/// How SQLite makes a commit durable (`PRAGMA synchronous`).
+/// How SQLite makes a commit durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Synchronous {
-    /// The WAL is synced at every commit: an acknowledged change survives power loss.
+    /// An acknowledged change survives power loss: each commit waits for a sync of the WAL
+    /// after it, shared with the commits that finished alongside it (wal_sync.rs).
     #[default]
     Full,
+    /// SQLite's own `synchronous = FULL`: the WAL synced inside every commit, under the writer
+    /// lock. As durable as `Full` and visible only once durable, but one sync per change.
+    PerCommit,
     /// Synced at checkpoints only: faster, but the last commits can be lost on power loss
     /// (never on a crash of the process alone).
     Normal,
@@ -286,8 +308,9 @@ impl std::str::FromStr for Synchronous {
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "full" => Ok(Synchronous::Full),
+            "per-commit" => Ok(Synchronous::PerCommit),
             "normal" => Ok(Synchronous::Normal),
-            _ => Err(format!("{s:?} is not full or normal")),
+            _ => Err(format!("{s:?} is not full, per-commit or normal")),
         }
     }
 }
@@ -409,6 +432,18 @@ fn private_files(data_dir: &Path) -> Result<()> {
     })
 }
 
+/// The file behind a SQLite pool, as SQLite itself resolved it (`None` in memory).
+async fn sqlite_file(pool: &AnyPool) -> Result<Option<std::path::PathBuf>> {
+    let rows = sqlx::query("PRAGMA database_list").fetch_all(pool).await?;
+    for r in rows {
+        if get_str(&r, "name")? == "main" {
+            let file = get_str(&r, "file")?;
+            return Ok((!file.is_empty()).then(|| std::path::PathBuf::from(file)));
+        }
+    }
+    Ok(None)
+}
+
 /// The operator's view of a failed first connection: which database, where, and why.
 fn unreachable_database(backend: Backend, url: &str, data_dir: &Path, cause: &str) -> Error {
     match backend {
@@ -501,37 +536,56 @@ impl Db {
         }
         let busy_ms = options.busy_timeout.as_millis();
         let synchronous = match options.sqlite_synchronous {
-            Synchronous::Full => "FULL",
-            Synchronous::Normal => "NORMAL",
+            // Full syncs after the commit instead, shared between commits (wal_sync.rs).
+            Synchronous::Full | Synchronous::Normal => "NORMAL",
+            Synchronous::PerCommit => "FULL",
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(options.busy_timeout.max(Duration::from_secs(1)))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    match backend {
-                        Backend::Sqlite => {
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
+        let pool_of = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(options.busy_timeout.max(Duration::from_secs(1)))
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        match backend {
+                            Backend::Sqlite => {
+                                conn.execute("PRAGMA journal_mode = WAL").await?;
+                                conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
+                                    .await?;
+                                conn.execute("PRAGMA foreign_keys = ON").await?;
+                                conn.execute(
+                                    format!("PRAGMA synchronous = {synchronous}").as_str(),
+                                )
                                 .await?;
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute(format!("PRAGMA synchronous = {synchronous}").as_str())
-                                .await?;
+                            }
+                            // A row lock held too long ends the waiting statement (55P03, a
+                            // 503) instead of stalling the request indefinitely.
+                            Backend::Postgres => {
+                                conn.execute(format!("SET lock_timeout = {busy_ms}").as_str())
+                                    .await?;
+                            }
                         }
-                        // A row lock held too long ends the waiting statement (55P03, a 503)
-                        // instead of stalling the request indefinitely.
-                        Backend::Postgres => {
-                            conn.execute(format!("SET lock_timeout = {busy_ms}").as_str())
-                                .await?;
-                        }
-                    }
-                    Ok(())
+                        Ok(())
+                    })
                 })
-            })
-            .connect_with(connect)
+        };
+        let pool = pool_of(if backend == Backend::Sqlite { 8 } else { 16 })
+            .connect_with(connect.clone())
             .await?;
+        // SQLite: the use cases' writes, serialised by `write_lock` anyway, always on the same
+        // connection. A connection drops its whole page cache when another one wrote, so a
+        // writer that changes from call to call re-reads every page it touches (issue 14).
+        let writer = match backend {
+            Backend::Sqlite => pool_of(1).connect_with(connect).await?,
+            Backend::Postgres => pool.clone(),
+        };
         let write_lock =
             (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let wal_sync = match (backend, options.sqlite_synchronous) {
+            (Backend::Sqlite, Synchronous::Full) => sqlite_file(&pool)
+                .await?
+                .map(|file| Arc::new(wal_sync::WalSync::new(&file))),
+            _ => None,
+        };
         Ok(Db {
             pool,
             backend,
@@ -542,6 +596,8 @@ impl Db {
             freshness: options.freshness,
             heads: Default::default(),
             audit_backlog: Default::default(),
+            wal_sync,
+            writer,
         })
     }
 
@@ -603,8 +659,8 @@ impl Db {
         // with SQLITE_BUSY_SNAPSHOT (517) at its first write when a writer outside this lock
         // (the mail worker's claim) committed in between.
         let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
         };
         Ok(WriteTx {
             tx,
@@ -615,7 +671,8 @@ impl Db {
             changes: self.changes.clone(),
             heads: self.heads.clone(),
             backlog: self.audit_backlog.clone(),
-            _guard: guard,
+            wal_sync: self.wal_sync.clone(),
+            guard,
         })
     }
 

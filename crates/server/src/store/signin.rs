@@ -6,7 +6,7 @@ use crate::error::Result;
 use rolecall_core::model::{Millis, OrgId, UserId};
 use rolecall_core::settings::OrgSettings;
 use serde::Serialize;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Column, Row};
 
 /// The secret side of a user, never serialised to clients.
 #[derive(Debug, Clone)]
@@ -325,6 +325,10 @@ pub struct Session {
     pub verified_at: Millis,
     pub source_ip: String,
     pub user_agent: String,
+    /// The person's e-mail when read with the session (authentication), else empty: the
+    /// audit trail names the actor with it instead of a lookup per change.
+    #[serde(skip)]
+    pub holder: String,
 }
 
 fn session_from_row(r: &sqlx::any::AnyRow) -> Result<Session> {
@@ -339,6 +343,11 @@ fn session_from_row(r: &sqlx::any::AnyRow) -> Result<Session> {
         verified_at: get_i64(r, "verified_at")?,
         source_ip: get_str(r, "source_ip")?,
         user_agent: get_str(r, "user_agent")?,
+        holder: if r.columns().iter().any(|c| c.name() == "user_email") {
+            get_str(r, "user_email")?
+        } else {
+            String::new()
+        },
     })
 }
 
@@ -377,7 +386,7 @@ pub async fn live_session(
 ) -> Result<Option<(Session, String, Option<Millis>)>> {
     let row = sqlx::query(&sql_for(
         b,
-        "SELECT s.*, u.status AS user_status, u.locked_until AS user_locked_until FROM sessions s JOIN users u ON u.id = s.user_id \
+        "SELECT s.*, u.status AS user_status, u.locked_until AS user_locked_until, u.email AS user_email FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.revoked_at IS NULL",
     ))
     .bind(token_hash)

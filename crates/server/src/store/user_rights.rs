@@ -19,64 +19,46 @@ pub async fn load_user_rights(
     users: &[UserId],
 ) -> Result<Option<Vec<UserRights>>> {
     let o = org.to_string();
+    // One statement per user (a change's cost is mostly statements, each a round trip to the
+    // database): the status row first, then the user's roles, groups and seats, tagged.
+    let sql = sql_for(
+        b,
+        "SELECT 's' AS k, status AS v FROM users WHERE id = $1 AND org_id = $2 \
+         UNION ALL SELECT 'r', role_id FROM user_roles WHERE user_id = $1 AND org_id = $2 \
+         UNION ALL SELECT 'g', group_id FROM group_members WHERE user_id = $1 AND org_id = $2 \
+         UNION ALL SELECT 'p', profile_id FROM profile_users WHERE user_id = $1 AND org_id = $2",
+    );
     let mut out = Vec::with_capacity(users.len());
     for id in users {
-        let u = id.to_string();
-        let Some(row) = sqlx::query(&sql_for(
-            b,
-            "SELECT status FROM users WHERE id = $1 AND org_id = $2",
-        ))
-        .bind(&u)
-        .bind(&o)
-        .fetch_optional(&mut *c)
-        .await?
-        else {
+        let rows = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(&o)
+            .fetch_all(&mut *c)
+            .await?;
+        let mut status = None;
+        let (mut roles, mut groups, mut seats) = (Vec::new(), Vec::new(), Vec::new());
+        for r in &rows {
+            match get_str(r, "k")?.as_str() {
+                "s" => {
+                    status = Some(UserStatus::parse("status", &get_str(r, "v")?).map_err(|e| {
+                        Error::Internal(format!("stored status fails validation: {}", e.message))
+                    })?)
+                }
+                "r" => roles.push(RoleId(get_uuid(r, "v")?)),
+                "g" => groups.push(GroupId(get_uuid(r, "v")?)),
+                _ => seats.push(ProfileId(get_uuid(r, "v")?)),
+            }
+        }
+        let Some(status) = status else {
             return Ok(None);
         };
-        let status = UserStatus::parse("status", &get_str(&row, "status")?).map_err(|e| {
-            Error::Internal(format!("stored status fails validation: {}", e.message))
-        })?;
-        let mut rights = UserRights {
+        out.push(UserRights {
             id: *id,
             status,
-            roles: Vec::new(),
-            groups: Vec::new(),
-            seats: Vec::new(),
-        };
-        for r in sqlx::query(&sql_for(
-            b,
-            "SELECT role_id FROM user_roles WHERE user_id = $1 AND org_id = $2",
-        ))
-        .bind(&u)
-        .bind(&o)
-        .fetch_all(&mut *c)
-        .await?
-        {
-            rights.roles.push(RoleId(get_uuid(&r, "role_id")?));
-        }
-        for r in sqlx::query(&sql_for(
-            b,
-            "SELECT group_id FROM group_members WHERE user_id = $1 AND org_id = $2",
-        ))
-        .bind(&u)
-        .bind(&o)
-        .fetch_all(&mut *c)
-        .await?
-        {
-            rights.groups.push(GroupId(get_uuid(&r, "group_id")?));
-        }
-        for r in sqlx::query(&sql_for(
-            b,
-            "SELECT profile_id FROM profile_users WHERE user_id = $1 AND org_id = $2",
-        ))
-        .bind(&u)
-        .bind(&o)
-        .fetch_all(&mut *c)
-        .await?
-        {
-            rights.seats.push(ProfileId(get_uuid(&r, "profile_id")?));
-        }
-        out.push(rights);
+            roles,
+            groups,
+            seats,
+        });
     }
     Ok(Some(out))
 }

@@ -905,3 +905,93 @@ async fn filtered_reads_are_the_same_before_and_after_the_index_flush(b: Backend
     assert_eq!(newest.len(), expected[3].len() - 1);
 }
 both!(filtered_reads_are_the_same_before_and_after_the_index_flush);
+
+/// A change made by a signed-in person or an API credential names its actor as they
+/// authenticated (the e-mail, the credential's name) — carried with the caller instead of
+/// looked up per change (issue 11) — and a renamed actor is named anew from the next request.
+async fn actors_are_named_as_they_authenticated(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let org = app.server.dir.org("acme").await.unwrap();
+    let person = app.signed_in("sam@acme.example", true).await;
+    let group = |name: &str| json!({ "name": name });
+    let r = app
+        .send_as(
+            &person.token,
+            Method::POST,
+            "/groups",
+            Some(group("Buyers")),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let log = entries_about(&app, r.body["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (
+            &log[0]["actor"]["kind"],
+            &log[0]["actor"]["id"],
+            &log[0]["actor"]["name"]
+        ),
+        (
+            &json!("person"),
+            &json!(person.id),
+            &json!("sam@acme.example")
+        )
+    );
+    // The person's e-mail changes: the next change carries the new one.
+    let r = app
+        .patch(
+            &format!("/users/{}", person.id),
+            json!({ "email": "samira@acme.example" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .send_as(
+            &person.token,
+            Method::POST,
+            "/groups",
+            Some(group("Sellers")),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let log = entries_about(&app, r.body["id"].as_str().unwrap()).await;
+    assert_eq!(log[0]["actor"]["name"], "samira@acme.example");
+    // An API credential acts under its own name.
+    let r = app
+        .post(
+            "/credentials",
+            json!({ "name": "erp-sync", "sensitive_changes": true }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let (credential, secret) = (
+        r.body["credential"]["id"].as_str().unwrap().to_string(),
+        r.body["secret"].as_str().unwrap().to_string(),
+    );
+    let svc = r.body["credential"]["service_user_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    app.server
+        .dir
+        .grant_system_admin(&rolecall::auth::OrgAdmin::operator(org), svc)
+        .await
+        .unwrap();
+    let r = app
+        .send_as(&secret, Method::POST, "/groups", Some(group("Makers")), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let log = entries_about(&app, r.body["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (
+            &log[0]["actor"]["kind"],
+            &log[0]["actor"]["id"],
+            &log[0]["actor"]["name"]
+        ),
+        (&json!("credential"), &json!(credential), &json!("erp-sync"))
+    );
+}
+both!(actors_are_named_as_they_authenticated);

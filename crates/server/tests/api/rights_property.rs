@@ -172,7 +172,7 @@ impl Org {
     fn as_user(&self, i: usize) -> OrgAdmin {
         OrgAdmin {
             org: self.org.clone(),
-            principal: Principal::Person(self.users[i]),
+            principal: Principal::Person(self.users[i], String::new()),
         }
     }
 }
