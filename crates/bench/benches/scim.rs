@@ -38,7 +38,15 @@ fn fixture(database_url: Option<&str>) -> Fixture {
         ..Default::default()
     };
     let (server, token) = rt.block_on(async {
-        let db = Db::connect(database_url, &config.data_dir)
+        // `SCIM_SYNC=per-commit|normal` compares SQLite's durability modes in one build.
+        let options = rolecall::store::DbOptions {
+            sqlite_synchronous: std::env::var("SCIM_SYNC")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        let db = Db::connect_with(database_url, &config.data_dir, options)
             .await
             .expect("db");
         let dir = Arc::new(
@@ -90,8 +98,9 @@ fn user(n: u64) -> serde_json::Value {
 
 fn run(c: &mut Criterion, label: &str, database_url: Option<&str>) {
     // `ROLECALL_LOG=sqlx::query=debug` shows each statement a request runs, with its time.
+    static LOGGING: std::sync::Once = std::sync::Once::new();
     if std::env::var_os("ROLECALL_LOG").is_some() {
-        rolecall::logging::init();
+        LOGGING.call_once(rolecall::logging::init);
     }
     let f = fixture(database_url);
     let client = reqwest::Client::new();

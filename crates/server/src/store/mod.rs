@@ -268,6 +268,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_index",
         include_str!("../../migrations/0017_audit_index.sql"),
     ),
+    // scim_lookup: PostgreSQL indexes in the collation SCIM filters compare in (scim/columns.rs).
+    (
+        18,
+        "scim_lookup",
+        include_str!("../../migrations/0018_scim_lookup.sql"),
+    ),
 ];
 
 /// The parts of a migration whose syntax differs between the databases (triggers), run after
@@ -283,6 +289,11 @@ const BACKEND_MIGRATIONS: &[(i64, &str, &str)] = &[
         17,
         include_str!("../../migrations/0017_audit_index.sqlite.sql"),
         include_str!("../../migrations/0017_audit_index.postgres.sql"),
+    ),
+    (
+        18,
+        include_str!("../../migrations/0018_scim_lookup.sqlite.sql"),
+        include_str!("../../migrations/0018_scim_lookup.postgres.sql"),
     ),
 ];
 
