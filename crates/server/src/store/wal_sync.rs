@@ -118,19 +118,21 @@ fn sync_data(wal: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
+    use std::sync::atomic::AtomicBool;
 
-    /// A sync that blocks until the test lets it finish, counting how often it ran.
-    fn gated() -> (SyncFile, Arc<Mutex<()>>, Arc<AtomicU64>) {
-        let gate = Arc::new(Mutex::new(()));
+    /// A sync that blocks until the test opens the gate, counting how often it started.
+    fn gated() -> (SyncFile, Arc<AtomicBool>, Arc<AtomicU64>) {
+        let open = Arc::new(AtomicBool::new(false));
         let started = Arc::new(AtomicU64::new(0));
-        let (g, s) = (gate.clone(), started.clone());
+        let (o, s) = (open.clone(), started.clone());
         let f: SyncFile = Arc::new(move |_| {
             s.fetch_add(1, Ordering::SeqCst);
-            drop(g.lock().unwrap());
+            while !o.load(Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
             Ok(())
         });
-        (f, gate, started)
+        (f, open, started)
     }
 
     async fn until(what: impl Fn() -> bool) {
@@ -141,9 +143,8 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn commits_that_wait_together_share_one_sync() {
-        let (f, gate, started) = gated();
+        let (f, open, started) = gated();
         let w = Arc::new(WalSync::with(Path::new("/nonexistent/db"), f));
-        let held = gate.lock().unwrap();
         // The first commit starts a sync, which the gate holds.
         let t1 = w.ticket();
         let first = tokio::spawn({
@@ -163,7 +164,7 @@ mod tests {
             !first.is_finished(),
             "acknowledged before its sync finished"
         );
-        drop(held);
+        open.store(true, Ordering::SeqCst);
         first.await.unwrap().unwrap();
         for t in later {
             t.await.unwrap().unwrap();
