@@ -214,6 +214,7 @@ impl Directory {
         };
         let org = &admin.org;
         let mut w = self.db.write().await?;
+        w.defer_group_touches();
         let mut approved = self
             .approve(
                 &mut w.tx,

@@ -173,6 +173,8 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
+        // One version bump per group for the whole batch (store::WriteTx::defer_group_touches).
+        w.defer_group_touches();
         let mut quota_note = None;
         // The target first (404), then every user (422 for each unknown one, all at once).
         match target {

@@ -1116,7 +1116,7 @@ impl Directory {
             .await?;
         let (added, u) = self.join_in(&mut w.tx, org, group, user).await?;
         if added {
-            q::touch_group(&mut w.tx, b, group, self.now()).await?;
+            w.touch_group(group, self.now()).await?;
             self.record(
                 w,
                 admin,
@@ -1215,7 +1215,7 @@ impl Directory {
         if !q::remove_member(&mut w.tx, b, group, user).await? {
             return Err(DomainError::not_found("membership", user).into());
         }
-        q::touch_group(&mut w.tx, b, group, self.now()).await?;
+        w.touch_group(group, self.now()).await?;
         let target = match q::get_user(&mut w.tx, b, org.id, user).await? {
             Some(u) => user_target(&u),
             None => Party::new("user", user, ""),

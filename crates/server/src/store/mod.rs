@@ -82,9 +82,61 @@ pub struct WriteTx {
     backlog: Arc<audit_index::Backlog>,
     wal_sync: Option<Arc<wal_sync::WalSync>>,
     guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Set by a bulk import: group version bumps held for the commit (see
+    /// [`WriteTx::defer_group_touches`]).
+    group_touches: Option<GroupTouches>,
+}
+
+/// Group version bumps a long transaction holds until its commit, one per group.
+#[derive(Default)]
+struct GroupTouches {
+    groups: std::collections::BTreeSet<rolecall_core::model::GroupId>,
+    /// The groups first touched since the last [`WriteTx::mark`], forgotten again if the row
+    /// is rolled back.
+    since_mark: Vec<rolecall_core::model::GroupId>,
+    at: rolecall_core::model::Millis,
 }
 
 impl WriteTx {
+    /// Holds group version bumps until the commit, one `UPDATE` per group, instead of one
+    /// per membership change. A bulk import adds hundreds of members to each group, each from
+    /// its own savepoint: bumped every time, a group row gets hundreds of versions inside one
+    /// transaction that PostgreSQL cannot prune before the end, and every later lock of the
+    /// group walks them (the import grew quadratic; BENCHMARKS.md, issue 12). A group's ETag
+    /// still changes exactly when its membership did: the bump lands in the same commit.
+    pub fn defer_group_touches(&mut self) {
+        self.group_touches.get_or_insert_with(GroupTouches::default);
+    }
+
+    /// Marks a group's membership changed: a new version (so its ETag changes), now or, when
+    /// deferred, at the commit.
+    pub async fn touch_group(
+        &mut self,
+        group: rolecall_core::model::GroupId,
+        now: rolecall_core::model::Millis,
+    ) -> Result<()> {
+        match &mut self.group_touches {
+            Some(t) => {
+                if t.groups.insert(group) {
+                    t.since_mark.push(group);
+                }
+                t.at = t.at.max(now);
+                Ok(())
+            }
+            None => directory::touch_group(&mut self.tx, self.backend, group, now).await,
+        }
+    }
+
+    /// Applies the deferred group bumps (each group once).
+    async fn flush_group_touches(&mut self) -> Result<()> {
+        if let Some(t) = self.group_touches.take() {
+            for g in t.groups {
+                directory::touch_group(&mut self.tx, self.backend, g, t.at).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Queues an audit entry (its `org_id` says which chain) for the commit.
     pub fn record(&mut self, entry: rolecall_core::audit::Entry) {
         self.audit.push(entry);
@@ -101,6 +153,9 @@ impl WriteTx {
         sqlx::query("SAVEPOINT bulk_row")
             .execute(&mut *self.tx)
             .await?;
+        if let Some(t) = &mut self.group_touches {
+            t.since_mark.clear();
+        }
         Ok(self.audit.len())
     }
 
@@ -120,6 +175,11 @@ impl WriteTx {
             .await?;
         self.release_mark().await?;
         self.audit.truncate(queued);
+        if let Some(t) = &mut self.group_touches {
+            for g in t.since_mark.drain(..) {
+                t.groups.remove(&g);
+            }
+        }
         Ok(())
     }
 
@@ -164,6 +224,7 @@ impl WriteTx {
     }
 
     pub async fn commit(mut self) -> Result<()> {
+        self.flush_group_touches().await?;
         self.flush_audit().await?;
         let mut orgs = std::mem::take(&mut self.touched);
         orgs.sort();
@@ -684,6 +745,7 @@ impl Db {
             backlog: self.audit_backlog.clone(),
             wal_sync: self.wal_sync.clone(),
             guard,
+            group_touches: None,
         })
     }
 

@@ -458,3 +458,76 @@ async fn a_long_import_appends_its_audit_as_it_goes(b: Backend) {
         .contains(&"users_imported".to_string()));
 }
 both!(a_long_import_appends_its_audit_as_it_goes);
+
+async fn group_version(app: &TestApp, name: &str) -> i64 {
+    sqlx::query_scalar("SELECT version FROM user_groups WHERE name = $1")
+        .bind(name)
+        .fetch_one(&app.server.dir.db.pool)
+        .await
+        .unwrap()
+}
+
+/// An import bumps each group whose membership it changed once, at its commit (not once per
+/// member: hundreds of versions of one row inside the import's transaction made PostgreSQL
+/// imports quadratic), and a row rolled back in valid-rows mode bumps nothing.
+async fn an_import_bumps_each_changed_group_once(b: Backend) {
+    let app = spawn_app(b).await;
+    let alpha = app.group("Alpha").await;
+    app.group("Beta").await;
+    app.group("Gamma").await;
+    let r = app
+        .post(
+            "/profiles",
+            json!({ "application": "site-search", "name": "One Seat", "seat_quota": 1, "roles": [] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let before = [
+        group_version(&app, "Alpha").await,
+        group_version(&app, "Beta").await,
+        group_version(&app, "Gamma").await,
+    ];
+    let csv = "email,groups,profiles\n\
+        ann@example.com,Alpha,\n\
+        bob@example.com,Alpha,site-search:One Seat\n\
+        cy@example.com,Beta,site-search:One Seat\n\
+        dan@example.com,Alpha,\n";
+    let r = import(&app, "mode=valid_rows&dry_run=true&invitations=false", csv).await;
+    assert_eq!(r.body["summary"]["created"], 3, "{}", r.body);
+    assert_eq!(group_version(&app, "Alpha").await, before[0], "a dry run");
+
+    let r = import(&app, "mode=valid_rows&invitations=false", csv).await;
+    assert_eq!(r.body["committed"], true, "{}", r.body);
+    let got = rows(&r);
+    assert_eq!(
+        got[2],
+        (
+            4,
+            "error".into(),
+            "profiles".into(),
+            "quota_exceeded".into()
+        ),
+        "cy joined Beta, then the row failed: {}",
+        r.body
+    );
+    assert_eq!(group_version(&app, "Alpha").await, before[0] + 1);
+    assert_eq!(
+        group_version(&app, "Beta").await,
+        before[1],
+        "the rolled-back row's group keeps its version"
+    );
+    assert_eq!(group_version(&app, "Gamma").await, before[2]);
+    let members = app.get(&format!("/groups/{alpha}/members")).await;
+    assert_eq!(
+        members.body["items"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        members.body
+    );
+
+    // The same file again changes nothing, so no group moves.
+    let r = import(&app, "mode=valid_rows&invitations=false", csv).await;
+    assert_eq!(r.body["summary"]["unchanged"], 3, "{}", r.body);
+    assert_eq!(group_version(&app, "Alpha").await, before[0] + 1);
+}
+both!(an_import_bumps_each_changed_group_once);
