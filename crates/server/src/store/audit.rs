@@ -152,10 +152,18 @@ impl KnownHeads {
     }
 }
 
-/// Rows per INSERT statement: 18 values each. Kept small because binding by position costs
-/// sqlx a parameter-name lookup that is linear in the statement's parameters, so a 400-row
-/// statement (7,200 values) spent most of a bulk import's appends on it (issue 12).
-const ROWS_PER_INSERT: usize = 32;
+/// Rows per INSERT statement: 18 values each. Small on SQLite because binding by position
+/// costs sqlx a parameter-name lookup (`sqlite3_bind_parameter_name`) that is linear in the
+/// statement's parameters, so a 400-row statement (7,200 values) spent most of a bulk import's
+/// appends on it (issue 12). PostgreSQL has no such cost, and its link trigger moves the head
+/// once per statement (migration 0019), so fewer, larger statements leave fewer versions of
+/// the head row in a long transaction.
+fn rows_per_insert(b: Backend) -> usize {
+    match b {
+        Backend::Sqlite => 32,
+        Backend::Postgres => 256,
+    }
+}
 
 /// The message of the link trigger's refusal (migrations/0016_audit_link.*.sql).
 const HEAD_MOVED: &str = "audit chain head moved";
@@ -223,7 +231,7 @@ async fn insert_rows(
     b: Backend,
     entries: &[Entry],
 ) -> std::result::Result<(), sqlx::Error> {
-    for chunk in entries.chunks(ROWS_PER_INSERT) {
+    for chunk in entries.chunks(rows_per_insert(b)) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|r| {
                 let marks: Vec<String> = (1..=18).map(|k| format!("${}", r * 18 + k)).collect();

@@ -335,6 +335,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "scim_lookup",
         include_str!("../../migrations/0018_scim_lookup.sql"),
     ),
+    // audit_link_batch: PostgreSQL links a statement's audit entries at once (0019's header).
+    (
+        19,
+        "audit_link_batch",
+        include_str!("../../migrations/0019_audit_link_batch.sql"),
+    ),
 ];
 
 /// The parts of a migration whose syntax differs between the databases (triggers), run after
@@ -355,6 +361,11 @@ const BACKEND_MIGRATIONS: &[(i64, &str, &str)] = &[
         18,
         include_str!("../../migrations/0018_scim_lookup.sqlite.sql"),
         include_str!("../../migrations/0018_scim_lookup.postgres.sql"),
+    ),
+    (
+        19,
+        include_str!("../../migrations/0019_audit_link_batch.sqlite.sql"),
+        include_str!("../../migrations/0019_audit_link_batch.postgres.sql"),
     ),
 ];
 

@@ -214,6 +214,51 @@ async fn the_database_refuses_an_unlinked_entry(b: Backend) {
             .await;
         assert!(r.is_err(), "{what} was accepted");
     }
+    // Several rows in one statement (how the log is appended): one bad link refuses them all,
+    // wherever it is. PostgreSQL checks a statement's rows together (migration 0019).
+    let two = rolecall::store::sql_for(
+        app.server.dir.db.backend,
+        "INSERT INTO audit_log (org_id, seq, id, at, actor_kind, actor_id, actor_name, action, target_kind, target_id, target_name, changes, detail, source_ip, user_agent, request_id, prev_hash, hash) \
+         VALUES ($1, $2, $3, 0, 'person', 'x', 'x', 'user_deleted', 'user', 'y', 'y', '{}', '', '', '', '', $4, $5), \
+                ($1, $6, $7, 0, 'person', 'x', 'x', 'user_deleted', 'user', 'y', 'y', '{}', '', '', '', '', $8, $9)",
+    );
+    let (h1, h2) = ("ab".repeat(32), "cd".repeat(32));
+    for (first, second, what) in [
+        (
+            (seq + 1, hash.clone()),
+            (seq + 2, "00".repeat(32)),
+            "a second row that does not follow the first",
+        ),
+        (
+            (seq + 1, hash.clone()),
+            (seq + 3, h1.clone()),
+            "a gap between two rows",
+        ),
+        (
+            (seq + 1, "00".repeat(32)),
+            (seq + 2, h1.clone()),
+            "a first row that does not follow the head",
+        ),
+        (
+            (seq + 2, hash.clone()),
+            (seq + 3, h1.clone()),
+            "two linked rows after a gap",
+        ),
+    ] {
+        let r = sqlx::query(&two)
+            .bind(&org)
+            .bind(first.0)
+            .bind(format!("forged-a-{}", first.0))
+            .bind(&first.1)
+            .bind(&h1)
+            .bind(second.0)
+            .bind(format!("forged-b-{}", second.0))
+            .bind(&second.1)
+            .bind(&h2)
+            .execute(pool)
+            .await;
+        assert!(r.is_err(), "{what} was accepted");
+    }
     let after = app.get("/api/v1/organizations/acme/audit/head").await.body;
     assert_eq!(after["seq"], seq);
     assert_eq!(after["hash"], hash.as_str());
