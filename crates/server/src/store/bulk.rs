@@ -8,6 +8,61 @@ use rolecall_core::authz::ProfileId;
 use rolecall_core::model::{GroupId, OrgId, RoleId, User, UserId};
 use sqlx::AnyConnection;
 
+/// The tables a bulk import grows.
+const GROWN: &str = "users, user_emails, sign_in_names, group_members, user_groups, user_roles, \
+     profile_users, admin_rights";
+
+/// Gives PostgreSQL statistics that count the import's own rows, so its plans fit the tables
+/// as they are now (issue 12). An import into a new organisation grows `users`,
+/// `group_members`, … many times over inside its one transaction, where neither autovacuum nor
+/// any other session sees the new rows. Planned while the tables were tiny, a lookup by a
+/// unique key ties with any index leading with `org_id` and PostgreSQL takes the newest one,
+/// which then scans every row the import added, for every row: measured, `SELECT … FROM
+/// users WHERE id = $1 AND org_id = $2` through `users_external_id_c` fetched 9 million rows
+/// in a 3,000-row import. `ANALYZE` inside the transaction samples its uncommitted rows and
+/// invalidates the cached plans; its statistics roll back with the import. It waits at most
+/// 100 ms for the lock another import's `ANALYZE` holds until that import commits, and then
+/// goes on without new statistics rather than serialise imports of different organisations.
+/// SQLite needs nothing: its planner prefers a unique index.
+pub async fn refresh_statistics(c: &mut AnyConnection, b: Backend) -> Result<()> {
+    if b != Backend::Postgres {
+        return Ok(());
+    }
+    sqlx::query("SAVEPOINT bulk_statistics")
+        .execute(&mut *c)
+        .await?;
+    let analyzed = async {
+        sqlx::query("SET LOCAL lock_timeout = '100ms'")
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(&format!("ANALYZE {GROWN}"))
+            .execute(&mut *c)
+            .await
+    }
+    .await;
+    match analyzed {
+        Ok(_) => {
+            sqlx::query("RELEASE SAVEPOINT bulk_statistics")
+                .execute(&mut *c)
+                .await?;
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "bulk import: statistics not refreshed");
+            sqlx::query("ROLLBACK TO SAVEPOINT bulk_statistics")
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("RELEASE SAVEPOINT bulk_statistics")
+                .execute(&mut *c)
+                .await?;
+        }
+    }
+    // `SET LOCAL` lasts until the transaction ends, whatever the savepoint: undo it.
+    sqlx::query("SET LOCAL lock_timeout = DEFAULT")
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
 /// The user whose e-mail key is `email_key`, if any.
 pub async fn user_by_email(
     c: &mut AnyConnection,
