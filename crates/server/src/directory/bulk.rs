@@ -238,7 +238,7 @@ impl Directory {
         };
         let mut changed_any = false;
         let mut truncated = false;
-        let (mut seen, mut next_statistics) = (0u64, 128u64);
+        let mut statistics = bq::StatisticsSchedule::default();
         let digest = loop {
             let item = match rows.recv().await {
                 Some(i) => i,
@@ -295,13 +295,8 @@ impl Directory {
             if w.recorded() >= AUDIT_FLUSH {
                 w.flush_audit().await?;
             }
-            // Statistics that count the rows added so far, at 128 rows and every 8 times more
-            // (store::bulk::refresh_statistics says why).
-            seen += 1;
-            if seen == next_statistics {
-                bq::refresh_statistics(&mut w.tx, self.backend()).await?;
-                next_statistics *= 8;
-            }
+            // Statistics that count the rows added so far (store::bulk::refresh_statistics).
+            statistics.row(&mut w.tx, self.backend()).await?;
             let mark = w.mark().await?;
             match self
                 .import_row(&mut w, admin, template, &names, &row, &options, client)

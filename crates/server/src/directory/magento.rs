@@ -210,7 +210,10 @@ impl Directory {
             report.roles.push(row);
         }
         let now = self.now();
+        // Statistics that count the users added so far (store::bulk::refresh_statistics).
+        let mut statistics = bq::StatisticsSchedule::default();
         for user in &plan.users {
+            statistics.row(&mut w.tx, b).await?;
             let mut row = MigratedRow {
                 line: user.line,
                 name: user.username.clone(),
