@@ -764,20 +764,18 @@ impl Directory {
         Ok(())
     }
 
-    /// Called by `add_member` inside its transaction: a user joining a group takes a seat in
-    /// every profile the group is assigned to, so a full profile refuses the membership.
+    /// Called by `add_member` inside its transaction, with the group already locked (its
+    /// caller's lock, not a second one): a user joining a group takes a seat in every profile
+    /// the group is assigned to, so a full profile refuses the membership.
     pub(crate) async fn check_group_join(
         &self,
         c: &mut AnyConnection,
         org: &Organization,
-        group: GroupId,
+        g: &Group,
         user: UserId,
     ) -> Result<()> {
         let b = self.backend();
-        let Some(g) = q::lock_group(&mut *c, b, org.id, group).await? else {
-            return Ok(());
-        };
-        for id in pq::group_profile_ids(&mut *c, b, group).await? {
+        for id in pq::group_profile_ids(&mut *c, b, g.id).await? {
             let Some(profile) = pq::lock_profile(&mut *c, b, org.id, id).await? else {
                 continue;
             };

@@ -884,7 +884,7 @@ impl Directory {
         }
         let mut joined = false;
         for u in &input.members {
-            let (added, user) = self.join_in(&mut w.tx, org, g.id, *u).await?;
+            let (added, user) = self.join_in(&mut w.tx, org, &g, *u).await?;
             if added {
                 joined = true;
                 let r = Record::new("member_added", user_target(&user)).changes(field(
@@ -1114,7 +1114,7 @@ impl Directory {
         let ok = self
             .approve(&mut w.tx, admin, membership(group, user))
             .await?;
-        let (added, u) = self.join_in(&mut w.tx, org, group, user).await?;
+        let (added, u) = self.join_in(&mut w.tx, org, &g, user).await?;
         if added {
             w.touch_group(group, self.now()).await?;
             self.record(
@@ -1140,10 +1140,11 @@ impl Directory {
         &self,
         c: &mut AnyConnection,
         org: &Organization,
-        group: GroupId,
+        g: &Group,
         user: UserId,
     ) -> Result<(bool, User)> {
         let b = self.backend();
+        let group = g.id;
         let u = q::lock_user(&mut *c, b, org.id, user)
             .await?
             .ok_or_else(|| {
@@ -1164,7 +1165,7 @@ impl Directory {
         )
         .await?;
         // profiles: joining a group assigned to a full product profile is refused.
-        self.check_group_join(&mut *c, org, group, user).await?;
+        self.check_group_join(&mut *c, org, g, user).await?;
         Ok((
             q::add_member(c, b, org.id, group, user, self.now()).await?,
             u,
@@ -1319,7 +1320,7 @@ impl Directory {
             }
         }
         for u in &change.add {
-            let (joined, user) = self.join_in(&mut w.tx, org, id, *u).await?;
+            let (joined, user) = self.join_in(&mut w.tx, org, &next, *u).await?;
             if joined {
                 moved.push(*u);
                 let r = Record::new("member_added", user_target(&user)).changes(field(
