@@ -63,6 +63,17 @@ async fn epoch(app: &TestApp) -> i64 {
         .unwrap()
 }
 
+/// A site-search profile named "One Seat" with a quota of one seat.
+async fn one_seat_profile(app: &TestApp) {
+    let r = app
+        .post(
+            "/profiles",
+            json!({ "application": "site-search", "name": "One Seat", "seat_quota": 1, "roles": [] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
 async fn audit_actions(app: &TestApp) -> Vec<String> {
     app.get("/audit?limit=1000").await.body["items"]
         .as_array()
@@ -199,13 +210,7 @@ async fn the_rules_of_single_changes_hold_row_by_row(b: Backend) {
         json!([]),
     )
     .await;
-    let r = app
-        .post(
-            "/profiles",
-            json!({ "application": "site-search", "name": "One Seat", "seat_quota": 1, "roles": [] }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    one_seat_profile(&app).await;
     // Two products with a profile named "Default": a bare name is ambiguous.
     let r = app
         .post(
@@ -475,13 +480,7 @@ async fn an_import_bumps_each_changed_group_once(b: Backend) {
     let alpha = app.group("Alpha").await;
     app.group("Beta").await;
     app.group("Gamma").await;
-    let r = app
-        .post(
-            "/profiles",
-            json!({ "application": "site-search", "name": "One Seat", "seat_quota": 1, "roles": [] }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    one_seat_profile(&app).await;
     let before = [
         group_version(&app, "Alpha").await,
         group_version(&app, "Beta").await,
