@@ -564,3 +564,30 @@ async fn a_postgres_import_plans_with_its_own_rows() {
         assert!(!plan.contains("external_id"), "{stmt}:\n{plan}");
     }
 }
+
+/// Another transaction holding the lock `ANALYZE` needs (another import's, until it commits)
+/// neither blocks a PostgreSQL import nor breaks it: the refresh gives up after its lock
+/// timeout, inside its own savepoint, and the import goes on and commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_import_goes_on_when_statistics_are_locked() {
+    let app = spawn_app(Backend::Postgres).await;
+    let mut other = app.server.dir.db.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE users IN SHARE UPDATE EXCLUSIVE MODE")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let mut csv = String::from("email\n");
+    for i in 0..200 {
+        csv.push_str(&format!("q{i}@example.com\n"));
+    }
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        import(&app, "invitations=false", &csv),
+    )
+    .await
+    .expect("the import waited for the other transaction's lock");
+    assert_eq!(r.body["committed"], true, "{}", r.body);
+    assert_eq!(r.body["summary"]["created"], 200, "{}", r.body);
+    other.rollback().await.unwrap();
+    assert!(user_count(&app).await >= 200);
+}
