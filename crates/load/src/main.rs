@@ -15,8 +15,9 @@
 //! check figures are read against.
 //!
 //! Closed loop: each connection sends its next request when the previous answer is in.
-//! Paced (`…@70`): the same connections at 70 % of the closed-loop rate of the same scenario,
-//! latency measured from the moment each request is sent.
+//! Paced (`…@70`): open loop at 70 % of the closed-loop rate of the same scenario, requests due
+//! at evenly spaced instants and taken by whichever connection is free; latency is measured
+//! from the instant a request was due, so time spent waiting for a free connection counts.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -354,8 +355,8 @@ impl Outcome {
     }
 }
 
-/// Drives one scenario: `connections` connections for `seconds`, closed loop (`pace` None) or
-/// each connection sending every `pace`.
+/// Drives one scenario: `connections` connections for `seconds`, closed loop (`rate` None) or
+/// open loop at `rate` requests per second in all (see [`Pacer`]).
 async fn drive(
     o: &Options,
     method: Method,
@@ -363,7 +364,7 @@ async fn drive(
     bearer: &str,
     body: Bytes,
     per_request: u64,
-    pace: Option<Duration>,
+    rate: Option<f64>,
 ) -> Result<Outcome, String> {
     let mut senders = Vec::new();
     if o.http2 > 0 {
@@ -392,31 +393,39 @@ async fn drive(
     let cpu_before = cpu_time();
     let start = Instant::now();
     let until = start + Duration::from_secs(o.seconds);
+    let pacer = rate.map(|r| Pacer::start(start, until, r));
     let mut tasks = Vec::new();
-    for (n, mut s) in senders.into_iter().enumerate() {
+    for mut s in senders {
         let (method, path, bearer, body) = (
             method.clone(),
             path.to_string(),
             bearer.to_string(),
             body.clone(),
         );
+        let slots = pacer
+            .as_ref()
+            .map(|p| (p.permits.clone(), p.taken.clone(), p.start, p.every));
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(1 << 16);
             let mut errors = 0u64;
-            // Spread paced connections over one interval so they do not send in step.
-            let mut next = pace.map(|p| start + p.mul_f64(n as f64 / 64.0 % 1.0));
             loop {
-                if let (Some(at), Some(p)) = (next.as_mut(), pace) {
-                    tokio::time::sleep_until((*at).into()).await;
-                    *at += p;
-                }
-                let sent = Instant::now();
-                if sent >= until {
+                // Open loop: the next free connection takes the next slot, and the latency runs
+                // from the slot's time, so a request that waited for a connection counts its wait.
+                let due = match &slots {
+                    Some((permits, taken, start, every)) => {
+                        match Pacer::next(permits, taken, *start, *every).await {
+                            Some(due) => due,
+                            None => break,
+                        }
+                    }
+                    None => Instant::now(),
+                };
+                if due >= until {
                     break;
                 }
                 match send(&mut s, method.clone(), &path, &bearer, body.clone()).await {
                     Ok((StatusCode::OK, _)) => {
-                        lat.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32)
+                        lat.push(due.elapsed().as_micros().min(u32::MAX as u128) as u32)
                     }
                     _ => errors += 1,
                 }
@@ -431,6 +440,9 @@ async fn drive(
         latencies_us.extend(l);
         errors += e;
     }
+    if let Some(p) = pacer {
+        p.thread.join().map_err(|_| "the pacer thread panicked")?;
+    }
     let elapsed = start.elapsed();
     latencies_us.sort_unstable();
     let requests = latencies_us.len() as u64;
@@ -442,6 +454,70 @@ async fn drive(
         client_cpu: cpu_time().saturating_sub(cpu_before),
         errors,
     })
+}
+
+/// Open-loop arrivals at a steady rate: a thread of its own releases one permit per request
+/// as each falls due, evenly spaced at `1 / rate`; the n-th permit taken is the n-th slot.
+/// The runtime's timers tick in whole milliseconds, so pacing each connection with them sent
+/// everything due in the same millisecond as one burst (20 requests at once at 20,000/s),
+/// which measured the load tool's bursts rather than the server. `std::thread::sleep` wakes
+/// within tens of microseconds; the thread wakes every 200 µs at most, so requests go out a
+/// handful at a time. A semaphore, not a shared receiver, hands the slots out: a receiver
+/// behind a lock passes from task to task one scheduler turn at a time, too slow at this rate.
+struct Pacer {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    taken: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    start: Instant,
+    every: Duration,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Pacer {
+    fn start(start: Instant, until: Instant, rate: f64) -> Pacer {
+        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+        let every = Duration::from_secs_f64(1.0 / rate.max(1.0));
+        let released = permits.clone();
+        let thread = std::thread::spawn(move || {
+            let mut due = start;
+            while due < until {
+                // Waking for every request would cost the client's core more than the requests
+                // (a context switch each 50 µs).
+                let now = Instant::now();
+                std::thread::sleep(
+                    due.saturating_duration_since(now)
+                        .max(Duration::from_micros(200)),
+                );
+                let now = Instant::now();
+                let mut n = 0;
+                while due <= now && due < until {
+                    n += 1;
+                    due += every;
+                }
+                released.add_permits(n);
+            }
+            // Closing wakes every waiting connection: the run is over.
+            released.close();
+        });
+        Pacer {
+            permits,
+            taken: Default::default(),
+            start,
+            every,
+            thread,
+        }
+    }
+
+    /// Waits for the next slot and says when it fell due; `None` once the run is over.
+    async fn next(
+        permits: &tokio::sync::Semaphore,
+        taken: &std::sync::atomic::AtomicU32,
+        start: Instant,
+        every: Duration,
+    ) -> Option<Instant> {
+        permits.acquire().await.ok()?.forget();
+        let n = taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(start + every * n)
+    }
 }
 
 fn batch_body(users: &[String], n: usize) -> Bytes {
@@ -501,14 +577,13 @@ async fn run() -> Result<(), String> {
             "session-batch100" => (&batch, &p.session, batch_body(&p.users, 100), 100),
             other => return Err(format!("unknown scenario {other}")),
         };
-        let pace = match paced {
+        let rate = match paced {
             None => None,
             Some(share) => {
                 let full = *closed
                     .get(base)
                     .ok_or(format!("{name}: run {base} first (its rate sets the pace)"))?;
-                let rate = full * share;
-                Some(Duration::from_secs_f64(o.connections as f64 / rate))
+                Some(full * share)
             }
         };
         let method = if base == "healthz" {
@@ -516,7 +591,7 @@ async fn run() -> Result<(), String> {
         } else {
             Method::POST
         };
-        let out = drive(&o, method, path, bearer, body, per, pace).await?;
+        let out = drive(&o, method, path, bearer, body, per, rate).await?;
         if paced.is_none() {
             closed.insert(base.to_string(), out.rate());
         }
