@@ -44,6 +44,12 @@ pub async fn serve(
             },
             _ = stop.changed() => break,
         };
+        // Answers go out as soon as they are written: with Nagle's algorithm on, the last
+        // small segment of an answer written in pieces (HTTP/2 frames, a streamed body) waits
+        // for the client's delayed ACK, up to 40 ms on Linux.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, %peer, "could not set TCP_NODELAY");
+        }
         let Ok(permit) = open.clone().try_acquire_owned() else {
             tokio::spawn(refuse(stream));
             continue;
