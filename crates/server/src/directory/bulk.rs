@@ -582,12 +582,18 @@ impl Directory {
         };
         let uid = user.id;
         let mut touched = false;
+        // A user this row created has a new id and holds nothing yet: no need to ask.
+        let fresh = matches!(result, RowResult::Created);
         // Memberships, seats, roles and rights before a deactivation, which locks the account.
         if let Some(want) = &lists.groups {
-            let have: BTreeSet<GroupId> = bq::group_ids_of(&mut w.tx, b, uid)
-                .await?
-                .into_iter()
-                .collect();
+            let have: BTreeSet<GroupId> = if fresh {
+                BTreeSet::new()
+            } else {
+                bq::group_ids_of(&mut w.tx, b, uid)
+                    .await?
+                    .into_iter()
+                    .collect()
+            };
             for g in want.items.difference(&have) {
                 let (ok, changed, added) =
                     attempt!(Part::Groups, self.add_member_in(w, admin, *g, uid));
@@ -604,10 +610,14 @@ impl Directory {
             }
         }
         if let Some(want) = &lists.profiles {
-            let have: BTreeSet<ProfileId> = bq::profile_ids_of(&mut w.tx, b, uid)
-                .await?
-                .into_iter()
-                .collect();
+            let have: BTreeSet<ProfileId> = if fresh {
+                BTreeSet::new()
+            } else {
+                bq::profile_ids_of(&mut w.tx, b, uid)
+                    .await?
+                    .into_iter()
+                    .collect()
+            };
             for p in want.items.difference(&have) {
                 let (ok, changed, added) =
                     attempt!(Part::Profiles, self.add_profile_user_in(w, admin, *p, uid));
@@ -626,12 +636,15 @@ impl Directory {
             }
         }
         if let Some(want) = &lists.roles {
-            let have: BTreeSet<RoleId> =
+            let have: BTreeSet<RoleId> = if fresh {
+                BTreeSet::new()
+            } else {
                 crate::store::directory::user_direct_roles(&mut w.tx, b, uid)
                     .await?
                     .into_iter()
                     .map(|(r, _)| r)
-                    .collect();
+                    .collect()
+            };
             for r in want.items.difference(&have) {
                 let (ok, changed, added) =
                     attempt!(Part::Roles, self.assign_role_in(w, admin, uid, *r));
@@ -648,10 +661,14 @@ impl Directory {
             }
         }
         if let Some(want) = &lists.rights {
-            let have: BTreeSet<(String, String)> = sq::admin_rights(&mut w.tx, b, org.id, uid)
-                .await?
-                .into_iter()
-                .collect();
+            let have: BTreeSet<(String, String)> = if fresh {
+                BTreeSet::new()
+            } else {
+                sq::admin_rights(&mut w.tx, b, org.id, uid)
+                    .await?
+                    .into_iter()
+                    .collect()
+            };
             for (k, tgt) in want.items.difference(&have) {
                 let Some(right) = AdminRight::from_row(k, tgt) else {
                     continue;

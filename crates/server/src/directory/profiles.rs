@@ -766,16 +766,18 @@ impl Directory {
 
     /// Called by `add_member` inside its transaction, with the group already locked (its
     /// caller's lock, not a second one): a user joining a group takes a seat in every profile
-    /// the group is assigned to, so a full profile refuses the membership.
+    /// the group is assigned to (`profiles`, ascending: the lock order), so a full profile
+    /// refuses the membership.
     pub(crate) async fn check_group_join(
         &self,
         c: &mut AnyConnection,
         org: &Organization,
         g: &Group,
+        profiles: &[ProfileId],
         user: UserId,
     ) -> Result<()> {
         let b = self.backend();
-        for id in pq::group_profile_ids(&mut *c, b, g.id).await? {
+        for &id in profiles {
             let Some(profile) = pq::lock_profile(&mut *c, b, org.id, id).await? else {
                 continue;
             };

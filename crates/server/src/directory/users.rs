@@ -1154,7 +1154,7 @@ impl Directory {
                     format!("no user {user} in this organization"),
                 )
             })?;
-        let gained = hq::group_carries(&mut *c, b, org.id, group).await?;
+        let (gained, profiles) = hq::group_carries(&mut *c, b, org.id, group).await?;
         self.refuse_second_role(
             &mut *c,
             org.id,
@@ -1165,7 +1165,7 @@ impl Directory {
         )
         .await?;
         // profiles: joining a group assigned to a full product profile is refused.
-        self.check_group_join(&mut *c, org, g, user).await?;
+        self.check_group_join(&mut *c, org, g, &profiles, user).await?;
         Ok((
             q::add_member(c, b, org.id, group, user, self.now()).await?,
             u,

@@ -260,60 +260,58 @@ pub async fn holders(c: &mut AnyConnection, b: Backend, role: RoleId) -> Result<
         .collect()
 }
 
-/// What joining `group` gives a person: the group's roles, and the bundles of the profiles the
-/// group holds seats in.
+/// What joining `group` gives a person: the group's roles and the bundles of the profiles the
+/// group holds seats in, with those profiles' ids in ascending order (the order their seats
+/// are locked in), so the seat check needs no second look at the same rows.
 pub async fn group_carries(
     c: &mut AnyConnection,
     b: Backend,
     org: OrgId,
     group: GroupId,
-) -> Result<Vec<HeldRole>> {
+) -> Result<(Vec<HeldRole>, Vec<ProfileId>)> {
+    // One round trip for both halves (every membership change asks this): `kind` tells the
+    // group's own roles ('r', `detail` the application) from its profiles ('p', `detail` the
+    // bundle as JSON).
     let rows = sqlx::query(&sql_for(
         b,
-        "SELECT g.name AS group_name, r.id, r.name, r.application FROM group_roles gr \
-         JOIN user_groups g ON g.id = gr.group_id JOIN roles r ON r.id = gr.role_id \
-         WHERE gr.group_id = $1 AND r.org_id = $2",
-    ))
-    .bind(group.to_string())
-    .bind(org.to_string())
-    .fetch_all(&mut *c)
-    .await?;
-    let mut out = Vec::new();
-    for r in &rows {
-        out.push(HeldRole {
-            role: RoleId(get_uuid(r, "id")?),
-            role_name: get_str(r, "name")?,
-            application: get_str(r, "application")?,
-            via: HeldVia::Group {
-                id: group,
-                name: get_str(r, "group_name")?,
-            },
-        });
-    }
-    let profiles = sqlx::query(&sql_for(
-        b,
-        "SELECT p.id, p.name, p.roles FROM profile_groups pg JOIN profiles p ON p.id = pg.profile_id \
+        "SELECT 'r' AS kind, r.id, r.name, r.application AS detail, g.name AS group_name \
+         FROM group_roles gr JOIN user_groups g ON g.id = gr.group_id \
+         JOIN roles r ON r.id = gr.role_id WHERE gr.group_id = $1 AND r.org_id = $2 \
+         UNION ALL \
+         SELECT 'p' AS kind, p.id, p.name, p.roles AS detail, '' AS group_name \
+         FROM profile_groups pg JOIN profiles p ON p.id = pg.profile_id \
          WHERE pg.group_id = $1 AND p.org_id = $2",
     ))
     .bind(group.to_string())
     .bind(org.to_string())
     .fetch_all(&mut *c)
     .await?;
-    for r in &profiles {
-        let bundle: Vec<RoleId> = serde_json::from_str(&get_str(r, "roles")?)?;
-        out.extend(
-            bundle_roles(
-                &mut *c,
-                b,
-                org,
-                ProfileId(get_uuid(r, "id")?),
-                &get_str(r, "name")?,
-                &bundle,
-            )
-            .await?,
-        );
+    let mut out = Vec::new();
+    let mut profiles = Vec::new();
+    for r in &rows {
+        let (id, name, detail) = (get_uuid(r, "id")?, get_str(r, "name")?, get_str(r, "detail")?);
+        if get_str(r, "kind")? == "p" {
+            profiles.push((ProfileId(id), name, detail));
+            continue;
+        }
+        out.push(HeldRole {
+            role: RoleId(id),
+            role_name: name,
+            application: detail,
+            via: HeldVia::Group {
+                id: group,
+                name: get_str(r, "group_name")?,
+            },
+        });
     }
-    Ok(out)
+    let mut ids = Vec::with_capacity(profiles.len());
+    for (id, name, bundle) in profiles {
+        let bundle: Vec<RoleId> = serde_json::from_str(&bundle)?;
+        ids.push(id);
+        out.extend(bundle_roles(&mut *c, b, org, id, &name, &bundle).await?);
+    }
+    ids.sort();
+    Ok((out, ids))
 }
 
 /// The roles a seat in a profile gives, as held through that profile.

@@ -905,36 +905,26 @@ pub(crate) async fn link(
     now: i64,
     extra: Option<(&'static str, String)>,
 ) -> Result<bool> {
-    let exists = sqlx::query(&sql_for(
-        b,
-        &format!(
-            "SELECT 1 FROM {} WHERE {} = $1 AND {} = $2",
-            l.table, l.left, l.right
-        ),
-    ))
-    .bind(&left)
-    .bind(&right)
-    .fetch_optional(&mut *c)
-    .await?
-    .is_some();
-    if exists {
-        return Ok(false);
-    }
     let (col, val) = match &extra {
         Some((column, _)) => (format!(", {column}"), ", $5"),
         None => (String::new(), ""),
     };
+    // One statement, not a look then an insert: every association table's primary key is
+    // exactly (left, right), so the conflict target names that key and nothing else, and any
+    // other constraint still fails loudly.
     let sql = format!(
-        "INSERT INTO {} ({}, {}, org_id, created_at{col}) VALUES ($1, $2, $3, $4{val})",
-        l.table, l.left, l.right
+        "INSERT INTO {t} ({a}, {z}, org_id, created_at{col}) VALUES ($1, $2, $3, $4{val}) \
+         ON CONFLICT ({a}, {z}) DO NOTHING",
+        t = l.table,
+        a = l.left,
+        z = l.right
     );
     let sql = sql_for(b, &sql);
     let mut q = sqlx::query(&sql).bind(left).bind(right).bind(org).bind(now);
     if let Some((_, v)) = extra {
         q = q.bind(v);
     }
-    q.execute(c).await?;
-    Ok(true)
+    Ok(q.execute(c).await?.rows_affected() == 1)
 }
 
 /// Removes a row from an association table; true when there was one.

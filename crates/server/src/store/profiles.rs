@@ -340,24 +340,6 @@ pub async fn profile_group_ids(
         .collect()
 }
 
-/// Profiles a group is assigned to, sorted by id (the order seat checks lock them in).
-pub async fn group_profile_ids(
-    c: &mut AnyConnection,
-    b: Backend,
-    g: GroupId,
-) -> Result<Vec<ProfileId>> {
-    let rows = sqlx::query(&sql_for(
-        b,
-        "SELECT profile_id FROM profile_groups WHERE group_id = $1 ORDER BY profile_id",
-    ))
-    .bind(g.to_string())
-    .fetch_all(c)
-    .await?;
-    rows.iter()
-        .map(|r| Ok(ProfileId(get_uuid(r, "profile_id")?)))
-        .collect()
-}
-
 /// The distinct users assigned a seat: direct members ∪ members of assigned groups.
 const SEAT_HOLDERS: &str = "SELECT user_id FROM profile_users WHERE profile_id = $1 \
      UNION SELECT gm.user_id FROM group_members gm JOIN profile_groups pg ON pg.group_id = gm.group_id WHERE pg.profile_id = $1";
