@@ -1165,7 +1165,8 @@ impl Directory {
         )
         .await?;
         // profiles: joining a group assigned to a full product profile is refused.
-        self.check_group_join(&mut *c, org, g, &profiles, user).await?;
+        self.check_group_join(&mut *c, org, g, &profiles, user)
+            .await?;
         Ok((
             q::add_member(c, b, org.id, group, user, self.now()).await?,
             u,

@@ -289,7 +289,11 @@ pub async fn group_carries(
     let mut out = Vec::new();
     let mut profiles = Vec::new();
     for r in &rows {
-        let (id, name, detail) = (get_uuid(r, "id")?, get_str(r, "name")?, get_str(r, "detail")?);
+        let (id, name, detail) = (
+            get_uuid(r, "id")?,
+            get_str(r, "name")?,
+            get_str(r, "detail")?,
+        );
         if get_str(r, "kind")? == "p" {
             profiles.push((ProfileId(id), name, detail));
             continue;
