@@ -18,6 +18,8 @@
 //! Paced (`…@70`): open loop at 70 % of the closed-loop rate of the same scenario, requests due
 //! at evenly spaced instants and taken by whichever connection is free; latency is measured
 //! from the instant a request was due, so time spent waiting for a free connection counts.
+//! The last column says how late requests left the client (its p99): that part of the latency
+//! is the client's, not the server's.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -338,6 +340,10 @@ struct Outcome {
     decisions: u64,
     elapsed: Duration,
     latencies_us: Vec<u32>,
+    /// Open loop: how late each request left the client after it fell due (the pacer's and
+    /// the client's own wake-up delay plus any wait for a free connection), sorted. Part of
+    /// the latency, and not the server's doing.
+    delays_us: Vec<u32>,
     client_cpu: Duration,
     errors: u64,
 }
@@ -347,12 +353,17 @@ impl Outcome {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
     fn percentile(&self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return 0.0;
-        }
-        let i = ((self.latencies_us.len() - 1) as f64 * p).round() as usize;
-        self.latencies_us[i] as f64 / 1000.0
+        percentile_ms(&self.latencies_us, p)
     }
+}
+
+/// The `p` quantile of sorted microseconds, in milliseconds (0 when empty).
+fn percentile_ms(sorted_us: &[u32], p: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted_us.len() - 1) as f64 * p).round() as usize;
+    sorted_us[i] as f64 / 1000.0
 }
 
 /// Drives one scenario: `connections` connections for `seconds`, closed loop (`rate` None) or
@@ -407,6 +418,7 @@ async fn drive(
             .map(|p| (p.permits.clone(), p.taken.clone(), p.start, p.every));
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(1 << 16);
+            let mut delays = Vec::new();
             let mut errors = 0u64;
             loop {
                 // Open loop: the next free connection takes the next slot, and the latency runs
@@ -423,6 +435,9 @@ async fn drive(
                 if due >= until {
                     break;
                 }
+                if slots.is_some() {
+                    delays.push(due.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                }
                 match send(&mut s, method.clone(), &path, &bearer, body.clone()).await {
                     Ok((StatusCode::OK, _)) => {
                         lat.push(due.elapsed().as_micros().min(u32::MAX as u128) as u32)
@@ -430,16 +445,19 @@ async fn drive(
                     _ => errors += 1,
                 }
             }
-            (lat, errors)
+            (lat, delays, errors)
         }));
     }
     let mut latencies_us = Vec::new();
+    let mut delays_us = Vec::new();
     let mut errors = 0;
     for t in tasks {
-        let (l, e) = t.await.map_err(|e| e.to_string())?;
+        let (l, d, e) = t.await.map_err(|e| e.to_string())?;
         latencies_us.extend(l);
+        delays_us.extend(d);
         errors += e;
     }
+    delays_us.sort_unstable();
     if let Some(p) = pacer {
         p.thread.join().map_err(|_| "the pacer thread panicked")?;
     }
@@ -451,6 +469,7 @@ async fn drive(
         decisions: requests * per_request,
         elapsed,
         latencies_us,
+        delays_us,
         client_cpu: cpu_time().saturating_sub(cpu_before),
         errors,
     })
@@ -549,14 +568,14 @@ async fn run() -> Result<(), String> {
     let batch = format!("{}/check/batch", p.org_path);
     let healthz = "/healthz".to_string();
     println!(
-        "| scenario | {} | requests/s | decisions/s | p50 ms | p99 ms | p99.9 ms | errors | client CPU µs/request |",
+        "| scenario | {} | requests/s | decisions/s | p50 ms | p99 ms | p99.9 ms | errors | client CPU µs/request | sent late p99 ms |",
         if o.http2 > 0 {
             format!("h2c streams (over {} connections)", o.http2)
         } else {
             "HTTP/1.1 connections".to_string()
         }
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut closed: std::collections::HashMap<String, f64> = Default::default();
     for name in &o.scenarios {
         let (base, paced) = match name.split_once('@') {
@@ -596,7 +615,7 @@ async fn run() -> Result<(), String> {
             closed.insert(base.to_string(), out.rate());
         }
         println!(
-            "| {name} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.1} |",
+            "| {name} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {} |",
             o.connections,
             out.rate(),
             out.decisions as f64 / out.elapsed.as_secs_f64(),
@@ -605,6 +624,11 @@ async fn run() -> Result<(), String> {
             out.percentile(0.999),
             out.errors,
             out.client_cpu.as_secs_f64() * 1e6 / out.requests.max(1) as f64,
+            if rate.is_some() {
+                format!("{:.2}", percentile_ms(&out.delays_us, 0.99))
+            } else {
+                "—".to_string()
+            },
         );
     }
     Ok(())

@@ -745,3 +745,123 @@ async fn deleting_a_profile_leaves_users_groups_and_roles(b: Backend) {
         "no_licence"
     );
 }
+
+both!(joining_a_group_checks_both_what_it_carries_and_its_seats);
+/// Joining a group reads the group's own roles and its profiles in one query (and the seat
+/// check reuses that query's profile ids): each half must still refuse on its own, and a
+/// membership added twice is added once.
+async fn joining_a_group_checks_both_what_it_carries_and_its_seats(b: Backend) {
+    let app = spawn_app(b).await;
+    let jane = app.user("jane@example.com").await;
+    let bob = app.user("bob@example.com").await;
+    let carol = app.user("carol@example.com").await;
+    let sales = app
+        .role(
+            "commerce-admin",
+            "Sales",
+            json!([{ "resource": "Magento_Sales::sales" }]),
+            json!([]),
+        )
+        .await;
+    let catalog = app
+        .role(
+            "commerce-admin",
+            "Catalog",
+            json!([{ "resource": "Magento_Catalog::catalog" }]),
+            json!([]),
+        )
+        .await;
+    let r = app
+        .post(&format!("/users/{jane}/roles"), json!({ "role_id": sales }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    // The group's own role: one role per user in commerce-admin.
+    let own = app.group("Catalog team").await;
+    let r = app
+        .post(
+            &format!("/groups/{own}/roles"),
+            json!({ "role_id": catalog }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = join(&app, &own, &jane).await;
+    conflict(&r, "one_role_per_user");
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Sales"),
+        "{}",
+        r.body
+    );
+
+    // A role through the group's profile: the same rule.
+    let bundled = profile(
+        &app,
+        "commerce-admin",
+        "Catalogue desk",
+        json!(null),
+        json!([catalog]),
+    )
+    .await;
+    let through = app.group("Catalogue desk users").await;
+    assert_eq!(
+        seat_group(&app, &bundled, &through).await.status,
+        StatusCode::CREATED
+    );
+    conflict(&join(&app, &through, &jane).await, "one_role_per_user");
+
+    // A group with a role of another application and a full profile: the seat refuses.
+    let viewer = app.role_id("cloud-project", "Viewer").await;
+    let one_seat = profile(&app, "site-search", "One seat", json!(1), json!([])).await;
+    assert_eq!(
+        seat(&app, &one_seat, &carol).await.status,
+        StatusCode::CREATED
+    );
+    let full = app.group("Search team").await;
+    app.post(
+        &format!("/groups/{full}/roles"),
+        json!({ "role_id": viewer }),
+    )
+    .await;
+    assert_eq!(
+        seat_group(&app, &one_seat, &full).await.status,
+        StatusCode::CREATED
+    );
+    conflict(&join(&app, &full, &bob).await, "quota_exceeded");
+    let members = app.get(&format!("/groups/{full}/members")).await;
+    assert_eq!(
+        members.body["items"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        members.body
+    );
+
+    // Nothing in the way: joined once, and a second join adds nothing.
+    let roomy = profile(&app, "site-search", "Roomy", json!(10), json!([])).await;
+    let fine = app.group("Viewers").await;
+    app.post(
+        &format!("/groups/{fine}/roles"),
+        json!({ "role_id": viewer }),
+    )
+    .await;
+    assert_eq!(
+        seat_group(&app, &roomy, &fine).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(join(&app, &fine, &bob).await.status, StatusCode::CREATED);
+    assert_eq!(join(&app, &fine, &bob).await.status, StatusCode::OK);
+    let members = app.get(&format!("/groups/{fine}/members")).await;
+    assert_eq!(
+        members.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        members.body
+    );
+    assert_eq!(
+        app.decide(&bob, "cloud-project", "project", Some("view"), None)
+            .await,
+        "allow"
+    );
+}
