@@ -18,8 +18,9 @@
 //! Paced (`…@70`): open loop at 70 % of the closed-loop rate of the same scenario, requests due
 //! at evenly spaced instants and taken by whichever connection is free; latency is measured
 //! from the instant a request was due, so time spent waiting for a free connection counts.
-//! The last column says how late requests left the client (its p99): that part of the latency
-//! is the client's, not the server's.
+//! Two more columns, open loop only: how late requests left the client (p99), which is the
+//! client's share of the latency, and the p99 from the moment each request left, which is the
+//! server's and the loopback's.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -344,6 +345,9 @@ struct Outcome {
     /// the client's own wake-up delay plus any wait for a free connection), sorted. Part of
     /// the latency, and not the server's doing.
     delays_us: Vec<u32>,
+    /// Open loop: latency from the moment each request left the client, sorted: what the
+    /// server and the loopback add, without the client's own lateness.
+    from_send_us: Vec<u32>,
     client_cpu: Duration,
     errors: u64,
 }
@@ -355,6 +359,14 @@ impl Outcome {
     fn percentile(&self, p: f64) -> f64 {
         percentile_ms(&self.latencies_us, p)
     }
+}
+
+/// An open-loop column: the p99 of `sorted_us`, or a dash for a closed-loop scenario.
+fn open_loop(sorted_us: &[u32]) -> String {
+    if sorted_us.is_empty() {
+        return "—".to_string();
+    }
+    format!("{:.2}", percentile_ms(sorted_us, 0.99))
 }
 
 /// The `p` quantile of sorted microseconds, in milliseconds (0 when empty).
@@ -419,6 +431,7 @@ async fn drive(
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(1 << 16);
             let mut delays = Vec::new();
+            let mut from_send = Vec::new();
             let mut errors = 0u64;
             loop {
                 // Open loop: the next free connection takes the next slot, and the latency runs
@@ -435,29 +448,35 @@ async fn drive(
                 if due >= until {
                     break;
                 }
-                if slots.is_some() {
-                    delays.push(due.elapsed().as_micros().min(u32::MAX as u128) as u32);
-                }
+                let sent = Instant::now();
+                let micros = |d: Duration| d.as_micros().min(u32::MAX as u128) as u32;
                 match send(&mut s, method.clone(), &path, &bearer, body.clone()).await {
                     Ok((StatusCode::OK, _)) => {
-                        lat.push(due.elapsed().as_micros().min(u32::MAX as u128) as u32)
+                        lat.push(micros(due.elapsed()));
+                        if slots.is_some() {
+                            delays.push(micros(sent - due));
+                            from_send.push(micros(sent.elapsed()));
+                        }
                     }
                     _ => errors += 1,
                 }
             }
-            (lat, delays, errors)
+            (lat, delays, from_send, errors)
         }));
     }
     let mut latencies_us = Vec::new();
     let mut delays_us = Vec::new();
+    let mut from_send_us = Vec::new();
     let mut errors = 0;
     for t in tasks {
-        let (l, d, e) = t.await.map_err(|e| e.to_string())?;
+        let (l, d, f, e) = t.await.map_err(|e| e.to_string())?;
         latencies_us.extend(l);
         delays_us.extend(d);
+        from_send_us.extend(f);
         errors += e;
     }
     delays_us.sort_unstable();
+    from_send_us.sort_unstable();
     if let Some(p) = pacer {
         p.thread.join().map_err(|_| "the pacer thread panicked")?;
     }
@@ -470,6 +489,7 @@ async fn drive(
         elapsed,
         latencies_us,
         delays_us,
+        from_send_us,
         client_cpu: cpu_time().saturating_sub(cpu_before),
         errors,
     })
@@ -568,14 +588,14 @@ async fn run() -> Result<(), String> {
     let batch = format!("{}/check/batch", p.org_path);
     let healthz = "/healthz".to_string();
     println!(
-        "| scenario | {} | requests/s | decisions/s | p50 ms | p99 ms | p99.9 ms | errors | client CPU µs/request | sent late p99 ms |",
+        "| scenario | {} | requests/s | decisions/s | p50 ms | p99 ms | p99.9 ms | errors | client CPU µs/request | sent late p99 ms | p99 from send ms |",
         if o.http2 > 0 {
             format!("h2c streams (over {} connections)", o.http2)
         } else {
             "HTTP/1.1 connections".to_string()
         }
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut closed: std::collections::HashMap<String, f64> = Default::default();
     for name in &o.scenarios {
         let (base, paced) = match name.split_once('@') {
@@ -615,7 +635,7 @@ async fn run() -> Result<(), String> {
             closed.insert(base.to_string(), out.rate());
         }
         println!(
-            "| {name} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {} |",
+            "| {name} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {} | {} |",
             o.connections,
             out.rate(),
             out.decisions as f64 / out.elapsed.as_secs_f64(),
@@ -624,11 +644,8 @@ async fn run() -> Result<(), String> {
             out.percentile(0.999),
             out.errors,
             out.client_cpu.as_secs_f64() * 1e6 / out.requests.max(1) as f64,
-            if rate.is_some() {
-                format!("{:.2}", percentile_ms(&out.delays_us, 0.99))
-            } else {
-                "—".to_string()
-            },
+            open_loop(&out.delays_us),
+            open_loop(&out.from_send_us),
         );
     }
     Ok(())
