@@ -284,21 +284,9 @@ both!(a_role_batch_keeps_one_role_per_user);
 async fn a_role_batch_keeps_one_role_per_user(b: Backend) {
     let app = spawn_app(b).await;
     app.without_2fa().await;
-    let sales = app
-        .role(
-            "commerce-admin",
-            "Sales",
-            json!([{ "resource": "Magento_Sales::sales" }]),
-            json!([]),
-        )
-        .await;
+    let sales = app.commerce_role("Sales", "Magento_Sales::sales").await;
     let catalog = app
-        .role(
-            "commerce-admin",
-            "Catalog",
-            json!([{ "resource": "Magento_Catalog::catalog" }]),
-            json!([]),
-        )
+        .commerce_role("Catalog", "Magento_Catalog::catalog")
         .await;
     let u1 = app.user("u1@example.com").await;
     let u2 = app.user("u2@example.com").await;

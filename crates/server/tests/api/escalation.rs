@@ -39,14 +39,7 @@ async fn a_profile_admin_administers_their_profile_and_nothing_beyond(b: Backend
     let pa = app.signed_in("profiles@example.com", false).await;
     let owner = app.user("owner@example.com").await;
     let other = app.user("other@example.com").await;
-    let sales = app
-        .role(
-            "commerce-admin",
-            "Sales",
-            json!([{ "resource": "Magento_Sales::sales" }]),
-            json!([]),
-        )
-        .await;
+    let sales = app.commerce_role("Sales", "Magento_Sales::sales").await;
     let r = app
         .post(
             "/profiles",
@@ -186,14 +179,7 @@ async fn a_right_over_a_group_needs_everything_the_group_carries(b: Backend) {
     // The same through a group of the product admin's own application: the right may be handed
     // out, but the second account's authority came from the product admin, so it never reaches
     // the product admin's access.
-    let sales = app
-        .role(
-            "commerce-admin",
-            "Sales",
-            json!([{ "resource": "Magento_Sales::sales" }]),
-            json!([]),
-        )
-        .await;
+    let sales = app.commerce_role("Sales", "Magento_Sales::sales").await;
     let shop = app.group("Shop").await;
     let r = app
         .post(
@@ -259,14 +245,7 @@ async fn nobody_changes_their_own_access(b: Backend) {
     let product = app.signed_in("product@example.com", false).await;
     let system = app.signed_in("system@example.com", true).await;
     let g = app.group("Merch").await;
-    let sales = app
-        .role(
-            "commerce-admin",
-            "Sales",
-            json!([{ "resource": "Magento_Sales::sales" }]),
-            json!([]),
-        )
-        .await;
+    let sales = app.commerce_role("Sales", "Magento_Sales::sales").await;
     let r = app
         .post(&format!("/groups/{g}/roles"), json!({ "role_id": sales }))
         .await;

@@ -105,21 +105,9 @@ both!(one_role_per_user_is_refused_clearly);
 async fn one_role_per_user_is_refused_clearly(b: Backend) {
     let app = spawn_app(b).await;
     let u = app.user("jane@example.com").await;
-    let a = app
-        .role(
-            "commerce-admin",
-            "Sales",
-            json!([{ "resource": "Magento_Sales::sales" }]),
-            json!([]),
-        )
-        .await;
+    let a = app.commerce_role("Sales", "Magento_Sales::sales").await;
     let c = app
-        .role(
-            "commerce-admin",
-            "Catalog",
-            json!([{ "resource": "Magento_Catalog::catalog" }]),
-            json!([]),
-        )
+        .commerce_role("Catalog", "Magento_Catalog::catalog")
         .await;
     assert_eq!(
         app.post(&format!("/users/{u}/roles"), json!({ "role_id": a }))
@@ -312,14 +300,7 @@ both!(grants_are_replaced_whole);
 async fn grants_are_replaced_whole(b: Backend) {
     let app = spawn_app(b).await;
     let u = app.user("jane@example.com").await;
-    let r = app
-        .role(
-            "commerce-admin",
-            "Sales",
-            json!([{ "resource": "Magento_Sales::sales" }]),
-            json!([]),
-        )
-        .await;
+    let r = app.commerce_role("Sales", "Magento_Sales::sales").await;
     app.post(&format!("/users/{u}/roles"), json!({ "role_id": r }))
         .await;
     assert_eq!(

@@ -336,6 +336,14 @@ impl TestApp {
         r.body["id"].as_str().expect("id").to_string()
     }
 
+    /// Creates a `commerce-admin` role (one role per user there) allowing one resource of the
+    /// Magento tree everywhere, and returns its id.
+    pub async fn commerce_role(&self, name: &str, resource: &str) -> String {
+        let grants = serde_json::json!([{ "resource": resource }]);
+        self.role("commerce-admin", name, grants, serde_json::json!([]))
+            .await
+    }
+
     pub async fn group(&self, name: &str) -> String {
         let r = self
             .post("/groups", serde_json::json!({ "name": name }))

@@ -755,21 +755,9 @@ async fn joining_a_group_checks_both_what_it_carries_and_its_seats(b: Backend) {
     let jane = app.user("jane@example.com").await;
     let bob = app.user("bob@example.com").await;
     let carol = app.user("carol@example.com").await;
-    let sales = app
-        .role(
-            "commerce-admin",
-            "Sales",
-            json!([{ "resource": "Magento_Sales::sales" }]),
-            json!([]),
-        )
-        .await;
+    let sales = app.commerce_role("Sales", "Magento_Sales::sales").await;
     let catalog = app
-        .role(
-            "commerce-admin",
-            "Catalog",
-            json!([{ "resource": "Magento_Catalog::catalog" }]),
-            json!([]),
-        )
+        .commerce_role("Catalog", "Magento_Catalog::catalog")
         .await;
     let r = app
         .post(&format!("/users/{jane}/roles"), json!({ "role_id": sales }))
