@@ -425,9 +425,7 @@ async fn drive(
             bearer.to_string(),
             body.clone(),
         );
-        let slots = pacer
-            .as_ref()
-            .map(|p| (p.permits.clone(), p.taken.clone(), p.start, p.every));
+        let slots = pacer.as_ref().map(|p| p.slots.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(1 << 16);
             let mut delays = Vec::new();
@@ -437,12 +435,10 @@ async fn drive(
                 // Open loop: the next free connection takes the next slot, and the latency runs
                 // from the slot's time, so a request that waited for a connection counts its wait.
                 let due = match &slots {
-                    Some((permits, taken, start, every)) => {
-                        match Pacer::next(permits, taken, *start, *every).await {
-                            Some(due) => due,
-                            None => break,
-                        }
-                    }
+                    Some(slots) => match slots.next().await {
+                        Some(due) => due,
+                        None => break,
+                    },
                     None => Instant::now(),
                 };
                 if due >= until {
@@ -504,11 +500,17 @@ async fn drive(
 /// handful at a time. A semaphore, not a shared receiver, hands the slots out: a receiver
 /// behind a lock passes from task to task one scheduler turn at a time, too slow at this rate.
 struct Pacer {
+    slots: Slots,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// What each connection holds of the [`Pacer`]: the permits and which slot comes next.
+#[derive(Clone)]
+struct Slots {
     permits: std::sync::Arc<tokio::sync::Semaphore>,
     taken: std::sync::Arc<std::sync::atomic::AtomicU32>,
     start: Instant,
     every: Duration,
-    thread: std::thread::JoinHandle<()>,
 }
 
 impl Pacer {
@@ -538,24 +540,25 @@ impl Pacer {
             released.close();
         });
         Pacer {
-            permits,
-            taken: Default::default(),
-            start,
-            every,
+            slots: Slots {
+                permits,
+                taken: Default::default(),
+                start,
+                every,
+            },
             thread,
         }
     }
+}
 
+impl Slots {
     /// Waits for the next slot and says when it fell due; `None` once the run is over.
-    async fn next(
-        permits: &tokio::sync::Semaphore,
-        taken: &std::sync::atomic::AtomicU32,
-        start: Instant,
-        every: Duration,
-    ) -> Option<Instant> {
-        permits.acquire().await.ok()?.forget();
-        let n = taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Some(start + every * n)
+    async fn next(&self) -> Option<Instant> {
+        self.permits.acquire().await.ok()?.forget();
+        let n = self
+            .taken
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(self.start + self.every * n)
     }
 }
 

@@ -808,11 +808,13 @@ async fn joining_a_group_checks_both_what_it_carries_and_its_seats(b: Backend) {
         StatusCode::CREATED
     );
     let full = app.group("Search team").await;
-    app.post(
-        &format!("/groups/{full}/roles"),
-        json!({ "role_id": viewer }),
-    )
-    .await;
+    let r = app
+        .post(
+            &format!("/groups/{full}/roles"),
+            json!({ "role_id": viewer }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(
         seat_group(&app, &one_seat, &full).await.status,
         StatusCode::CREATED
@@ -829,11 +831,13 @@ async fn joining_a_group_checks_both_what_it_carries_and_its_seats(b: Backend) {
     // Nothing in the way: joined once, and a second join adds nothing.
     let roomy = profile(&app, "site-search", "Roomy", json!(10), json!([])).await;
     let fine = app.group("Viewers").await;
-    app.post(
-        &format!("/groups/{fine}/roles"),
-        json!({ "role_id": viewer }),
-    )
-    .await;
+    let r = app
+        .post(
+            &format!("/groups/{fine}/roles"),
+            json!({ "role_id": viewer }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(
         seat_group(&app, &roomy, &fine).await.status,
         StatusCode::CREATED
