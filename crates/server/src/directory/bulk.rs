@@ -10,6 +10,7 @@
 //! snapshot is recompiled once, by the one `commit_rights` at the end.
 
 use super::audit::Record;
+use super::bulk_batch::{Lane, BATCH};
 use super::bulk_names::{fold, problem, problems, resolve, Names, Part, Wanted};
 use super::credentials::CredentialDecision;
 use super::signin::ClientInfo;
@@ -52,6 +53,9 @@ pub struct ImportOptions {
     pub no_invitations: bool,
     /// For removed or deactivated users who created API credentials: revoke or keep them.
     pub credentials: Option<CredentialDecision>,
+    /// Every row through the use cases on its own, without batches (`bulk_batch`): slower,
+    /// and the reference the batches are tested against.
+    pub row_by_row: bool,
 }
 
 /// What became of one row.
@@ -104,7 +108,7 @@ pub struct ImportSummary {
 
 /// Audit entries an import holds before appending them inside its transaction: memory stays
 /// bounded by this, not by the file's length (issue 12).
-const AUDIT_FLUSH: usize = 512;
+pub(super) const AUDIT_FLUSH: usize = 512;
 
 /// The per-row report of an import or dry run.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -186,11 +190,63 @@ fn refused(e: &FileError) -> Error {
 }
 
 /// A row's lists, resolved.
-struct RowLists {
-    groups: Option<Wanted<GroupId>>,
-    profiles: Option<Wanted<ProfileId>>,
-    roles: Option<Wanted<RoleId>>,
+pub(super) struct RowLists {
+    pub(super) groups: Option<Wanted<GroupId>>,
+    pub(super) profiles: Option<Wanted<ProfileId>>,
+    pub(super) roles: Option<Wanted<RoleId>>,
     rights: Option<Wanted<(String, String)>>,
+}
+
+/// A row that may create a new person in a batch (`bulk_batch`): the user drafted from it and
+/// its lists resolved.
+pub(super) struct Fresh {
+    pub(super) row: RowPlan,
+    pub(super) user: User,
+    pub(super) lists: RowLists,
+}
+
+/// Which way a row goes.
+enum Route {
+    /// With others, in a batch (it may create a person).
+    Batch(Box<Fresh>),
+    /// Alone, through the use cases.
+    Alone(Box<RowPlan>),
+}
+
+/// An import under way: its transaction, what it knows, and the rows' results so far.
+pub(super) struct Run<'a> {
+    pub(super) w: WriteTx,
+    pub(super) admin: &'a OrgAdmin,
+    template: Template,
+    names: Names,
+    options: ImportOptions,
+    client: &'a ClientInfo,
+    pub(super) statistics: bq::StatisticsSchedule,
+    pub(super) lane: Lane,
+    rows: Vec<RowReport>,
+    approved: Option<Approved>,
+    changed_any: bool,
+}
+
+impl Run<'_> {
+    /// A row the batch created its person from.
+    pub(super) fn created(&mut self, fresh: &Fresh, ok: Approved) {
+        self.take(ok, true);
+        self.rows.push(RowReport {
+            line: fresh.row.line,
+            email: fresh.row.user.email.clone(),
+            result: RowResult::Created,
+            errors: Vec::new(),
+        });
+    }
+
+    fn take(&mut self, ok: Approved, changed: bool) {
+        self.approved = Some(match self.approved.take() {
+            Some(prev) => prev.and(ok),
+            None => ok,
+        });
+        self.changed_any |= changed;
+    }
 }
 
 /// One applied step: the approval, and whether something changed.
@@ -215,7 +271,7 @@ impl Directory {
         let org = &admin.org;
         let mut w = self.db.write().await?;
         w.defer_group_touches();
-        let mut approved = self
+        let approved = self
             .approve(
                 &mut w.tx,
                 admin,
@@ -223,22 +279,21 @@ impl Directory {
             )
             .await?;
         let names = self.import_names(&mut w, org.id).await?;
-        let mut report = ImportReport {
-            template: match template {
-                Template::Console => "console".into(),
-                Template::Plain => "plain".into(),
-            },
-            sha256: String::new(),
-            bytes: 0,
-            dry_run: options.dry_run,
-            mode: options.mode,
-            committed: false,
-            summary: ImportSummary::default(),
+        let mut run = Run {
+            w,
+            admin,
+            template,
+            names,
+            options,
+            client,
+            statistics: bq::StatisticsSchedule::default(),
+            lane: Lane::default(),
             rows: Vec::new(),
+            approved: Some(approved),
+            changed_any: false,
         };
-        let mut changed_any = false;
+        let mut pending: Vec<Fresh> = Vec::new();
         let mut truncated = false;
-        let mut statistics = bq::StatisticsSchedule::default();
         let digest = loop {
             let item = match rows.recv().await {
                 Some(i) => i,
@@ -251,7 +306,9 @@ impl Directory {
                 ImportItem::End(d) => break Some(d),
                 ImportItem::Refused(e) => {
                     // The body broke off part-way: never apply a truncated file.
-                    report.rows.push(RowReport {
+                    self.run_batch(&mut run, std::mem::take(&mut pending))
+                        .await?;
+                    run.rows.push(RowReport {
                         line: 0,
                         email: String::new(),
                         result: RowResult::Error,
@@ -274,7 +331,9 @@ impl Directory {
                     if errs.has(rolecall_bulk::Rule::Io) {
                         truncated = true;
                     }
-                    report.rows.push(RowReport {
+                    self.run_batch(&mut run, std::mem::take(&mut pending))
+                        .await?;
+                    run.rows.push(RowReport {
                         line: errs.line(),
                         email: String::new(),
                         result: RowResult::Error,
@@ -292,39 +351,46 @@ impl Directory {
                     continue;
                 }
             };
-            if w.recorded() >= AUDIT_FLUSH {
-                w.flush_audit().await?;
-            }
-            // Statistics that count the rows added so far (store::bulk::refresh_statistics).
-            statistics.row(&mut w.tx, self.backend()).await?;
-            let mark = w.mark().await?;
-            match self
-                .import_row(&mut w, admin, template, &names, &row, &options, client)
-                .await?
-            {
-                Ok((steps, result)) => {
-                    w.release_mark().await?;
-                    for (ok, changed) in steps {
-                        approved = approved.and(ok);
-                        changed_any |= changed;
+            let route = if options.row_by_row {
+                Route::Alone(Box::new(row))
+            } else {
+                self.route(&run, row)
+            };
+            match route {
+                Route::Batch(fresh) => {
+                    pending.push(*fresh);
+                    if pending.len() >= BATCH {
+                        self.run_batch(&mut run, std::mem::take(&mut pending))
+                            .await?;
                     }
-                    report.rows.push(RowReport {
-                        line: row.line,
-                        email: row.user.email.clone(),
-                        result,
-                        errors: Vec::new(),
-                    });
                 }
-                Err(errors) => {
-                    w.rollback_to_mark(mark).await?;
-                    report.rows.push(RowReport {
-                        line: row.line,
-                        email: row.user.email.clone(),
-                        result: RowResult::Error,
-                        errors,
-                    });
+                Route::Alone(row) => {
+                    self.run_batch(&mut run, std::mem::take(&mut pending))
+                        .await?;
+                    self.slow_row(&mut run, &row).await?;
                 }
             }
+        };
+        self.run_batch(&mut run, pending).await?;
+        let Run {
+            mut w,
+            rows: row_reports,
+            approved,
+            changed_any,
+            ..
+        } = run;
+        let mut report = ImportReport {
+            template: match template {
+                Template::Console => "console".into(),
+                Template::Plain => "plain".into(),
+            },
+            sha256: String::new(),
+            bytes: 0,
+            dry_run: options.dry_run,
+            mode: options.mode,
+            committed: false,
+            summary: ImportSummary::default(),
+            rows: row_reports,
         };
         for r in &report.rows {
             let s = &mut report.summary;
@@ -362,9 +428,84 @@ impl Directory {
             .detail(detail),
         )
         .await?;
+        let Some(approved) = approved else {
+            return Err(Error::Internal("an import without its approval".into()));
+        };
         self.commit_rights(w, org.id, approved, changed_any).await?;
         report.committed = true;
         Ok(report)
+    }
+
+    /// Applies one row through the use cases, in a savepoint of its own: a row that breaks a
+    /// rule is rolled back alone and reported.
+    pub(super) async fn slow_row(&self, run: &mut Run<'_>, row: &RowPlan) -> Result<()> {
+        // It may change what the batches remember (groups, seats, the actor's rights).
+        run.lane.forget();
+        if run.w.recorded() >= AUDIT_FLUSH {
+            run.w.flush_audit().await?;
+        }
+        // Statistics that count the rows added so far (store::bulk::refresh_statistics).
+        run.statistics.row(&mut run.w.tx, self.backend()).await?;
+        let mark = run.w.mark().await?;
+        let applied = self
+            .import_row(
+                &mut run.w,
+                run.admin,
+                run.template,
+                &run.names,
+                row,
+                &run.options,
+                run.client,
+            )
+            .await?;
+        match applied {
+            Ok((steps, result)) => {
+                run.w.release_mark().await?;
+                for (ok, changed) in steps {
+                    run.take(ok, changed);
+                }
+                run.rows.push(RowReport {
+                    line: row.line,
+                    email: row.user.email.clone(),
+                    result,
+                    errors: Vec::new(),
+                });
+            }
+            Err(errors) => {
+                run.w.rollback_to_mark(mark).await?;
+                run.rows.push(RowReport {
+                    line: row.line,
+                    email: row.user.email.clone(),
+                    result: RowResult::Error,
+                    errors,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The row as a [`Fresh`] one for a batch when one may take it (it creates a person, sends no
+    /// mail, changes no admin rights, and its names resolve), otherwise the row back. Whether
+    /// the person exists already is asked for the whole batch at once.
+    fn route(&self, run: &Run<'_>, row: RowPlan) -> Route {
+        let f = &row.user;
+        let plain = row.operation == RowOperation::Upsert
+            && run.options.no_invitations
+            && matches!(f.status, None | Some(Status::Active))
+            && row.developer_access.items().is_none_or(|s| s.is_empty());
+        if !plain {
+            return Route::Alone(Box::new(row));
+        }
+        let lists = match row_lists(run.template, &run.names, &row) {
+            Ok(l) if l.rights.as_ref().is_none_or(|r| r.items.is_empty()) => l,
+            _ => return Route::Alone(Box::new(row)),
+        };
+        match self.draft_user(run.admin, &new_user(&row, &run.options)) {
+            Ok((user, false)) if user.status == UserStatus::Active => {
+                Route::Batch(Box::new(Fresh { row, user, lists }))
+            }
+            _ => Route::Alone(Box::new(row)),
+        }
     }
 
     async fn import_names(
@@ -443,74 +584,17 @@ impl Directory {
             return Ok(Ok((steps, RowResult::Removed)));
         }
         // Names first, so a row with an unknown group changes nothing at all.
-        let mut bad = Vec::new();
-        let lists = RowLists {
-            groups: resolve(&row.groups, &mut bad, t, line, Part::Groups, |g| {
-                names.group(g)
-            }),
-            profiles: resolve(&row.profiles, &mut bad, t, line, Part::Profiles, |p| {
-                names.profile(p)
-            }),
-            roles: resolve(&row.roles, &mut bad, t, line, Part::Roles, |r| {
-                names.role(r)
-            }),
-            rights: resolve(
-                &row.admin_rights,
-                &mut bad,
-                t,
-                line,
-                Part::AdminRights,
-                |r| {
-                    names.right(r).map(|r| {
-                        let (k, tgt) = r.to_row();
-                        (k.to_string(), tgt)
-                    })
-                },
-            ),
+        let lists = match row_lists(t, names, row) {
+            Ok(l) => l,
+            Err(bad) => return Ok(Err(bad)),
         };
-        if row.developer_access.items().is_some_and(|s| !s.is_empty()) {
-            bad.push(problem(
-                t,
-                line,
-                Part::DeveloperAccess,
-                "unsupported",
-                "rolecall has no developer access to grant; leave the column empty".into(),
-            ));
-        }
-        if !bad.is_empty() {
-            return Ok(Err(bad));
-        }
         let f = &row.user;
         let wants_inactive =
             row.operation == RowOperation::Deactivate || f.status == Some(Status::Inactive);
         let mut result = RowResult::Unchanged;
         let user: User = match existing {
             None => {
-                let status = match f.status {
-                    // A user created only to be deactivated is told nothing.
-                    _ if wants_inactive => "active",
-                    Some(Status::Active) => "active",
-                    Some(Status::Invited) => "invited",
-                    _ if options.no_invitations => "active",
-                    _ => "invited",
-                };
-                let input = NewUser {
-                    email: f.email.clone(),
-                    username: f.username.clone(),
-                    first_name: f.first_name.clone(),
-                    last_name: f.last_name.clone(),
-                    locale: None,
-                    status: Some(status.into()),
-                    identity_type: f
-                        .identity_type
-                        .map(|t| core_identity(t).as_str().to_string()),
-                    country_code: f.country_code.clone(),
-                    // An invited user is always sent the invitation (it is how they get in).
-                    notify: Some(
-                        status == "invited" || (!options.no_invitations && !wants_inactive),
-                    ),
-                    ..NewUser::default()
-                };
+                let input = new_user(row, options);
                 let (ok, changed, (u, _)) = attempt!(
                     Part::Email,
                     self.create_user_invited_by_in(w, admin, input, Some("bulk import"))
@@ -710,6 +794,85 @@ impl Directory {
             result = RowResult::Updated;
         }
         Ok(Ok((steps, result)))
+    }
+}
+
+/// A row's lists resolved against the organisation's names; every name that does not resolve
+/// is a problem of the row, which then changes nothing at all.
+fn row_lists(
+    t: Template,
+    names: &Names,
+    row: &RowPlan,
+) -> std::result::Result<RowLists, Vec<RowProblem>> {
+    let line = row.line;
+    let mut bad = Vec::new();
+    let lists = RowLists {
+        groups: resolve(&row.groups, &mut bad, t, line, Part::Groups, |g| {
+            names.group(g)
+        }),
+        profiles: resolve(&row.profiles, &mut bad, t, line, Part::Profiles, |p| {
+            names.profile(p)
+        }),
+        roles: resolve(&row.roles, &mut bad, t, line, Part::Roles, |r| {
+            names.role(r)
+        }),
+        rights: resolve(
+            &row.admin_rights,
+            &mut bad,
+            t,
+            line,
+            Part::AdminRights,
+            |r| {
+                names.right(r).map(|r| {
+                    let (k, tgt) = r.to_row();
+                    (k.to_string(), tgt)
+                })
+            },
+        ),
+    };
+    if row.developer_access.items().is_some_and(|s| !s.is_empty()) {
+        bad.push(problem(
+            t,
+            line,
+            Part::DeveloperAccess,
+            "unsupported",
+            "rolecall has no developer access to grant; leave the column empty".into(),
+        ));
+    }
+    if bad.is_empty() {
+        Ok(lists)
+    } else {
+        Err(bad)
+    }
+}
+
+/// The new user a row describes, as `create_user` takes it.
+fn new_user(row: &RowPlan, options: &ImportOptions) -> NewUser {
+    let f = &row.user;
+    let wants_inactive =
+        row.operation == RowOperation::Deactivate || f.status == Some(Status::Inactive);
+    let status = match f.status {
+        // A user created only to be deactivated is told nothing.
+        _ if wants_inactive => "active",
+        Some(Status::Active) => "active",
+        Some(Status::Invited) => "invited",
+        _ if options.no_invitations => "active",
+        _ => "invited",
+    };
+    NewUser {
+        email: f.email.clone(),
+        username: f.username.clone(),
+        first_name: f.first_name.clone(),
+        last_name: f.last_name.clone(),
+        locale: None,
+        status: Some(status.into()),
+        identity_type: f
+            .identity_type
+            .map(|t| core_identity(t).as_str().to_string()),
+        country_code: f.country_code.clone(),
+        // An invited user is always sent the invitation (it is how they get in).
+        notify: Some(status == "invited" || (!options.no_invitations && !wants_inactive)),
+        ..NewUser::default()
     }
 }
 

@@ -12,6 +12,7 @@ pub mod admins;
 pub mod audit; // the one hash-chained audit log
 pub mod bearers; // secrets, organisations and freshness remembered between requests (issue 13)
 pub mod bulk; // bulk import of user files (issue 12)
+mod bulk_batch; // the import's batches: new people judged in memory, written together (issue 12)
 pub mod bulk_changes; // many users into a group, profile or role; a product withdrawn (issue 12)
 pub mod bulk_export; // bulk export of user files (issue 12)
 mod bulk_names; // names and problems of a bulk import

@@ -130,7 +130,7 @@ fn not_found_profile(id: ProfileId) -> crate::error::Error {
 }
 
 /// Giving or taking a seat in `profile` changes the access of `effect`'s people.
-fn seat(profile: &Profile, effect: Effect) -> Change {
+pub(super) fn seat(profile: &Profile, effect: Effect) -> Change {
     Change::new(Operation::AssignProfile)
         .reaching(Reach::Profile {
             id: profile.id,
@@ -149,7 +149,7 @@ fn quota_field(p: &mut Problems, quota: Option<i64>) {
     }
 }
 
-fn full(profile: &Profile, quota: i64) -> String {
+pub(super) fn full(profile: &Profile, quota: i64) -> String {
     format!(
         "profile {} has {quota} seats and all are used",
         profile.name
@@ -165,6 +165,15 @@ fn profile_target(p: &Profile) -> Party {
 }
 
 /// A profile as a field value in the log: id, name and application at the time.
+/// What the log says of a seat given to a user directly.
+pub(super) fn seat_assigned(u: &User, p: &Profile) -> Record {
+    Record::new("seat_assigned", user_target(u)).changes(field(
+        "profile",
+        Value::Null,
+        profile_ref(p),
+    ))
+}
+
 fn profile_ref(p: &Profile) -> Value {
     serde_json::json!({"id": p.id.to_string(), "name": p.name.as_str(), "application": p.application})
 }
@@ -568,16 +577,8 @@ impl Directory {
         }
         let added = pq::add_profile_user(&mut w.tx, b, org.id, id, user, self.now()).await?;
         if added {
-            self.record(
-                w,
-                admin,
-                Record::new("seat_assigned", user_target(&person)).changes(field(
-                    "profile",
-                    Value::Null,
-                    profile_ref(&profile),
-                )),
-            )
-            .await?;
+            self.record(w, admin, seat_assigned(&person, &profile))
+                .await?;
         }
         Ok((ok, added, added))
     }

@@ -305,14 +305,14 @@ fn unknown_role(role: RoleId) -> DomainError {
 }
 
 /// Giving or taking a role of `application` changes the access of `effect`'s people.
-fn role_assignment(application: &str, effect: Effect) -> Change {
+pub(super) fn role_assignment(application: &str, effect: Effect) -> Change {
     Change::new(Operation::AssignRole)
         .reaching(Reach::Application(application.to_string()))
         .affecting(effect)
 }
 
 /// Joining or leaving a group changes the person's access by everything the group carries.
-fn membership(group: GroupId, user: UserId) -> Change {
+pub(super) fn membership(group: GroupId, user: UserId) -> Change {
     Change::new(Operation::ManageGroupMembers)
         .reaching(Reach::Group(group))
         .affecting(Effect::User(user))
@@ -336,6 +336,21 @@ fn user_change(org: &Organization, current: &User, next: &User) -> Change {
         change = change.reaching(Reach::OwnerCredentials { owner: current.id });
     }
     change
+}
+
+/// What the log says of a new user (every way of creating one).
+pub(super) fn user_created(u: &User) -> Record {
+    Record::new("user_created", user_target(u)).between(None, Some(u))
+}
+
+/// What the log says of a user joining a group.
+pub(super) fn member_added(u: &User, g: &Group) -> Record {
+    Record::new("member_added", user_target(u)).changes(field("group", Value::Null, group_ref(g)))
+}
+
+/// What the log says of a role given to a user directly.
+pub(super) fn role_assigned(u: &User, role: &Role) -> Record {
+    Record::new("role_assigned", user_target(u)).changes(field("role", Value::Null, role_ref(role)))
 }
 
 fn group_target(g: &Group) -> Party {
@@ -389,6 +404,46 @@ impl Directory {
         (User, Option<super::invitations::Invitation>),
     )> {
         let org = &admin.org;
+        let (mut user, notify) = self.draft_user(admin, &input)?;
+        let now = user.created_at;
+        let b = self.backend();
+        if scim_client(admin).is_some() && user.status == UserStatus::Active {
+            let (settings, _) = crate::store::signin::settings(&mut w.tx, b, org.id).await?;
+            if settings.provisioning.invitations {
+                user.status = UserStatus::Invited;
+            }
+        }
+        let ok = self
+            .approve(
+                &mut w.tx,
+                admin,
+                Change::new(Operation::AddUser)
+                    .reaching(Reach::Organization)
+                    .affecting(Effect::User(user.id)),
+            )
+            .await?;
+        q::insert_user(&mut w.tx, b, &user).await?;
+        // invitations: an invited user gets the "Get started" e-mail with this very insert.
+        let invitation = match user.status {
+            UserStatus::Invited => Some(
+                super::invitations::issue(&mut w.tx, b, org, &user, invited_by, now, self).await?,
+            ),
+            _ => {
+                if notify {
+                    self.queue_account_notice(&mut w.tx, org, &user, now)
+                        .await?;
+                }
+                None
+            }
+        };
+        // end invitations
+        self.record(w, admin, user_created(&user)).await?;
+        Ok((ok, true, (user, invitation)))
+    }
+
+    /// The user `input` describes, every field checked (all problems at once), and whether
+    /// they are to be told. No I/O: the import's batches build their people with it too.
+    pub(super) fn draft_user(&self, admin: &OrgAdmin, input: &NewUser) -> Result<(User, bool)> {
         let scim = scim_client(admin);
         let mut p = Problems::new();
         let email = p.check(Email::parse("email", &input.email));
@@ -448,22 +503,15 @@ impl Directory {
             Some(first_name),
             Some(last_name),
             Some(locale),
-            Some(mut status),
+            Some(status),
         ) = (email, username, first, last, locale, status)
         else {
             unreachable!("problems checked")
         };
         let now = self.now();
-        let b = self.backend();
-        if scim.is_some() && status == UserStatus::Active {
-            let (settings, _) = crate::store::signin::settings(&mut w.tx, b, org.id).await?;
-            if settings.provisioning.invitations {
-                status = UserStatus::Invited;
-            }
-        }
         let mut user = User {
             id: UserId(new_id()),
-            org_id: org.id,
+            org_id: admin.org.id,
             username,
             email,
             first_name,
@@ -479,37 +527,7 @@ impl Directory {
             provisioned_by: scim.map(str::to_string),
         };
         settle_emails(&mut user);
-        let ok = self
-            .approve(
-                &mut w.tx,
-                admin,
-                Change::new(Operation::AddUser)
-                    .reaching(Reach::Organization)
-                    .affecting(Effect::User(user.id)),
-            )
-            .await?;
-        q::insert_user(&mut w.tx, b, &user).await?;
-        // invitations: an invited user gets the "Get started" e-mail with this very insert.
-        let invitation = match user.status {
-            UserStatus::Invited => Some(
-                super::invitations::issue(&mut w.tx, b, org, &user, invited_by, now, self).await?,
-            ),
-            _ => {
-                if notify {
-                    self.queue_account_notice(&mut w.tx, org, &user, now)
-                        .await?;
-                }
-                None
-            }
-        };
-        // end invitations
-        self.record(
-            w,
-            admin,
-            Record::new("user_created", user_target(&user)).between(None, Some(&user)),
-        )
-        .await?;
-        Ok((ok, true, (user, invitation)))
+        Ok((user, notify))
     }
 
     /// A user, or `Gone` with the tombstone when deleted.
@@ -1117,16 +1135,7 @@ impl Directory {
         let (added, u) = self.join_in(&mut w.tx, org, &g, user).await?;
         if added {
             w.touch_group(group, self.now()).await?;
-            self.record(
-                w,
-                admin,
-                Record::new("member_added", user_target(&u)).changes(field(
-                    "group",
-                    Value::Null,
-                    group_ref(&g),
-                )),
-            )
-            .await?;
+            self.record(w, admin, member_added(&u, &g)).await?;
         }
         Ok((ok, added, added))
     }
@@ -1569,16 +1578,7 @@ impl Directory {
         .await?;
         let added = q::add_user_role(&mut w.tx, b, org.id, user, &role, self.now()).await?;
         if added {
-            self.record(
-                w,
-                admin,
-                Record::new("role_assigned", user_target(&u)).changes(field(
-                    "role",
-                    Value::Null,
-                    role_ref(&role),
-                )),
-            )
-            .await?;
+            self.record(w, admin, role_assigned(&u, &role)).await?;
         }
         Ok((ok, added, added))
     }

@@ -210,6 +210,7 @@ async fn import_users(
         mode: q.mode.unwrap_or_default(),
         no_invitations: !q.invitations.unwrap_or(true),
         credentials: q.credentials,
+        row_by_row: false,
     };
     let rows = read_rows(stream_body(body, s.body_timeout));
     let report = s.dir.import_users(&admin, rows, options, &client).await?;

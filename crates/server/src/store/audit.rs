@@ -152,15 +152,13 @@ impl KnownHeads {
     }
 }
 
-/// Rows per INSERT statement: 18 values each. Small on SQLite because binding by position
-/// costs sqlx a parameter-name lookup (`sqlite3_bind_parameter_name`) that is linear in the
-/// statement's parameters, so a 400-row statement (7,200 values) spent most of a bulk import's
-/// appends on it (issue 12). PostgreSQL has no such cost, and its link trigger moves the head
-/// once per statement (migration 0019), so fewer, larger statements leave fewer versions of
-/// the head row in a long transaction.
+/// Rows per INSERT statement: 18 values each. PostgreSQL's link trigger moves the head once
+/// per statement (migration 0019), so fewer, larger statements leave fewer versions of the
+/// head row in a long transaction. SQLite's were 32 while values were bound by number, whose
+/// name lookup grew with the statement (`store::rows`); bound in order they may be many.
 fn rows_per_insert(b: Backend) -> usize {
     match b {
-        Backend::Sqlite => 32,
+        Backend::Sqlite => 256,
         Backend::Postgres => 256,
     }
 }
@@ -231,43 +229,34 @@ async fn insert_rows(
     b: Backend,
     entries: &[Entry],
 ) -> std::result::Result<(), sqlx::Error> {
+    let cols: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
     for chunk in entries.chunks(rows_per_insert(b)) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let marks: Vec<String> = (1..=18).map(|k| format!("${}", r * 18 + k)).collect();
-                format!("({})", marks.join(", "))
+        let rows = chunk
+            .iter()
+            .map(|e| {
+                vec![
+                    e.org_id.clone().into(),
+                    e.seq.into(),
+                    e.id.clone().into(),
+                    e.at.into(),
+                    e.actor.kind.clone().into(),
+                    e.actor.id.clone().into(),
+                    e.actor.name.clone().into(),
+                    e.action.clone().into(),
+                    e.target.kind.clone().into(),
+                    e.target.id.clone().into(),
+                    e.target.name.clone().into(),
+                    e.changes.clone().into(),
+                    e.detail.clone().into(),
+                    e.source_ip.clone().into(),
+                    e.user_agent.clone().into(),
+                    e.request_id.clone().into(),
+                    e.prev_hash.clone().into(),
+                    e.hash.clone().into(),
+                ]
             })
             .collect();
-        let sql = sql_for(
-            b,
-            &format!(
-                "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
-                rows.join(", ")
-            ),
-        );
-        let mut q = sqlx::query(&sql);
-        for e in chunk {
-            q = q
-                .bind(&e.org_id)
-                .bind(e.seq)
-                .bind(&e.id)
-                .bind(e.at)
-                .bind(&e.actor.kind)
-                .bind(&e.actor.id)
-                .bind(&e.actor.name)
-                .bind(&e.action)
-                .bind(&e.target.kind)
-                .bind(&e.target.id)
-                .bind(&e.target.name)
-                .bind(&e.changes)
-                .bind(&e.detail)
-                .bind(&e.source_ip)
-                .bind(&e.user_agent)
-                .bind(&e.request_id)
-                .bind(&e.prev_hash)
-                .bind(&e.hash);
-        }
-        q.execute(&mut *c).await?;
+        super::rows::insert_rows(c, b, "audit_log", &cols, rows, "").await?;
     }
     Ok(())
 }

@@ -234,13 +234,12 @@ fn user_conflict(e: sqlx::Error, u: &User) -> Error {
 /// user's username or e-mail, whichever column, is refused with 422 naming the field (issue 9
 /// item 11). The primary key of `sign_in_names` makes this hold under concurrency too.
 async fn claim_sign_in_names(c: &mut AnyConnection, b: Backend, u: &User) -> Result<()> {
-    let email = u.email.key();
-    let username = u.username.key();
-    let mut claims = vec![("email", email.clone(), u.email.as_str())];
-    if username != email {
-        claims.push(("username", username, u.username.as_str()));
-    }
-    for (field, key, shown) in claims {
+    for (field, key) in super::rows::sign_in_names(u) {
+        let shown = if field == "email" {
+            u.email.as_str()
+        } else {
+            u.username.as_str()
+        };
         sqlx::query(&sql_for(
             b,
             "INSERT INTO sign_in_names (org_id, name_key, user_id) VALUES ($1, $2, $3)",
@@ -309,36 +308,10 @@ pub async fn insert_user(c: &mut AnyConnection, b: Backend, u: &User) -> Result<
     // Names first: a clash is reported on the field the caller gave (the e-mail, when the
     // username defaults to it).
     claim_sign_in_names(&mut *c, b, u).await?;
-    let profile = super::user_profile::columns(u)?;
-    let mut cols = String::from("id, org_id, username, username_key, email, email_key, first_name, last_name, locale, status, version, created_at, updated_at, last_sign_in_at, kind");
-    let mut marks =
-        String::from("$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15");
-    for (i, (col, _)) in profile.iter().enumerate() {
-        cols.push_str(", ");
-        cols.push_str(col);
-        marks.push_str(&format!(", ${}", 16 + i));
-    }
-    let sql = sql_for(b, &format!("INSERT INTO users ({cols}) VALUES ({marks})"));
-    let mut q = sqlx::query(&sql)
-        .bind(u.id.to_string())
-        .bind(u.org_id.to_string())
-        .bind(u.username.as_str())
-        .bind(u.username.key())
-        .bind(u.email.as_str())
-        .bind(u.email.key())
-        .bind(u.first_name.as_str())
-        .bind(u.last_name.as_str())
-        .bind(u.locale.as_str())
-        .bind(u.status.as_str())
-        .bind(u.version)
-        .bind(u.created_at)
-        .bind(u.updated_at)
-        .bind(u.last_sign_in_at)
-        .bind(u.kind.as_str());
-    for (_, v) in profile {
-        q = q.bind(v);
-    }
-    q.execute(&mut *c).await.map_err(|e| user_conflict(e, u))?;
+    let (cols, row) = super::rows::user_row(u)?;
+    super::rows::insert_rows(&mut *c, b, "users", &cols, vec![row], "")
+        .await
+        .map_err(|e| user_conflict(e, u))?;
     super::user_profile::write_children(c, b, u, true).await
 }
 

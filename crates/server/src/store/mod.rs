@@ -16,6 +16,7 @@ pub mod owner; // the one process serving a SQLite file (issue 13)
 pub mod profiles;
 pub mod reports; // access reports (issue 11)
 pub mod rights;
+pub(crate) mod rows; // rows written many at a time (issue 12)
 pub mod scim; // SCIM lists and searches (issue 14)
 pub mod scim_clients; // SCIM clients (issue 14)
 pub mod signin;
@@ -64,6 +65,9 @@ pub struct Db {
     /// Where [`Db::write`] begins: on SQLite one connection of its own, on PostgreSQL `pool`.
     writer: AnyPool,
 }
+
+/// SQLite's writer's page cache, in KiB (64 MiB at most, used only as a change needs it).
+const WRITER_CACHE_KIB: i64 = 65_536;
 
 /// A write transaction; holds the SQLite writer lock until committed or dropped.
 pub struct WriteTx {
@@ -623,7 +627,10 @@ impl Db {
             Synchronous::Full | Synchronous::Normal => "NORMAL",
             Synchronous::PerCommit => "FULL",
         };
-        let pool_of = |max: u32| {
+        // SQLite's page cache per connection, in KiB: the default (2 MiB) for readers; the one
+        // writer keeps more, as a large change (an import) that outgrows it re-reads the pages
+        // it evicted and spills dirty ones to the log before its commit.
+        let pool_of = |max: u32, cache_kib: i64| {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(options.busy_timeout.max(Duration::from_secs(1)))
@@ -639,6 +646,8 @@ impl Db {
                                     format!("PRAGMA synchronous = {synchronous}").as_str(),
                                 )
                                 .await?;
+                                conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str())
+                                    .await?;
                             }
                             // A row lock held too long ends the waiting statement (55P03, a
                             // 503) instead of stalling the request indefinitely.
@@ -651,14 +660,14 @@ impl Db {
                     })
                 })
         };
-        let pool = pool_of(if backend == Backend::Sqlite { 8 } else { 16 })
+        let pool = pool_of(if backend == Backend::Sqlite { 8 } else { 16 }, 2_000)
             .connect_with(connect.clone())
             .await?;
         // SQLite: the use cases' writes, serialised by `write_lock` anyway, always on the same
         // connection. A connection drops its whole page cache when another one wrote, so a
         // writer that changes from call to call re-reads every page it touches (issue 14).
         let writer = match backend {
-            Backend::Sqlite => pool_of(1).connect_with(connect).await?,
+            Backend::Sqlite => pool_of(1, WRITER_CACHE_KIB).connect_with(connect).await?,
             Backend::Postgres => pool.clone(),
         };
         let write_lock =
@@ -905,26 +914,12 @@ pub(crate) async fn link(
     now: i64,
     extra: Option<(&'static str, String)>,
 ) -> Result<bool> {
-    let (col, val) = match &extra {
-        Some((column, _)) => (format!(", {column}"), ", $5"),
-        None => (String::new(), ""),
+    // One statement, not a look then an insert (`rows::link_all`, with one row).
+    let (col, value) = match extra {
+        Some((column, v)) => (Some(column), Some(v)),
+        None => (None, None),
     };
-    // One statement, not a look then an insert: every association table's primary key is
-    // exactly (left, right), so the conflict target names that key and nothing else, and any
-    // other constraint still fails loudly.
-    let sql = format!(
-        "INSERT INTO {t} ({a}, {z}, org_id, created_at{col}) VALUES ($1, $2, $3, $4{val}) \
-         ON CONFLICT ({a}, {z}) DO NOTHING",
-        t = l.table,
-        a = l.left,
-        z = l.right
-    );
-    let sql = sql_for(b, &sql);
-    let mut q = sqlx::query(&sql).bind(left).bind(right).bind(org).bind(now);
-    if let Some((_, v)) = extra {
-        q = q.bind(v);
-    }
-    Ok(q.execute(c).await?.rows_affected() == 1)
+    Ok(rows::link_all(c, b, l, &org, now, col, vec![(left, right, value)]).await? == 1)
 }
 
 /// Removes a row from an association table; true when there was one.

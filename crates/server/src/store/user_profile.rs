@@ -151,6 +151,45 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<(UserProfile, Option<String>)> {
     Ok((profile, get_opt_str(row, "provisioned_by")?))
 }
 
+/// The columns of `user_emails`, in the order of [`email_rows`].
+pub(crate) const EMAIL_COLUMNS: &[&str] = &[
+    "user_id",
+    "org_id",
+    "position",
+    "value",
+    "value_key",
+    "type",
+    "type_key",
+    "display",
+    "display_key",
+    "is_primary",
+];
+
+/// A user's rows of `user_emails`, one per entry in their order.
+pub(crate) fn email_rows(u: &User) -> Vec<Vec<super::rows::Cell>> {
+    let text = |t: &Option<AttributeText>| t.as_ref().map(|v| v.as_str().to_string());
+    let k = |t: &Option<AttributeText>| t.as_ref().map(|v| fold_case(v.as_str()));
+    u.profile
+        .emails
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            vec![
+                u.id.to_string().into(),
+                u.org_id.to_string().into(),
+                (i as i64).into(),
+                e.value.as_str().into(),
+                fold_case(e.value.as_str()).into(),
+                text(&e.kind).into(),
+                k(&e.kind).into(),
+                text(&e.display).into(),
+                k(&e.display).into(),
+                i64::from(e.primary).into(),
+            ]
+        })
+        .collect()
+}
+
 /// Rewrites the child tables of a user's multi-valued attributes. `fresh`: the user was just
 /// inserted, so there is nothing to delete.
 pub(crate) async fn write_children(
@@ -174,24 +213,9 @@ pub(crate) async fn write_children(
     }
     let text = |t: &Option<AttributeText>| t.as_ref().map(|v| v.as_str().to_string());
     let k = |t: &Option<AttributeText>| t.as_ref().map(|v| fold_case(v.as_str()));
-    for (i, e) in u.profile.emails.iter().enumerate() {
-        sqlx::query(&sql_for(
-            b,
-            "INSERT INTO user_emails (user_id, org_id, position, value, value_key, type, type_key, display, display_key, is_primary) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        ))
-        .bind(&id)
-        .bind(&org)
-        .bind(i as i64)
-        .bind(e.value.as_str())
-        .bind(fold_case(e.value.as_str()))
-        .bind(text(&e.kind))
-        .bind(k(&e.kind))
-        .bind(text(&e.display))
-        .bind(k(&e.display))
-        .bind(i64::from(e.primary))
-        .execute(&mut *c)
-        .await?;
+    if !u.profile.emails.is_empty() {
+        super::rows::insert_rows(&mut *c, b, "user_emails", EMAIL_COLUMNS, email_rows(u), "")
+            .await?;
     }
     for (i, ph) in u.profile.phone_numbers.iter().enumerate() {
         sqlx::query(&sql_for(

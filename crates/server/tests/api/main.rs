@@ -6,6 +6,7 @@
 
 mod admins;
 mod audit; // issue 11: the one audit log
+mod bulk_batch; // issue 12: the import's batches against row by row
 mod bulk_changes; // issue 12: many users at once, a product removed
 mod bulk_export; // issue 12: export and the round trip
 mod bulk_import; // issue 12

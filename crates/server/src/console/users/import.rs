@@ -340,6 +340,7 @@ fn options_of(form: &Posted, dry_run: bool) -> Result<ImportOptions, ConsoleErro
         mode,
         no_invitations: form.get("invitations") != "1",
         credentials,
+        row_by_row: false,
     })
 }
 

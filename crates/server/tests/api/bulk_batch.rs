@@ -1,0 +1,279 @@
+//! The import's batches (issue 12) against the reference: the same random files imported with
+//! batches and row by row (every row through the use cases on its own) into two servers set up
+//! alike give the same report, the same directory and the same audit entries. The files are
+//! built to reach every rule the batches judge in memory: names taken by existing people and by
+//! earlier rows, one role per user through groups and direct roles, seat quotas filled through
+//! groups and directly, unknown names, and rows that go the row-by-row way in between.
+
+use crate::both;
+use crate::helpers::{spawn_app, Backend, TestApp};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rolecall::directory::bulk::{read_rows, ImportMode, ImportOptions, ImportReport};
+use rolecall::directory::signin::ClientInfo;
+use rolecall::directory::OrgAdmin;
+use serde_json::json;
+
+/// Groups, roles and profiles both servers get, in the same order.
+async fn set_up(app: &TestApp) {
+    let sales = app.commerce_role("Sales", "Magento_Sales::sales").await;
+    let content = app.commerce_role("Content", "Magento_Cms::page").await;
+    for (group, role) in [
+        ("Sellers", Some(&sales)),
+        ("Writers", Some(&content)),
+        ("Plain", None),
+    ] {
+        let g = app.group(group).await;
+        if let Some(role) = role {
+            let r = app
+                .post(&format!("/groups/{g}/roles"), json!({ "role_id": role }))
+                .await;
+            assert!(r.status.is_success(), "{}", r.body);
+        }
+    }
+    let seats = app.group("Seats").await;
+    let few = app
+        .post(
+            "/profiles",
+            json!({ "application": "site-search", "name": "Few", "seat_quota": 4, "roles": [] }),
+        )
+        .await;
+    assert!(few.status.is_success(), "{}", few.body);
+    let few = few.body["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/profiles/{few}/groups"),
+            json!({ "group_id": seats }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let direct = app
+        .post(
+            "/profiles",
+            json!({ "application": "site-search", "name": "Direct", "seat_quota": 3, "roles": [] }),
+        )
+        .await;
+    assert!(direct.status.is_success(), "{}", direct.body);
+    // Someone already here: their e-mail and username are taken.
+    let r = app
+        .post(
+            "/users",
+            json!({ "email": "taken@example.com", "username": "taken", "notify": false }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+}
+
+/// A random file of `n` rows over small pools, so rows collide with each other, with the
+/// person already there, with quotas and with the one-role rule.
+fn random_file(rng: &mut StdRng, n: usize) -> String {
+    let mut csv =
+        String::from("operation,email,username,first_name,status,groups,profiles,roles\n");
+    let groups = ["Sellers", "Writers", "Plain", "Seats", "Nowhere"];
+    let roles = [
+        "commerce-admin:Sales",
+        "commerce-admin:Content",
+        "commerce-admin:Nothing",
+    ];
+    for i in 0..n {
+        let email = match rng.gen_range(0..10) {
+            0 => "taken@example.com".to_string(),
+            1 => "taken".to_string(),
+            _ => format!("p{}@example.com", rng.gen_range(0..n)),
+        };
+        let username = match rng.gen_range(0..8) {
+            0 => "taken".to_string(),
+            1 => format!("p{}@example.com", rng.gen_range(0..n)),
+            2 => format!("name{}", rng.gen_range(0..4)),
+            _ => String::new(),
+        };
+        let operation = match rng.gen_range(0..20) {
+            0 => "remove",
+            1 => "deactivate",
+            _ => "upsert",
+        };
+        let status = ["", "", "active", "invited"][rng.gen_range(0..4)];
+        let pick = |rng: &mut StdRng, from: &[&str], most: usize| {
+            let k = rng.gen_range(0..=most);
+            let mut items: Vec<&str> = from.choose_multiple(rng, k).copied().collect();
+            items.sort_unstable();
+            items.join("; ")
+        };
+        let g = pick(rng, &groups, 2);
+        let p = if rng.gen_bool(0.3) { "Direct" } else { "" };
+        let r = if rng.gen_bool(0.2) {
+            pick(rng, &roles, 2)
+        } else {
+            String::new()
+        };
+        csv.push_str(&format!(
+            "{operation},{email},{username},Row{i},{status},\"{g}\",{p},\"{r}\"\n"
+        ));
+    }
+    csv
+}
+
+async fn run(app: &TestApp, csv: &str, row_by_row: bool) -> ImportReport {
+    let dir = &app.server.dir;
+    let org = dir.org(&app.org).await.unwrap();
+    let options = ImportOptions {
+        mode: ImportMode::ValidRows,
+        no_invitations: true,
+        row_by_row,
+        ..ImportOptions::default()
+    };
+    let rows = read_rows(std::io::Cursor::new(csv.as_bytes().to_vec()));
+    dir.import_users(
+        &OrgAdmin::operator(org),
+        rows,
+        options,
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap()
+}
+
+/// The directory as text, without ids and times: people, memberships, seats, roles, the log.
+async fn state(app: &TestApp) -> Vec<String> {
+    let pool = &app.server.dir.db.pool;
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT email || ' ' || username || ' ' || first_name || ' ' || status AS line FROM users ORDER BY email",
+        "SELECT u.email || ' in ' || g.name AS line FROM group_members m JOIN users u ON u.id = m.user_id \
+         JOIN user_groups g ON g.id = m.group_id ORDER BY u.email, g.name",
+        "SELECT u.email || ' seat ' || p.name AS line FROM profile_users s JOIN users u ON u.id = s.user_id \
+         JOIN profiles p ON p.id = s.profile_id ORDER BY u.email, p.name",
+        "SELECT u.email || ' role ' || r.name AS line FROM user_roles x JOIN users u ON u.id = x.user_id \
+         JOIN roles r ON r.id = x.role_id ORDER BY u.email, r.name",
+        "SELECT name_key AS line FROM sign_in_names ORDER BY name_key",
+    ] {
+        let lines: Vec<String> = sqlx::query_scalar(sql).fetch_all(pool).await.unwrap();
+        out.extend(lines);
+    }
+    // The log in order, except that one row's entries about one person are sorted: a row's
+    // groups are applied in the order of their ids, which differ between the servers.
+    let log: Vec<(String, String)> = sqlx::query_as(
+        "SELECT target_name, action || ' ' || target_name || ' ' || COALESCE(changes, '') \
+         FROM audit_log WHERE action <> 'users_imported' ORDER BY seq",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for run in log.chunk_by(|a, b| a.0 == b.0) {
+        let mut lines: Vec<String> = run.iter().map(|(_, l)| without_ids(l)).collect();
+        lines.sort();
+        out.extend(lines);
+    }
+    out
+}
+
+/// `line` with every quoted id replaced: ids differ between the servers.
+fn without_ids(line: &str) -> String {
+    line.split('"')
+        .map(|part| {
+            if uuid::Uuid::parse_str(part).is_ok() {
+                "<id>"
+            } else {
+                part
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\"")
+}
+
+/// A report as comparable text: every row's line, result and problems (column and rule; the
+/// reasons may name two roles in either order, as a row's roles are applied in the order of
+/// their ids, which differ between the servers).
+fn outcome(r: &ImportReport) -> Vec<String> {
+    r.rows
+        .iter()
+        .map(|row| {
+            let problems: Vec<String> = row
+                .errors
+                .iter()
+                .map(|e| format!("{:?}/{}", e.column, e.rule))
+                .collect();
+            format!(
+                "{} {} {:?} {}",
+                row.line,
+                row.email,
+                row.result,
+                problems.join(" | ")
+            )
+        })
+        .collect()
+}
+
+async fn batches_answer_as_row_by_row(b: Backend) {
+    let batched = spawn_app(b).await;
+    let reference = spawn_app(b).await;
+    set_up(&batched).await;
+    set_up(&reference).await;
+    let mut rng = StdRng::seed_from_u64(12);
+    let mut created = 0;
+    // Sizes around a batch (256 rows) so a file spans batches and ends inside one.
+    for n in [40, 300, 120] {
+        let csv = random_file(&mut rng, n);
+        let got = run(&batched, &csv, false).await;
+        let want = run(&reference, &csv, true).await;
+        assert_eq!(outcome(&got), outcome(&want), "file:\n{csv}");
+        assert_eq!(got.committed, want.committed);
+        created += got.summary.created;
+        let (got, want) = (state(&batched).await, state(&reference).await);
+        assert_eq!(got, want, "file:\n{csv}");
+    }
+    // The files did what they were built for: people created, and rows refused.
+    assert!(created > 40, "{created}");
+}
+both!(batches_answer_as_row_by_row);
+
+/// The batches still refuse what the rules refuse (not only what the reference does): one
+/// role per user through two groups, a profile's quota filled through its group, a name
+/// another row of the same batch took; and the rows around them are created.
+async fn batches_refuse_what_the_rules_refuse(b: Backend) {
+    let app = spawn_app(b).await;
+    set_up(&app).await;
+    let mut csv = String::from("email,username,groups\n");
+    csv.push_str("a@example.com,,Sellers; Writers\n"); // two commerce roles
+    for i in 0..5 {
+        csv.push_str(&format!("s{i}@example.com,,Seats\n")); // 4 seats for 5 people
+    }
+    csv.push_str("c@example.com,same,Plain\n");
+    csv.push_str("d@example.com,same,Plain\n"); // the username c took
+    csv.push_str("e@example.com,,Sellers\n");
+    let r = run(&app, &csv, false).await;
+    let results: Vec<(u64, String)> = r
+        .rows
+        .iter()
+        .map(|row| {
+            (
+                row.line,
+                row.errors
+                    .first()
+                    .map_or(format!("{:?}", row.result), |e| e.rule.clone()),
+            )
+        })
+        .collect();
+    let want: Vec<(u64, &str)> = vec![
+        (2, "one_role_per_user"),
+        (3, "Created"),
+        (4, "Created"),
+        (5, "Created"),
+        (6, "Created"),
+        (7, "quota_exceeded"),
+        (8, "Created"),
+        (9, "unique"),
+        (10, "Created"),
+    ];
+    let want: Vec<(u64, String)> = want.into_iter().map(|(l, s)| (l, s.to_string())).collect();
+    assert_eq!(results, want, "{:?}", r.rows);
+    let seats: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM group_members m JOIN user_groups g ON g.id = m.group_id WHERE g.name = 'Seats'",
+    )
+    .fetch_one(&app.server.dir.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(seats, 4);
+}
+both!(batches_refuse_what_the_rules_refuse);
