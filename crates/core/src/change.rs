@@ -177,21 +177,24 @@ impl Actor {
     }
 }
 
-/// Proof that [`judge`] allowed these changes; only `judge` makes one.
+/// Proof that [`judge`] allowed these changes; only `judge` makes one. It carries how many
+/// changes it covers, not the changes: an import of 100,000 rows combines 200,000 of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Approved {
-    changes: Vec<Change>,
+    changes: usize,
 }
 
 impl Approved {
-    pub fn changes(&self) -> &[Change] {
-        &self.changes
+    /// How many judged changes this proof covers.
+    pub fn count(&self) -> usize {
+        self.changes
     }
 
     /// Several approved changes committed together (bulk operations).
-    pub fn and(mut self, other: Approved) -> Approved {
-        self.changes.extend(other.changes);
-        self
+    pub fn and(self, other: Approved) -> Approved {
+        Approved {
+            changes: self.changes + other.changes,
+        }
     }
 }
 
@@ -263,9 +266,7 @@ pub fn judge(actor: &Actor, change: Change) -> Result<Approved, Error> {
             });
         }
     }
-    Ok(Approved {
-        changes: vec![change],
-    })
+    Ok(Approved { changes: 1 })
 }
 
 fn describe(effect: &Effect) -> &'static str {
@@ -797,6 +798,6 @@ mod tests {
         let sys = actor(1, vec![AdminRight::System]);
         let a = judge(&sys, assign(uid(2), "commerce-admin")).expect("allowed");
         let b = judge(&sys, assign(uid(3), "site-search")).expect("allowed");
-        assert_eq!(a.and(b).changes().len(), 2);
+        assert_eq!(a.and(b).count(), 2);
     }
 }

@@ -318,7 +318,7 @@ impl Directory {
         approved: Approved,
         delta: Delta,
     ) -> Result<()> {
-        tracing::debug!(org = %org, changes = approved.changes().len(), "committing approved changes");
+        tracing::debug!(org = %org, changes = approved.count(), "committing approved changes");
         match delta {
             Delta::Nothing => w.commit().await,
             Delta::Organisation => {
