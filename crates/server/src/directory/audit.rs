@@ -104,8 +104,9 @@ pub(crate) fn actor_of(principal: &Principal) -> Party {
     }
 }
 
-/// An entry awaiting its chain position.
-fn draft(org: OrgId, at: i64, actor: Party, client: &ClientInfo, r: Record) -> Entry {
+/// An entry awaiting its chain position (no I/O: the import's batches draft theirs on a
+/// blocking thread while the database writes the rows they describe).
+pub(crate) fn draft(org: OrgId, at: i64, actor: Party, client: &ClientInfo, r: Record) -> Entry {
     Entry {
         org_id: org.to_string(),
         seq: 0,
@@ -233,6 +234,14 @@ impl Directory {
     /// Records a change made by `admin` (queued on `w`, chained at commit).
     pub(crate) async fn record(&self, w: &mut WriteTx, admin: &OrgAdmin, r: Record) -> Result<()> {
         self.record_with(w, admin, &current_client(), r).await
+    }
+
+    /// Who `admin` is in the log, named (one lookup at most), for a caller that drafts many
+    /// entries itself.
+    pub(crate) async fn acting_party(&self, w: &mut WriteTx, admin: &OrgAdmin) -> Result<Party> {
+        let mut actor = actor_of(&admin.principal);
+        name_actor(&mut w.tx, self.backend(), &mut actor).await?;
+        Ok(actor)
     }
 
     /// As [`Directory::record`], for use cases told explicitly where the request came from.

@@ -16,6 +16,7 @@
 //! in memory (the actor, groups, profiles and their seat counts, roles) is dropped whenever a
 //! row goes that way, as such a row may change any of it.
 
+use super::audit::{current_client, draft};
 use super::bulk::{Fresh, Run, AUDIT_FLUSH};
 use super::profiles::{seat, seat_assigned};
 use super::users::{member_added, membership, role_assigned, role_assignment, user_created};
@@ -62,6 +63,26 @@ impl Lane {
     pub(super) fn forget(&mut self) {
         *self = Lane::default();
     }
+
+    fn group(&self, id: &GroupId) -> Option<Group> {
+        self.groups.get(id)?.as_ref().map(|t| t.group.clone())
+    }
+
+    fn profile(&self, id: &ProfileId) -> Option<Profile> {
+        self.profiles.get(id)?.as_ref().map(|t| t.profile.clone())
+    }
+
+    fn role(&self, id: &RoleId) -> Option<Role> {
+        self.roles.get(id)?.clone()
+    }
+}
+
+/// What the log says of one batch row: the person and what they were given.
+struct Story {
+    user: User,
+    groups: Vec<Group>,
+    seats: Vec<Profile>,
+    roles: Vec<Role>,
 }
 
 /// A row judged in memory: the new person and what the row gives them, approved.
@@ -392,6 +413,35 @@ impl Directory {
         if ready.is_empty() {
             return Ok(());
         }
+        // The audit entries are drafted on a blocking thread while the database writes the
+        // rows they describe: the same records the use cases make, in the same order.
+        let stories: Vec<Story> = ready
+            .iter()
+            .map(|r| Story {
+                user: r.user.clone(),
+                groups: r.groups.iter().filter_map(|g| run.lane.group(g)).collect(),
+                seats: r.seats.iter().filter_map(|p| run.lane.profile(p)).collect(),
+                roles: r.roles.iter().filter_map(|id| run.lane.role(id)).collect(),
+            })
+            .collect();
+        let (org, now) = (run.admin.org.id, self.now());
+        let actor = self.acting_party(&mut run.w, run.admin).await?;
+        let client = current_client();
+        let drafting = tokio::task::spawn_blocking(move || {
+            let mut entries = Vec::new();
+            for s in &stories {
+                let mut records = vec![user_created(&s.user)];
+                records.extend(s.groups.iter().map(|g| member_added(&s.user, g)));
+                records.extend(s.seats.iter().map(|p| seat_assigned(&s.user, p)));
+                records.extend(s.roles.iter().map(|r| role_assigned(&s.user, r)));
+                entries.extend(
+                    records
+                        .into_iter()
+                        .map(|r| draft(org, now, actor.clone(), &client, r)),
+                );
+            }
+            entries
+        });
         let mark = run.w.mark().await?;
         match self.write_people(&mut run.w, &run.lane, &ready).await {
             Ok(()) => {
@@ -411,36 +461,19 @@ impl Directory {
             }
             Err(e) => return Err(e),
         }
-        let now = self.now();
-        let admin = run.admin;
-        let mut touched = BTreeSet::new();
-        for r in ready {
-            self.record(&mut run.w, admin, user_created(&r.user))
-                .await?;
-            for g in &r.groups {
-                if let Some(Some(t)) = run.lane.groups.get(g) {
-                    self.record(&mut run.w, admin, member_added(&r.user, &t.group))
-                        .await?;
-                }
-                touched.insert(*g);
-            }
-            for p in &r.seats {
-                if let Some(Some(t)) = run.lane.profiles.get(p) {
-                    self.record(&mut run.w, admin, seat_assigned(&r.user, &t.profile))
-                        .await?;
-                }
-            }
-            for id in &r.roles {
-                if let Some(Some(role)) = run.lane.roles.get(id) {
-                    self.record(&mut run.w, admin, role_assigned(&r.user, role))
-                        .await?;
-                }
-            }
-            let fresh = &pending[r.at];
-            run.created(fresh, r.approved);
+        let entries = drafting
+            .await
+            .map_err(|e| Error::Internal(format!("drafting an import's audit entries: {e}")))?;
+        for entry in entries {
+            run.w.record(entry);
             if run.w.recorded() >= AUDIT_FLUSH {
                 run.w.flush_audit().await?;
             }
+        }
+        let mut touched = BTreeSet::new();
+        for r in ready {
+            touched.extend(r.groups.iter().copied());
+            run.created(&pending[r.at], r.approved);
         }
         for g in touched {
             run.w.touch_group(g, now).await?;
