@@ -8,6 +8,10 @@
 //! At the end the transaction commits only for a real run that is either error-free or in
 //! valid-rows mode; a dry run and a failed all-or-nothing run roll everything back. The
 //! snapshot is recompiled once, by the one `commit_rights` at the end.
+//!
+//! Rows that only create a person with groups, profiles and roles are gathered and judged in
+//! memory by the same rules, then written together (`bulk_batch`); a row the batch cannot be
+//! sure of takes the savepoint path above, in its place in the file.
 
 use super::audit::Record;
 use super::bulk_batch::{Lane, BATCH};
