@@ -505,7 +505,12 @@ impl Directory {
             _ => return Route::Alone(Box::new(row)),
         };
         match self.draft_user(run.admin, &new_user(&row, &run.options)) {
-            Ok((user, false)) if user.status == UserStatus::Active => {
+            // A batch writes e-mail entries only; an import never sets phones or addresses.
+            Ok((user, false))
+                if user.status == UserStatus::Active
+                    && user.profile.phone_numbers.is_empty()
+                    && user.profile.addresses.is_empty() =>
+            {
                 Route::Batch(Box::new(Fresh { row, user, lists }))
             }
             _ => Route::Alone(Box::new(row)),
