@@ -488,14 +488,13 @@ impl Directory {
         Ok(())
     }
 
-    /// The row as a [`Fresh`] one for a batch when one may take it (it creates a person, sends no
-    /// mail, changes no admin rights, and its names resolve), otherwise the row back. Whether
+    /// The row as a [`Fresh`] one for a batch when one may take it (it creates a person, sends
+    /// no mail but an invitation, changes no admin rights, and its names resolve), otherwise the row back. Whether
     /// the person exists already is asked for the whole batch at once.
     fn route(&self, run: &Run<'_>, row: RowPlan) -> Route {
         let f = &row.user;
         let plain = row.operation == RowOperation::Upsert
-            && run.options.no_invitations
-            && matches!(f.status, None | Some(Status::Active))
+            && f.status != Some(Status::Inactive)
             && row.developer_access.items().is_none_or(|s| s.is_empty());
         if !plain {
             return Route::Alone(Box::new(row));
@@ -505,9 +504,10 @@ impl Directory {
             _ => return Route::Alone(Box::new(row)),
         };
         match self.draft_user(run.admin, &new_user(&row, &run.options)) {
-            // A batch writes e-mail entries only; an import never sets phones or addresses.
-            Ok((user, false))
-                if user.status == UserStatus::Active
+            // A batch sends invitations but no other mail (an active person told of their
+            // account), and writes e-mail entries only: an import sets no phones or addresses.
+            Ok((user, notify))
+                if (user.status == UserStatus::Invited || !notify)
                     && user.profile.phone_numbers.is_empty()
                     && user.profile.addresses.is_empty() =>
             {

@@ -1,6 +1,8 @@
-//! The import's batches (issue 12): rows that create a new person and give them groups,
-//! profiles and roles are judged in memory, a few hundred at a time, and written with a handful
-//! of multi-row statements (`store::rows`) instead of about ten round trips each.
+//! The import's batches (issue 12): rows that create a new person (invited, or added without
+//! a word) and give them groups, profiles and roles are judged in memory, a few hundred at a
+//! time, and written with a handful of multi-row statements (`store::rows`) instead of about
+//! ten round trips each; an invited person's invitation and mail are drafted as `create_user`
+//! drafts them (`invitations::draft_invitation`).
 //!
 //! The rules are the single changes' own: the user is drafted by `draft_user` (the field
 //! checks of `create_user`), every change is put to `change::judge` with the acting admin read
@@ -10,26 +12,29 @@
 //! The audit log gets the same entries in the same order.
 //!
 //! The batch only ever says "this row certainly succeeds". Anything else — a name already
-//! taken, a rule refused, a provisioned group, a row that sends mail — goes through the row by
-//! row path (`import_row`, the use cases themselves), after the rows judged before it are
-//! written; that path reports the error exactly as a single change would. What the batch keeps
-//! in memory (the actor, groups, profiles and their seat counts, roles) is dropped whenever a
-//! row goes that way, as such a row may change any of it.
+//! taken, a rule refused, a provisioned group, a row that mails anything but an invitation —
+//! goes through the row by row path (`import_row`, the use cases themselves), after the rows
+//! judged before it are written; that path reports the error exactly as a single change would.
+//! What the batch keeps in memory (the actor, groups, profiles and their seat counts, roles) is
+//! dropped whenever a row goes that way, as such a row may change any of it.
 
 use super::audit::{current_client, draft};
 use super::bulk::{Fresh, Run, AUDIT_FLUSH};
+use super::invitations::draft_invitation;
 use super::profiles::{seat, seat_assigned};
 use super::users::{member_added, membership, role_assigned, role_assignment, user_created};
 use super::{Directory, OrgAdmin, Principal};
 use crate::error::{Error, Result};
+use crate::store::invitations as iq;
 use crate::store::profiles::{self as pq, Profile};
 use crate::store::rows;
+use crate::store::signin as sq;
 use crate::store::{holding as hq, WriteTx};
 use rolecall_core::admin::Operation;
 use rolecall_core::authz::ProfileId;
 use rolecall_core::change::{judge, Actor, Approved, Change, Effect, Reach};
 use rolecall_core::holding::{one_role_per_user, HeldRole, HeldVia};
-use rolecall_core::model::{Group, GroupId, Role, RoleId, User, UserId};
+use rolecall_core::model::{Group, GroupId, Role, RoleId, User, UserId, UserStatus};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Rows judged together before their batch is written.
@@ -443,7 +448,10 @@ impl Directory {
             entries
         });
         let mark = run.w.mark().await?;
-        match self.write_people(&mut run.w, &run.lane, &ready).await {
+        match self
+            .write_people(&mut run.w, run.admin, &run.lane, &ready)
+            .await
+        {
             Ok(()) => {
                 run.w.release_mark().await?;
                 // Statistics that count these rows (store::bulk::refresh_statistics).
@@ -481,16 +489,38 @@ impl Directory {
         Ok(())
     }
 
-    /// The batch's rows: people, memberships, direct seats and roles, a few statements.
-    async fn write_people(&self, w: &mut WriteTx, lane: &Lane, ready: &[Ready]) -> Result<()> {
+    /// The batch's rows: people, their invitations and the mails that carry them, memberships,
+    /// direct seats and roles, a few statements.
+    async fn write_people(
+        &self,
+        w: &mut WriteTx,
+        admin: &OrgAdmin,
+        lane: &Lane,
+        ready: &[Ready],
+    ) -> Result<()> {
         let b = self.backend();
         let now = self.now();
-        let org = ready
-            .first()
-            .map(|r| r.user.org_id.to_string())
-            .unwrap_or_default();
+        let org = admin.org.id.to_string();
         let people: Vec<User> = ready.iter().map(|r| r.user.clone()).collect();
         rows::insert_people(&mut w.tx, b, &people).await?;
+        // An invited person gets the "Get started" mail with the insert, as `create_user` does.
+        let mut invitations = Vec::new();
+        let mut mails = Vec::new();
+        for u in people.iter().filter(|u| u.status == UserStatus::Invited) {
+            let i = draft_invitation(&admin.org, u, Some("bulk import"), now, self);
+            invitations.push(iq::invitation_row(&i.row, &i.token_hash));
+            mails.push(sq::mail_row(admin.org.id, &i.mail, now));
+        }
+        rows::insert_rows(
+            &mut w.tx,
+            b,
+            "invitations",
+            iq::INSERT_COLUMNS,
+            invitations,
+            "",
+        )
+        .await?;
+        rows::insert_rows(&mut w.tx, b, "outbox", sq::OUTBOX_COLUMNS, mails, "").await?;
         let mut members = Vec::new();
         let mut seats = Vec::new();
         let mut roles = Vec::new();

@@ -165,53 +165,71 @@ pub(crate) async fn issue(
     now: Millis,
     dir: &Directory,
 ) -> Result<Invitation> {
-    let token = new_secret();
-    let hash = hash_secret(&token);
-    let expires_at = now + INVITATION_TTL_MS;
-    let invited_by = invited_by.map(|s| s.chars().take(200).collect::<String>());
+    let fresh = draft_invitation(org, user, invited_by, now, dir);
     let row = match iq::lock_open_for_user(c, b, org.id, user.id).await? {
         Some(mut open) => {
-            open.invited_by = invited_by;
+            open.invited_by = fresh.row.invited_by.clone();
             open.sent_at = now;
-            open.expires_at = expires_at;
-            iq::renew(c, b, &open, &hash).await?;
+            open.expires_at = fresh.row.expires_at;
+            iq::renew(c, b, &open, &fresh.token_hash).await?;
             open
         }
         None => {
-            let row = InvitationRow {
-                id: new_id().to_string(),
-                org_id: org.id,
-                user_id: user.id,
-                invited_by,
-                created_at: now,
-                expires_at,
-                sent_at: now,
-                accepted_at: None,
-                withdrawn_at: None,
-            };
-            iq::insert(c, b, &row, &hash).await?;
-            row
+            iq::insert(c, b, &fresh.row, &fresh.token_hash).await?;
+            fresh.row
         }
     };
-    s::enqueue_mail(
-        c,
-        b,
-        org.id,
-        &new_id().to_string(),
-        user.email.as_str(),
-        "Get started with rolecall",
-        &invitation_mail(
-            org,
-            user,
-            &token,
-            expires_at,
-            dir.console_link(&format!("/console/get-started?org={}", org.slug.as_str()))
-                .as_deref(),
-        ),
-        now,
-    )
-    .await?;
+    let m = &fresh.mail;
+    s::enqueue_mail(c, b, org.id, &m.id, &m.to, &m.subject, &m.body, now).await?;
     Ok(view(&row, user.email.as_str(), now))
+}
+
+/// A new invitation for `user`, not yet written: its row, its token's hash and the mail that
+/// carries the token (the token itself is nowhere else). No I/O, so the import's batches issue
+/// theirs the same way and write them many at a time.
+pub(crate) struct DraftInvitation {
+    pub(crate) row: InvitationRow,
+    pub(crate) token_hash: String,
+    pub(crate) mail: s::Mail,
+}
+
+pub(crate) fn draft_invitation(
+    org: &Organization,
+    user: &User,
+    invited_by: Option<&str>,
+    now: Millis,
+    dir: &Directory,
+) -> DraftInvitation {
+    let token = new_secret();
+    let expires_at = now + INVITATION_TTL_MS;
+    let body = invitation_mail(
+        org,
+        user,
+        &token,
+        expires_at,
+        dir.console_link(&format!("/console/get-started?org={}", org.slug.as_str()))
+            .as_deref(),
+    );
+    DraftInvitation {
+        row: InvitationRow {
+            id: new_id().to_string(),
+            org_id: org.id,
+            user_id: user.id,
+            invited_by: invited_by.map(|s| s.chars().take(200).collect::<String>()),
+            created_at: now,
+            expires_at,
+            sent_at: now,
+            accepted_at: None,
+            withdrawn_at: None,
+        },
+        token_hash: hash_secret(&token),
+        mail: s::Mail {
+            id: new_id().to_string(),
+            to: user.email.as_str().to_string(),
+            subject: "Get started with rolecall".into(),
+            body,
+        },
+    }
 }
 
 /// Called in the transaction that deactivates or deletes `user` (`what`): closes any open

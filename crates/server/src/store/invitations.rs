@@ -66,27 +66,40 @@ pub async fn lock_open_for_user(
     row.as_ref().map(from_row).transpose()
 }
 
+/// The columns of a new invitation, in the order of [`invitation_row`].
+pub(crate) const INSERT_COLUMNS: &[&str] = &[
+    "id",
+    "org_id",
+    "user_id",
+    "token_hash",
+    "invited_by",
+    "created_at",
+    "expires_at",
+    "sent_at",
+];
+
+/// A new invitation as a row (neither accepted nor withdrawn).
+pub(crate) fn invitation_row(inv: &InvitationRow, token_hash: &str) -> Vec<super::rows::Cell> {
+    vec![
+        inv.id.clone().into(),
+        inv.org_id.to_string().into(),
+        inv.user_id.to_string().into(),
+        token_hash.into(),
+        inv.invited_by.clone().into(),
+        inv.created_at.into(),
+        inv.expires_at.into(),
+        inv.sent_at.into(),
+    ]
+}
+
 pub async fn insert(
     c: &mut AnyConnection,
     b: Backend,
     inv: &InvitationRow,
     token_hash: &str,
 ) -> Result<()> {
-    sqlx::query(&sql_for(
-        b,
-        "INSERT INTO invitations (id, org_id, user_id, token_hash, invited_by, created_at, expires_at, sent_at, accepted_at, withdrawn_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)",
-    ))
-    .bind(&inv.id)
-    .bind(inv.org_id.to_string())
-    .bind(inv.user_id.to_string())
-    .bind(token_hash)
-    .bind(inv.invited_by.clone())
-    .bind(inv.created_at)
-    .bind(inv.expires_at)
-    .bind(inv.sent_at)
-    .execute(c)
-    .await?;
+    let row = invitation_row(inv, token_hash);
+    super::rows::insert_rows(c, b, "invitations", INSERT_COLUMNS, vec![row], "").await?;
     Ok(())
 }
 

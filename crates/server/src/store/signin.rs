@@ -686,6 +686,41 @@ pub struct OutboxMessage {
     pub attempts: i64,
 }
 
+/// A message for the outbox, not yet queued.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The outbox's columns, in the order of [`mail_row`].
+pub(crate) const OUTBOX_COLUMNS: &[&str] = &[
+    "id",
+    "org_id",
+    "recipient",
+    "subject",
+    "body",
+    "created_at",
+    "attempts",
+    "next_attempt_at",
+];
+
+/// `m` as a row of the outbox, due at once.
+pub(crate) fn mail_row(org: OrgId, m: &Mail, now: Millis) -> Vec<super::rows::Cell> {
+    vec![
+        m.id.clone().into(),
+        org.to_string().into(),
+        m.to.clone().into(),
+        m.subject.clone().into(),
+        m.body.clone().into(),
+        now.into(),
+        0i64.into(),
+        now.into(),
+    ]
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn enqueue_mail(
     c: &mut AnyConnection,
@@ -697,16 +732,14 @@ pub async fn enqueue_mail(
     body: &str,
     now: Millis,
 ) -> Result<()> {
-    sqlx::query(&sql_for(b, "INSERT INTO outbox (id, org_id, recipient, subject, body, created_at, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)"))
-        .bind(id)
-        .bind(org.to_string())
-        .bind(to)
-        .bind(subject)
-        .bind(body)
-        .bind(now)
-        .bind(now)
-        .execute(c)
-        .await?;
+    let m = Mail {
+        id: id.to_string(),
+        to: to.to_string(),
+        subject: subject.to_string(),
+        body: body.to_string(),
+    };
+    let row = mail_row(org, &m, now);
+    super::rows::insert_rows(c, b, "outbox", OUTBOX_COLUMNS, vec![row], "").await?;
     Ok(())
 }
 

@@ -114,12 +114,12 @@ fn random_file(rng: &mut StdRng, n: usize) -> String {
     csv
 }
 
-async fn run(app: &TestApp, csv: &str, row_by_row: bool) -> ImportReport {
+async fn run(app: &TestApp, csv: &str, row_by_row: bool, invitations: bool) -> ImportReport {
     let dir = &app.server.dir;
     let org = dir.org(&app.org).await.unwrap();
     let options = ImportOptions {
         mode: ImportMode::ValidRows,
-        no_invitations: true,
+        no_invitations: !invitations,
         row_by_row,
         ..ImportOptions::default()
     };
@@ -147,6 +147,10 @@ async fn state(app: &TestApp) -> Vec<String> {
         "SELECT u.email || ' role ' || r.name AS line FROM user_roles x JOIN users u ON u.id = x.user_id \
          JOIN roles r ON r.id = x.role_id ORDER BY u.email, r.name",
         "SELECT name_key AS line FROM sign_in_names ORDER BY name_key",
+        // Invitations and mails, without their tokens.
+        "SELECT u.email || ' invited by ' || COALESCE(i.invited_by, '-') || ' for ' || (i.expires_at - i.created_at) AS line \
+         FROM invitations i JOIN users u ON u.id = i.user_id ORDER BY u.email",
+        "SELECT recipient || ': ' || subject AS line FROM outbox ORDER BY recipient, subject",
     ] {
         let lines: Vec<String> = sqlx::query_scalar(sql).fetch_all(pool).await.unwrap();
         out.extend(lines);
@@ -212,19 +216,25 @@ async fn batches_answer_as_row_by_row(b: Backend) {
     set_up(&reference).await;
     let mut rng = StdRng::seed_from_u64(12);
     let mut created = 0;
-    // Sizes around a batch (256 rows) so a file spans batches and ends inside one.
-    for n in [40, 300, 120] {
+    // Sizes around a batch (256 rows) so a file spans batches and ends inside one; the
+    // second file sends invitations (the default), the others add people without a word.
+    for (n, invitations) in [(40, false), (300, true), (120, false)] {
         let csv = random_file(&mut rng, n);
-        let got = run(&batched, &csv, false).await;
-        let want = run(&reference, &csv, true).await;
+        let got = run(&batched, &csv, false, invitations).await;
+        let want = run(&reference, &csv, true, invitations).await;
         assert_eq!(outcome(&got), outcome(&want), "file:\n{csv}");
         assert_eq!(got.committed, want.committed);
         created += got.summary.created;
         let (got, want) = (state(&batched).await, state(&reference).await);
         assert_eq!(got, want, "file:\n{csv}");
     }
-    // The files did what they were built for: people created, and rows refused.
+    // The files did what they were built for: people created, some of them invited.
     assert!(created > 40, "{created}");
+    let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invitations")
+        .fetch_one(&batched.server.dir.db.pool)
+        .await
+        .unwrap();
+    assert!(invited > 10, "{invited}");
 }
 both!(batches_answer_as_row_by_row);
 
@@ -242,7 +252,7 @@ async fn batches_refuse_what_the_rules_refuse(b: Backend) {
     csv.push_str("c@example.com,same,Plain\n");
     csv.push_str("d@example.com,same,Plain\n"); // the username c took
     csv.push_str("e@example.com,,Sellers\n");
-    let r = run(&app, &csv, false).await;
+    let r = run(&app, &csv, false, false).await;
     let results: Vec<(u64, String)> = r
         .rows
         .iter()
