@@ -7,6 +7,8 @@
 //! ROLECALL_DATABASE_URL=postgres://… cargo run --release -p rolecall --example bulk_import_bench -- 100000
 //! ```
 //! The file is written to a temporary directory and streamed from disk, as an upload would be.
+//! New people are added without a word; `BENCH_INVITATIONS=1` invites each (the default of the
+//! API and the CLI), which queues one mail per person.
 
 use rolecall::directory::bulk::{read_rows, ImportOptions};
 use rolecall::directory::bulk_export::ExportTemplate;
@@ -51,6 +53,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for g in 0..50 {
         d.create_group(&admin, &format!("Team {g}"), None).await?;
     }
+    // BENCH_INVITATIONS=1: every new person is invited (the import's default), one mail each.
+    let invitations = std::env::var("BENCH_INVITATIONS").is_ok_and(|v| v == "1");
+    let status = if invitations { "" } else { "active" };
     let path = dir.path().join("people.csv");
     {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
@@ -58,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         for i in 0..n {
             writeln!(
                 f,
-                "user{i}@example.com,First{i},Last{i},active,Team {}",
+                "user{i}@example.com,First{i},Last{i},{status},Team {}",
                 i % 50
             )?;
         }
@@ -70,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         peak_rss_mib()
     );
     let options = ImportOptions {
-        no_invitations: true,
+        no_invitations: !invitations,
         ..ImportOptions::default()
     };
     let t = Instant::now();
