@@ -686,8 +686,9 @@ pub struct OutboxMessage {
     pub attempts: i64,
 }
 
-/// A message for the outbox, not yet queued.
-#[derive(Debug, Clone)]
+/// A message for the outbox, not yet queued. No `Debug`: an invitation's body carries its
+/// token, which is never logged.
+#[derive(Clone)]
 pub struct Mail {
     pub id: String,
     pub to: String,
