@@ -10,8 +10,9 @@ use rolecall_core::model::{Millis, OrgId, User};
 use sqlx::AnyConnection;
 use std::collections::HashSet;
 
-/// One value of a row, typed as the column is.
-#[derive(Debug, Clone)]
+/// One value of a row, typed as the column is. No `Debug`: a value may be a secret (an
+/// invitation mail's body carries its token).
+#[derive(Clone)]
 pub(crate) enum Cell {
     Text(Option<String>),
     Int(Option<i64>),
