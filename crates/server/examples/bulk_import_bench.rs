@@ -45,6 +45,10 @@ fn status_mib(field: &str) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `ROLECALL_LOG=sqlx::query=debug` shows each statement with its time and rows.
+    if std::env::var_os("ROLECALL_LOG").is_some() {
+        rolecall::logging::init();
+    }
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
