@@ -3,7 +3,8 @@
 //! alike give the same report, the same directory and the same audit entries. The files are
 //! built to reach every rule the batches judge in memory: names taken by existing people and by
 //! earlier rows, one role per user through groups and direct roles, seat quotas filled through
-//! groups and directly, unknown names, and rows that go the row-by-row way in between.
+//! groups and directly, unknown names, and rows that go the row-by-row way in between. A batch
+//! the database itself refuses is undone and goes row by row.
 
 use crate::both;
 use crate::helpers::{spawn_app, Backend, TestApp};
@@ -287,3 +288,136 @@ async fn batches_refuse_what_the_rules_refuse(b: Backend) {
     assert_eq!(seats, 4);
 }
 both!(batches_refuse_what_the_rules_refuse);
+
+/// A batch the database refuses after the batch found its names free (another transaction
+/// claimed one in between; here a trigger plays that transaction) is undone to its savepoint
+/// and its rows go row by row: the claimed name's row fails on its own, the others are
+/// created, and nothing of the refused batch stays behind: no name, person, membership or
+/// audit entry twice or without its person. All or nothing, the same file writes nothing.
+async fn a_batch_the_database_refuses_goes_row_by_row(b: Backend) {
+    let app = spawn_app(b).await;
+    set_up(&app).await;
+    let pool = &app.server.dir.db.pool;
+    let claim = match b {
+        Backend::Sqlite => vec![
+            "CREATE TRIGGER claimed_meanwhile BEFORE INSERT ON sign_in_names \
+             WHEN NEW.name_key = 'late@example.com' \
+             BEGIN SELECT RAISE(ABORT, 'UNIQUE constraint failed: sign_in_names.org_id, sign_in_names.name_key'); END",
+        ],
+        Backend::Postgres => vec![
+            "CREATE FUNCTION claimed_meanwhile() RETURNS trigger AS $$ BEGIN \
+             IF NEW.name_key = 'late@example.com' THEN \
+             RAISE unique_violation USING MESSAGE = 'duplicate key value violates unique constraint \"sign_in_names_pkey\"'; \
+             END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER claimed_meanwhile BEFORE INSERT ON sign_in_names \
+             FOR EACH ROW EXECUTE FUNCTION claimed_meanwhile()",
+        ],
+    };
+    for sql in claim {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+    // Six new people of one batch, each joining a group: every one of them is batchable.
+    let mut csv = String::from("email,username,groups\n");
+    for name in ["p1", "p2", "p3", "late", "p5", "p6"] {
+        csv.push_str(&format!("{name}@example.com,,Plain\n"));
+    }
+    let before = state(&app).await;
+    let all_or_nothing = {
+        let org = app.server.dir.org(&app.org).await.unwrap();
+        let rows = read_rows(std::io::Cursor::new(csv.as_bytes().to_vec()));
+        let options = ImportOptions {
+            no_invitations: true,
+            ..ImportOptions::default()
+        };
+        app.server
+            .dir
+            .import_users(
+                &OrgAdmin::operator(org),
+                rows,
+                options,
+                &ClientInfo::default(),
+            )
+            .await
+            .unwrap()
+    };
+    assert!(!all_or_nothing.committed);
+    assert_eq!(
+        all_or_nothing.summary.errors, 1,
+        "{:?}",
+        all_or_nothing.rows
+    );
+    assert_eq!(
+        state(&app).await,
+        before,
+        "an import that failed wrote something"
+    );
+
+    let r = run(&app, &csv, false, false).await;
+    assert!(r.committed);
+    let results: Vec<(u64, String)> = r
+        .rows
+        .iter()
+        .map(|row| {
+            (
+                row.line,
+                row.errors.first().map_or(format!("{:?}", row.result), |e| {
+                    format!("{:?}/{}", e.column, e.rule)
+                }),
+            )
+        })
+        .collect();
+    let want: Vec<(u64, String)> = [
+        (2, "Created"),
+        (3, "Created"),
+        (4, "Created"),
+        (5, "Some(\"email\")/unique"),
+        (6, "Created"),
+        (7, "Created"),
+    ]
+    .into_iter()
+    .map(|(l, s)| (l, s.to_string()))
+    .collect();
+    assert_eq!(results, want, "{:?}", r.rows);
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM users WHERE email LIKE 'p_@example.com'").await,
+        5
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM users WHERE email = 'late@example.com'").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sign_in_names WHERE name_key LIKE 'p_@example.com' OR name_key = 'late@example.com'").await,
+        5
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM group_members m JOIN user_groups g ON g.id = m.group_id \
+             WHERE g.name = 'Plain'"
+        )
+        .await,
+        5
+    );
+    // One creation and one membership recorded per created person, none for the refused one.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM audit_log WHERE action = 'user_created' AND target_name LIKE 'p_@example.com'").await,
+        5
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM audit_log WHERE target_name = 'late@example.com'").await,
+        0
+    );
+    // The chain is whole: the refused batch's entries were never appended.
+    let verified = app
+        .get(&format!("/api/v1/organizations/{}/audit/verify", app.org))
+        .await;
+    assert!(verified.status.is_success(), "{}", verified.body);
+    assert_eq!(verified.body["ok"], true, "{}", verified.body);
+}
+both!(a_batch_the_database_refuses_goes_row_by_row);
