@@ -12,7 +12,7 @@
 //! second time (every row unchanged) and prints the memory before and after, which tells what
 //! the import holds per row of the file from what the growing organisation holds.
 
-use rolecall::directory::bulk::{read_rows, ImportOptions};
+use rolecall::directory::bulk::{read_rows, ImportOptions, ImportReport};
 use rolecall::directory::bulk_export::ExportTemplate;
 use rolecall::directory::signin::ClientInfo;
 use rolecall::directory::{Directory, OrgAdmin, SystemClock};
@@ -41,6 +41,21 @@ fn status_mib(field: &str) -> f64 {
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Imports the file at `path` as an upload streams it; the report and the seconds it took.
+async fn import(
+    d: &Directory,
+    admin: &OrgAdmin,
+    path: &std::path::Path,
+    options: ImportOptions,
+) -> Result<(ImportReport, f64), Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let rows = read_rows(std::fs::File::open(path)?);
+    let report = d
+        .import_users(admin, rows, options, &ClientInfo::default())
+        .await?;
+    Ok((report, t.elapsed().as_secs_f64()))
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -93,12 +108,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         no_invitations: !invitations,
         ..ImportOptions::default()
     };
-    let t = Instant::now();
-    let rows = read_rows(std::fs::File::open(&path)?);
-    let report = d
-        .import_users(&admin, rows, options, &ClientInfo::default())
-        .await?;
-    let took = t.elapsed().as_secs_f64();
+    let (report, took) = import(&d, &admin, &path, options).await?;
     assert!(report.committed, "{:?}", report.summary);
     println!(
         "import: {} created in {took:.1} s = {:.0} rows/s; peak RSS {:.0} MiB",
@@ -111,12 +121,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // grow, so what this run adds to the peak is what the import holds per row of the file.
     if std::env::var("BENCH_REPEAT").is_ok_and(|v| v == "1") {
         let (before, peak_before) = (rss_mib(), peak_rss_mib());
-        let t = Instant::now();
-        let rows = read_rows(std::fs::File::open(&path)?);
-        let report = d
-            .import_users(&admin, rows, options, &ClientInfo::default())
-            .await?;
-        let took = t.elapsed().as_secs_f64();
+        let (report, took) = import(&d, &admin, &path, options).await?;
         println!(
             "again: {} unchanged in {took:.1} s = {:.0} rows/s; RSS {before:.0} MiB before, \
              {:.0} MiB after; peak {peak_before:.0} MiB before, {:.0} MiB after",

@@ -115,11 +115,23 @@ fn random_file(rng: &mut StdRng, n: usize) -> String {
     csv
 }
 
+/// Imports `csv` as the operator, applying the valid rows.
 async fn run(app: &TestApp, csv: &str, row_by_row: bool, invitations: bool) -> ImportReport {
+    run_in(app, csv, ImportMode::ValidRows, row_by_row, invitations).await
+}
+
+/// Imports `csv` as the operator in `mode`.
+async fn run_in(
+    app: &TestApp,
+    csv: &str,
+    mode: ImportMode,
+    row_by_row: bool,
+    invitations: bool,
+) -> ImportReport {
     let dir = &app.server.dir;
     let org = dir.org(&app.org).await.unwrap();
     let options = ImportOptions {
-        mode: ImportMode::ValidRows,
+        mode,
         no_invitations: !invitations,
         row_by_row,
         ..ImportOptions::default()
@@ -322,24 +334,7 @@ async fn a_batch_the_database_refuses_goes_row_by_row(b: Backend) {
         csv.push_str(&format!("{name}@example.com,,Plain\n"));
     }
     let before = state(&app).await;
-    let all_or_nothing = {
-        let org = app.server.dir.org(&app.org).await.unwrap();
-        let rows = read_rows(std::io::Cursor::new(csv.as_bytes().to_vec()));
-        let options = ImportOptions {
-            no_invitations: true,
-            ..ImportOptions::default()
-        };
-        app.server
-            .dir
-            .import_users(
-                &OrgAdmin::operator(org),
-                rows,
-                options,
-                &ClientInfo::default(),
-            )
-            .await
-            .unwrap()
-    };
+    let all_or_nothing = run_in(&app, &csv, ImportMode::AllOrNothing, false, false).await;
     assert!(!all_or_nothing.committed);
     assert_eq!(
         all_or_nothing.summary.errors, 1,
