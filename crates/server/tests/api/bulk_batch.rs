@@ -405,6 +405,10 @@ async fn a_batch_the_database_refuses_goes_row_by_row(b: Backend) {
         5
     );
     assert_eq!(
+        count("SELECT COUNT(*) FROM audit_log WHERE action = 'member_added' AND target_name LIKE 'p_@example.com'").await,
+        5
+    );
+    assert_eq!(
         count("SELECT COUNT(*) FROM audit_log WHERE target_name = 'late@example.com'").await,
         0
     );
