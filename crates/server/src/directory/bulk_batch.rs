@@ -22,7 +22,9 @@ use super::audit::{current_client, draft};
 use super::bulk::{Fresh, Run, AUDIT_FLUSH};
 use super::invitations::draft_invitation;
 use super::profiles::{seat, seat_assigned};
-use super::users::{member_added, membership, role_assigned, role_assignment, user_created};
+use super::users::{
+    member_added, membership, role_assigned, role_assignment, user_addition, user_created,
+};
 use super::{Directory, OrgAdmin, Principal};
 use crate::error::{Error, Result};
 use crate::store::invitations as iq;
@@ -30,9 +32,8 @@ use crate::store::profiles::{self as pq, Profile};
 use crate::store::rows;
 use crate::store::signin as sq;
 use crate::store::{holding as hq, WriteTx};
-use rolecall_core::admin::Operation;
 use rolecall_core::authz::ProfileId;
-use rolecall_core::change::{judge, Actor, Approved, Change, Effect, Reach};
+use rolecall_core::change::{judge, Actor, Approved, Effect};
 use rolecall_core::holding::{one_role_per_user, HeldRole, HeldVia};
 use rolecall_core::model::{Group, GroupId, Role, RoleId, User, UserId, UserStatus};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -163,9 +164,7 @@ impl Directory {
             return Ok(None);
         }
         if run.lane.actor.is_none() {
-            let probe = Change::new(Operation::AddUser)
-                .reaching(Reach::Organization)
-                .affecting(Effect::User(UserId(uuid::Uuid::nil())));
+            let probe = user_addition(UserId(uuid::Uuid::nil()));
             run.lane.actor = Some(self.actor(&mut run.w.tx, admin, &[probe]).await?);
         }
         let uid = user.id;
@@ -226,9 +225,7 @@ impl Directory {
         };
         let catalogue = self.catalogue();
         let one_role = |app: &str| catalogue.get(app).is_some_and(|a| a.def.one_role_per_user);
-        let mut changes = vec![Change::new(Operation::AddUser)
-            .reaching(Reach::Organization)
-            .affecting(Effect::User(uid))];
+        let mut changes = vec![user_addition(uid)];
         let mut mine: Vec<HeldRole> = Vec::new();
         let mut held: BTreeSet<ProfileId> = BTreeSet::new();
         let mut seated: Vec<ProfileId> = Vec::new();

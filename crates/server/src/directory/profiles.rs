@@ -149,7 +149,7 @@ fn quota_field(p: &mut Problems, quota: Option<i64>) {
     }
 }
 
-pub(super) fn full(profile: &Profile, quota: i64) -> String {
+fn full(profile: &Profile, quota: i64) -> String {
     format!(
         "profile {} has {quota} seats and all are used",
         profile.name
@@ -164,7 +164,6 @@ fn profile_target(p: &Profile) -> Party {
     )
 }
 
-/// A profile as a field value in the log: id, name and application at the time.
 /// What the log says of a seat given to a user directly.
 pub(super) fn seat_assigned(u: &User, p: &Profile) -> Record {
     Record::new("seat_assigned", user_target(u)).changes(field(
@@ -174,6 +173,7 @@ pub(super) fn seat_assigned(u: &User, p: &Profile) -> Record {
     ))
 }
 
+/// A profile as a field value in the log: id, name and application at the time.
 fn profile_ref(p: &Profile) -> Value {
     serde_json::json!({"id": p.id.to_string(), "name": p.name.as_str(), "application": p.application})
 }

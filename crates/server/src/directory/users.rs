@@ -311,6 +311,13 @@ pub(super) fn role_assignment(application: &str, effect: Effect) -> Change {
         .affecting(effect)
 }
 
+/// Adding `user` to the organisation (every way of creating one judges this change).
+pub(super) fn user_addition(user: UserId) -> Change {
+    Change::new(Operation::AddUser)
+        .reaching(Reach::Organization)
+        .affecting(Effect::User(user))
+}
+
 /// Joining or leaving a group changes the person's access by everything the group carries.
 pub(super) fn membership(group: GroupId, user: UserId) -> Change {
     Change::new(Operation::ManageGroupMembers)
@@ -414,13 +421,7 @@ impl Directory {
             }
         }
         let ok = self
-            .approve(
-                &mut w.tx,
-                admin,
-                Change::new(Operation::AddUser)
-                    .reaching(Reach::Organization)
-                    .affecting(Effect::User(user.id)),
-            )
+            .approve(&mut w.tx, admin, user_addition(user.id))
             .await?;
         q::insert_user(&mut w.tx, b, &user).await?;
         // invitations: an invited user gets the "Get started" e-mail with this very insert.
