@@ -69,6 +69,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(100_000);
     let dir = tempfile::tempdir()?;
+    // BENCH_KEEP=1: the database stays behind for a look with `sqlite3`.
+    let dir = if std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1") {
+        let kept = dir.keep();
+        eprintln!("database kept in {}", kept.display());
+        Kept::Path(kept)
+    } else {
+        Kept::Temp(dir)
+    };
     let url = std::env::var("ROLECALL_DATABASE_URL").ok();
     let db = Db::connect(url.as_deref(), dir.path()).await?;
     let backend = if url.is_some() {
@@ -147,4 +155,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     Ok(())
+}
+
+/// The bench's directory: removed at the end unless kept.
+enum Kept {
+    Temp(tempfile::TempDir),
+    Path(std::path::PathBuf),
+}
+
+impl Kept {
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Kept::Temp(t) => t.path(),
+            Kept::Path(p) => p,
+        }
+    }
 }

@@ -198,7 +198,7 @@ pub(super) struct RowLists {
     pub(super) groups: Option<Wanted<GroupId>>,
     pub(super) profiles: Option<Wanted<ProfileId>>,
     pub(super) roles: Option<Wanted<RoleId>>,
-    rights: Option<Wanted<(String, String)>>,
+    pub(super) rights: Option<Wanted<(String, String)>>,
 }
 
 /// A row that may create a new person in a batch (`bulk_batch`): the user drafted from it and
@@ -207,6 +207,23 @@ pub(super) struct Fresh {
     pub(super) row: RowPlan,
     pub(super) user: User,
     pub(super) lists: RowLists,
+}
+
+/// A row waiting for its batch (`bulk_batch::run_batch`), which applies them in file order.
+pub(super) enum Pending {
+    /// It may create a person in the batch.
+    Fresh(Box<Fresh>),
+    /// It goes through the use cases on its own, unless it changes nothing (`bulk_known`).
+    Alone(Box<RowPlan>),
+}
+
+impl Pending {
+    pub(super) fn row(&self) -> &RowPlan {
+        match self {
+            Pending::Fresh(f) => &f.row,
+            Pending::Alone(r) => r,
+        }
+    }
 }
 
 /// Which way a row goes.
@@ -221,8 +238,8 @@ enum Route {
 pub(super) struct Run<'a> {
     pub(super) w: WriteTx,
     pub(super) admin: &'a OrgAdmin,
-    template: Template,
-    names: Names,
+    pub(super) template: Template,
+    pub(super) names: Names,
     options: ImportOptions,
     client: &'a ClientInfo,
     pub(super) statistics: bq::StatisticsSchedule,
@@ -234,12 +251,33 @@ pub(super) struct Run<'a> {
 
 impl Run<'_> {
     /// A row the batch created its person from.
-    pub(super) fn created(&mut self, fresh: &Fresh, ok: Approved) {
+    pub(super) fn created(&mut self, row: &RowPlan, ok: Approved) {
         self.take(ok, true);
+        self.report(row, RowResult::Created);
+    }
+
+    /// A row that changes nothing (`bulk_known`).
+    pub(super) fn unchanged(&mut self, row: &RowPlan) {
+        self.report(row, RowResult::Unchanged);
+    }
+
+    /// How many rows have been reported.
+    pub(super) fn reports_so_far(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Puts the reports from the `first`th on in file order: each is a row of one batch.
+    pub(super) fn order_reports_from(&mut self, first: usize) {
+        if let Some(batch) = self.rows.get_mut(first..) {
+            batch.sort_by_key(|r| r.line);
+        }
+    }
+
+    fn report(&mut self, row: &RowPlan, result: RowResult) {
         self.rows.push(RowReport {
-            line: fresh.row.line,
-            email: fresh.row.user.email.clone(),
-            result: RowResult::Created,
+            line: row.line,
+            email: row.user.email.clone(),
+            result,
             errors: Vec::new(),
         });
     }
@@ -296,7 +334,7 @@ impl Directory {
             approved: Some(approved),
             changed_any: false,
         };
-        let mut pending: Vec<Fresh> = Vec::new();
+        let mut pending: Vec<Pending> = Vec::new();
         let mut truncated = false;
         let digest = loop {
             let item = match rows.recv().await {
@@ -361,18 +399,16 @@ impl Directory {
                 self.route(&run, row)
             };
             match route {
-                Route::Batch(fresh) => {
-                    pending.push(*fresh);
-                    if pending.len() >= BATCH {
-                        self.run_batch(&mut run, std::mem::take(&mut pending))
-                            .await?;
-                    }
-                }
-                Route::Alone(row) => {
-                    self.run_batch(&mut run, std::mem::take(&mut pending))
-                        .await?;
+                // The reference: every row on its own, as it comes.
+                Route::Alone(row) if options.row_by_row => {
                     self.slow_row(&mut run, &row).await?;
                 }
+                Route::Batch(fresh) => pending.push(Pending::Fresh(fresh)),
+                Route::Alone(row) => pending.push(Pending::Alone(row)),
+            }
+            if pending.len() >= BATCH {
+                self.run_batch(&mut run, std::mem::take(&mut pending))
+                    .await?;
             }
         };
         self.run_batch(&mut run, pending).await?;
@@ -598,8 +634,7 @@ impl Directory {
             Err(bad) => return Ok(Err(bad)),
         };
         let f = &row.user;
-        let wants_inactive =
-            row.operation == RowOperation::Deactivate || f.status == Some(Status::Inactive);
+        let wants_inactive = wants_inactive(row);
         let mut result = RowResult::Unchanged;
         let user: User = match existing {
             None => {
@@ -613,46 +648,8 @@ impl Directory {
                 u
             }
             Some(u) => {
-                let mut patch = UserPatch::default();
-                let differs = |given: &Option<String>, now: &str| {
-                    given.as_deref().filter(|g| *g != now).map(str::to_string)
-                };
-                patch.username = differs(&f.username, u.username.as_str());
-                patch.first_name = differs(&f.first_name, u.first_name.as_str());
-                patch.last_name = differs(&f.last_name, u.last_name.as_str());
-                if f.email != u.email.as_str() {
-                    patch.email = Some(f.email.clone());
-                }
-                if let Some(t) = f.identity_type.map(core_identity) {
-                    if t != u.profile.identity_type {
-                        patch.identity_type = Some(Some(t.as_str().to_string()));
-                    }
-                }
-                let country_now = u.profile.country_code.as_ref().map(|c| c.as_str());
-                if let Some(c) = f
-                    .country_code
-                    .as_deref()
-                    .filter(|c| Some(*c) != country_now)
-                {
-                    patch.country_code = Some(Some(c.to_string()));
-                }
-                match f.status {
-                    Some(Status::Active) if u.status == UserStatus::Inactive => {
-                        patch.status = Some("active".into())
-                    }
-                    Some(Status::Active)
-                    | Some(Status::Invited)
-                    | Some(Status::Inactive)
-                    | None => {}
-                }
-                let any = patch.username.is_some()
-                    || patch.first_name.is_some()
-                    || patch.last_name.is_some()
-                    || patch.email.is_some()
-                    || patch.status.is_some()
-                    || patch.identity_type.is_some()
-                    || patch.country_code.is_some();
-                if any {
+                let patch = user_patch(f, &u);
+                if patch_changes(&patch) {
                     let (ok, changed, next) = attempt!(
                         Part::Email,
                         self.update_user_in(
@@ -806,9 +803,60 @@ impl Directory {
     }
 }
 
+/// What a row asks to change in an existing user's own fields: each field the row gives and
+/// the user has otherwise. `import_row` applies it; `bulk_known` asks whether it is empty.
+pub(super) fn user_patch(f: &rolecall_bulk::UserFields, u: &User) -> UserPatch {
+    let mut patch = UserPatch::default();
+    let differs = |given: &Option<String>, now: &str| {
+        given.as_deref().filter(|g| *g != now).map(str::to_string)
+    };
+    patch.username = differs(&f.username, u.username.as_str());
+    patch.first_name = differs(&f.first_name, u.first_name.as_str());
+    patch.last_name = differs(&f.last_name, u.last_name.as_str());
+    if f.email != u.email.as_str() {
+        patch.email = Some(f.email.clone());
+    }
+    if let Some(t) = f.identity_type.map(core_identity) {
+        if t != u.profile.identity_type {
+            patch.identity_type = Some(Some(t.as_str().to_string()));
+        }
+    }
+    let country_now = u.profile.country_code.as_ref().map(|c| c.as_str());
+    if let Some(c) = f
+        .country_code
+        .as_deref()
+        .filter(|c| Some(*c) != country_now)
+    {
+        patch.country_code = Some(Some(c.to_string()));
+    }
+    match f.status {
+        Some(Status::Active) if u.status == UserStatus::Inactive => {
+            patch.status = Some("active".into())
+        }
+        Some(Status::Active) | Some(Status::Invited) | Some(Status::Inactive) | None => {}
+    }
+    patch
+}
+
+/// Whether [`user_patch`] found anything to change.
+pub(super) fn patch_changes(patch: &UserPatch) -> bool {
+    patch.username.is_some()
+        || patch.first_name.is_some()
+        || patch.last_name.is_some()
+        || patch.email.is_some()
+        || patch.status.is_some()
+        || patch.identity_type.is_some()
+        || patch.country_code.is_some()
+}
+
+/// Whether the row leaves (or makes) the account inactive.
+pub(super) fn wants_inactive(row: &RowPlan) -> bool {
+    row.operation == RowOperation::Deactivate || row.user.status == Some(Status::Inactive)
+}
+
 /// A row's lists resolved against the organisation's names; every name that does not resolve
 /// is a problem of the row, which then changes nothing at all.
-fn row_lists(
+pub(super) fn row_lists(
     t: Template,
     names: &Names,
     row: &RowPlan,
@@ -858,8 +906,7 @@ fn row_lists(
 /// The new user a row describes, as `create_user` takes it.
 fn new_user(row: &RowPlan, options: &ImportOptions) -> NewUser {
     let f = &row.user;
-    let wants_inactive =
-        row.operation == RowOperation::Deactivate || f.status == Some(Status::Inactive);
+    let wants_inactive = wants_inactive(row);
     let status = match f.status {
         // A user created only to be deactivated is told nothing.
         _ if wants_inactive => "active",

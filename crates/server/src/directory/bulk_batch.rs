@@ -19,7 +19,8 @@
 //! dropped whenever a row goes that way, as such a row may change any of it.
 
 use super::audit::{current_client, draft};
-use super::bulk::{Fresh, Run, AUDIT_FLUSH};
+use super::bulk::{Fresh, Pending, Run, AUDIT_FLUSH};
+use super::bulk_known as known;
 use super::invitations::draft_invitation;
 use super::profiles::{seat, seat_assigned};
 use super::users::{
@@ -102,30 +103,46 @@ struct Ready {
 }
 
 impl Directory {
-    /// Applies `pending` rows in file order: runs of rows the batch can take are written
+    /// Applies `pending` rows in file order: a row about someone already there that changes
+    /// nothing is reported so (`bulk_known`), runs of rows the batch can take are written
     /// together, any other row goes through `import_row` on its own, after the rows before it.
-    pub(super) async fn run_batch(&self, run: &mut Run<'_>, pending: Vec<Fresh>) -> Result<()> {
+    pub(super) async fn run_batch(&self, run: &mut Run<'_>, pending: Vec<Pending>) -> Result<()> {
         if pending.is_empty() {
             return Ok(());
         }
+        let known = self.known_people(run, &pending).await?;
+        // Rows that change nothing are reported at once, created ones when their batch is
+        // written: the batch's reports are put back in file order at the end.
+        let first_report = run.reports_so_far();
         // A SCIM client never imports; should one, its groups are judged by the use cases.
         let lane_open = !matches!(run.admin.principal, Principal::Scim { .. });
-        // The sign-in names in use, asked once for the whole batch. A row that goes the
-        // row-by-row way may claim its own names (added below); names it frees are not
-        // noticed, which only sends a later row that wants them the row-by-row way too.
+        // The sign-in names in use, asked for the batch's new people at once, and again after
+        // a row that went its own way, which may have claimed names (a row that had to go that
+        // way adds its own, below). Names a row frees are not noticed, which only sends a
+        // later row that wants them the row-by-row way too.
         let mut taken = HashSet::new();
-        if lane_open {
-            let keys: Vec<String> = pending
-                .iter()
-                .flat_map(|f| rows::sign_in_names(&f.user))
-                .map(|(_, k)| k)
-                .collect();
-            taken =
-                rows::taken_names(&mut run.w.tx, self.backend(), run.admin.org.id, &keys).await?;
-        }
+        let mut stale = true;
         let mut claimed = HashSet::new();
         let mut ready = Vec::new();
-        for (i, fresh) in pending.iter().enumerate() {
+        for (i, item) in pending.iter().enumerate() {
+            if known::changes_nothing(run, &known, item.row()) {
+                run.unchanged(item.row());
+                continue;
+            }
+            let fresh = match item {
+                Pending::Fresh(f) => f,
+                Pending::Alone(row) => {
+                    self.write_ready(run, &pending, std::mem::take(&mut ready))
+                        .await?;
+                    self.slow_row(run, row).await?;
+                    stale = true;
+                    continue;
+                }
+            };
+            if lane_open && stale {
+                taken = self.names_taken(run, &pending[i..]).await?;
+                stale = false;
+            }
             let judged = if lane_open {
                 self.judge_fresh(run, fresh, i, &taken, &mut claimed)
                     .await?
@@ -142,7 +159,23 @@ impl Directory {
                 }
             }
         }
-        self.write_ready(run, &pending, ready).await
+        self.write_ready(run, &pending, ready).await?;
+        run.order_reports_from(first_report);
+        Ok(())
+    }
+
+    /// Which of the sign-in names the new people among `pending` want are someone's already.
+    async fn names_taken(&self, run: &mut Run<'_>, pending: &[Pending]) -> Result<HashSet<String>> {
+        let keys: Vec<String> = pending
+            .iter()
+            .filter_map(|p| match p {
+                Pending::Fresh(f) => Some(f),
+                Pending::Alone(_) => None,
+            })
+            .flat_map(|f| rows::sign_in_names(&f.user))
+            .map(|(_, k)| k)
+            .collect();
+        rows::taken_names(&mut run.w.tx, self.backend(), run.admin.org.id, &keys).await
     }
 
     /// Judges one row in memory; `None` when it must go the row-by-row way.
@@ -409,7 +442,7 @@ impl Directory {
     async fn write_ready(
         &self,
         run: &mut Run<'_>,
-        pending: &[Fresh],
+        pending: &[Pending],
         ready: Vec<Ready>,
     ) -> Result<()> {
         if ready.is_empty() {
@@ -460,7 +493,7 @@ impl Directory {
                 tracing::info!(error = %e, rows = ready.len(), "an import batch went row by row");
                 run.w.rollback_to_mark(mark).await?;
                 for r in &ready {
-                    self.slow_row(run, &pending[r.at].row).await?;
+                    self.slow_row(run, pending[r.at].row()).await?;
                 }
                 return Ok(());
             }
@@ -478,7 +511,7 @@ impl Directory {
         let mut touched = BTreeSet::new();
         for r in ready {
             touched.extend(r.groups.iter().copied());
-            run.created(&pending[r.at], r.approved);
+            run.created(pending[r.at].row(), r.approved);
         }
         for g in touched {
             run.w.touch_group(g, now).await?;

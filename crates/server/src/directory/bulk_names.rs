@@ -236,6 +236,14 @@ pub(super) struct Wanted<T> {
     pub(super) replace: bool,
 }
 
+impl<T: Ord> Wanted<T> {
+    /// Whether someone holding `have` already has what the column asks: every item, and with
+    /// a replacing column nothing else. `import_row` changes exactly the differences.
+    pub(super) fn met_by(&self, have: &BTreeSet<T>) -> bool {
+        self.items.is_subset(have) && (!self.replace || have.is_subset(&self.items))
+    }
+}
+
 /// Resolves every item of a list column, collecting the names that do not resolve.
 pub(super) fn resolve<S: Ord, T: Ord>(
     change: &ListChange<S>,

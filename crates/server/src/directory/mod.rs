@@ -15,6 +15,7 @@ pub mod bulk; // bulk import of user files (issue 12)
 mod bulk_batch; // the import's batches: new people judged in memory, written together (issue 12)
 pub mod bulk_changes; // many users into a group, profile or role; a product withdrawn (issue 12)
 pub mod bulk_export; // bulk export of user files (issue 12)
+mod bulk_known; // the import's rows about people already there that change nothing (issue 12)
 mod bulk_names; // names and problems of a bulk import
 mod catalogue;
 pub mod credentials;

@@ -7,6 +7,7 @@ use crate::error::Result;
 use rolecall_core::authz::ProfileId;
 use rolecall_core::model::{GroupId, OrgId, RoleId, User, UserId};
 use sqlx::AnyConnection;
+use std::collections::{BTreeSet, HashMap};
 
 /// The tables a bulk import grows.
 const GROWN: &str = "users, user_emails, sign_in_names, group_members, user_groups, user_roles, \
@@ -109,6 +110,109 @@ pub async fn user_by_email(
     row.as_ref()
         .map(super::directory::user_from_row)
         .transpose()
+}
+
+/// The people of `org` whose e-mail key is one of `keys`: an import asks once for a whole batch
+/// (`directory::bulk_known`), where a row alone asks [`user_by_email`].
+pub async fn users_by_email(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    keys: &[String],
+) -> Result<Vec<User>> {
+    let mut out = Vec::new();
+    for part in keys.chunks(super::rows::MAX_BINDS / 2) {
+        let sql = format!(
+            "SELECT * FROM users WHERE org_id = {} AND email_key IN ({})",
+            super::rows::mark(b, 1),
+            marks(b, 2, part.len())
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for k in part {
+            q = q.bind(k.as_str());
+        }
+        for row in q.fetch_all(&mut *c).await? {
+            out.push(super::directory::user_from_row(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// What one person holds directly, as the row-by-row import reads it one query at a time:
+/// groups, seats, roles and admin rights (kind, target).
+#[derive(Debug, Default)]
+pub struct DirectHoldings {
+    pub groups: BTreeSet<GroupId>,
+    pub profiles: BTreeSet<ProfileId>,
+    pub roles: BTreeSet<RoleId>,
+    pub rights: BTreeSet<(String, String)>,
+}
+
+/// What each of `users` (all of `org`) holds directly, in four queries for all of them.
+pub async fn direct_holdings(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    users: &[UserId],
+) -> Result<HashMap<UserId, DirectHoldings>> {
+    let mut out: HashMap<UserId, DirectHoldings> = users
+        .iter()
+        .map(|u| (*u, DirectHoldings::default()))
+        .collect();
+    let ids: Vec<String> = users.iter().map(|u| u.to_string()).collect();
+    for part in ids.chunks(super::rows::MAX_BINDS / 2) {
+        // The users are `org`'s (read with it), so the link tables are asked by user alone,
+        // through their user indexes; admin rights by their key, which leads with the org.
+        let by_user = marks(b, 1, part.len());
+        let queries = [
+            format!("SELECT user_id, group_id AS a, '' AS b FROM group_members WHERE user_id IN ({by_user})"),
+            format!("SELECT user_id, profile_id AS a, '' AS b FROM profile_users WHERE user_id IN ({by_user})"),
+            format!("SELECT user_id, role_id AS a, '' AS b FROM user_roles WHERE user_id IN ({by_user})"),
+            format!(
+                "SELECT user_id, kind AS a, target AS b FROM admin_rights WHERE org_id = {} AND user_id IN ({})",
+                super::rows::mark(b, 1),
+                marks(b, 2, part.len())
+            ),
+        ];
+        for (which, sql) in queries.iter().enumerate() {
+            let mut q = sqlx::query(sql);
+            if which == 3 {
+                q = q.bind(org.to_string());
+            }
+            for id in part {
+                q = q.bind(id.as_str());
+            }
+            for row in q.fetch_all(&mut *c).await? {
+                let user = UserId(get_uuid(&row, "user_id")?);
+                let Some(h) = out.get_mut(&user) else {
+                    continue;
+                };
+                match which {
+                    0 => {
+                        h.groups.insert(GroupId(get_uuid(&row, "a")?));
+                    }
+                    1 => {
+                        h.profiles.insert(ProfileId(get_uuid(&row, "a")?));
+                    }
+                    2 => {
+                        h.roles.insert(RoleId(get_uuid(&row, "a")?));
+                    }
+                    _ => {
+                        h.rights.insert((get_str(&row, "a")?, get_str(&row, "b")?));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `count` placeholders from the `first`th, comma-separated.
+fn marks(b: Backend, first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| super::rows::mark(b, n))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The groups `user` is a member of.

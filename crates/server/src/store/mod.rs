@@ -327,7 +327,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0016_audit_link.sql"),
     ),
     // audit_index: the log's query indexes filled in batches, SQLite's log WITHOUT ROWID
-    // (store/audit_index.rs).
+    // (store/audit_index.rs; 0020 undoes the latter).
     (
         17,
         "audit_index",
@@ -344,6 +344,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         19,
         "audit_link_batch",
         include_str!("../../migrations/0019_audit_link_batch.sql"),
+    ),
+    // audit_log_rowid: SQLite's log a rowid table again, its entries whole in their pages
+    // (0020's header).
+    (
+        20,
+        "audit_log_rowid",
+        include_str!("../../migrations/0020_audit_log_rowid.sql"),
     ),
 ];
 
@@ -370,6 +377,11 @@ const BACKEND_MIGRATIONS: &[(i64, &str, &str)] = &[
         19,
         include_str!("../../migrations/0019_audit_link_batch.sqlite.sql"),
         include_str!("../../migrations/0019_audit_link_batch.postgres.sql"),
+    ),
+    (
+        20,
+        include_str!("../../migrations/0020_audit_log_rowid.sqlite.sql"),
+        include_str!("../../migrations/0020_audit_log_rowid.postgres.sql"),
     ),
 ];
 

@@ -47,7 +47,7 @@ impl From<Option<i64>> for Cell {
 /// The `n`th placeholder. SQLite gets a bare `?` (the values are bound in order): a numbered
 /// one (`?n`) costs SQLite a walk of the statement's parameter list each time sqlx asks its
 /// name, so a statement of 10,000 numbered values took 270 ms to bind, one of bare ones 3 ms.
-fn mark(b: Backend, n: usize) -> String {
+pub(super) fn mark(b: Backend, n: usize) -> String {
     match b {
         Backend::Sqlite => "?".to_string(),
         Backend::Postgres => format!("${n}"),
@@ -55,7 +55,7 @@ fn mark(b: Backend, n: usize) -> String {
 }
 
 /// Bound values per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535).
-const MAX_BINDS: usize = 30_000;
+pub(super) const MAX_BINDS: usize = 30_000;
 
 /// Inserts `rows` (each in the order of `cols`) into `table`, as few statements as the bind
 /// limit allows; `tail` follows each statement's values (an `ON CONFLICT` clause). The count

@@ -231,16 +231,32 @@ async fn batches_answer_as_row_by_row(b: Backend) {
     let mut created = 0;
     // Sizes around a batch (256 rows) so a file spans batches and ends inside one; the
     // second file sends invitations (the default), the others add people without a word.
+    let mut files = Vec::new();
     for (n, invitations) in [(40, false), (300, true), (120, false)] {
-        let csv = random_file(&mut rng, n);
-        let got = run(&batched, &csv, false, invitations).await;
-        let want = run(&reference, &csv, true, invitations).await;
+        files.push((random_file(&mut rng, n), invitations));
+    }
+    // Then the last file again, which now changes (almost) nothing, and the second again,
+    // which changes what the third changed back: rows about people already there that change
+    // nothing are found a batch at a time (`bulk_known`), the others go their usual way.
+    files.push(files[2].clone());
+    files.push(files[1].clone());
+    let mut summaries = Vec::new();
+    for (csv, invitations) in &files {
+        let got = run(&batched, csv, false, *invitations).await;
+        let want = run(&reference, csv, true, *invitations).await;
         assert_eq!(outcome(&got), outcome(&want), "file:\n{csv}");
         assert_eq!(got.committed, want.committed);
         created += got.summary.created;
+        summaries.push(got.summary.clone());
         let (got, want) = (state(&batched).await, state(&reference).await);
         assert_eq!(got, want, "file:\n{csv}");
     }
+    // The file imported twice in a row changed nothing the second time: every row that is not
+    // an error is unchanged. The older file found some of its rows unchanged.
+    let again = &summaries[3];
+    assert_eq!(again.unchanged, again.rows - again.errors, "{summaries:?}");
+    assert!(again.unchanged > 10, "{summaries:?}");
+    assert!(summaries[4].unchanged > 10, "{summaries:?}");
     // The files did what they were built for: people created, some of them invited.
     assert!(created > 40, "{created}");
     let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invitations")
@@ -250,6 +266,81 @@ async fn batches_answer_as_row_by_row(b: Backend) {
     assert!(invited > 10, "{invited}");
 }
 both!(batches_answer_as_row_by_row);
+
+/// A file of `n` distinct people that mostly succeeds; `changed` alters about one row in four
+/// of the same people (a name, the groups, deactivated, removed, a status), the rest as they were.
+fn people_file(n: usize, changed: Option<&mut StdRng>) -> String {
+    let mut csv = String::from("operation,email,username,first_name,status,groups\n");
+    let mut rng = changed;
+    for i in 0..n {
+        let groups = ["Plain", "Sellers", "Plain; Writers", ""][i % 4];
+        let status = ["", "active", "invited", "inactive"][i % 4 / 2 + i % 3 % 2];
+        let mut row = (
+            "upsert",
+            format!("u{i}"),
+            format!("Person{i}"),
+            status,
+            groups,
+        );
+        if let Some(rng) = rng.as_deref_mut() {
+            match rng.gen_range(0..16) {
+                0 => row.2 = format!("Renamed{i}"),
+                1 => row.4 = "Writers",
+                2 => row.0 = "deactivate",
+                3 => row.0 = "remove",
+                4 => row.3 = "active",
+                _ => {}
+            }
+        }
+        let (operation, username, first, status, groups) = row;
+        csv.push_str(&format!(
+            "{operation},p{i}@example.com,{username},{first},{status},\"{groups}\"\n"
+        ));
+    }
+    csv
+}
+
+/// Files imported again change nothing the second time, and the rows about people already
+/// there are found a batch at a time (`bulk_known`) with the same verdicts as row by row:
+/// the same people imported, then again, then with a quarter of the rows changed (renamed,
+/// moved to another group, deactivated, removed, activated), then that again; with and without
+/// invitations (active people then go their own way, unless they change nothing).
+async fn files_imported_again_change_nothing(b: Backend) {
+    let batched = spawn_app(b).await;
+    let reference = spawn_app(b).await;
+    set_up(&batched).await;
+    set_up(&reference).await;
+    let mut rng = StdRng::seed_from_u64(7);
+    let base = people_file(300, None);
+    let changed = people_file(300, Some(&mut rng));
+    let steps = [
+        (&base, false, false),
+        (&base, false, true),
+        (&base, true, true),
+        (&changed, true, false),
+        (&changed, false, true),
+    ];
+    for (csv, invitations, again) in steps {
+        let got = run(&batched, csv, false, invitations).await;
+        let want = run(&reference, csv, true, invitations).await;
+        assert_eq!(outcome(&got), outcome(&want), "file:\n{csv}");
+        assert_eq!(
+            state(&batched).await,
+            state(&reference).await,
+            "file:\n{csv}"
+        );
+        let s = &got.summary;
+        if again {
+            // Every row that is not an error (a status the operation contradicts, a second
+            // role through a group) changes nothing.
+            assert_eq!(s.unchanged + s.errors, 300, "{s:?}");
+            assert!(s.unchanged >= 250, "{s:?}");
+        } else {
+            assert!(s.created + s.updated + s.removed > 50, "{s:?}");
+        }
+    }
+}
+both!(files_imported_again_change_nothing);
 
 /// The batches still refuse what the rules refuse (not only what the reference does): one
 /// role per user through two groups, a profile's quota filled through its group, a name
