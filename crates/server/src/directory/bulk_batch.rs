@@ -116,12 +116,13 @@ impl Directory {
         let first_report = run.reports_so_far();
         // A SCIM client never imports; should one, its groups are judged by the use cases.
         let lane_open = !matches!(run.admin.principal, Principal::Scim { .. });
-        // The sign-in names in use, asked for the batch's new people at once, and again after
-        // a row that went its own way, which may have claimed names (a row that had to go that
-        // way adds its own, below). Names a row frees are not noticed, which only sends a
-        // later row that wants them the row-by-row way too.
+        // The sign-in names in use, asked once for each run of new people between rows that
+        // go their own way (such a row may claim names). A new person's row that had to go
+        // the row-by-row way adds its own names, below. Names a row frees are not noticed,
+        // which only sends a later row that wants them the row-by-row way too.
         let mut taken = HashSet::new();
-        let mut stale = true;
+        // `taken` answers for the new people before this index (from where it was asked).
+        let mut asked_until = 0;
         let mut claimed = HashSet::new();
         let mut ready = Vec::new();
         for (i, item) in pending.iter().enumerate() {
@@ -135,13 +136,17 @@ impl Directory {
                     self.write_ready(run, &pending, std::mem::take(&mut ready))
                         .await?;
                     self.slow_row(run, row).await?;
-                    stale = true;
+                    asked_until = 0;
                     continue;
                 }
             };
-            if lane_open && stale {
-                taken = self.names_taken(run, &pending[i..]).await?;
-                stale = false;
+            if lane_open && i >= asked_until {
+                // For the run of new people up to the next row that may go its own way.
+                asked_until = pending[i..]
+                    .iter()
+                    .position(|p| matches!(p, Pending::Alone(_)))
+                    .map_or(pending.len(), |n| i + n);
+                taken = self.names_taken(run, &pending[i..asked_until]).await?;
             }
             let judged = if lane_open {
                 self.judge_fresh(run, fresh, i, &taken, &mut claimed)
