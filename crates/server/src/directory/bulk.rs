@@ -218,6 +218,7 @@ pub(super) enum Pending {
 }
 
 impl Pending {
+    /// The file's row, whichever way it goes.
     pub(super) fn row(&self) -> &RowPlan {
         match self {
             Pending::Fresh(f) => &f.row,

@@ -126,7 +126,7 @@ impl Directory {
         let mut claimed = HashSet::new();
         let mut ready = Vec::new();
         for (i, item) in pending.iter().enumerate() {
-            if known::changes_nothing(run, &known, item.row()) {
+            if known::changes_nothing(run, &known, item) {
                 run.unchanged(item.row());
                 continue;
             }

@@ -60,7 +60,8 @@ impl Directory {
 
 /// Whether `import_row` would find nothing to do for `row`, given what `known` read; `false`
 /// whenever it is not certain (an unknown name, say), so the row takes the usual way.
-pub(super) fn changes_nothing(run: &Run<'_>, known: &Known, row: &RowPlan) -> bool {
+pub(super) fn changes_nothing(run: &Run<'_>, known: &Known, item: &Pending) -> bool {
+    let row = item.row();
     let existing = known.people.get(&email_key(row));
     if row.operation == RowOperation::Remove {
         // Removing someone who is not there.
@@ -69,8 +70,17 @@ pub(super) fn changes_nothing(run: &Run<'_>, known: &Known, row: &RowPlan) -> bo
     let Some((user, have)) = existing else {
         return false;
     };
-    let Ok(lists) = row_lists(run.template, &run.names, row) else {
-        return false;
+    // A batch row's lists were resolved when it was routed; another row's are resolved now.
+    let resolved;
+    let lists = match item {
+        Pending::Fresh(f) => &f.lists,
+        Pending::Alone(_) => match row_lists(run.template, &run.names, row) {
+            Ok(l) => {
+                resolved = l;
+                &resolved
+            }
+            Err(_) => return false,
+        },
     };
     if patch_changes(&user_patch(&row.user, user)) {
         return false;

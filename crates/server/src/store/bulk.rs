@@ -161,50 +161,63 @@ pub async fn direct_holdings(
         .collect();
     let ids: Vec<String> = users.iter().map(|u| u.to_string()).collect();
     for part in ids.chunks(super::rows::MAX_BINDS / 2) {
-        // The users are `org`'s (read with it), so the link tables are asked by user alone,
-        // through their user indexes; admin rights by their key, which leads with the org.
-        let by_user = marks(b, 1, part.len());
-        let queries = [
-            format!("SELECT user_id, group_id AS a, '' AS b FROM group_members WHERE user_id IN ({by_user})"),
-            format!("SELECT user_id, profile_id AS a, '' AS b FROM profile_users WHERE user_id IN ({by_user})"),
-            format!("SELECT user_id, role_id AS a, '' AS b FROM user_roles WHERE user_id IN ({by_user})"),
-            format!(
-                "SELECT user_id, kind AS a, target AS b FROM admin_rights WHERE org_id = {} AND user_id IN ({})",
-                super::rows::mark(b, 1),
-                marks(b, 2, part.len())
-            ),
-        ];
-        for (which, sql) in queries.iter().enumerate() {
-            let mut q = sqlx::query(sql);
-            if which == 3 {
-                q = q.bind(org.to_string());
+        for (user, group) in linked(c, b, "group_members", "group_id", part).await? {
+            if let Some(h) = out.get_mut(&user) {
+                h.groups.insert(GroupId(group));
             }
-            for id in part {
-                q = q.bind(id.as_str());
+        }
+        for (user, profile) in linked(c, b, "profile_users", "profile_id", part).await? {
+            if let Some(h) = out.get_mut(&user) {
+                h.profiles.insert(ProfileId(profile));
             }
-            for row in q.fetch_all(&mut *c).await? {
-                let user = UserId(get_uuid(&row, "user_id")?);
-                let Some(h) = out.get_mut(&user) else {
-                    continue;
-                };
-                match which {
-                    0 => {
-                        h.groups.insert(GroupId(get_uuid(&row, "a")?));
-                    }
-                    1 => {
-                        h.profiles.insert(ProfileId(get_uuid(&row, "a")?));
-                    }
-                    2 => {
-                        h.roles.insert(RoleId(get_uuid(&row, "a")?));
-                    }
-                    _ => {
-                        h.rights.insert((get_str(&row, "a")?, get_str(&row, "b")?));
-                    }
-                }
+        }
+        for (user, role) in linked(c, b, "user_roles", "role_id", part).await? {
+            if let Some(h) = out.get_mut(&user) {
+                h.roles.insert(RoleId(role));
+            }
+        }
+        // Admin rights by their key, which leads with the organisation.
+        let sql = format!(
+            "SELECT user_id, kind, target FROM admin_rights WHERE org_id = {} AND user_id IN ({})",
+            super::rows::mark(b, 1),
+            marks(b, 2, part.len())
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for id in part {
+            q = q.bind(id.as_str());
+        }
+        for row in q.fetch_all(&mut *c).await? {
+            if let Some(h) = out.get_mut(&UserId(get_uuid(&row, "user_id")?)) {
+                h.rights
+                    .insert((get_str(&row, "kind")?, get_str(&row, "target")?));
             }
         }
     }
     Ok(out)
+}
+
+/// (user, linked id) of `table`'s rows for `users`. The users are one organisation's (read
+/// with it), so the link table is asked by user alone, through its user index.
+async fn linked(
+    c: &mut AnyConnection,
+    b: Backend,
+    table: &str,
+    column: &str,
+    users: &[String],
+) -> Result<Vec<(UserId, uuid::Uuid)>> {
+    let sql = format!(
+        "SELECT user_id, {column} AS item FROM {table} WHERE user_id IN ({})",
+        marks(b, 1, users.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in users {
+        q = q.bind(id.as_str());
+    }
+    q.fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| Ok((UserId(get_uuid(r, "user_id")?), get_uuid(r, "item")?)))
+        .collect()
 }
 
 /// `count` placeholders from the `first`th, comma-separated.
