@@ -306,6 +306,7 @@ impl ConfigArgs {
                     .or(file.sqlite_synchronous)
                     .unwrap_or_default(),
                 freshness: self.freshness.or(file.freshness).unwrap_or_default(),
+                ..Default::default()
             },
             keys: KeyConfig {
                 file: self.secret_key_file.clone().or(file.secret_key_file),

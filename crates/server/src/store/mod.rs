@@ -8,6 +8,7 @@ pub mod audit; // the hash-chained audit log
 pub mod audit_index; // the audit log's query indexes, filled in batches
 pub mod bulk; // what bulk imports and exports read
 pub mod changes; // what tells memory that the database moved (issue 13)
+pub mod checkpoint; // SQLite's log copied into the database beside the writer (issues 12, 14)
 pub mod credentials;
 pub mod directory;
 pub mod holding; // what the one-role and keep-an-administrator rules read
@@ -62,6 +63,8 @@ pub struct Db {
     pub audit_backlog: Arc<audit_index::Backlog>,
     /// SQLite with `Synchronous::Full`: what makes a commit durable before it is acknowledged.
     pub wal_sync: Option<Arc<wal_sync::WalSync>>,
+    /// SQLite with a file: wakes the task that checkpoints the log (checkpoint.rs).
+    checkpoints: Option<checkpoint::Wake>,
     /// Where [`Db::write`] begins: on SQLite one connection of its own, on PostgreSQL `pool`.
     writer: AnyPool,
 }
@@ -85,6 +88,7 @@ pub struct WriteTx {
     heads: Arc<audit::KnownHeads>,
     backlog: Arc<audit_index::Backlog>,
     wal_sync: Option<Arc<wal_sync::WalSync>>,
+    checkpoints: Option<checkpoint::Wake>,
     guard: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// Set by a bulk import: group version bumps held for the commit (see
     /// [`WriteTx::defer_group_touches`]).
@@ -235,6 +239,9 @@ impl WriteTx {
         changes::record(&mut self.tx, self.backend, &self.changes.node, &orgs).await?;
         self.tx.commit().await?;
         let ticket = self.wal_sync.as_ref().map(|w| w.ticket());
+        if let Some(c) = &self.checkpoints {
+            c.committed();
+        }
         // The next writer may start while this commit's sync runs: that is what lets commits
         // share syncs (wal_sync.rs).
         drop(self.guard.take());
@@ -422,6 +429,9 @@ pub struct DbOptions {
     pub busy_timeout: Duration,
     pub sqlite_synchronous: Synchronous,
     pub freshness: Freshness,
+    /// How long SQLite's checkpoint task lets commits gather (checkpoint.rs); a test stretches
+    /// it to see the log a commit left; not a setting: 100 ms everywhere else.
+    pub checkpoint_gather: Duration,
 }
 
 impl Default for DbOptions {
@@ -430,6 +440,7 @@ impl Default for DbOptions {
             busy_timeout: Duration::from_secs(5),
             sqlite_synchronous: Synchronous::Full,
             freshness: Freshness::Memory,
+            checkpoint_gather: checkpoint::GATHER,
         }
     }
 }
@@ -660,6 +671,19 @@ impl Db {
                                 .await?;
                                 conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str())
                                     .await?;
+                                // Statement journals (a savepoint's undo) and temporary
+                                // tables in memory: an import's batch savepoint wrote each
+                                // page it first changed to a temporary file.
+                                conn.execute("PRAGMA temp_store = MEMORY").await?;
+                                // The checkpoint task copies the log (checkpoint.rs).
+                                conn.execute(
+                                    format!(
+                                        "PRAGMA wal_autocheckpoint = {}",
+                                        checkpoint::BACKSTOP_PAGES
+                                    )
+                                    .as_str(),
+                                )
+                                .await?;
                             }
                             // A row lock held too long ends the waiting statement (55P03, a
                             // 503) instead of stalling the request indefinitely.
@@ -679,7 +703,11 @@ impl Db {
         // connection. A connection drops its whole page cache when another one wrote, so a
         // writer that changes from call to call re-reads every page it touches (issue 14).
         let writer = match backend {
-            Backend::Sqlite => pool_of(1, WRITER_CACHE_KIB).connect_with(connect).await?,
+            Backend::Sqlite => {
+                pool_of(1, WRITER_CACHE_KIB)
+                    .connect_with(connect.clone())
+                    .await?
+            }
             Backend::Postgres => pool.clone(),
         };
         let write_lock =
@@ -688,6 +716,13 @@ impl Db {
             (Backend::Sqlite, Synchronous::Full) => sqlite_file(&pool)
                 .await?
                 .map(|file| Arc::new(wal_sync::WalSync::new(&file))),
+            _ => None,
+        };
+        let checkpoints = match backend {
+            Backend::Sqlite if sqlite_file(&pool).await?.is_some() => Some(checkpoint::start(
+                pool_of(1, 2_000).connect_with(connect).await?,
+                options.checkpoint_gather,
+            )),
             _ => None,
         };
         Ok(Db {
@@ -701,6 +736,7 @@ impl Db {
             heads: Default::default(),
             audit_backlog: Default::default(),
             wal_sync,
+            checkpoints,
             writer,
         })
     }
@@ -776,6 +812,7 @@ impl Db {
             heads: self.heads.clone(),
             backlog: self.audit_backlog.clone(),
             wal_sync: self.wal_sync.clone(),
+            checkpoints: self.checkpoints.clone(),
             guard,
             group_touches: None,
         })

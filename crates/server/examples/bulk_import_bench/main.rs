@@ -21,6 +21,8 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod floor;
+
 /// Peak resident set size of this process, from /proc (Linux), in MiB.
 fn peak_rss_mib() -> f64 {
     status_mib("VmHWM:")
@@ -138,6 +140,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             rss_mib(),
             peak_rss_mib()
         );
+    }
+    // BENCH_FLOOR=1 (SQLite): what SQLite alone takes to store what the import stored.
+    if url.is_none() && std::env::var("BENCH_FLOOR").is_ok_and(|v| v == "1") {
+        floor::measure(&dir.path().join("rolecall.db"), &org.id.to_string()).await?;
     }
     for template in [ExportTemplate::Plain, ExportTemplate::Console] {
         let t = Instant::now();
