@@ -28,8 +28,11 @@ use tokio::sync::mpsc;
 pub const GATHER: Duration = Duration::from_millis(100);
 
 /// Log pages at which a committing connection checkpoints itself after all (SQLite's
-/// `wal_autocheckpoint`): 64 MiB of 4 KiB pages, above an import of 100,000 people's ~19,000.
-pub const BACKSTOP_PAGES: u32 = 16_384;
+/// `wal_autocheckpoint`): 1 GiB of 4 KiB pages. An import's one commit leaves a large log
+/// (about 18,000 pages for 20,000 people), and a lower backstop would copy it inside that
+/// commit again; the task normally copies every 100 ms, so the backstop only bounds the log
+/// if the task stopped.
+pub const BACKSTOP_PAGES: u32 = 262_144;
 
 /// Wakes the checkpoint task; held by the database handle and each write transaction. When the
 /// last one is dropped the task ends and closes its connection.
