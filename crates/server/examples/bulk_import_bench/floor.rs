@@ -7,8 +7,9 @@
 //! - the import's: every row in one transaction;
 //! - SCIM's: one person per transaction (a user row, an e-mail, a sign-in name, an audit entry,
 //!   the change counter), then the same people 8 and 32 to a transaction, as a shared commit
-//!   would write them. Each transaction's statements are prepared once, as the server's are;
-//!   each still crosses from the async task to sqlx's SQLite thread, as the server's do.
+//!   would write them. Each statement is a call of its own, prepared once and crossing from
+//!   the async task to sqlx's SQLite thread, as the server's do; or each transaction is one
+//!   string of statements, one crossing (parsed each time).
 
 use sqlx::{AnyConnection, Connection, Executor};
 use std::path::Path;
@@ -53,7 +54,10 @@ pub async fn measure(db: &Path, org: &str) -> Result<(), Box<dyn std::error::Err
             "CREATE TEMP TABLE f_audit AS SELECT * FROM audit_log \
              WHERE org_id = '{org}' AND seq > {first} ORDER BY seq"
         ),
-        format!("CREATE TEMP TABLE f_head AS SELECT seq, hash FROM audit_log WHERE org_id = '{org}' AND seq = {first}"),
+        format!(
+            "CREATE TEMP TABLE f_head AS SELECT seq, hash FROM audit_log \
+             WHERE org_id = '{org}' AND seq = {first}"
+        ),
     ];
     // Indexes for the one-person shapes' look-ups, so they read one row, not the whole table.
     let indexes = [
