@@ -4,7 +4,7 @@
 //! Why: by default the commit that takes the log past 1,000 pages copies the whole log into
 //! the database file and syncs it, while that commit still holds the one writer lock (SQLite's
 //! lock and [`super::Db::write`]'s). Measured (`BENCH_FLOOR=1`, BENCHMARKS.md): a one-person
-//! commit averaged 510–580 µs with those checkpoints and 300–340 µs without; an import of
+//! commit averaged 470–580 µs with those checkpoints and 295–340 µs without; an import of
 //! 20,000 people spent 17 µs a row in its commit, 5 without. Copying is the same work wherever
 //! it runs, but here it runs beside the writer instead of in front of the next one, and a page
 //! written by many commits between two checkpoints is copied once.
@@ -74,7 +74,7 @@ async fn run(pool: AnyPool, mut wakes: mpsc::Receiver<()>, gather: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Db, DbOptions};
+    use crate::store::{Db, DbOptions, Synchronous};
     use sqlx::Executor;
 
     /// Frames in the log and frames already copied into the database, from the header of
@@ -107,8 +107,11 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_task_copies_the_log_that_commits_leave() {
         let dir = tempfile::tempdir().unwrap();
+        // No sync after the commit (`Normal`): nothing but the gathering pause stands between
+        // the commit and the look at the log below.
         let options = DbOptions {
             checkpoint_gather: Duration::from_secs(2),
+            sqlite_synchronous: Synchronous::Normal,
             ..Default::default()
         };
         let db = Db::connect_with(None, dir.path(), options).await.unwrap();
