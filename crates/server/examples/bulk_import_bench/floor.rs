@@ -119,6 +119,11 @@ pub async fn measure(db: &Path, org: &str) -> Result<(), Box<dyn std::error::Err
         );
     }
 
+    // BENCH_FLOOR_DRIVER=1: the users insert again, with its values through the driver.
+    if std::env::var("BENCH_FLOOR_DRIVER").is_ok_and(|v| v == "1") {
+        users_through_driver(&mut c, db).await?;
+    }
+
     // SCIM's shape: the first SINGLE people, 1, 8 or 32 to a transaction; each statement a
     // call of its own (as the server's are), or each whole transaction in one call.
     for one_call in [false, true] {
@@ -224,6 +229,124 @@ async fn single(
         took * 1e6 / SINGLE as f64,
         SINGLE as f64 / took,
     );
+    Ok(())
+}
+
+/// The import's users written again 256 to a statement, their values crossing the driver:
+/// bound one by one (as `store::rows::insert_rows` does, through sqlx's `Any` driver, or
+/// through its SQLite driver on a connection of its own) or as one JSON text per statement
+/// that SQLite unpacks (`json_each`).
+async fn users_through_driver(
+    c: &mut AnyConnection,
+    db: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use sqlx::Row;
+    let cols: Vec<(String, bool)> =
+        sqlx::query("SELECT name, upper(type) LIKE '%INT%' FROM pragma_table_info('users')")
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)? == 1)))
+            .collect::<Result<_, sqlx::Error>>()?;
+    let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+    let rows = sqlx::query(&format!("SELECT {} FROM temp.f_users", names.join(", ")))
+        .fetch_all(&mut *c)
+        .await?;
+    let mut values = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut row = Vec::with_capacity(cols.len());
+        for (i, (_, int)) in cols.iter().enumerate() {
+            row.push(if *int {
+                serde_json::Value::from(r.try_get::<Option<i64>, _>(i)?)
+            } else {
+                serde_json::Value::from(r.try_get::<Option<String>, _>(i)?)
+            });
+        }
+        values.push(row);
+    }
+    drop(rows);
+    let one = format!("({})", vec!["?"; cols.len()].join(", "));
+    let bound_sql = |rows: usize| {
+        format!(
+            "INSERT INTO users ({}) VALUES {}",
+            names.join(", "),
+            vec![one.clone(); rows].join(", ")
+        )
+    };
+    for how in [
+        "Any, bound one by one",
+        "SQLite driver, bound one by one",
+        "Any, one JSON text",
+    ] {
+        c.execute("PRAGMA foreign_keys = OFF").await?;
+        c.execute("DELETE FROM users WHERE id IN (SELECT id FROM temp.f_users)")
+            .await?;
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+        c.execute("PRAGMA foreign_keys = ON").await?;
+        let took = if how.starts_with("SQLite") {
+            // A connection of sqlx's SQLite driver with nothing between (the temporary
+            // tables stay on the first one, which holds no transaction meanwhile).
+            use sqlx::sqlite::SqliteConnection;
+            let mut n = SqliteConnection::connect(&format!("sqlite://{}", db.display())).await?;
+            n.execute("PRAGMA cache_size = -65536").await?;
+            n.execute("PRAGMA foreign_keys = ON").await?;
+            n.execute("BEGIN IMMEDIATE").await?;
+            let t = Instant::now();
+            for part in values.chunks(256) {
+                let sql = bound_sql(part.len());
+                let mut q = sqlx::query::<sqlx::Sqlite>(&sql);
+                for v in part.iter().flatten() {
+                    q = match v {
+                        serde_json::Value::Number(x) => q.bind(x.as_i64()),
+                        serde_json::Value::String(x) => q.bind(x.as_str()),
+                        _ => q.bind(None::<String>),
+                    };
+                }
+                q.execute(&mut n).await?;
+            }
+            let took = t.elapsed().as_secs_f64();
+            n.execute("COMMIT").await?;
+            n.close().await?;
+            took
+        } else {
+            let json = how.ends_with("JSON text");
+            c.execute("BEGIN IMMEDIATE").await?;
+            let t = Instant::now();
+            for part in values.chunks(256) {
+                if json {
+                    let picks: Vec<String> =
+                        (0..cols.len()).map(|i| format!("value->>{i}")).collect();
+                    let sql = format!(
+                        "INSERT INTO users ({}) SELECT {} FROM json_each($1)",
+                        names.join(", "),
+                        picks.join(", ")
+                    );
+                    sqlx::query(&sql)
+                        .bind(serde_json::to_string(part)?)
+                        .execute(&mut *c)
+                        .await?;
+                } else {
+                    let sql = bound_sql(part.len());
+                    let mut q = sqlx::query(&sql);
+                    for v in part.iter().flatten() {
+                        q = match v {
+                            serde_json::Value::Number(x) => q.bind(x.as_i64()),
+                            serde_json::Value::String(x) => q.bind(x.as_str()),
+                            _ => q.bind(None::<String>),
+                        };
+                    }
+                    q.execute(&mut *c).await?;
+                }
+            }
+            let took = t.elapsed().as_secs_f64();
+            c.execute("COMMIT").await?;
+            took
+        };
+        println!(
+            "floor, users through the driver ({how}): {:.1} µs a row",
+            took * 1e6 / values.len() as f64
+        );
+    }
     Ok(())
 }
 
