@@ -10,6 +10,9 @@
 //!   would write them. Each statement is a call of its own, prepared once and crossing from
 //!   the async task to sqlx's SQLite thread, as the server's do; or each transaction is one
 //!   string of statements, one crossing (parsed each time).
+//!
+//! `BENCH_FLOOR_DRIVER=1` also writes the import's users again with their values through the
+//! driver, to tell the cost of binding from SQLite's own.
 
 use sqlx::{AnyConnection, Connection, Executor};
 use std::path::Path;
