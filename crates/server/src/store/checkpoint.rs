@@ -11,7 +11,8 @@
 //!
 //! How: every commit through [`super::WriteTx`] wakes the task; it waits [`GATHER`] so the
 //! commits of that moment share one checkpoint, then runs a PASSIVE checkpoint on a connection
-//! of its own. PASSIVE never waits for the writer or for readers: it copies what no reader
+//! of its own, and at least every [`AT_LEAST_EVERY`] for writes that wake nobody. PASSIVE
+//! never waits for the writer or for readers: it copies what no reader
 //! still needs, and SQLite starts the log over at the next write once everything is copied.
 //! The connections keep SQLite's own automatic checkpoint as a backstop at [`BACKSTOP_PAGES`],
 //! so the log stays bounded even if this task fell behind; an import's one large commit stays
@@ -26,6 +27,11 @@ use tokio::sync::mpsc;
 
 /// How long the task lets commits gather before one checkpoint covers them.
 pub const GATHER: Duration = Duration::from_millis(100);
+
+/// The longest the task goes without a checkpoint. A few writes do not pass through
+/// [`super::WriteTx`] (the mail worker's claims, the audit index's bookkeeping) and wake
+/// nobody; this copies their pages too, where SQLite's 1,000-page threshold used to.
+pub const AT_LEAST_EVERY: Duration = Duration::from_secs(10);
 
 /// Log pages at which a committing connection checkpoints itself after all (SQLite's
 /// `wal_autocheckpoint`): 1 GiB of 4 KiB pages. An import's one commit leaves a large log
@@ -54,9 +60,17 @@ pub fn start(pool: AnyPool, gather: Duration) -> Wake {
 }
 
 async fn run(pool: AnyPool, mut wakes: mpsc::Receiver<()>, gather: Duration) {
-    while wakes.recv().await.is_some() {
-        tokio::time::sleep(gather).await;
-        while wakes.try_recv().is_ok() {}
+    loop {
+        match tokio::time::timeout(AT_LEAST_EVERY, wakes.recv()).await {
+            // Every handle dropped: the database is closed.
+            Ok(None) => break,
+            Ok(Some(())) => {
+                tokio::time::sleep(gather).await;
+                while wakes.try_recv().is_ok() {}
+            }
+            // Nothing woke the task for a while; a checkpoint with nothing to copy is cheap.
+            Err(_) => {}
+        }
         match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
             .fetch_one(&pool)
             .await
@@ -152,5 +166,32 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(n, 1_500);
+    }
+
+    /// A write that does not pass through `WriteTx` wakes nobody; the task still copies it
+    /// within [`AT_LEAST_EVERY`], as SQLite's own threshold would have.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_that_wake_nobody_are_copied_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = DbOptions {
+            sqlite_synchronous: Synchronous::Normal,
+            ..Default::default()
+        };
+        let db = Db::connect_with(None, dir.path(), options).await.unwrap();
+        db.migrate(0).await.unwrap();
+        let file = dir.path().join("rolecall.db");
+        until_copied(&file).await;
+        let mut c = db.pool.acquire().await.unwrap();
+        c.execute("CREATE TABLE ballast (x BLOB)").await.unwrap();
+        c.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) \
+             INSERT INTO ballast SELECT randomblob(4000) FROM n",
+        )
+        .await
+        .unwrap();
+        drop(c);
+        let (frames, copied) = log_state(&file);
+        assert!(copied < frames, "the write copied the log itself");
+        until_copied(&file).await;
     }
 }
