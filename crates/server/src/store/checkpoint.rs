@@ -116,32 +116,41 @@ mod tests {
         }
     }
 
-    /// A commit larger than SQLite's default threshold (1,000 pages) returns without copying
-    /// the log: the task copies it afterwards, on its own connection.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_task_copies_the_log_that_commits_leave() {
+    /// A database on a file with its migrations applied and their log already copied, so the
+    /// task's next wake is the test's own; no sync after a commit (`Normal`), so nothing but the
+    /// gathering pause stands between a commit and a look at the log.
+    async fn settled(gather: Duration) -> (tempfile::TempDir, Db, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
-        // No sync after the commit (`Normal`): nothing but the gathering pause stands between
-        // the commit and the look at the log below.
         let options = DbOptions {
-            checkpoint_gather: Duration::from_secs(2),
+            checkpoint_gather: gather,
             sqlite_synchronous: Synchronous::Normal,
             ..Default::default()
         };
         let db = Db::connect_with(None, dir.path(), options).await.unwrap();
         db.migrate(0).await.unwrap();
         let file = dir.path().join("rolecall.db");
-        // The migrations' commit woke the task: let it finish, so the next wake is ours.
         until_copied(&file).await;
-        let mut w = db.write().await.unwrap();
-        w.tx.execute("CREATE TABLE ballast (x BLOB)").await.unwrap();
-        // 1,500 rows of 4 KiB: a page each, and more for the table's interior.
-        w.tx.execute(
+        (dir, db, file)
+    }
+
+    /// 1,500 rows of 4 KiB: a page each, and more for the table's interior.
+    async fn add_ballast(c: &mut sqlx::AnyConnection) {
+        c.execute("CREATE TABLE ballast (x BLOB)").await.unwrap();
+        c.execute(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) \
              INSERT INTO ballast SELECT randomblob(4000) FROM n",
         )
         .await
         .unwrap();
+    }
+
+    /// A commit larger than SQLite's default threshold (1,000 pages) returns without copying
+    /// the log: the task copies it afterwards, on its own connection.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_task_copies_the_log_that_commits_leave() {
+        let (_dir, db, file) = settled(Duration::from_secs(2)).await;
+        let mut w = db.write().await.unwrap();
+        add_ballast(&mut w.tx).await;
         w.commit().await.unwrap();
         let (frames, copied) = log_state(&file);
         assert!(frames > 1_500, "the commit is in the log: {frames} frames");
@@ -172,23 +181,9 @@ mod tests {
     /// within [`AT_LEAST_EVERY`], as SQLite's own threshold would have.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_that_wake_nobody_are_copied_too() {
-        let dir = tempfile::tempdir().unwrap();
-        let options = DbOptions {
-            sqlite_synchronous: Synchronous::Normal,
-            ..Default::default()
-        };
-        let db = Db::connect_with(None, dir.path(), options).await.unwrap();
-        db.migrate(0).await.unwrap();
-        let file = dir.path().join("rolecall.db");
-        until_copied(&file).await;
+        let (_dir, db, file) = settled(GATHER).await;
         let mut c = db.pool.acquire().await.unwrap();
-        c.execute("CREATE TABLE ballast (x BLOB)").await.unwrap();
-        c.execute(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) \
-             INSERT INTO ballast SELECT randomblob(4000) FROM n",
-        )
-        .await
-        .unwrap();
+        add_ballast(&mut c).await;
         drop(c);
         let (frames, copied) = log_state(&file);
         assert!(copied < frames, "the write copied the log itself");
