@@ -70,15 +70,14 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The bytes the hash covers: every field but `seq` and `hash`, as a JSON array of strings
-    /// (unambiguous: each field is quoted and escaped), behind a version tag.
-    pub fn canonical(&self) -> Vec<u8> {
-        let at = self.at.to_string();
-        let fields: [&str; 17] = [
+    /// The fields the hash covers, in order, but the link (`prev_hash`): `at` is passed in as
+    /// text.
+    fn linked_fields<'a>(&'a self, at: &'a str) -> [&'a str; 16] {
+        [
             "rolecall-audit-v1",
             &self.org_id,
             &self.id,
-            &at,
+            at,
             &self.actor.kind,
             &self.actor.id,
             &self.actor.name,
@@ -91,6 +90,31 @@ impl Entry {
             &self.source_ip,
             &self.user_agent,
             &self.request_id,
+        ]
+    }
+
+    /// The bytes the hash covers: every field but `seq` and `hash`, as a JSON array of strings
+    /// (unambiguous: each field is quoted and escaped), behind a version tag.
+    pub fn canonical(&self) -> Vec<u8> {
+        let at = self.at.to_string();
+        let [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p] = self.linked_fields(&at);
+        let fields: [&str; 17] = [
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            i,
+            j,
+            k,
+            l,
+            m,
+            n,
+            o,
+            p,
             &self.prev_hash,
         ];
         // Serialising an array of strings cannot fail.
@@ -107,17 +131,58 @@ impl Entry {
         self.prev_hash = prev_hash.to_string();
         self.hash = self.compute_hash();
     }
+
+    /// The hash taken over everything but the link, for [`Entry::seal_unlinked`]: the
+    /// canonical form is a JSON array whose last element is `prev_hash`, so its bytes up to
+    /// that element are known before the chain's head is.
+    pub fn unlinked(&self) -> Unlinked {
+        let at = self.at.to_string();
+        let mut head = serde_json::to_vec(&self.linked_fields(&at)).unwrap_or_default();
+        // `[f0,…,f15]` becomes `[f0,…,f15,`: the link and the closing bracket follow.
+        head.pop();
+        head.push(b',');
+        Unlinked {
+            state: Sha256::new_with_prefix(head),
+        }
+    }
+
+    /// [`Entry::seal`] from a hash taken by [`Entry::unlinked`] of this entry as it stands:
+    /// only the link is hashed here. The same bytes are hashed, so the result is the same.
+    pub fn seal_unlinked(&mut self, unlinked: &Unlinked, prev_hash: &str) {
+        let mut state = unlinked.state.clone();
+        state.update(serde_json::to_vec(prev_hash).unwrap_or_default());
+        state.update(b"]");
+        self.prev_hash = prev_hash.to_string();
+        self.hash = hex::encode(state.finalize());
+    }
+}
+
+/// An entry's hash over all but its link (see [`Entry::unlinked`]). An import drafts its
+/// entries on another thread while the database writes the rows they describe; hashing them
+/// there leaves the writer, which alone knows the chain's head, a few dozen bytes per entry.
+#[derive(Clone)]
+pub struct Unlinked {
+    state: Sha256,
 }
 
 /// Fields that are never written to the log whatever a use case passes (passwords, hashes,
 /// tokens, TOTP seeds, recovery codes): the log is read by more people than the secrets are.
+/// Asked for every field of every entry, so it compares bytes in place rather than lowering a
+/// copy of the name.
 pub fn is_secret_field(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    [
-        "password", "hash", "secret", "token", "totp", "recovery", "seed",
-    ]
-    .iter()
-    .any(|s| n.contains(s))
+    const SECRET: [&[u8]; 7] = [
+        b"password",
+        b"hash",
+        b"secret",
+        b"token",
+        b"totp",
+        b"recovery",
+        b"seed",
+    ];
+    let n = name.as_bytes();
+    SECRET
+        .iter()
+        .any(|s| n.windows(s.len()).any(|w| w.eq_ignore_ascii_case(s)))
 }
 
 /// Bookkeeping fields that change on every write and say nothing to a reader.
@@ -126,29 +191,49 @@ fn is_noise_field(name: &str) -> bool {
 }
 
 /// The fields that differ between two JSON objects (either may be `null`: creation or
-/// deletion), without secrets or bookkeeping.
+/// deletion), without secrets or bookkeeping. Both objects' keys come sorted, so one pass
+/// over the two in step finds every field, with no lookups.
 pub fn diff(before: &Value, after: &Value) -> Changes {
+    use std::cmp::Ordering;
     let empty = serde_json::Map::new();
-    let b = before.as_object().unwrap_or(&empty);
-    let a = after.as_object().unwrap_or(&empty);
-    let mut out = Changes::new();
-    for key in b.keys().chain(a.keys()) {
-        if out.contains_key(key) || is_secret_field(key) || is_noise_field(key) {
-            continue;
-        }
-        let old = b.get(key).cloned().unwrap_or(Value::Null);
-        let new = a.get(key).cloned().unwrap_or(Value::Null);
-        if old != new {
-            out.insert(
+    let null = Value::Null;
+    let mut b = before.as_object().unwrap_or(&empty).iter().peekable();
+    let mut a = after.as_object().unwrap_or(&empty).iter().peekable();
+    let mut out = Vec::new();
+    loop {
+        // Which side holds the next key in order: the earlier one, or both when equal.
+        let order = match (b.peek(), a.peek()) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((kb, _)), Some((ka, _))) => kb.cmp(ka),
+        };
+        let (key, old, new) = match order {
+            Ordering::Less => match b.next() {
+                Some((k, v)) => (k, v, &null),
+                None => break,
+            },
+            Ordering::Greater => match a.next() {
+                Some((k, v)) => (k, &null, v),
+                None => break,
+            },
+            Ordering::Equal => match (b.next(), a.next()) {
+                (Some((k, vb)), Some((_, va))) => (k, vb, va),
+                _ => break,
+            },
+        };
+        if old != new && !is_secret_field(key) && !is_noise_field(key) {
+            out.push((
                 key.clone(),
                 FieldChange {
-                    before: old,
-                    after: new,
+                    before: old.clone(),
+                    after: new.clone(),
                 },
-            );
+            ));
         }
     }
-    out
+    // Already in key order, so the map is built from the run in one go.
+    out.into_iter().collect()
 }
 
 /// A single field change, for use cases that change one thing (a membership, a setting).
@@ -162,11 +247,14 @@ pub fn field(name: &str, before: Value, after: Value) -> Changes {
 
 /// The canonical text of a set of changes (keys sorted; secrets dropped once more).
 pub fn changes_text(changes: &Changes) -> String {
-    let clean: BTreeMap<&String, &FieldChange> = changes
-        .iter()
-        .filter(|(k, _)| !is_secret_field(k))
-        .collect();
-    serde_json::to_string(&clean).unwrap_or_else(|_| "{}".into())
+    /// The changes without their secrets, serialised as they stand: no second map.
+    struct Clean<'a>(&'a Changes);
+    impl Serialize for Clean<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().filter(|(k, _)| !is_secret_field(k)))
+        }
+    }
+    serde_json::to_string(&Clean(changes)).unwrap_or_else(|_| "{}".into())
 }
 
 /// Actions that were the old sign-in event log (`/auth-events`, `rolecall events`): sign-ins,
@@ -460,5 +548,159 @@ mod tests {
         assert!(!created.contains_key("totp_secret"));
         assert!(field("recovery_codes", json!(1), json!(2)).is_empty());
         assert_eq!(changes_text(&Changes::new()), "{}");
+    }
+
+    /// `diff` walks both objects' keys in step, which needs them in key order: serde_json's
+    /// `preserve_order` feature (insertion order), switched on by any crate in the build, would
+    /// break it, and this fails first.
+    #[test]
+    fn json_objects_iterate_in_key_order() {
+        let v = json!({"zeta": 1, "alpha": 2, "mid": 3, "Beta": 4});
+        let keys: Vec<&String> = v
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+    }
+
+    /// Sealing from the hash over all but the link gives the hash sealing gives, whatever the
+    /// fields hold (quotes, escapes, non-ASCII), so the chain verifies the same.
+    #[test]
+    fn sealing_from_an_unlinked_hash_is_sealing() {
+        for detail in [
+            "",
+            "plain",
+            "quote \" and \\ back",
+            "tab\tnew\nline",
+            "é ü 漢 \u{1}",
+        ] {
+            let mut whole = entry(3, detail);
+            whole.changes = format!("{{\"x\":\"{detail}\"}}");
+            let mut fast = whole.clone();
+            let unlinked = fast.unlinked();
+            whole.seal(GENESIS);
+            fast.seal_unlinked(&unlinked, GENESIS);
+            assert_eq!(fast, whole, "{detail:?}");
+            let prev = whole.hash.clone();
+            whole.seal(&prev);
+            fast.seal_unlinked(&unlinked, &prev);
+            assert_eq!(fast.hash, whole.hash);
+            assert_eq!(fast.hash, fast.compute_hash());
+        }
+    }
+
+    /// The field names the log refuses, whatever their case and wherever they appear.
+    #[test]
+    fn secret_fields_are_found_in_any_case_and_place() {
+        for name in [
+            "password",
+            "PasswordHash",
+            "api_TOKEN",
+            "totp_secret",
+            "x_seed_y",
+            "Recovery",
+        ] {
+            assert!(is_secret_field(name), "{name}");
+        }
+        for name in ["email", "first_name", "has", "tok", "se", ""] {
+            assert!(!is_secret_field(name), "{name}");
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// The lookup-per-key diff `diff` replaced: the reference it must agree with.
+        fn diff_by_lookup(before: &Value, after: &Value) -> Changes {
+            let empty = serde_json::Map::new();
+            let b = before.as_object().unwrap_or(&empty);
+            let a = after.as_object().unwrap_or(&empty);
+            let mut out = Changes::new();
+            for key in b.keys().chain(a.keys()) {
+                let lowered = key.to_ascii_lowercase();
+                let secret = [
+                    "password", "hash", "secret", "token", "totp", "recovery", "seed",
+                ]
+                .iter()
+                .any(|s| lowered.contains(s));
+                if out.contains_key(key) || secret || is_noise_field(key) {
+                    continue;
+                }
+                let old = b.get(key).cloned().unwrap_or(Value::Null);
+                let new = a.get(key).cloned().unwrap_or(Value::Null);
+                if old != new {
+                    out.insert(
+                        key.clone(),
+                        FieldChange {
+                            before: old,
+                            after: new,
+                        },
+                    );
+                }
+            }
+            out
+        }
+
+        fn object() -> impl Strategy<Value = Value> {
+            let key = prop::sample::select(vec![
+                "email",
+                "first_name",
+                "last_name",
+                "status",
+                "version",
+                "created_at",
+                "password_hash",
+                "TotpSecret",
+                "a",
+                "b",
+                "zz",
+                "Name",
+            ]);
+            let value = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                (0i64..3).prop_map(|n| json!(n)),
+                prop::sample::select(vec!["x", "y", ""]).prop_map(|s| json!(s)),
+            ];
+            prop_oneof![
+                Just(Value::Null),
+                prop::collection::btree_map(key, value, 0..8).prop_map(|m| {
+                    Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                }),
+            ]
+        }
+
+        proptest! {
+            /// Any text in any field: sealing from the unlinked hash is sealing.
+            #[test]
+            fn sealing_from_an_unlinked_hash_is_sealing_for_any_text(
+                name in any::<String>(),
+                changes in any::<String>(),
+                agent in any::<String>(),
+                at in any::<i64>(),
+                prev in "[0-9a-f]{64}",
+            ) {
+                let mut whole = Entry {
+                    actor: Party::new("person", "p1", name),
+                    changes,
+                    user_agent: agent,
+                    at,
+                    ..super::entry(1, "d")
+                };
+                let mut fast = whole.clone();
+                let unlinked = fast.unlinked();
+                whole.seal(&prev);
+                fast.seal_unlinked(&unlinked, &prev);
+                prop_assert_eq!(fast, whole);
+            }
+
+            #[test]
+            fn diff_agrees_with_a_lookup_per_key(before in object(), after in object()) {
+                prop_assert_eq!(diff(&before, &after), diff_by_lookup(&before, &after));
+            }
+        }
     }
 }

@@ -112,7 +112,7 @@ pub struct ImportSummary {
 
 /// Audit entries an import holds before appending them inside its transaction: memory stays
 /// bounded by this, not by the file's length (issue 12).
-pub(super) const AUDIT_FLUSH: usize = 512;
+pub(super) const AUDIT_FLUSH: usize = 2048;
 
 /// The per-row report of an import or dry run.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -135,20 +135,26 @@ pub struct ImportReport {
 #[derive(Debug)]
 pub enum ImportItem {
     Opened(Template),
-    Row(Box<std::result::Result<RowPlan, RowErrors>>),
+    /// Up to [`ROWS_PER_HANDOFF`] rows in file order.
+    Rows(Vec<std::result::Result<RowPlan, RowErrors>>),
     /// Every byte read; the file's digest.
     End(FileDigest),
     /// The file was refused as a whole (not CSV, unknown columns, …), or reading failed.
     Refused(FileError),
 }
 
-/// Reads `input` on a blocking thread and hands the rows over one by one through a bounded
-/// channel, so a file of any size is never held: the reader runs at most a few rows ahead of
-/// the import.
+/// Rows the reader hands over at a time. One at a time, the import's thread woke the blocked
+/// reader for every row it took, a hand-off between threads per row (about 11 µs a row of an
+/// import, BENCHMARKS.md, sixth session).
+pub const ROWS_PER_HANDOFF: usize = 64;
+
+/// Reads `input` on a blocking thread and hands the rows over a few dozen at a time through a
+/// bounded channel, so a file of any size is never held: the reader runs up to two batches
+/// ahead of the import, so that while a batch is written the next one is read and waits.
 pub fn read_rows<R: std::io::Read + Send + 'static>(
     input: R,
 ) -> tokio::sync::mpsc::Receiver<ImportItem> {
-    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    let (tx, rx) = tokio::sync::mpsc::channel(2 * BATCH / ROWS_PER_HANDOFF);
     tokio::task::spawn_blocking(move || {
         let mut reader = match rolecall_bulk::PlanReader::open(input) {
             Ok(r) => r,
@@ -163,10 +169,18 @@ pub fn read_rows<R: std::io::Read + Send + 'static>(
         {
             return;
         }
+        let mut chunk = Vec::with_capacity(ROWS_PER_HANDOFF);
         for row in reader.by_ref() {
-            if tx.blocking_send(ImportItem::Row(Box::new(row))).is_err() {
-                return;
+            chunk.push(row);
+            if chunk.len() == ROWS_PER_HANDOFF {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(ROWS_PER_HANDOFF));
+                if tx.blocking_send(ImportItem::Rows(full)).is_err() {
+                    return;
+                }
             }
+        }
+        if !chunk.is_empty() && tx.blocking_send(ImportItem::Rows(chunk)).is_err() {
+            return;
         }
         let end = match reader.digest() {
             Some(d) => ImportItem::End(d),
@@ -337,36 +351,40 @@ impl Directory {
         };
         let mut pending: Vec<Pending> = Vec::new();
         let mut truncated = false;
+        let mut chunk = Vec::new().into_iter();
         let digest = loop {
-            let item = match rows.recv().await {
-                Some(i) => i,
-                None => {
-                    truncated = true;
-                    break None;
-                }
-            };
-            let row = match item {
-                ImportItem::End(d) => break Some(d),
-                ImportItem::Refused(e) => {
-                    // The body broke off part-way: never apply a truncated file.
-                    self.run_batch(&mut run, std::mem::take(&mut pending))
-                        .await?;
-                    run.rows.push(RowReport {
-                        line: 0,
-                        email: String::new(),
-                        result: RowResult::Error,
-                        errors: vec![RowProblem {
+            let row = match chunk.next() {
+                Some(row) => row,
+                None => match rows.recv().await {
+                    Some(ImportItem::Rows(more)) => {
+                        chunk = more.into_iter();
+                        continue;
+                    }
+                    Some(ImportItem::End(d)) => break Some(d),
+                    Some(ImportItem::Refused(e)) => {
+                        // The body broke off part-way: never apply a truncated file.
+                        self.run_batch(&mut run, std::mem::take(&mut pending))
+                            .await?;
+                        run.rows.push(RowReport {
                             line: 0,
-                            column: None,
-                            rule: "incomplete".into(),
-                            reason: e.to_string(),
-                        }],
-                    });
-                    truncated = true;
-                    break None;
-                }
-                ImportItem::Opened(_) => continue,
-                ImportItem::Row(r) => *r,
+                            email: String::new(),
+                            result: RowResult::Error,
+                            errors: vec![RowProblem {
+                                line: 0,
+                                column: None,
+                                rule: "incomplete".into(),
+                                reason: e.to_string(),
+                            }],
+                        });
+                        truncated = true;
+                        break None;
+                    }
+                    Some(ImportItem::Opened(_)) => continue,
+                    None => {
+                        truncated = true;
+                        break None;
+                    }
+                },
             };
             let row = match row {
                 Ok(r) => r,

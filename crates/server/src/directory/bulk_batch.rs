@@ -40,7 +40,7 @@ use rolecall_core::model::{Group, GroupId, Role, RoleId, User, UserId, UserStatu
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Rows judged together before their batch is written.
-pub(super) const BATCH: usize = 256;
+pub(super) const BATCH: usize = 1024;
 
 /// What joining a group gives, read with the group locked.
 struct GroupTerms {
@@ -453,8 +453,9 @@ impl Directory {
         if ready.is_empty() {
             return Ok(());
         }
-        // The audit entries are drafted on a blocking thread while the database writes the
-        // rows they describe: the same records the use cases make, in the same order.
+        // The audit entries are drafted, and hashed but for their link, on a blocking thread
+        // while the database writes the rows they describe: the same records the use cases
+        // make, in the same order.
         let stories: Vec<Story> = ready
             .iter()
             .map(|r| Story {
@@ -474,11 +475,11 @@ impl Directory {
                 records.extend(s.groups.iter().map(|g| member_added(&s.user, g)));
                 records.extend(s.seats.iter().map(|p| seat_assigned(&s.user, p)));
                 records.extend(s.roles.iter().map(|r| role_assigned(&s.user, r)));
-                entries.extend(
-                    records
-                        .into_iter()
-                        .map(|r| draft(org, now, actor.clone(), &client, r)),
-                );
+                entries.extend(records.into_iter().map(|r| {
+                    let entry = draft(org, now, actor.clone(), &client, r);
+                    let unlinked = entry.unlinked();
+                    (entry, unlinked)
+                }));
             }
             entries
         });
@@ -507,8 +508,8 @@ impl Directory {
         let entries = drafting
             .await
             .map_err(|e| Error::Internal(format!("drafting an import's audit entries: {e}")))?;
-        for entry in entries {
-            run.w.record(entry);
+        for (entry, unlinked) in entries {
+            run.w.record_unlinked(entry, unlinked);
             if run.w.recorded() >= AUDIT_FLUSH {
                 run.w.flush_audit().await?;
             }

@@ -158,9 +158,16 @@ impl KnownHeads {
 /// name lookup grew with the statement (`store::rows`); bound in order they may be many.
 fn rows_per_insert(b: Backend) -> usize {
     match b {
-        Backend::Sqlite => 256,
-        Backend::Postgres => 256,
+        Backend::Sqlite => 1024,
+        Backend::Postgres => 1024,
     }
+}
+
+/// An entry waiting in its transaction to be linked to its chain, with its hash over all but
+/// the link when a drafting thread took it.
+pub(crate) struct Queued {
+    pub entry: Entry,
+    pub unlinked: Option<rolecall_core::audit::Unlinked>,
 }
 
 /// The message of the link trigger's refusal (migrations/0016_audit_link.*.sql).
@@ -174,11 +181,11 @@ const HEAD_MOVED: &str = "audit chain head moved";
 /// On SQLite the head last committed by this process is tried first (one statement per
 /// append); on PostgreSQL, where several nodes write, the head is read and locked
 /// (`FOR UPDATE`) first, which serialises the organisation's writers across nodes.
-pub async fn append(
+pub(crate) async fn append(
     c: &mut AnyConnection,
     b: Backend,
     org: &str,
-    entries: &mut [Entry],
+    entries: &mut [Queued],
     now: i64,
     known: &KnownHeads,
 ) -> Result<Option<(i64, String)>> {
@@ -202,20 +209,28 @@ pub async fn append(
     Ok(tail(entries))
 }
 
-/// Numbers and hashes `entries` as the chain's next entries after (seq, hash).
-fn link(org: &str, entries: &mut [Entry], mut seq: i64, prev: &str) {
+/// Numbers and hashes `entries` as the chain's next entries after (seq, hash). An entry
+/// hashed before it was linked is finished from that hash, unless it names another
+/// organisation than the chain's (then the hash taken covers other bytes).
+fn link(org: &str, entries: &mut [Queued], mut seq: i64, prev: &str) {
     let mut prev = prev.to_string();
-    for e in entries.iter_mut() {
+    for q in entries.iter_mut() {
         seq += 1;
-        e.org_id = org.to_string();
+        let e = &mut q.entry;
         e.seq = seq;
-        e.seal(&prev);
+        match &q.unlinked {
+            Some(u) if e.org_id == org => e.seal_unlinked(u, &prev),
+            _ => {
+                e.org_id = org.to_string();
+                e.seal(&prev);
+            }
+        }
         prev = e.hash.clone();
     }
 }
 
-fn tail(entries: &[Entry]) -> Option<(i64, String)> {
-    entries.last().map(|e| (e.seq, e.hash.clone()))
+fn tail(entries: &[Queued]) -> Option<(i64, String)> {
+    entries.last().map(|q| (q.entry.seq, q.entry.hash.clone()))
 }
 
 fn moved_head(e: &sqlx::Error) -> bool {
@@ -223,40 +238,40 @@ fn moved_head(e: &sqlx::Error) -> bool {
         .is_some_and(|d| d.message().contains(HEAD_MOVED))
 }
 
-/// Inserts linked entries, a few hundred rows per statement.
+/// Inserts linked entries, a few hundred rows per statement. The values are bound from the
+/// entries as they stand (the driver takes its own copy), not copied into rows first: an
+/// entry's `changes` text alone is often a kilobyte.
 async fn insert_rows(
     c: &mut AnyConnection,
     b: Backend,
-    entries: &[Entry],
+    entries: &[Queued],
 ) -> std::result::Result<(), sqlx::Error> {
     let cols: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
     for chunk in entries.chunks(rows_per_insert(b)) {
-        let rows = chunk
-            .iter()
-            .map(|e| {
-                vec![
-                    e.org_id.clone().into(),
-                    e.seq.into(),
-                    e.id.clone().into(),
-                    e.at.into(),
-                    e.actor.kind.clone().into(),
-                    e.actor.id.clone().into(),
-                    e.actor.name.clone().into(),
-                    e.action.clone().into(),
-                    e.target.kind.clone().into(),
-                    e.target.id.clone().into(),
-                    e.target.name.clone().into(),
-                    e.changes.clone().into(),
-                    e.detail.clone().into(),
-                    e.source_ip.clone().into(),
-                    e.user_agent.clone().into(),
-                    e.request_id.clone().into(),
-                    e.prev_hash.clone().into(),
-                    e.hash.clone().into(),
-                ]
-            })
-            .collect();
-        super::rows::insert_rows(c, b, "audit_log", &cols, rows, "").await?;
+        let sql = super::rows::insert_statement(b, "audit_log", &cols, chunk.len(), "");
+        let mut q = sqlx::query(&sql);
+        for Queued { entry: e, .. } in chunk {
+            q = q
+                .bind(e.org_id.as_str())
+                .bind(e.seq)
+                .bind(e.id.as_str())
+                .bind(e.at)
+                .bind(e.actor.kind.as_str())
+                .bind(e.actor.id.as_str())
+                .bind(e.actor.name.as_str())
+                .bind(e.action.as_str())
+                .bind(e.target.kind.as_str())
+                .bind(e.target.id.as_str())
+                .bind(e.target.name.as_str())
+                .bind(e.changes.as_str())
+                .bind(e.detail.as_str())
+                .bind(e.source_ip.as_str())
+                .bind(e.user_agent.as_str())
+                .bind(e.request_id.as_str())
+                .bind(e.prev_hash.as_str())
+                .bind(e.hash.as_str());
+        }
+        q.execute(&mut *c).await?;
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod profiles;
 pub mod reports; // access reports (issue 11)
 pub mod rights;
 pub(crate) mod rows; // rows written many at a time (issue 12)
+pub use rows::NULL_MEANS_LEFT_OUT;
 pub mod scim; // SCIM lists and searches (issue 14)
 pub mod scim_clients; // SCIM clients (issue 14)
 pub mod signin;
@@ -79,7 +80,7 @@ pub struct WriteTx {
     /// Audit entries describing this transaction's changes, appended to their organisation's
     /// chain by [`WriteTx::commit`] just before the commit, so a change and its record are
     /// one atomic write (and a rolled-back change leaves no record).
-    audit: Vec<rolecall_core::audit::Entry>,
+    audit: Vec<audit::Queued>,
     /// Organisations whose chains this transaction appended to, for the change notice.
     touched: Vec<String>,
     /// Entries appended so far, for the index backlog once they are committed.
@@ -147,7 +148,23 @@ impl WriteTx {
 
     /// Queues an audit entry (its `org_id` says which chain) for the commit.
     pub fn record(&mut self, entry: rolecall_core::audit::Entry) {
-        self.audit.push(entry);
+        self.audit.push(audit::Queued {
+            entry,
+            unlinked: None,
+        });
+    }
+
+    /// [`WriteTx::record`] with the entry's hash already taken over all but its link
+    /// ([`rolecall_core::audit::Entry::unlinked`]), by a thread other than the writer's.
+    pub fn record_unlinked(
+        &mut self,
+        entry: rolecall_core::audit::Entry,
+        unlinked: rolecall_core::audit::Unlinked,
+    ) {
+        self.audit.push(audit::Queued {
+            entry,
+            unlinked: Some(unlinked),
+        });
     }
 
     /// How many audit entries are queued.
@@ -204,13 +221,13 @@ impl WriteTx {
     /// head is then ahead of the stored one, which the next append notices and re-reads.
     pub async fn flush_audit(&mut self) -> Result<()> {
         let mut pending = std::mem::take(&mut self.audit);
-        let now = pending.iter().map(|e| e.at).max().unwrap_or(0);
+        let now = pending.iter().map(|q| q.entry.at).max().unwrap_or(0);
         self.appended += pending.len();
         // Usually one organisation; group without reordering each organisation's entries.
         while !pending.is_empty() {
-            let org = pending[0].org_id.clone();
+            let org = pending[0].entry.org_id.clone();
             let (mut mine, rest): (Vec<_>, Vec<_>) =
-                pending.into_iter().partition(|e| e.org_id == org);
+                pending.into_iter().partition(|q| q.entry.org_id == org);
             let head = audit::append(
                 &mut self.tx,
                 self.backend,

@@ -527,3 +527,58 @@ async fn a_batch_the_database_refuses_goes_row_by_row(b: Backend) {
     assert_eq!(verified.body["ok"], true, "{}", verified.body);
 }
 both!(a_batch_the_database_refuses_goes_row_by_row);
+
+both!(a_column_left_out_is_null);
+/// `store::rows` leaves out of an insert the columns that are NULL in all of its rows, on the
+/// tables of `NULL_MEANS_LEFT_OUT`. That stores NULL only while none of their columns has a
+/// default and accepts NULL: the catalogue of each database says so, or this fails.
+async fn a_column_left_out_is_null(b: Backend) {
+    let app = spawn_app(b).await;
+    let db = app.server.dir.db.clone();
+    let mut w = db.write().await.unwrap();
+    let (nullable_with_default, not_null_with_default) = match b {
+        Backend::Sqlite => (
+            "SELECT name FROM pragma_table_info($1) WHERE dflt_value IS NOT NULL AND \"notnull\" = 0",
+            "SELECT name FROM pragma_table_info($1) WHERE dflt_value IS NOT NULL AND \"notnull\" = 1",
+        ),
+        Backend::Postgres => (
+            "SELECT CAST(column_name AS TEXT) AS name FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 \
+             AND column_default IS NOT NULL AND is_nullable = 'YES'",
+            "SELECT CAST(column_name AS TEXT) AS name FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 \
+             AND column_default IS NOT NULL AND is_nullable = 'NO'",
+        ),
+    };
+    let sql = |s: &str| match b {
+        Backend::Sqlite => s.replace("$1", "?"),
+        Backend::Postgres => s.to_string(),
+    };
+    for table in rolecall::store::NULL_MEANS_LEFT_OUT {
+        let names = |rows: Vec<sqlx::any::AnyRow>| -> Vec<String> {
+            use sqlx::Row;
+            rows.iter().map(|r| r.get::<String, _>("name")).collect()
+        };
+        let wrong = sqlx::query(&sql(nullable_with_default))
+            .bind(*table)
+            .fetch_all(&mut *w.tx)
+            .await
+            .unwrap();
+        assert_eq!(
+            names(wrong),
+            Vec::<String>::new(),
+            "{table}: a column left out would take its default, not NULL"
+        );
+        // The catalogue is read as it should be: `users.kind` has a default and is NOT NULL.
+        if *table == "users" {
+            let fine = sqlx::query(&sql(not_null_with_default))
+                .bind(*table)
+                .fetch_all(&mut *w.tx)
+                .await
+                .unwrap();
+            let fine = names(fine);
+            assert!(fine.contains(&"kind".to_string()), "{fine:?}");
+        }
+    }
+    w.rollback().await.unwrap();
+}
