@@ -152,16 +152,11 @@ impl KnownHeads {
     }
 }
 
-/// Rows per INSERT statement: 18 values each. PostgreSQL's link trigger moves the head once
-/// per statement (migration 0019), so fewer, larger statements leave fewer versions of the
-/// head row in a long transaction. SQLite's were 32 while values were bound by number, whose
-/// name lookup grew with the statement (`store::rows`); bound in order they may be many.
-fn rows_per_insert(b: Backend) -> usize {
-    match b {
-        Backend::Sqlite => 1024,
-        Backend::Postgres => 1024,
-    }
-}
+/// Rows per INSERT statement (18 values each), on both databases. PostgreSQL's link trigger
+/// moves the head once per statement (migration 0019), so fewer, larger statements leave fewer
+/// versions of the head row in a long transaction; SQLite binds them in order (`store::rows`),
+/// so a long statement costs it nothing more per value. An import appends 1,024 at a time.
+const ROWS_PER_INSERT: usize = 1024;
 
 /// An entry waiting in its transaction to be linked to its chain, with its hash over all but
 /// the link when a drafting thread took it.
@@ -247,7 +242,7 @@ async fn insert_rows(
     entries: &[Queued],
 ) -> std::result::Result<(), sqlx::Error> {
     let cols: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
-    for chunk in entries.chunks(rows_per_insert(b)) {
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
         let sql = super::rows::insert_statement(b, "audit_log", &cols, chunk.len(), "");
         let mut q = sqlx::query(&sql);
         for Queued { entry: e, .. } in chunk {
