@@ -774,20 +774,23 @@ pub async fn mark_mail(
     next_attempt_at: Millis,
     error: Option<&str>,
 ) -> Result<()> {
-    sqlx::query(&sql_for(b, "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3 WHERE id = $4"))
+    // Delivered or given up: the body (one-time tokens) has no further use here. Scrubbed in
+    // the same statement that marks it, so no reader ever sees a sent message with its body.
+    let scrub = sent_at.is_some() || next_attempt_at == Millis::MAX;
+    let sql = if scrub {
+        "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, body = $5 WHERE id = $4"
+    } else {
+        "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3 WHERE id = $4"
+    };
+    let sql = sql_for(b, sql);
+    let mut q = sqlx::query(&sql)
         .bind(sent_at)
         .bind(next_attempt_at)
         .bind(error.map(str::to_string))
-        .bind(id)
-        .execute(&mut *c)
-        .await?;
-    // Delivered or given up: the body (one-time tokens) has no further use here.
-    if sent_at.is_some() || next_attempt_at == Millis::MAX {
-        sqlx::query(&sql_for(b, "UPDATE outbox SET body = $1 WHERE id = $2"))
-            .bind(REDACTED_BODY)
-            .bind(id)
-            .execute(c)
-            .await?;
+        .bind(id);
+    if scrub {
+        q = q.bind(REDACTED_BODY);
     }
+    q.execute(c).await?;
     Ok(())
 }
