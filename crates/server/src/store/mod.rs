@@ -23,6 +23,7 @@ pub mod scim; // SCIM lists and searches (issue 14)
 pub mod scim_clients; // SCIM clients (issue 14)
 pub mod signin;
 pub mod tokens;
+pub mod transaction; // a write's connection, kept off the pool's pings (issue 14)
 pub mod user_list; // the user list: filters, sort orders, offset and keyset paging
 pub mod user_profile; // SCIM-carried attributes (issue 14)
 pub mod user_rights; // a few users' rights, for incremental snapshot updates (issue 14)
@@ -30,11 +31,12 @@ pub mod wal_sync; // SQLite commits made durable together (issue 14)
 
 use crate::error::{Error, Result};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use sqlx::{Any, AnyPool, Executor, Row};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+pub use transaction::Tx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -48,8 +50,9 @@ pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
     /// SQLite allows one writer; serialising writers here avoids SQLITE_BUSY on lock upgrade.
-    /// PostgreSQL needs no such lock: row versions guard concurrent updates.
-    write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// The lock holds the writer's connection (transaction.rs). PostgreSQL needs no such lock:
+    /// row versions guard concurrent updates.
+    write_lock: Option<Arc<transaction::WriterSlot>>,
     /// How long [`Db::write`] waits for the writer before giving up with [`Error::Busy`].
     busy_timeout: Duration,
     /// Moved by every commit, by other nodes' notifications and by the poll (changes.rs).
@@ -66,7 +69,8 @@ pub struct Db {
     pub wal_sync: Option<Arc<wal_sync::WalSync>>,
     /// SQLite with a file: wakes the task that checkpoints the log (checkpoint.rs).
     checkpoints: Option<checkpoint::Wake>,
-    /// Where [`Db::write`] begins: on SQLite one connection of its own, on PostgreSQL `pool`.
+    /// Where [`Db::write`] begins: on SQLite a pool of one connection that, once taken, stays
+    /// in `write_lock`; on PostgreSQL `pool`.
     writer: AnyPool,
 }
 
@@ -75,7 +79,7 @@ const WRITER_CACHE_KIB: i64 = 65_536;
 
 /// A write transaction; holds the SQLite writer lock until committed or dropped.
 pub struct WriteTx {
-    pub tx: Transaction<'static, Any>,
+    pub tx: Tx,
     backend: Backend,
     /// Audit entries describing this transaction's changes, appended to their organisation's
     /// chain by [`WriteTx::commit`] just before the commit, so a change and its record are
@@ -90,7 +94,6 @@ pub struct WriteTx {
     backlog: Arc<audit_index::Backlog>,
     wal_sync: Option<Arc<wal_sync::WalSync>>,
     checkpoints: Option<checkpoint::Wake>,
-    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// Set by a bulk import: group version bumps held for the commit (see
     /// [`WriteTx::defer_group_touches`]).
     group_touches: Option<GroupTouches>,
@@ -209,7 +212,7 @@ impl WriteTx {
     }
 
     /// Ends the transaction writing nothing (a dry run, or an all-or-nothing import with errors).
-    pub async fn rollback(self) -> Result<()> {
+    pub async fn rollback(mut self) -> Result<()> {
         self.tx.rollback().await?;
         Ok(())
     }
@@ -260,8 +263,8 @@ impl WriteTx {
             c.committed();
         }
         // The next writer may start while this commit's sync runs: that is what lets commits
-        // share syncs (wal_sync.rs).
-        drop(self.guard.take());
+        // share syncs (wal_sync.rs). Dropping the transaction releases the writer lock.
+        drop(self.tx);
         self.backlog.add(self.appended);
         // After the commit, before the use case answers: what this node remembers is stale
         // from the very next request on (changes.rs).
@@ -280,7 +283,7 @@ impl WriteTx {
     /// Commits bookkeeping that changes nothing any node keeps in memory (the audit log's
     /// index tables), so without moving the change counter: moving it would make every node
     /// drop its caches for nothing.
-    pub async fn commit_bookkeeping(self) -> Result<()> {
+    pub async fn commit_bookkeeping(mut self) -> Result<()> {
         debug_assert!(self.audit.is_empty(), "bookkeeping records no audit entry");
         self.tx.commit().await?;
         Ok(())
@@ -674,6 +677,9 @@ impl Db {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(options.busy_timeout.max(Duration::from_secs(1)))
+                // A ping before each hand-out finds a dropped network connection; a SQLite
+                // file cannot drop, and the ping is a trip to the connection's thread (issue 14).
+                .test_before_acquire(backend == Backend::Postgres)
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         match backend {
@@ -728,7 +734,7 @@ impl Db {
             Backend::Postgres => pool.clone(),
         };
         let write_lock =
-            (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+            (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(None)));
         let wal_sync = match (backend, options.sqlite_synchronous) {
             (Backend::Sqlite, Synchronous::Full) => sqlite_file(&pool)
                 .await?
@@ -804,20 +810,17 @@ impl Db {
     /// Opens the one write transaction of a use case. Waits at most the busy timeout for
     /// SQLite's writer: a writer held too long answers 503, it never queues requests forever.
     pub async fn write(&self) -> Result<WriteTx> {
-        let guard = match &self.write_lock {
-            Some(lock) => Some(
-                tokio::time::timeout(self.busy_timeout, lock.clone().lock_owned())
-                    .await
-                    .map_err(|_| Error::Busy)?,
-            ),
-            None => None,
-        };
         // SQLite: take the write lock at BEGIN. A deferred transaction that reads first fails
         // with SQLITE_BUSY_SNAPSHOT (517) at its first write when a writer outside this lock
         // (the mail worker's claim) committed in between.
-        let tx = match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.writer.begin().await?,
+        let tx = match &self.write_lock {
+            Some(lock) => {
+                let slot = tokio::time::timeout(self.busy_timeout, lock.clone().lock_owned())
+                    .await
+                    .map_err(|_| Error::Busy)?;
+                Tx::begin_in_slot(slot, &self.writer, "BEGIN IMMEDIATE").await?
+            }
+            None => Tx::begin_pooled(&self.writer).await?,
         };
         Ok(WriteTx {
             tx,
@@ -830,7 +833,6 @@ impl Db {
             backlog: self.audit_backlog.clone(),
             wal_sync: self.wal_sync.clone(),
             checkpoints: self.checkpoints.clone(),
-            guard,
             group_touches: None,
         })
     }
