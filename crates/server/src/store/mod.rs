@@ -734,7 +734,7 @@ impl Db {
             Backend::Postgres => pool.clone(),
         };
         let write_lock =
-            (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(None)));
+            (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::default()));
         let wal_sync = match (backend, options.sqlite_synchronous) {
             (Backend::Sqlite, Synchronous::Full) => sqlite_file(&pool)
                 .await?

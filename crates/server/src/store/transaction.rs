@@ -14,8 +14,26 @@ use std::ops::{Deref, DerefMut};
 use tokio::sync::OwnedMutexGuard;
 
 /// SQLite's writer lock: the one writer connection, there whenever no write is running (empty
-/// only before the first write, or after a write lost it to a panic).
-pub type WriterSlot = tokio::sync::Mutex<Option<PoolConnection<Any>>>;
+/// only before the first write).
+pub type WriterSlot = tokio::sync::Mutex<Writer>;
+
+/// What the writer lock guards.
+#[derive(Default)]
+pub struct Writer {
+    conn: Option<PoolConnection<Any>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // A pool takes a connection back on a task of the runtime; with none left (the process
+        // ending) sqlx would panic, so the connection is closed directly instead.
+        if let Some(conn) = self.conn.take() {
+            if tokio::runtime::Handle::try_current().is_err() {
+                drop(conn.detach());
+            }
+        }
+    }
+}
 
 type Manager = <Any as sqlx::Database>::TransactionManager;
 
@@ -26,17 +44,17 @@ pub struct Tx {
     conn: Option<PoolConnection<Any>>,
     open: bool,
     /// SQLite: the writer lock, released when the transaction is dropped.
-    slot: Option<OwnedMutexGuard<Option<PoolConnection<Any>>>>,
+    slot: Option<OwnedMutexGuard<Writer>>,
 }
 
 impl Tx {
     /// Begins on SQLite's writer connection, taken from the slot the caller holds locked.
     pub async fn begin_in_slot(
-        mut slot: OwnedMutexGuard<Option<PoolConnection<Any>>>,
+        mut slot: OwnedMutexGuard<Writer>,
         writer: &AnyPool,
         begin: &'static str,
     ) -> Result<Tx> {
-        let conn = match slot.take() {
+        let conn = match slot.conn.take() {
             Some(c) => c,
             None => writer.acquire().await?,
         };
@@ -51,7 +69,7 @@ impl Tx {
 
     async fn begin(
         conn: PoolConnection<Any>,
-        slot: Option<OwnedMutexGuard<Option<PoolConnection<Any>>>>,
+        slot: Option<OwnedMutexGuard<Writer>>,
         begin: &'static str,
     ) -> Result<Tx> {
         // Built first, so a failed BEGIN still returns the connection to its slot.
@@ -107,7 +125,7 @@ impl Drop for Tx {
             Manager::start_rollback(&mut conn);
         }
         if let Some(slot) = &mut self.slot {
-            **slot = Some(conn);
+            slot.conn = Some(conn);
         }
     }
 }
