@@ -256,14 +256,35 @@ impl Directory {
 
     /// The organization named by `key` (slug or id), remembered like bearers.
     pub async fn org(&self, key: &str) -> Result<Organization> {
-        let generation = self.db.generation();
-        if self.memory_answers() {
-            if let Some(org) = self.remembered.orgs.get(key, generation) {
-                return Ok(org);
-            }
+        if let Some(org) = self.remembered_org(key) {
+            return Ok(org);
         }
         let mut c = self.db.pool.acquire().await?;
-        let org = q::find_org(&mut c, self.backend(), key)
+        self.read_org(&mut c, key).await
+    }
+
+    fn remembered_org(&self, key: &str) -> Option<Organization> {
+        self.memory_answers()
+            .then(|| self.remembered.orgs.get(key, self.db.generation()))
+            .flatten()
+    }
+
+    /// [`Directory::org`] on a connection the caller already holds: one hand-out of a pooled
+    /// connection fewer (issue 14).
+    pub(crate) async fn org_on(
+        &self,
+        c: &mut sqlx::AnyConnection,
+        key: &str,
+    ) -> Result<Organization> {
+        match self.remembered_org(key) {
+            Some(org) => Ok(org),
+            None => self.read_org(c, key).await,
+        }
+    }
+
+    async fn read_org(&self, c: &mut sqlx::AnyConnection, key: &str) -> Result<Organization> {
+        let generation = self.db.generation();
+        let org = q::find_org(c, self.backend(), key)
             .await?
             .ok_or_else(|| rolecall_core::Error::not_found("organization", key))?;
         if self.memory_answers() {

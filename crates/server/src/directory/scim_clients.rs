@@ -137,17 +137,22 @@ impl Directory {
     }
 
     /// The live SCIM client a secret belongs to; records its use (at most every 15 s).
-    pub async fn scim_client_by_secret(&self, secret: &str) -> Result<Option<ScimClient>> {
+    /// The SCIM client `secret` belongs to, with its organisation, both read on one connection.
+    pub async fn scim_client_by_secret(
+        &self,
+        secret: &str,
+    ) -> Result<Option<(ScimClient, Organization)>> {
         let b = self.backend();
         let now = self.now();
         let mut c = self.db.pool.acquire().await?;
-        let found = sq::by_token(&mut c, b, &hash_secret(secret)).await?;
-        if let Some(sc) = &found {
-            if sc.last_used_at.is_none_or(|t| now - t > 15_000) {
-                sq::touch(&mut c, b, &sc.id, now).await?;
-            }
+        let Some(sc) = sq::by_token(&mut c, b, &hash_secret(secret)).await? else {
+            return Ok(None);
+        };
+        if sc.last_used_at.is_none_or(|t| now - t > 15_000) {
+            sq::touch(&mut c, b, &sc.id, now).await?;
         }
-        Ok(found)
+        let org = self.org_on(&mut c, &sc.org_id.to_string()).await?;
+        Ok(Some((sc, org)))
     }
 }
 

@@ -58,12 +58,11 @@ impl FromRequestParts<AppState> for ScimCaller {
         if token.is_empty() || token.len() > 512 {
             return Err(crate::error::Error::Unauthenticated.into());
         }
-        let client = state
+        let (client, org) = state
             .dir
             .scim_client_by_secret(token)
             .await?
             .ok_or(crate::error::Error::Unauthenticated)?;
-        let org = state.dir.org(&client.org_id.to_string()).await?;
         state.scim_limiter.admit(&state.dir, org.id).await?;
         let admin = OrgAdmin {
             principal: scim_principal(&client),

@@ -129,3 +129,64 @@ impl Drop for Tx {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{Db, DbOptions};
+    use sqlx::{Executor, Row};
+
+    async fn count(db: &Db) -> i64 {
+        sqlx::query("SELECT count(*) AS n FROM scratch")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+            .get::<i64, _>("n")
+    }
+
+    #[tokio::test]
+    async fn a_write_dropped_unfinished_is_undone_and_the_next_one_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect_with(None, dir.path(), DbOptions::default())
+            .await
+            .unwrap();
+        db.migrate(0).await.unwrap();
+        let mut w = db.write().await.unwrap();
+        w.tx.execute("CREATE TABLE scratch (x INTEGER)")
+            .await
+            .unwrap();
+        w.commit().await.unwrap();
+        // A request cancelled mid-change: its transaction is dropped, never committed.
+        let mut w = db.write().await.unwrap();
+        w.tx.execute("INSERT INTO scratch VALUES (1)")
+            .await
+            .unwrap();
+        drop(w);
+        assert_eq!(count(&db).await, 0);
+        // The writer's connection came back, out of its transaction.
+        let mut w = db.write().await.unwrap();
+        w.tx.execute("INSERT INTO scratch VALUES (2)")
+            .await
+            .unwrap();
+        w.commit().await.unwrap();
+        assert_eq!(count(&db).await, 1);
+        let w = db.write().await.unwrap();
+        w.rollback().await.unwrap();
+        assert_eq!(count(&db).await, 1);
+    }
+
+    #[test]
+    fn the_writer_connection_is_closed_after_its_runtime_ended() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let db = rt.block_on(async {
+            let db = Db::connect_with(None, dir.path(), DbOptions::default())
+                .await
+                .unwrap();
+            db.migrate(0).await.unwrap();
+            db
+        });
+        drop(rt);
+        // Before, the connection went back to its pool on a task: a panic without a runtime.
+        drop(db);
+    }
+}
