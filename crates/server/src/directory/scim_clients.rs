@@ -136,8 +136,8 @@ impl Directory {
         Ok(())
     }
 
-    /// The live SCIM client a secret belongs to; records its use (at most every 15 s).
-    /// The SCIM client `secret` belongs to, with its organisation, both read on one connection.
+    /// The live SCIM client a secret belongs to and its organisation, read on one pooled
+    /// connection (one hand-out a request, issue 14); records the client's use at most every 15 s.
     pub async fn scim_client_by_secret(
         &self,
         secret: &str,
