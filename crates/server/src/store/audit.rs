@@ -155,7 +155,8 @@ impl KnownHeads {
 /// Rows per INSERT statement (18 values each), on both databases. PostgreSQL's link trigger
 /// moves the head once per statement (migration 0019), so fewer, larger statements leave fewer
 /// versions of the head row in a long transaction; SQLite binds them in order (`store::rows`),
-/// so a long statement costs it nothing more per value. An import appends 1,024 at a time.
+/// so a long statement costs it nothing more per value. An import flushes 2,048 entries at a
+/// time (`directory::bulk::AUDIT_FLUSH`): two statements.
 const ROWS_PER_INSERT: usize = 1024;
 
 /// An entry waiting in its transaction to be linked to its chain, with its hash over all but

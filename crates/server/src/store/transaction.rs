@@ -58,19 +58,19 @@ impl Tx {
             Some(c) => c,
             None => writer.acquire().await?,
         };
-        Tx::begin(conn, Some(slot), begin).await
+        Tx::begin(conn, Some(slot), Some(begin)).await
     }
 
     /// Begins on a connection borrowed from a pool (PostgreSQL).
     pub async fn begin_pooled(pool: &AnyPool) -> Result<Tx> {
         let conn = pool.acquire().await?;
-        Tx::begin(conn, None, "BEGIN").await
+        Tx::begin(conn, None, None).await
     }
 
     async fn begin(
         conn: PoolConnection<Any>,
         slot: Option<OwnedMutexGuard<Writer>>,
-        begin: &'static str,
+        begin: Option<&'static str>,
     ) -> Result<Tx> {
         // Built first, so a failed BEGIN still returns the connection to its slot.
         let mut tx = Tx {
@@ -78,7 +78,7 @@ impl Tx {
             open: false,
             slot,
         };
-        Manager::begin(&mut tx, Some(begin.into())).await?;
+        Manager::begin(&mut tx, begin.map(Into::into)).await?;
         tx.open = true;
         Ok(tx)
     }
@@ -91,6 +91,7 @@ impl Tx {
         Ok(())
     }
 
+    /// Ends the transaction writing nothing; the connection is kept as after [`Tx::commit`].
     pub async fn rollback(&mut self) -> Result<()> {
         Manager::rollback(self).await?;
         self.open = false;
