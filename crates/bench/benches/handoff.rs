@@ -1,0 +1,155 @@
+//! What a thread hand-off per statement costs a SQLite write (issues 12 and 14), on the same
+//! SQLite build: one transaction shaped like a SCIM create (BEGIN IMMEDIATE, a settings read,
+//! a sign-in name, a user, an e-mail, the epoch, the audit chain's head, an audit entry, the
+//! change counter, COMMIT), run two ways from a tokio task:
+//!
+//! - through sqlx, as rolecall's store runs it: each statement is a round trip to the
+//!   connection's own thread;
+//! - through rusqlite, the whole transaction as one closure on a writer thread of its own:
+//!   one round trip a transaction.
+//!
+//! Both use WAL with `synchronous=NORMAL` (no sync in the commit), so what differs is only how
+//! the statements reach SQLite. rusqlite is here only to measure that; the server does not use
+//! it. Run with `cargo bench -p rolecall-bench --bench handoff` (and under `taskset -c 0` to see
+//! the same on one core); results go to BENCHMARKS.md.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+const SCHEMA: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+CREATE TABLE settings (org INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE names (name TEXT PRIMARY KEY, user INTEGER NOT NULL);
+CREATE TABLE users (id INTEGER PRIMARY KEY, org INTEGER, name TEXT, given TEXT, family TEXT);
+CREATE INDEX users_org ON users (org, name);
+CREATE TABLE emails (user INTEGER, email TEXT, PRIMARY KEY (user, email));
+CREATE TABLE orgs (id INTEGER PRIMARY KEY, epoch INTEGER NOT NULL);
+CREATE TABLE audit (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE counter (n INTEGER NOT NULL);
+INSERT INTO settings VALUES (1, '{}');
+INSERT INTO orgs VALUES (1, 0);
+INSERT INTO counter VALUES (0);
+INSERT INTO audit VALUES (0, 'genesis', '');";
+
+/// The statements between BEGIN and COMMIT; `?1` is the person's name, `?2` their number.
+const STEPS: [&str; 8] = [
+    "SELECT body FROM settings WHERE org = 1",
+    "INSERT INTO names VALUES (?1, ?2)",
+    "INSERT INTO users VALUES (?2, 1, ?1, 'Pat', 'Person')",
+    "INSERT INTO emails VALUES (?2, ?1)",
+    "UPDATE orgs SET epoch = epoch + 1 WHERE id = 1",
+    "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    "INSERT INTO audit SELECT MAX(seq) + 1, ?1, ?2 FROM audit",
+    "UPDATE counter SET n = n + 1",
+];
+
+fn name(n: i64) -> String {
+    format!("person{n}@bench.example")
+}
+
+async fn through_sqlx(c: &mut sqlx::SqliteConnection, n: i64) {
+    let name = name(n);
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *c)
+        .await
+        .expect("begin");
+    for step in STEPS {
+        let mut q = sqlx::query(step);
+        if step.contains("?1") {
+            q = q.bind(&name).bind(n);
+        }
+        q.fetch_all(&mut *c).await.expect("statement");
+    }
+    sqlx::query("COMMIT")
+        .execute(&mut *c)
+        .await
+        .expect("commit");
+}
+
+fn in_one_call(conn: &mut rusqlite::Connection, n: i64) {
+    let name = name(n);
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .expect("begin");
+    for step in STEPS {
+        let mut statement = tx.prepare_cached(step).expect("prepare");
+        let mut rows = if step.contains("?1") {
+            statement.query(rusqlite::params![name, n])
+        } else {
+            statement.query([])
+        }
+        .expect("statement");
+        while rows.next().expect("row").is_some() {}
+    }
+    tx.commit().expect("commit");
+}
+
+fn handoff(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut group = c.benchmark_group("sqlite_create_shaped_transaction");
+    group.measurement_time(Duration::from_secs(8));
+
+    let mut conn = rt.block_on(async {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(data.path().join("sqlx.db"))
+            .create_if_missing(true);
+        let mut conn: sqlx::SqliteConnection = sqlx::Connection::connect_with(&options)
+            .await
+            .expect("sqlx");
+        sqlx::raw_sql(SCHEMA)
+            .execute(&mut conn)
+            .await
+            .expect("schema");
+        conn
+    });
+    let mut next = 0;
+    group.bench_function("sqlx, a round trip a statement", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let t0 = Instant::now();
+                for _ in 0..iters {
+                    next += 1;
+                    through_sqlx(&mut conn, next).await;
+                }
+                t0.elapsed()
+            })
+        })
+    });
+
+    let (send, mut jobs) = mpsc::channel::<(i64, oneshot::Sender<()>)>(64);
+    let path = data.path().join("rusqlite.db");
+    let writer = std::thread::spawn(move || {
+        let mut conn = rusqlite::Connection::open(path).expect("rusqlite");
+        conn.execute_batch(SCHEMA).expect("schema");
+        while let Some((n, done)) = jobs.blocking_recv() {
+            in_one_call(&mut conn, n);
+            let _ = done.send(());
+        }
+    });
+    let mut next = 0;
+    group.bench_function("rusqlite, a round trip a transaction", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let t0 = Instant::now();
+                for _ in 0..iters {
+                    next += 1;
+                    let (done, finished) = oneshot::channel();
+                    send.send((next, done)).await.expect("writer");
+                    finished.await.expect("transaction");
+                }
+                t0.elapsed()
+            })
+        })
+    });
+    group.finish();
+    drop(send);
+    writer.join().expect("writer thread");
+}
+
+criterion_group!(benches, handoff);
+criterion_main!(benches);
