@@ -5,8 +5,10 @@
 //!
 //! - through sqlx, as rolecall's store runs it: each statement is a round trip to the
 //!   connection's own thread;
+//! - through sqlx with the whole transaction as one string of statements: one round trip, but
+//!   every value must be known before the transaction starts;
 //! - through rusqlite, the whole transaction as one closure on a writer thread of its own:
-//!   one round trip a transaction.
+//!   one round trip a transaction, and the code can still read in the middle of it.
 //!
 //! Both use WAL with `synchronous=NORMAL` (no sync in the commit), so what differs is only how
 //! the statements reach SQLite. rusqlite is here only to measure that; the server does not use
@@ -66,6 +68,17 @@ async fn through_sqlx(c: &mut sqlx::SqliteConnection, n: i64) {
         .expect("commit");
 }
 
+/// The same transaction as one string: sqlx sends it to the connection's thread as one command,
+/// which runs the statements in turn (`?1` and `?2` name the same two values in each).
+async fn through_sqlx_in_one_call(c: &mut sqlx::SqliteConnection, script: &str, n: i64) {
+    sqlx::query(script)
+        .bind(name(n))
+        .bind(n)
+        .fetch_all(&mut *c)
+        .await
+        .expect("transaction");
+}
+
 fn in_one_call(conn: &mut rusqlite::Connection, n: i64) {
     let name = name(n);
     let tx = conn
@@ -115,6 +128,20 @@ fn handoff(c: &mut Criterion) {
                 for _ in 0..iters {
                     next += 1;
                     through_sqlx(&mut conn, next).await;
+                }
+                t0.elapsed()
+            })
+        })
+    });
+
+    let script = format!("BEGIN IMMEDIATE; {}; COMMIT", STEPS.join("; "));
+    group.bench_function("sqlx, the transaction as one string", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let t0 = Instant::now();
+                for _ in 0..iters {
+                    next += 1;
+                    through_sqlx_in_one_call(&mut conn, &script, next).await;
                 }
                 t0.elapsed()
             })
