@@ -18,6 +18,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
 
 const SCHEMA: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
@@ -102,6 +103,22 @@ fn in_one_call(conn: &mut rusqlite::Connection, n: i64) {
     tx.commit().expect("commit");
 }
 
+/// Times `iters` transactions one after another, numbering the people on from `next`.
+fn one_at_a_time<F, Fut>(rt: &Runtime, next: &mut i64, iters: u64, mut transaction: F) -> Duration
+where
+    F: FnMut(i64) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    rt.block_on(async {
+        let t0 = Instant::now();
+        for _ in 0..iters {
+            *next += 1;
+            transaction(*next).await;
+        }
+        t0.elapsed()
+    })
+}
+
 fn handoff(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -128,13 +145,9 @@ fn handoff(c: &mut Criterion) {
     let mut next = 0;
     group.bench_function("sqlx, a round trip a statement", |b| {
         b.iter_custom(|iters| {
-            rt.block_on(async {
-                let t0 = Instant::now();
-                for _ in 0..iters {
-                    next += 1;
-                    through_sqlx(&mut *conn.lock().await, next).await;
-                }
-                t0.elapsed()
+            one_at_a_time(&rt, &mut next, iters, |n| {
+                let conn = conn.clone();
+                async move { through_sqlx(&mut *conn.lock().await, n).await }
             })
         })
     });
@@ -142,13 +155,9 @@ fn handoff(c: &mut Criterion) {
     let script = format!("BEGIN IMMEDIATE; {}; COMMIT", STEPS.join("; "));
     group.bench_function("sqlx, the transaction as one string", |b| {
         b.iter_custom(|iters| {
-            rt.block_on(async {
-                let t0 = Instant::now();
-                for _ in 0..iters {
-                    next += 1;
-                    through_sqlx_in_one_call(&mut *conn.lock().await, &script, next).await;
-                }
-                t0.elapsed()
+            one_at_a_time(&rt, &mut next, iters, |n| {
+                let (conn, script) = (conn.clone(), &script);
+                async move { through_sqlx_in_one_call(&mut *conn.lock().await, script, n).await }
             })
         })
     });
@@ -209,15 +218,13 @@ fn handoff(c: &mut Criterion) {
     let mut next = 0;
     group.bench_function("rusqlite, a round trip a transaction", |b| {
         b.iter_custom(|iters| {
-            rt.block_on(async {
-                let t0 = Instant::now();
-                for _ in 0..iters {
-                    next += 1;
+            one_at_a_time(&rt, &mut next, iters, |n| {
+                let send = &send;
+                async move {
                     let (done, finished) = oneshot::channel();
-                    send.send((next, done)).await.expect("writer");
+                    send.send((n, done)).await.expect("writer");
                     finished.await.expect("transaction");
                 }
-                t0.elapsed()
             })
         })
     });
