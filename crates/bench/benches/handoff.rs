@@ -1,7 +1,7 @@
 //! What a thread hand-off per statement costs a SQLite write (issues 12 and 14), on the same
 //! SQLite build: one transaction shaped like a SCIM create (BEGIN IMMEDIATE, a settings read,
 //! a sign-in name, a user, an e-mail, the epoch, the audit chain's head, an audit entry, the
-//! change counter, COMMIT), run two ways from a tokio task:
+//! change counter, COMMIT), run three ways from a tokio task:
 //!
 //! - through sqlx, as rolecall's store runs it: each statement is a round trip to the
 //!   connection's own thread;
@@ -10,7 +10,7 @@
 //! - through rusqlite, the whole transaction as one closure on a writer thread of its own:
 //!   one round trip a transaction, and the code can still read in the middle of it.
 //!
-//! Both use WAL with `synchronous=NORMAL` (no sync in the commit), so what differs is only how
+//! All use WAL with `synchronous=NORMAL` (no sync in the commit), so what differs is only how
 //! the statements reach SQLite. rusqlite is here only to measure that; the server does not use
 //! it. Run with `cargo bench -p rolecall-bench --bench handoff` (and under `taskset -c 0` to see
 //! the same on one core); results go to BENCHMARKS.md.
