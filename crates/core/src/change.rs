@@ -111,6 +111,11 @@ pub enum Reach {
     /// The account owner's password, second factor, lock, sessions or e-mail: only the owner
     /// (or the operator, who acts without a person) changes them.
     OwnerCredentials { owner: UserId },
+    /// The sign-in name or e-mail (where password resets go) of a person holding admin rights,
+    /// or bringing such a person back from deactivation: whoever does either controls those
+    /// rights. The operation's row decides for administrators; a SCIM client never may, so a
+    /// provisioning token cannot redirect or revive an administrator's account.
+    AdminAccount { user: UserId },
 }
 
 /// A change about to be written, described for [`judge`] (and for the audit trail).
@@ -303,6 +308,10 @@ fn provisioning_reach(p: &Provisioner, op: Operation, reach: &Reach) -> Result<(
         Reach::Profile { .. } | Reach::Licence { .. } => Err(outside("a product profile")),
         Reach::Right { .. } => Err(outside("an admin right")),
         Reach::OwnerCredentials { .. } => Err(outside("the account owner's sign-in identity")),
+        Reach::AdminAccount { user } => Err(refuse(
+            "administrator_account",
+            format!("user {user} holds admin rights: their e-mail, sign-in name and reactivation are changed by a System admin in rolecall, not by a SCIM client"),
+        )),
     }
 }
 
@@ -388,6 +397,8 @@ fn reach_allowed(actor: &Actor, op: Operation, reach: &Reach) -> Result<(), Erro
             }
             Ok(())
         }
+        // The operation's own reach (`Organization`) already decided for administrators.
+        Reach::AdminAccount { .. } => Ok(()),
         Reach::OwnerCredentials { owner } => match actor.user {
             None => Ok(()),
             Some(u) if u == *owner => Ok(()),
@@ -502,6 +513,28 @@ mod tests {
             .reaching(Reach::Organization)
             .reaching(Reach::OwnerCredentials { owner: uid(3) });
         assert_eq!(code(judge(&s, owner)), "provisioning_scope");
+    }
+
+    #[test]
+    fn only_administrators_redirect_or_revive_an_administrators_account() {
+        let edit = || {
+            Change::new(Operation::EditUser)
+                .reaching(Reach::Organization)
+                .reaching(Reach::AdminAccount { user: uid(4) })
+        };
+        assert_eq!(code(judge(&scim(), edit())), "administrator_account");
+        assert_eq!(
+            code(judge(&actor(2, vec![AdminRight::System]), edit())),
+            "ok"
+        );
+        // The reach adds nothing for administrators: the operation's row still decides.
+        let group_admin = actor(
+            2,
+            vec![AdminRight::UserGroup {
+                group_id: gid(1).to_string(),
+            }],
+        );
+        assert_eq!(code(judge(&group_admin, edit())), "admin_required");
     }
 
     #[test]

@@ -345,6 +345,14 @@ fn user_change(org: &Organization, current: &User, next: &User) -> Change {
     change
 }
 
+/// Does an edit change where the person's password resets go or how they sign in, or bring
+/// them back from deactivation? Either hands over whatever access the person holds.
+fn redirects_or_revives(current: &User, next: &User) -> bool {
+    next.email != current.email
+        || next.username != current.username
+        || (current.status == UserStatus::Inactive && next.status != UserStatus::Inactive)
+}
+
 /// What the log says of a new user (every way of creating one).
 pub(super) fn user_created(u: &User) -> Record {
     Record::new("user_created", user_target(u)).between(None, Some(u))
@@ -657,9 +665,15 @@ impl Directory {
                 return Err(DomainError::Invalid(owned).into());
             }
         }
-        let ok = self
-            .approve(&mut w.tx, admin, user_change(org, &current, &next))
-            .await?;
+        let mut change = user_change(org, &current, &next);
+        if redirects_or_revives(&current, &next)
+            && !crate::store::rights::rights_with_grantors(&mut w.tx, b, org.id, id)
+                .await?
+                .is_empty()
+        {
+            change = change.reaching(Reach::AdminAccount { user: id });
+        }
+        let ok = self.approve(&mut w.tx, admin, change).await?;
         // These read the stored status, so they run before the update writes the new one.
         if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
             super::admins::guard_removal(&mut w.tx, b, org.id, id, "deactivated").await?;
@@ -681,6 +695,13 @@ impl Directory {
         next.updated_at = self.now();
         if !q::update_user(&mut w.tx, b, &next, current.version).await? {
             return Err(lost_race("user"));
+        }
+        if redirects_or_revives(&current, &next)
+            || (next.status == UserStatus::Inactive && current.status != UserStatus::Inactive)
+        {
+            // A reset link mailed to the old address, or before the deactivation, must not
+            // outlive it.
+            crate::store::signin::void_reset_tokens(&mut w.tx, b, id, next.updated_at).await?;
         }
         let affects_rights = next.status != current.status;
         if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {

@@ -203,6 +203,110 @@ async fn the_person_who_created_the_scim_client_is_out_of_its_reach(b: Backend) 
     );
 }
 
+both!(a_scim_client_neither_redirects_nor_revives_an_administrator);
+/// A SCIM client that could change an administrator's e-mail could mail itself their password
+/// reset; one that could reactivate them would hand back rights an administrator took away.
+async fn a_scim_client_neither_redirects_nor_revives_an_administrator(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let scim = scim_client(&app, "entra").await;
+    let (admin, _) = app.person("admin@acme.example", true).await;
+    app.person("keeper@acme.example", true).await;
+    let plain = provision(&scim, "pat@acme.example").await;
+    let email = |to: &str| {
+        patch_op(
+            json!([{"op": "replace", "path": "emails", "value": [{"value": to, "type": "work", "primary": true}]}]),
+        )
+    };
+    for body in [
+        email("evil@attacker.example"),
+        patch_op(json!([{"op": "replace", "path": "userName", "value": "evil"}])),
+    ] {
+        let r = scim.patch(&format!("/Users/{admin}"), body).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(
+            r.body["detail"].as_str().unwrap().contains("admin rights"),
+            "{}",
+            r.body
+        );
+    }
+    let stored = app.get(&format!("/users/{admin}")).await.body;
+    assert_eq!(stored["email"], "admin@acme.example", "{stored}");
+    assert_eq!(stored["username"], "admin@acme.example", "{stored}");
+    // The identity provider still takes access away, and still owns plain users' identities.
+    let r = deactivate(&scim, &admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = scim
+        .patch(&format!("/Users/{plain}"), email("pat.new@acme.example"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Bringing the administrator back is a System admin's decision, however it is asked.
+    let r = scim
+        .patch(
+            &format!("/Users/{admin}"),
+            patch_op(json!([{"op": "Replace", "path": "active", "value": "True"}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = scim
+        .put(
+            &format!("/Users/{admin}"),
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "admin@acme.example",
+                   "emails": [{"value": "admin@acme.example", "primary": true}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(
+        app.get(&format!("/users/{admin}")).await.body["status"],
+        "inactive"
+    );
+    let r = app
+        .patch(&format!("/users/{admin}"), json!({"status": "active"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+both!(a_reset_link_does_not_outlive_a_change_of_address);
+async fn a_reset_link_does_not_outlive_a_change_of_address(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let scim = scim_client(&app, "entra").await;
+    let pat = provision(&scim, "pat@acme.example").await;
+    let r = app
+        .send_as(
+            "",
+            Method::POST,
+            "/password-reset",
+            Some(json!({ "email": "pat@acme.example" })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let token = crate::owner_takeover::reset_token(&app, "pat@acme.example", 1).await;
+    let r = scim
+        .patch(
+            &format!("/Users/{pat}"),
+            patch_op(json!([{"op": "replace", "path": "emails", "value": [{"value": "pat@elsewhere.example", "primary": true}]}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .send_as(
+            "",
+            Method::POST,
+            "/password-reset/confirm",
+            Some(json!({ "token": token, "new_password": "Brand-New-Horse-Battery-8" })),
+            &[],
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.body);
+    assert!(
+        r.body.to_string().contains("reset_token_invalid"),
+        "{}",
+        r.body
+    );
+}
+
 both!(deprovisioning_follows_the_organisation_settings);
 async fn deprovisioning_follows_the_organisation_settings(b: Backend) {
     let app = spawn_app(b).await;
@@ -599,6 +703,85 @@ async fn a_per_organisation_rate_limit(b: Backend) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "Entra needs at least 25 a second"
     );
+}
+
+both!(a_bulk_request_pays_for_each_operation);
+/// Before: one token bought a thousand operations, each a transaction holding the writer.
+async fn a_bulk_request_pays_for_each_operation(b: Backend) {
+    let app = spawn_app(b).await;
+    set_provisioning(&app, json!({"requests_per_second": 25})).await;
+    let scim = scim_client(&app, "entra").await;
+    let ops: Vec<Value> = (0..1000)
+        .map(|n| json!({"method": "DELETE", "path": format!("/Users/00000000-0000-4000-8000-{n:012}")}))
+        .collect();
+    let r = scim
+        .post(
+            "/Bulk",
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let statuses: Vec<&str> = r.body["Operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 1000);
+    let first_limited = statuses
+        .iter()
+        .position(|s| *s == "429")
+        .expect("operations beyond the organisation's rate are refused");
+    assert!(first_limited >= 1, "{statuses:?}");
+    assert!(statuses[..first_limited].iter().all(|s| *s == "404"));
+    assert!(statuses[first_limited..].iter().all(|s| *s == "429"));
+}
+
+both!(a_revoked_client_stops_within_its_bulk_request);
+/// Before: a bulk request started before the revocation ran all its operations.
+async fn a_revoked_client_stops_within_its_bulk_request(b: Backend) {
+    let app = spawn_app(b).await;
+    set_provisioning(&app, json!({"requests_per_second": 10000})).await;
+    let scim = scim_client(&app, "entra").await;
+    let ops: Vec<Value> = (0..1000)
+        .map(|n| {
+            json!({"method": "POST", "path": "/Users", "bulkId": format!("u{n}"),
+                   "data": {"userName": format!("bulk{n}@acme.example"),
+                            "emails": [{"value": format!("bulk{n}@acme.example"), "primary": true}]}})
+        })
+        .collect();
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops});
+    let (r, _) = tokio::join!(scim.post("/Bulk", body), async {
+        // A thousand creates take seconds; revoke while they run.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let r = app
+            .send_as(
+                &app.token,
+                Method::DELETE,
+                &format!("/scim-clients/{}", scim.client_id),
+                None,
+                &[],
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+    });
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let statuses: Vec<&str> = r.body["Operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap())
+        .collect();
+    let stop = statuses
+        .iter()
+        .position(|s| *s == "401")
+        .expect("the revocation stops the request");
+    assert!(statuses[..stop].iter().all(|s| *s == "201"), "{statuses:?}");
+    assert!(statuses[stop..].iter().all(|s| *s == "401"));
+    let users = app.get("/users?q=bulk").await.body["total"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(users, stop as i64);
 }
 
 both!(a_scim_address_country_becomes_the_country_code);
