@@ -36,6 +36,22 @@ impl ScimCaller {
     pub fn org(&self) -> &rolecall_core::model::Organization {
         &self.admin.org
     }
+
+    /// Is the client still unrevoked? A long `/Bulk` asks before each operation, so revoking
+    /// a client stops its requests already running, not only its next ones.
+    pub async fn still_admitted(
+        &self,
+        dir: &crate::directory::Directory,
+    ) -> Result<bool, ScimFailure> {
+        let crate::directory::Principal::Scim { client, .. } = &self.admin.principal else {
+            return Ok(false);
+        };
+        Ok(dir
+            .scim_client(&self.admin.org, client)
+            .await?
+            .revoked_at
+            .is_none())
+    }
 }
 
 impl FromRequestParts<AppState> for ScimCaller {

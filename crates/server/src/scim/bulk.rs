@@ -3,6 +3,11 @@
 //! the same code as the single-resource endpoints (so each is one transaction, judged like any
 //! other). `bulkId:` references to resources created earlier in the request are resolved;
 //! `failOnErrors` stops processing after that many failures.
+//!
+//! Each operation is charged to the organisation's rate limit like a request of its own, and
+//! runs only while the client is unrevoked: a bulk request must not buy a thousand writes for
+//! one token, nor outlive the client's revocation. Operations past either limit are answered
+//! 429 or 401 in the response, unrun, so the client knows exactly which to send again.
 
 use super::auth::ScimCaller;
 use super::error::{ScimFailure, ScimResult};
@@ -98,9 +103,30 @@ pub async fn bulk(
     let mut created: HashMap<String, String> = HashMap::new();
     let mut results = Vec::with_capacity(ops.len());
     let mut errors = 0u64;
+    let mut stopped: Option<ScimFailure> = None;
     for op in ops {
         if fail_on.is_some_and(|n| errors >= n) {
             break;
+        }
+        if stopped.is_none() {
+            if !caller.still_admitted(&s.dir).await? {
+                stopped = Some(crate::error::Error::Unauthenticated.into());
+            } else if let Err(e) = s.scim_limiter.admit(&s.dir, caller.org().id).await {
+                stopped = Some(e);
+            }
+        }
+        if let Some(e) = &stopped {
+            let mut entry = Map::new();
+            if let Some(m) = op.get("method") {
+                entry.insert("method".into(), m.clone());
+            }
+            if let Some(b) = op.get("bulkId") {
+                entry.insert("bulkId".into(), b.clone());
+            }
+            entry.insert("status".into(), json!(e.error.status.to_string()));
+            entry.insert("response".into(), e.error.to_json());
+            results.push(Value::Object(entry));
+            continue;
         }
         let Some(op) = op.as_object() else {
             errors += 1;

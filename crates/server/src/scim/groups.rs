@@ -92,6 +92,7 @@ fn fields(doc: &Value) -> ScimResult<Fields> {
         .and_then(Value::as_str)
         .map(str::to_string);
     let mut members = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for m in get("members")
         .and_then(Value::as_array)
         .into_iter()
@@ -115,7 +116,8 @@ fn fields(doc: &Value) -> ScimResult<Fields> {
                 format!("members: no user {value} in this organization"),
             )
         })?;
-        if !members.contains(&id) {
+        // A set beside the list: a group of tens of thousands must not cost a scan per member.
+        if seen.insert(id) {
             members.push(id);
         }
     }
@@ -380,6 +382,8 @@ async fn write(
 ) -> ScimResult<Group> {
     let before = fields(current_doc)?;
     let after = fields(next)?;
+    let before_set: std::collections::HashSet<UserId> = before.members.iter().copied().collect();
+    let after_set: std::collections::HashSet<UserId> = after.members.iter().copied().collect();
     let change = GroupChange {
         name: (after.name != current.name.as_str()).then(|| after.name.clone()),
         external_id: (after.external_id.as_deref()
@@ -388,13 +392,13 @@ async fn write(
         add: after
             .members
             .iter()
-            .filter(|m| !before.members.contains(m))
+            .filter(|m| !before_set.contains(m))
             .copied()
             .collect(),
         remove: before
             .members
             .iter()
-            .filter(|m| !after.members.contains(m))
+            .filter(|m| !after_set.contains(m))
             .copied()
             .collect(),
     };
