@@ -67,21 +67,19 @@ impl std::io::Read for BodyReader {
     }
 }
 
-/// Forwards the body's chunks; each must arrive within `deadline`, or the reader sees an error
-/// (and the import writes nothing).
+/// Forwards the body's chunks while the upload keeps within its [`UploadWait`] (and the import
+/// writes nothing when it does not).
 fn stream_body(body: Body, deadline: std::time::Duration) -> BodyReader {
     let (tx, reader) = chunk_reader();
     tokio::spawn(async move {
         let mut stream = body.into_data_stream();
+        let mut wait = UploadWait::new(deadline);
         loop {
-            let next = match tokio::time::timeout(deadline, stream.next()).await {
-                Ok(Some(Ok(b))) => Ok(b),
-                Ok(Some(Err(e))) => Err(std::io::Error::other(e.to_string())),
-                Ok(None) => break,
-                Err(_) => Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "the upload stalled",
-                )),
+            let next = match wait.within(stream.next()).await {
+                Some(Some(Ok(b))) => Ok(b),
+                Some(Some(Err(e))) => Err(std::io::Error::other(e.to_string())),
+                Some(None) => break,
+                None => Err(UploadWait::stalled()),
             };
             let failed = next.is_err();
             if tx.send(next).await.is_err() || failed {
@@ -90,6 +88,37 @@ fn stream_body(body: Body, deadline: std::time::Duration) -> BodyReader {
         }
     });
     reader
+}
+
+/// How long an upload may keep its import waiting on the network, in all chunks together.
+/// An import holds its write transaction while it reads (on SQLite, the one writer every
+/// organisation shares), so a client sending a byte now and then must not hold it longer than
+/// `body_read_timeout` allows any body. Time spent while the import works through rows already
+/// received is not charged: only waits for the network are.
+pub(crate) struct UploadWait {
+    left: std::time::Duration,
+}
+
+impl UploadWait {
+    pub(crate) fn new(budget: std::time::Duration) -> UploadWait {
+        UploadWait { left: budget }
+    }
+
+    /// `next` if it arrives within what is left of the budget (a chunk already there always
+    /// does), charging the time waited; `None` once the budget is spent.
+    pub(crate) async fn within<T>(
+        &mut self,
+        next: impl std::future::Future<Output = T>,
+    ) -> Option<T> {
+        let started = tokio::time::Instant::now();
+        let got = tokio::time::timeout(self.left, next).await.ok();
+        self.left = self.left.saturating_sub(started.elapsed());
+        got
+    }
+
+    pub(crate) fn stalled() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::TimedOut, "the upload stalled")
+    }
 }
 
 /// A reader fed chunk by chunk through the returned sender (at most a few chunks ahead); the
@@ -115,7 +144,10 @@ fn wants_csv(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("text/csv"))
 }
 
-/// The report as CSV: one line per problem, or one per row without problems.
+/// The report as CSV: one line per problem, or one per row without problems. Every cell goes
+/// through [`csv_cell`] and so through the spreadsheet formula guard the exports use
+/// ([`rolecall_bulk::formula::escape`]): the e-mail and the reasons echo the uploaded file,
+/// and the report is opened in a spreadsheet by the administrator who uploaded it.
 pub(crate) fn report_csv(r: &ImportReport) -> String {
     let mut out = String::from("line,email,result,column,rule,reason\r\n");
     let result = |r: &crate::directory::bulk::RowReport| {

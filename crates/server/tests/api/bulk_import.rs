@@ -34,6 +34,47 @@ async fn import(app: &TestApp, query: &str, csv: &str) -> Reply {
     import_as(app, &app.token.clone(), query, csv, "application/json").await
 }
 
+both!(an_upload_trickling_in_is_cut_off_and_writes_nothing);
+/// An import holds the write transaction while its file arrives: every chunk arriving within
+/// `body_read_timeout` is not enough, the waits together are held to it too.
+async fn an_upload_trickling_in_is_cut_off_and_writes_nothing(b: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::helpers::spawn_app_with(b, |c| {
+        c.limits.body_read_timeout = std::time::Duration::from_secs(1);
+    })
+    .await;
+    let before = app.get("/users").await.body["total"].clone();
+    let mut s = tokio::net::TcpStream::connect(app.server.addr)
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/organizations/acme/users/import HTTP/1.1\r\nHost: rolecall\r\nAuthorization: Bearer {}\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.token
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let chunk = |data: &str| format!("{:x}\r\n{data}\r\n", data.len());
+    s.write_all(chunk("email\n").as_bytes()).await.unwrap();
+    // Each row within the per-chunk limit, six seconds of waiting in all.
+    for n in 0..10 {
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        if s.write_all(chunk(&format!("trickle{n}@acme.example\n")).as_bytes())
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    let _ = s.write_all(b"0\r\n\r\n").await;
+    let mut out = Vec::new();
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(30), s.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "the server kept the import open");
+    let reply = String::from_utf8_lossy(&out).to_string();
+    assert!(reply.starts_with("HTTP/1.1 4"), "{reply}");
+    assert!(reply.contains("stalled"), "{reply}");
+    assert_eq!(app.get("/users").await.body["total"], before);
+}
+
 /// Rows of a report as (line, result, first error's column, first error's rule).
 fn rows(r: &Reply) -> Vec<(u64, String, String, String)> {
     r.body["rows"]
@@ -591,3 +632,24 @@ async fn a_postgres_import_goes_on_when_statistics_are_locked() {
     other.rollback().await.unwrap();
     assert!(user_count(&app).await >= 200);
 }
+
+/// The CSV report echoes the file's text: a cell a spreadsheet would run as a formula gets one
+/// leading `'` there too (the guard the exports use), and a guarded cell in the uploaded file
+/// is read without its `'`.
+async fn the_csv_report_guards_formulas(b: Backend) {
+    let app = spawn_app(b).await;
+    let csv = "email,first_name,groups\n\
+               =cmd@example.com,Ann,\n\
+               +x@example.com,Bob,Nowhere\n\
+               '-y@example.com,'=z,\n";
+    let r = import_as(&app, &app.token.clone(), "dry_run=true", csv, "text/csv").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let text = r.body.as_str().unwrap();
+    assert!(text.contains("\r\n2,'=cmd@example.com,"), "{text}");
+    assert!(text.contains("\r\n3,'+x@example.com,error,"), "{text}");
+    assert!(text.contains("\r\n4,'-y@example.com,"), "{text}");
+    for raw in [",=cmd", ",+x", ",-y", ",''-y"] {
+        assert!(!text.contains(raw), "{raw}: {text}");
+    }
+}
+both!(the_csv_report_guards_formulas);

@@ -257,15 +257,13 @@ async fn run(
             let rows = read_rows(reader);
             let deadline = ctx.state.body_timeout;
             let feed = async move {
+                let mut wait = crate::http::bulk::UploadWait::new(deadline);
                 loop {
-                    let next = match tokio::time::timeout(deadline, field.chunk()).await {
-                        Ok(Ok(Some(b))) => Ok(b),
-                        Ok(Ok(None)) => break,
-                        Ok(Err(e)) => Err(std::io::Error::other(e.to_string())),
-                        Err(_) => Err(std::io::Error::new(
-                            std::io::ErrorKind::TimedOut,
-                            "the upload stalled",
-                        )),
+                    let next = match wait.within(field.chunk()).await {
+                        Some(Ok(Some(b))) => Ok(b),
+                        Some(Ok(None)) => break,
+                        Some(Err(e)) => Err(std::io::Error::other(e.to_string())),
+                        None => Err(crate::http::bulk::UploadWait::stalled()),
                     };
                     let failed = next.is_err();
                     if tx.send(next).await.is_err() || failed {
