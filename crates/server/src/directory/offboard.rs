@@ -164,6 +164,15 @@ impl Directory {
             .await?
             .ok_or_else(|| crate::error::Error::Internal("no change to approve".into()))?;
         super::admins::guard_removal(&mut w.tx, b, org.id, id, "offboarded").await?;
+        // Like deactivating or deleting: reads the stored status, so before the update.
+        self.keep_administrators(
+            &mut w.tx,
+            org.id,
+            None,
+            &[rolecall_core::holding::Loss::Person(id)],
+            &format!("offboarding {}", current.username),
+        )
+        .await?;
         let settled = self
             .settle_credentials_of(&mut w, admin, id, credentials)
             .await?;

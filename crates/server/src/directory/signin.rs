@@ -392,6 +392,31 @@ impl Directory {
         let cred = s::credentials(&mut w.tx, b, session.org_id, session.user_id)
             .await?
             .ok_or_else(sign_in_failed)?;
+        // The lock, the account and the session as they stand now, under the writer: guesses
+        // sent together were all authenticated before the one that locked the account, and a
+        // right guess among them must neither lift the lock nor revive an ended session.
+        let locked = cred.locked_until.is_some_and(|t| t > now);
+        if locked
+            || cred.status != "active"
+            || !s::session_open(&mut w.tx, b, &session.id, now).await?
+        {
+            let why = if locked {
+                "account locked"
+            } else {
+                "account not active or session ended"
+            };
+            self.event(
+                &mut w,
+                session.org_id,
+                Some(cred.user_id),
+                "second_factor_failed",
+                client,
+                why,
+            )
+            .await?;
+            w.commit().await?;
+            return Err(sign_in_failed());
+        }
         let ok = match (code, recovery, self.totp_secret(&cred)?) {
             (Some(code), _, Some(secret)) => {
                 match totp::verify(&secret, code, now / 1000, cred.totp_last_step) {

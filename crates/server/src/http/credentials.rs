@@ -38,8 +38,13 @@ fn creator(caller: &Caller) -> Creator {
             user: Some(session.user_id),
             label: format!("user {}", session.user_id),
         },
+        // A credential answers for nothing itself: what it creates is the person's behind it,
+        // so offboarding that person finds it (and so does the upstream guard).
         Caller::Credential { credential, .. } => Creator {
-            user: None,
+            user: credential
+                .created_by_user
+                .as_deref()
+                .and_then(|u| u.parse().ok()),
             label: format!("credential {}", credential.name),
         },
         Caller::Server { token } | Caller::Org { token, .. } => Creator {

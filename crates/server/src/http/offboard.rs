@@ -44,7 +44,7 @@ pub struct Offboard {
         (status = 401, body = Problem, content_type = "application/problem+json", description = "No or unknown credentials"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "The caller may not remove users (or not this one), or must re-verify their identity"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "No such organization or user"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "The owner, the last System admin, a service account, or live credentials without a decision"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The owner, the last System admin, the last active holder of an application's Administrators role, a service account, or live credentials without a decision"),
         (status = 415, body = Problem, content_type = "application/problem+json", description = "The body is not JSON"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`mode`, `credentials` or `transfer_to` is invalid"),
     ))]

@@ -402,6 +402,25 @@ pub async fn live_session(
     .transpose()
 }
 
+/// Is the session still open (not revoked, not expired) as of this transaction? A request
+/// authenticated a moment ago may find it ended by another one since.
+pub async fn session_open(
+    c: &mut AnyConnection,
+    b: Backend,
+    id: &str,
+    now: Millis,
+) -> Result<bool> {
+    let row = sqlx::query(&sql_for(
+        b,
+        "SELECT 1 AS open FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2",
+    ))
+    .bind(id)
+    .bind(now)
+    .fetch_optional(c)
+    .await?;
+    Ok(row.is_some())
+}
+
 pub async fn set_session_stage(
     c: &mut AnyConnection,
     b: Backend,

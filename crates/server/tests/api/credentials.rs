@@ -212,6 +212,77 @@ async fn offboarding_a_creator_forces_a_decision(b: Backend) {
     );
 }
 
+both!(a_credential_made_by_a_credential_answers_to_the_person_behind_it);
+/// Before: a credential created by a credential recorded no creator, so offboarding the person
+/// behind the first left the second working with whatever rights it had been given.
+async fn a_credential_made_by_a_credential_answers_to_the_person_behind_it(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let admin = app.signed_in("admin@example.com", true).await;
+    app.person("second-admin@example.com", true).await;
+    let r = app
+        .send_as(
+            &admin.token,
+            Method::POST,
+            "/credentials",
+            Some(json!({ "name": "automation", "sensitive_changes": true })),
+            &[("x-rolecall-password", &admin.password)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let first = r.body["secret"].as_str().unwrap().to_string();
+    let service = r.body["credential"]["service_user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post(
+            &format!("/users/{service}/admin-rights"),
+            json!({ "kind": "system" }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let r = app
+        .send_as(
+            &first,
+            Method::POST,
+            "/credentials",
+            Some(json!({ "name": "hidden" })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["credential"]["created_by_user"], admin.id);
+    let second = r.body["secret"].as_str().unwrap().to_string();
+    let r = app
+        .patch(
+            &format!("/users/{}", admin.id),
+            json!({ "status": "inactive" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("hidden"),
+        "the decision names it: {}",
+        r.body
+    );
+    let r = app
+        .patch(
+            &format!("/users/{}?credentials=revoke", admin.id),
+            json!({ "status": "inactive" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for secret in [&first, &second] {
+        assert_eq!(
+            app.send_as(secret, Method::GET, "/users", None, &[])
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
 both!(credentials_are_exempt_from_reverification_only_when_made_for_it);
 async fn credentials_are_exempt_from_reverification_only_when_made_for_it(b: Backend) {
     let app = spawn_app(b).await;

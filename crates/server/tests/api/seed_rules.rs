@@ -373,6 +373,22 @@ async fn the_last_administrator_of_commerce_admin_stays(b: Backend) {
         (status, code.as_str()),
         (StatusCode::CONFLICT, "last_administrator")
     );
+    // Offboarding is removal too (before: it went through and left no holder).
+    for mode in ["deactivate", "delete"] {
+        let (status, code, _) = problem(
+            &app.post(&format!("/users/{jane}/offboard"), json!({ "mode": mode }))
+                .await,
+        );
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::CONFLICT, "last_administrator"),
+            "{mode}"
+        );
+    }
+    assert_eq!(
+        app.get(&format!("/users/{jane}")).await.body["status"],
+        "active"
+    );
 
     // Through a group: another holder lets Jane go; then the group is the last way.
     let ops = group_with(&app, "Ops", &admins).await;

@@ -786,3 +786,70 @@ async fn a_sign_in_that_ends_other_sessions_says_so_in_the_log(b: Backend) {
         .body;
     assert_eq!(log["items"].as_array().map(Vec::len), Some(1), "{log}");
 }
+
+both!(a_guess_authenticated_before_the_lockout_does_not_lift_it);
+/// Guesses sent together were all authenticated before the one that locked the account: the
+/// second-factor step reads the lock and the session again, so a right code among them neither
+/// unlocks the account nor revives the session the lockout ended.
+async fn a_guess_authenticated_before_the_lockout_does_not_lift_it(b: Backend) {
+    use rolecall::directory::signin::ClientInfo;
+    let app = spawn_app(b).await;
+    let (_, pw) = app.person("jane@example.com", false).await;
+    let token = app.sign_in("jane@example.com", &pw).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let e = app
+        .send_as(&token, Method::POST, "/api/v1/me/totp/enrolment", None, &[])
+        .await;
+    let secret = e.body["secret"].as_str().unwrap().to_string();
+    let code = totp_code(&secret, &app, 0);
+    let c = app
+        .send_as(
+            &token,
+            Method::POST,
+            "/api/v1/me/totp/confirm",
+            Some(json!({ "code": code })),
+            &[],
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.body);
+    let r = app.sign_in("jane@example.com", &pw).await;
+    assert_eq!(r.body["stage"], "totp");
+    let pending = r.body["token"].as_str().unwrap().to_string();
+    // The request still in flight, as it was authenticated.
+    let in_flight = app.server.dir.session(&pending).await.unwrap().unwrap();
+    for _ in 0..6 {
+        app.send_as(
+            &pending,
+            Method::POST,
+            "/api/v1/me/second-factor",
+            Some(json!({ "code": "000000" })),
+            &[],
+        )
+        .await;
+    }
+    assert_eq!(
+        app.sign_in("jane@example.com", &pw).await.status,
+        StatusCode::UNAUTHORIZED,
+        "locked"
+    );
+    let right = totp_code(&secret, &app, 30);
+    let r = app
+        .server
+        .dir
+        .verify_second_factor(&in_flight, Some(&right), None, &ClientInfo::default())
+        .await;
+    assert!(r.is_err(), "a guess from before the lockout is refused");
+    assert_eq!(
+        app.sign_in("jane@example.com", &pw).await.status,
+        StatusCode::UNAUTHORIZED,
+        "still locked"
+    );
+    assert_eq!(
+        app.send_as(&pending, Method::GET, "/api/v1/me", None, &[])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
