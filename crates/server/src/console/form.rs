@@ -24,17 +24,14 @@ fn pre_session_csrf(cookie: &str) -> String {
 }
 
 /// The CSRF token for a form shown before sign-in, and the cookie to set when the browser has
-/// none yet. Login CSRF is refused like any other.
-pub(crate) fn pre_session(headers: &HeaderMap) -> (String, Option<String>) {
+/// none yet (`Secure` when the request came `over_tls`, see [`super::OverTls`]). Login CSRF is
+/// refused like any other.
+pub(crate) fn pre_session(headers: &HeaderMap, over_tls: bool) -> (String, Option<String>) {
     match super::cookie(headers, PRE_SESSION_COOKIE).filter(|c| c.len() >= 32 && c.len() <= 128) {
         Some(c) => (pre_session_csrf(c), None),
         None => {
             let c = new_secret();
-            let secure = if super::over_tls(headers) {
-                "; Secure"
-            } else {
-                ""
-            };
+            let secure = if over_tls { "; Secure" } else { "" };
             (
                 pre_session_csrf(&c),
                 Some(format!(

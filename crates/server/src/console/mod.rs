@@ -450,11 +450,18 @@ pub(crate) fn done(to: &str, message: &str) -> Response {
     res
 }
 
-/// Whether the request reached us over TLS (directly or through a proxy that says so), so the
-/// session cookie gets `Secure`.
-pub(crate) fn over_tls(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+/// Whether the request reached us over TLS, so the console's cookies get `Secure`: decided as
+/// the API decides it ([`AppState::over_tls`]): directly, or before a proxy in `trusted_proxies`
+/// that says so in `Forwarded` or `X-Forwarded-Proto`. Anyone else's say-so is ignored.
+pub(crate) struct OverTls(pub bool);
+
+impl FromRequestParts<AppState> for OverTls {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(OverTls(state.over_tls(parts)))
+    }
 }

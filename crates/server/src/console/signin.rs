@@ -7,7 +7,7 @@
 
 use super::form::{pre_session, Posted};
 use super::view::{self, bare_page, csrf, date, Errors, Field, Section};
-use super::{done, or_error, over_tls, ConsoleError, Ctx, Page, PendingCtx};
+use super::{done, or_error, ConsoleError, Ctx, OverTls, Page, PendingCtx};
 use crate::auth::SESSION_COOKIE;
 use crate::directory::signin::{ClientInfo, STAGE_ENROL, STAGE_FULL, STAGE_PASSWORD, STAGE_TOTP};
 use crate::http::AppState;
@@ -110,8 +110,12 @@ fn sign_in_form(token: &str, org: &str, login: &str, error: Option<&str>, flash:
     }
 }
 
-async fn sign_in_page(headers: HeaderMap, Query(q): Query<OrgQuery>) -> Response {
-    let (token, set) = pre_session(&headers);
+async fn sign_in_page(
+    headers: HeaderMap,
+    OverTls(tls): OverTls,
+    Query(q): Query<OrgQuery>,
+) -> Response {
+    let (token, set) = pre_session(&headers, tls);
     let org = remembered_org(&headers, &q);
     let res = bare_page(
         "Sign in",
@@ -123,11 +127,12 @@ async fn sign_in_page(headers: HeaderMap, Query(q): Query<OrgQuery>) -> Response
 async fn sign_in(
     State(s): State<AppState>,
     headers: HeaderMap,
+    OverTls(tls): OverTls,
     client: Client,
     form: Posted,
 ) -> Response {
     let client = client.0;
-    let (token, _) = pre_session(&headers);
+    let (token, _) = pre_session(&headers, tls);
     let org_key = form.get("org").trim().to_string();
     let login = form.get("login").trim().to_string();
     let fail = |msg: &str, status: StatusCode| {
@@ -158,7 +163,7 @@ async fn sign_in(
             let max_age = (signed.session.expires_at - signed.session.created_at) / 1000;
             let mut res = Redirect::to(next_step(&signed.session.stage)).into_response();
             for c in [
-                session_cookie(&signed.token, max_age, over_tls(&headers)),
+                session_cookie(&signed.token, max_age, tls),
                 format!(
                     "{ORG_COOKIE}={}; Path=/console; SameSite=Strict; HttpOnly; Max-Age=31536000",
                     org.slug.as_str()
@@ -485,8 +490,12 @@ fn get_started_form(token: &str, org: &str, errors: &Errors) -> Markup {
     }
 }
 
-async fn get_started_page(headers: HeaderMap, Query(q): Query<OrgQuery>) -> Response {
-    let (token, set) = pre_session(&headers);
+async fn get_started_page(
+    headers: HeaderMap,
+    OverTls(tls): OverTls,
+    Query(q): Query<OrgQuery>,
+) -> Response {
+    let (token, set) = pre_session(&headers, tls);
     let org = remembered_org(&headers, &q);
     with_cookie(
         bare_page(
@@ -500,10 +509,11 @@ async fn get_started_page(headers: HeaderMap, Query(q): Query<OrgQuery>) -> Resp
 async fn get_started(
     State(s): State<AppState>,
     headers: HeaderMap,
+    OverTls(tls): OverTls,
     client: Client,
     form: Posted,
 ) -> Response {
-    let (token, _) = pre_session(&headers);
+    let (token, _) = pre_session(&headers, tls);
     let org_key = form.get("org").to_string();
     let again = |errors: Errors| {
         let mut res = bare_page("Get started", get_started_form(&token, &org_key, &errors));
@@ -553,8 +563,12 @@ async fn get_started(
 
 // ------------------------------------------------------------------ password reset
 
-async fn reset_page(headers: HeaderMap, Query(q): Query<OrgQuery>) -> Response {
-    let (token, set) = pre_session(&headers);
+async fn reset_page(
+    headers: HeaderMap,
+    OverTls(tls): OverTls,
+    Query(q): Query<OrgQuery>,
+) -> Response {
+    let (token, set) = pre_session(&headers, tls);
     let org = remembered_org(&headers, &q);
     let body = html! {
         p { "Enter your organization and the e-mail address of your account. If it exists, we send a reset token to it; it is valid for one hour." }
@@ -607,8 +621,12 @@ fn reset_confirm_form(token: &str, org: &str, errors: &Errors) -> Markup {
     }
 }
 
-async fn reset_confirm_page(headers: HeaderMap, Query(q): Query<OrgQuery>) -> Response {
-    let (token, set) = pre_session(&headers);
+async fn reset_confirm_page(
+    headers: HeaderMap,
+    OverTls(tls): OverTls,
+    Query(q): Query<OrgQuery>,
+) -> Response {
+    let (token, set) = pre_session(&headers, tls);
     let org = remembered_org(&headers, &q);
     let body =
         html! { (flash_of(&headers)) (reset_confirm_form(&token, &org, &Errors::default())) };
@@ -618,10 +636,11 @@ async fn reset_confirm_page(headers: HeaderMap, Query(q): Query<OrgQuery>) -> Re
 async fn reset_confirm(
     State(s): State<AppState>,
     headers: HeaderMap,
+    OverTls(tls): OverTls,
     client: Client,
     form: Posted,
 ) -> Response {
-    let (token, _) = pre_session(&headers);
+    let (token, _) = pre_session(&headers, tls);
     let org_key = form.get("org").to_string();
     let again = |errors: Errors| {
         let mut res = bare_page(

@@ -7,7 +7,7 @@ use crate::auth::Caller;
 use crate::directory::signin::ClientInfo;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
-use axum::http::{header, request::Parts, StatusCode};
+use axum::http::{header, request::Parts, Method, StatusCode};
 use rolecall_core::FieldError;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
@@ -66,11 +66,7 @@ impl<T> FromRequest<AppState> for JsonBody<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.starts_with("application/json")
-                    || ct.starts_with("application/merge-patch+json")
-                    || ct.contains("+json")
-            });
+            .is_some_and(is_json_media_type);
         // The whole body within the deadline: a client trickling bytes holds a connection and
         // a task, so it is cut off (issue 9 item 13).
         let read = tokio::time::timeout(state.body_timeout, Bytes::from_request(req, state));
@@ -104,6 +100,32 @@ impl<T> FromRequest<AppState> for JsonBody<T> {
             _into: std::marker::PhantomData,
         })
     }
+}
+
+/// Whether a `Content-Type` names JSON: its media type (before any `;` parameters, case
+/// folded) is `application/json` or a structured-syntax `application/<name>+json` such as
+/// `application/merge-patch+json`. Only the media type counts: `text/plain;x=+json` is a
+/// CORS-safelisted type a page on another origin may send without a preflight, so a body
+/// labelled that way is not read as JSON.
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json" {
+        return true;
+    }
+    essence
+        .strip_prefix("application/")
+        .and_then(|subtype| subtype.strip_suffix("+json"))
+        .is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+        })
 }
 
 /// Parses JSON, mapping serde's errors to a problem naming the field.
@@ -269,8 +291,19 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
+/// How a request presents its secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Presented {
+    /// `Authorization: Bearer …`: set by the program itself; a browser never adds it to a
+    /// request another origin makes.
+    Bearer,
+    /// The console's session cookie, which the browser adds by itself to requests from any page
+    /// of the same site, including another origin's.
+    Cookie,
+}
+
 /// The secret a request presents: `Authorization: Bearer …`, or the console's session cookie.
-fn presented_secret(parts: &Parts) -> Option<String> {
+fn presented_secret(parts: &Parts) -> Option<(String, Presented)> {
     let header = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -280,14 +313,14 @@ fn presented_secret(parts: &Parts) -> Option<String> {
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
     {
-        return Some(t.trim().to_string());
+        return Some((t.trim().to_string(), Presented::Bearer));
     }
     let cookies = parts.headers.get_all(header::COOKIE);
     for value in cookies.iter().filter_map(|v| v.to_str().ok()) {
         for pair in value.split(';') {
             if let Some((k, v)) = pair.trim().split_once('=') {
                 if k == crate::auth::SESSION_COOKIE {
-                    return Some(v.to_string());
+                    return Some((v.to_string(), Presented::Cookie));
                 }
             }
         }
@@ -295,14 +328,53 @@ fn presented_secret(parts: &Parts) -> Option<String> {
     None
 }
 
+/// Did the browser send this from a page of this origin? Modern browsers say so in
+/// `Sec-Fetch-Site` (`none`: the person typed the address); otherwise an `Origin` must name
+/// this host. Unlike the console's forms, which still need their CSRF token, the API has nothing
+/// else to go on: a request that says neither is refused.
+fn same_origin(parts: &Parts) -> bool {
+    let headers = &parts.headers;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site == "same-origin" || site == "none";
+    }
+    // HTTP/2 names the host in the request line's authority rather than in `Host`.
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()));
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        host,
+    ) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host)),
+        _ => false,
+    }
+}
+
 async fn authenticate(
     parts: &Parts,
     state: &AppState,
     allow_pending: bool,
 ) -> Result<Caller, ApiError> {
-    let token = presented_secret(parts).unwrap_or_default();
+    let Some((token, presented)) = presented_secret(parts) else {
+        return Err(crate::error::Error::Unauthenticated.into());
+    };
     if token.is_empty() || token.len() > 512 {
         return Err(crate::error::Error::Unauthenticated.into());
+    }
+    // The cookie rides along on requests a page of a sibling origin makes (same site, so
+    // SameSite=Strict does not stop it): a change it authenticates must come from this origin.
+    let reads_only = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if presented == Presented::Cookie && !reads_only && !same_origin(parts) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_origin_request",
+            "a change authenticated by the session cookie must be sent from this server's own \
+             pages: the browser must say Sec-Fetch-Site: same-origin, or send an Origin naming \
+             this host; programs send their token as Authorization: Bearer",
+        ));
     }
     Ok(Caller::authenticate(
         &state.dir,
@@ -475,6 +547,26 @@ impl<S: Send + Sync> FromRequestParts<S> for Reverify {
 /// proxy: the session cookie is `Secure` then.
 pub struct OverTls(pub bool);
 
+impl AppState {
+    /// Did the request reach us over TLS? Only a peer in `trusted_proxies` may say so, in
+    /// `Forwarded: proto=https` (RFC 7239) or `X-Forwarded-Proto`; anyone else's headers are
+    /// ignored. The one rule for the `Secure` flag of the API's ([`OverTls`]) and the console's
+    /// cookies.
+    pub fn over_tls(&self, parts: &Parts) -> bool {
+        peer(parts).is_some_and(|peer| {
+            crate::net::forwarded_https(
+                peer,
+                &self.trusted_proxies,
+                &header_values(parts, "forwarded"),
+                parts
+                    .headers
+                    .get("x-forwarded-proto")
+                    .and_then(|v| v.to_str().ok()),
+            )
+        })
+    }
+}
+
 impl FromRequestParts<AppState> for OverTls {
     type Rejection = ApiError;
 
@@ -482,16 +574,70 @@ impl FromRequestParts<AppState> for OverTls {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(OverTls(peer(parts).is_some_and(|peer| {
-            crate::net::forwarded_https(
-                peer,
-                &state.trusted_proxies,
-                &header_values(parts, "forwarded"),
-                parts
-                    .headers
-                    .get("x-forwarded-proto")
-                    .and_then(|v| v.to_str().ok()),
-            )
-        })))
+        Ok(OverTls(state.over_tls(parts)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_json_media_types_are_json() {
+        for ct in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+            " application/scim+json ;x=1",
+        ] {
+            assert!(is_json_media_type(ct), "{ct}");
+        }
+        for ct in [
+            "text/plain;x=+json",
+            "text/plain+json",
+            "application/jsonp",
+            "application/+json",
+            "application/a/b+json",
+            "application/a b+json",
+            "",
+        ] {
+            assert!(!is_json_media_type(ct), "{ct}");
+        }
+    }
+
+    fn parts(uri: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut req = axum::http::Request::builder().method("POST").uri(uri);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn same_origin_follows_the_browser_or_the_origin() {
+        let at = "/api/v1/sign-out";
+        let host = ("host", "iam.example.com");
+        let ours = ("origin", "https://iam.example.com");
+        assert!(same_origin(&parts(
+            at,
+            &[host, ("sec-fetch-site", "same-origin")]
+        )));
+        assert!(same_origin(&parts(at, &[host, ("sec-fetch-site", "none")])));
+        assert!(same_origin(&parts(at, &[host, ours])));
+        // HTTP/2: the host is the request's authority.
+        assert!(same_origin(&parts(
+            "https://iam.example.com/api/v1/sign-out",
+            &[ours]
+        )));
+        for refused in [
+            vec![host, ("origin", "https://evil.example.com")],
+            vec![host, ("sec-fetch-site", "same-site"), ours],
+            vec![host, ("sec-fetch-site", "cross-site")],
+            vec![host, ("origin", "null")],
+            vec![host],
+        ] {
+            assert!(!same_origin(&parts(at, &refused)), "{refused:?}");
+        }
     }
 }

@@ -36,7 +36,7 @@ const METHODS: [&str; 5] = ["get", "put", "post", "patch", "delete"];
 const SHARED: &[(&str, &str, &str)] = &[
     ("400", "BadRequest", "The body is not JSON (`malformed_json`, `unreadable_body`), or `If-Match` is not an ETag of this server (`bad_if_match`)."),
     ("401", "Unauthenticated", "No valid bearer token or session (`unauthenticated`)."),
-    ("403", "Forbidden", "Refused: the caller's administration rights do not allow this here (`admin_required`), the credentials belong to another organization, the session still needs its second factor, or the change needs the password re-entered (`reverification_required`). `code` says which."),
+    ("403", "Forbidden", "Refused: the caller's administration rights do not allow this here (`admin_required`), the credentials belong to another organization, the session still needs its second factor, the change needs the password re-entered (`reverification_required`), or a change authenticated by the session cookie was not sent from this server's own origin (`cross_origin_request`: `Sec-Fetch-Site` must be `same-origin`, or `Origin` must name this host; bearer tokens are not affected). `code` says which."),
     ("404", "NotFound", "The organization, or an object named in the path, does not exist (`not_found`)."),
     ("412", "PreconditionFailed", "`If-Match` names an older version: reload and retry (`version_mismatch`)."),
     ("413", "PayloadTooLarge", "The body is larger than 1 MiB (`body_too_large`)."),

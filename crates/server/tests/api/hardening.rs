@@ -2,7 +2,9 @@
 //! 11), forwarding headers only from trusted proxies (12), slow and surplus connections cut off
 //! (13), durable SQLite commits (14), and item 15: what a password alone shows, what the event
 //! log keeps, caching, 405, display controls in names, reset tokens and organisations,
-//! duplicate grants, and permission before body validation.
+//! duplicate grants, and permission before body validation. Also: the session cookie changes
+//! nothing from another origin, only JSON media types are read as JSON, and the console's
+//! cookies are `Secure` only on a trusted proxy's word.
 
 use crate::both;
 use crate::helpers::{spawn_app, spawn_app_with, totp_code, Backend, TestApp};
@@ -177,6 +179,236 @@ async fn the_session_cookie_is_secure_only_behind_a_trusted_tls_proxy(b: Backend
             .await;
         let cookie = r.headers["set-cookie"].to_str().unwrap().to_string();
         assert_eq!(cookie.contains("; Secure"), trusted, "{cookie}");
+    }
+}
+
+/// The `Set-Cookie` of a console response that sets `name`.
+fn set_cookie(res: &reqwest::Response, name: &str) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+        .to_string()
+}
+
+both!(the_console_cookies_are_secure_only_behind_a_trusted_tls_proxy);
+async fn the_console_cookies_are_secure_only_behind_a_trusted_tls_proxy(b: Backend) {
+    for trusted in [false, true] {
+        let app = spawn_app_with(b, |c| {
+            if trusted {
+                c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            }
+        })
+        .await;
+        let (_, pw) = app.person("jane@example.com", false).await;
+        // Our proxy says so in RFC 7239's header; anyone else's say-so, in either header, is
+        // ignored (before, the console believed `X-Forwarded-Proto` from any client).
+        let mut said: Vec<(&str, &str)> = vec![("forwarded", "for=198.51.100.7;proto=https")];
+        if !trusted {
+            said.push(("x-forwarded-proto", "https"));
+        }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut req = http.get(format!("{}/console/sign-in", app.base));
+        for (k, v) in &said {
+            req = req.header(*k, *v);
+        }
+        let page = req.send().await.unwrap();
+        let pre = set_cookie(&page, "rolecall_csrf");
+        assert_eq!(pre.contains("; Secure"), trusted, "{pre}");
+        let pre = pre.split(';').next().unwrap().to_string();
+        let html = page.text().await.unwrap();
+        let at = html.find("name=\"_csrf\" value=\"").expect("a CSRF field") + 20;
+        let csrf = &html[at..at + html[at..].find('"').unwrap()];
+        let form = serde_urlencoded::to_string([
+            ("_csrf", csrf),
+            ("org", "acme"),
+            ("login", "jane@example.com"),
+            ("password", pw.as_str()),
+        ])
+        .unwrap();
+        let mut req = http
+            .post(format!("{}/console/sign-in", app.base))
+            .header("cookie", pre)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form);
+        for (k, v) in &said {
+            req = req.header(*k, *v);
+        }
+        let signed = req.send().await.unwrap();
+        assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+        let session = set_cookie(&signed, "rolecall_session");
+        assert_eq!(session.contains("; Secure"), trusted, "{session}");
+    }
+}
+
+/// Grants the System admin right to `user` as a browser holding the session `cookie` sends it,
+/// with `headers` (`Origin`, `Sec-Fetch-Site`) added.
+async fn grant_by_cookie(
+    app: &TestApp,
+    cookie: &str,
+    user: &str,
+    headers: &[(&str, &str)],
+) -> crate::helpers::Reply {
+    let mut all = vec![("cookie", cookie)];
+    all.extend_from_slice(headers);
+    app.send_as(
+        "",
+        Method::POST,
+        &format!("/users/{user}/admin-rights"),
+        Some(json!({ "kind": "system" })),
+        &all,
+    )
+    .await
+}
+
+both!(the_session_cookie_changes_nothing_from_another_origin);
+async fn the_session_cookie_changes_nothing_from_another_origin(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    // A System admin signed in a moment ago (so within the re-verification window): their
+    // browser holds the session cookie, which it adds to requests from every page of the site.
+    let admin = app.signed_in("admin@example.com", true).await;
+    let cookie = format!("rolecall_session={}", admin.token);
+    let mallory = app.user("mallory@example.com").await;
+    let here = app.base.clone();
+    // Before: 201 from a page on a sibling subdomain (same site, other origin).
+    for headers in [
+        vec![("origin", "https://evil.example")],
+        vec![("origin", "null")],
+        vec![("sec-fetch-site", "same-site"), ("origin", here.as_str())],
+        vec![("sec-fetch-site", "cross-site")],
+        // Neither header: the API has no CSRF token to fall back on.
+        vec![],
+    ] {
+        let r = grant_by_cookie(&app, &cookie, &mallory, &headers).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("cross_origin_request")),
+            "{headers:?}: {}",
+            r.body
+        );
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+    }
+    // A body-less change is refused the same way: the session was not ended.
+    let r = app
+        .send_as(
+            "",
+            Method::POST,
+            "/api/v1/sign-out",
+            None,
+            &[("cookie", cookie.as_str()), ("sec-fetch-site", "same-site")],
+        )
+        .await;
+    assert_eq!(r.body["code"], "cross_origin_request", "{}", r.body);
+    // A text/plain body (CORS-safelisted: no preflight) is refused before it is read.
+    let res = app
+        .client
+        .post(app.url(&format!("/users/{mallory}/admin-rights")))
+        .header("cookie", cookie.as_str())
+        .header("origin", "https://evil.example")
+        .header("content-type", "text/plain;x=+json")
+        .body(json!({ "kind": "system" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(
+        app.get(&format!("/users/{mallory}/admin-rights"))
+            .await
+            .body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing was granted"
+    );
+    // Reading is not a change: the cookie still reads from anywhere (no CORS: another origin
+    // cannot see the answer).
+    let me = app
+        .send_as(
+            "",
+            Method::GET,
+            "/api/v1/me",
+            None,
+            &[
+                ("cookie", cookie.as_str()),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        )
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+
+    // From the console's own origin, the browser says so: the change goes through.
+    let r = grant_by_cookie(
+        &app,
+        &cookie,
+        &mallory,
+        &[("sec-fetch-site", "same-origin")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // A browser without `Sec-Fetch-Site` names the origin, which must be this host.
+    let r = grant_by_cookie(&app, &cookie, &mallory, &[("origin", here.as_str())]).await;
+    assert_eq!(r.status, StatusCode::OK, "already granted: {}", r.body);
+    // A program sends the same secret as a bearer token, which no browser adds for another
+    // origin: no Origin needed.
+    let ann = app.user("ann@example.com").await;
+    let r = app
+        .send_as(
+            &admin.token,
+            Method::POST,
+            &format!("/users/{ann}/admin-rights"),
+            Some(json!({ "kind": "system" })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+both!(only_json_media_types_are_read_as_json);
+async fn only_json_media_types_are_read_as_json(b: Backend) {
+    let app = spawn_app(b).await;
+    let body = json!({ "name": "Merch" }).to_string();
+    // Before: anything containing `+json` was read as JSON, `text/plain;x=+json` included.
+    for content_type in [
+        "text/plain;x=+json",
+        "text/plain; charset=utf-8; profile=+json",
+        "text/plain+json",
+        "application/jsonp",
+        "application/+json",
+        "multipart/form-data; boundary=+json",
+    ] {
+        let r = app.raw(Method::POST, "/groups", content_type, &body).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Some("unsupported_media_type")
+            ),
+            "{content_type}: {}",
+            r.body
+        );
+    }
+    assert_eq!(app.get("/groups").await.body["total"], 0);
+    for (content_type, name) in [
+        ("application/json", "One"),
+        ("Application/JSON; charset=utf-8", "Two"),
+        ("application/merge-patch+json", "Three"),
+        ("application/vnd.example+json ; q=1", "Four"),
+    ] {
+        let r = app
+            .raw(
+                Method::POST,
+                "/groups",
+                content_type,
+                &json!({ "name": name }).to_string(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{content_type}: {}", r.body);
     }
 }
 

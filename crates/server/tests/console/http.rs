@@ -155,7 +155,11 @@ async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_cookie_is_httponly_samesite_strict_and_secure_over_tls() {
-    let app = spawn_app(Backend::Sqlite).await;
+    // Forwarding headers count only from a trusted proxy, as for the API.
+    let app = crate::helpers::spawn_app_with(Backend::Sqlite, |c| {
+        c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
     app.without_2fa().await;
     let (_, pw) = app.person("ada@example.com", true).await;
     let mut c = FormClient::new(&app);
