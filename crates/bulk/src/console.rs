@@ -50,6 +50,8 @@ pub static CONSOLE_SCHEMA: Schema = Schema {
         Column::optional("Developer Access"),
     ],
     extra: ExtraColumns::Reject,
+    // Written by `write_table`, which guards formulas: see `crate::formula`.
+    formula_guard: true,
 };
 
 /// The Admin Console's administrative roles (seed 004's hierarchy).

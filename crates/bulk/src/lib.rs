@@ -12,11 +12,15 @@
 //! - [`magento`]: Magento 2 `admin_user` / `authorization_role` / `authorization_rule` /
 //!   store tables exported as CSV, turned into a [`MagentoPlan`] of roles and users, with
 //!   every row that could not be mapped reported.
+//! - [`formula`]: the reversible spreadsheet formula guard (CSV injection) the template
+//!   writers apply to every cell and the template readers undo; the server's other CSV
+//!   outputs use the same [`formula::escape`].
 
 mod cells;
 pub mod console;
 pub mod digest;
 pub mod error;
+pub mod formula;
 mod lexer;
 pub mod magento;
 mod magento_plan;

@@ -70,6 +70,8 @@ static ADMIN_USER: Schema = Schema {
         Column::optional("lock_expires"),
     ],
     extra: ExtraColumns::Ignore,
+    // Database exports: rolecall never writes them, so no formula guard to take off.
+    formula_guard: false,
 };
 const U_ID: usize = 0;
 const U_FIRST: usize = 1;
@@ -98,6 +100,8 @@ static AUTHORIZATION_ROLE: Schema = Schema {
         Column::optional("gws_store_groups"),
     ],
     extra: ExtraColumns::Ignore,
+    // Database exports: rolecall never writes them, so no formula guard to take off.
+    formula_guard: false,
 };
 const R_ID: usize = 0;
 const R_PARENT: usize = 1;
@@ -119,6 +123,8 @@ static AUTHORIZATION_RULE: Schema = Schema {
         Column::required("permission"),
     ],
     extra: ExtraColumns::Ignore,
+    // Database exports: rolecall never writes them, so no formula guard to take off.
+    formula_guard: false,
 };
 
 static STORE_WEBSITE: Schema = Schema {
@@ -132,6 +138,8 @@ static STORE_WEBSITE: Schema = Schema {
         Column::optional("is_default"),
     ],
     extra: ExtraColumns::Ignore,
+    // Database exports: rolecall never writes them, so no formula guard to take off.
+    formula_guard: false,
 };
 
 static STORE_GROUP: Schema = Schema {
@@ -145,6 +153,8 @@ static STORE_GROUP: Schema = Schema {
         Column::required("code"),
     ],
     extra: ExtraColumns::Ignore,
+    // Database exports: rolecall never writes them, so no formula guard to take off.
+    formula_guard: false,
 };
 
 static STORE: Schema = Schema {
@@ -159,6 +169,8 @@ static STORE: Schema = Schema {
         Column::optional("is_active"),
     ],
     extra: ExtraColumns::Ignore,
+    // Database exports: rolecall never writes them, so no formula guard to take off.
+    formula_guard: false,
 };
 
 /// A row that could not be read or mapped: which table, which line, and why.

@@ -43,6 +43,8 @@ pub static PLAIN_SCHEMA: Schema = Schema {
         Column::optional("admin_rights"),
     ],
     extra: ExtraColumns::Reject,
+    // Written by `write_table`, which guards formulas: see `crate::formula`.
+    formula_guard: true,
 };
 
 /// One row of the plain template, as written in the file (empty text = empty cell).

@@ -54,6 +54,13 @@ pub struct Schema {
     pub name: &'static str,
     pub columns: &'static [Column],
     pub extra: ExtraColumns,
+    /// Whether cells carry the spreadsheet formula guard ([`crate::formula`]): the templates'
+    /// writers put a `'` in front of a cell a spreadsheet would run as a formula, so their
+    /// reader takes it off again ([`crate::formula::unescape`], on the whole cell as written,
+    /// before it is trimmed or split into list items) and every [`Record`] holds the values
+    /// themselves. `false` for files rolecall never writes (Magento database exports), which
+    /// are read exactly as they are.
+    pub formula_guard: bool,
 }
 
 type Fit = (usize, std::cmp::Reverse<usize>);
@@ -83,6 +90,7 @@ impl Schema {
 
 /// One data row: its starting line and its cells in schema order. A cell is `None` when its
 /// column is not in the file (which differs from an empty cell: "not given" vs "empty").
+/// Under a schema with [`Schema::formula_guard`], cells are held with the guard taken off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub line: u64,
@@ -90,7 +98,8 @@ pub struct Record {
 }
 
 impl Record {
-    /// A record built from cells in schema order (writers re-parse what they would write).
+    /// A record built from cells in schema order (writers re-parse what they would write;
+    /// the cells are the values, before the formula guard the writer adds).
     pub(crate) fn from_cells(line: u64, cells: Vec<Option<String>>) -> Record {
         Record { line, cells }
     }
@@ -227,6 +236,11 @@ impl<R: Read> CsvReader<R> {
             let bytes = raw.field(file_index);
             match std::str::from_utf8(bytes) {
                 Ok(s) => {
+                    let s = if self.schema.formula_guard {
+                        crate::formula::unescape(s)
+                    } else {
+                        s
+                    };
                     if let Some(slot) = cells.get_mut(col) {
                         *slot = Some(s.to_string());
                     }
@@ -503,10 +517,32 @@ mod tests {
         name: "test",
         columns: &[Column::required("Email"), Column::optional("Name")],
         extra: ExtraColumns::Reject,
+        formula_guard: false,
+    };
+
+    static GUARDED: Schema = Schema {
+        name: "guarded",
+        columns: &[Column::required("Email"), Column::optional("Name")],
+        extra: ExtraColumns::Reject,
+        formula_guard: true,
     };
 
     fn read(input: &[u8]) -> Result<Vec<Result<Record, RowErrors>>, FileError> {
         CsvReader::open(input, &TEST).map(|r| r.collect())
+    }
+
+    fn names(input: &[u8], schema: &'static Schema) -> Vec<String> {
+        CsvReader::open(input, schema)
+            .unwrap()
+            .map(|r| r.unwrap().text(1).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_formula_guard_comes_off_whole_cells_only_when_the_schema_has_it() {
+        let input = b"Email,Name\na@x.org,'=x\nb@x.org,\"''+a, b\"\nc@x.org,'t Hooft\nd@x.org,=y\n";
+        assert_eq!(names(input, &GUARDED), ["=x", "'+a, b", "'t Hooft", "=y"]);
+        assert_eq!(names(input, &TEST), ["'=x", "''+a, b", "'t Hooft", "=y"]);
     }
 
     #[test]

@@ -4,6 +4,13 @@
 //! Determinism (rows sorted by e-mail, list items sorted, one quoting style) is what makes
 //! export → import → export byte-identical, so a re-exported file can be diffed against the
 //! previous one to see exactly what changed.
+//!
+//! Every data cell goes through the spreadsheet formula guard ([`crate::formula::escape`])
+//! here, the one place the templates write cells: exports are opened in spreadsheets by
+//! administrators, and names come from users. The guard is applied to the whole cell, after
+//! a list's items are joined (a spreadsheet only looks at the start of a cell), and the
+//! templates' reader undoes it on the whole cell before splitting it
+//! ([`crate::reader::Schema::formula_guard`]), so the round trip still holds.
 
 use crate::digest::{FileDigest, HashingWriter};
 use crate::error::WriteError;
@@ -29,7 +36,8 @@ pub struct WriteOptions {
 }
 
 /// Writes `header` then `rows` (already sorted and validated) as comma-separated CSV,
-/// quoting only the cells that need it.
+/// quoting only the cells that need it. Row cells get the formula guard
+/// ([`crate::formula::escape`]); the header is written as it is.
 pub(crate) fn write_table<W: Write>(
     out: W,
     header: &[&str],
@@ -51,7 +59,10 @@ pub(crate) fn write_table<W: Write>(
         .from_writer(sink);
     w.write_record(header)?;
     for row in rows {
-        w.write_record(&row)?;
+        w.write_record(
+            row.iter()
+                .map(|cell| crate::formula::escape(cell).into_owned()),
+        )?;
     }
     let sink = w.into_inner().map_err(|e| WriteError::Io {
         message: e.error().to_string(),

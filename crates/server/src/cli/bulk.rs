@@ -95,6 +95,8 @@ pub(super) async fn import(c: &Client, file: &Path, flags: ImportFlags) -> CmdRe
 /// The report as CSV, as the server writes it for `Accept: text/csv`.
 fn report_csv(report: &Value) -> String {
     fn cell(out: &mut String, v: &str) {
+        // Opened in a spreadsheet, a cell must never start a formula.
+        let v = &*rolecall_bulk::formula::escape(v);
         if v.contains([',', '"', '\n', '\r']) {
             out.push('"');
             out.push_str(&v.replace('"', "\"\""));

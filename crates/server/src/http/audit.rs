@@ -191,15 +191,22 @@ pub struct ExportHeader {
 
 const CSV_COLUMNS: &str = "org_id,seq,id,at,actor_kind,actor_id,actor_name,action,target_kind,target_id,target_name,changes,detail,source_ip,user_agent,request_id,prev_hash,hash\r\n";
 
-/// One CSV cell per RFC 4180: quoted when it holds a comma, quote or line break. Audit cells
-/// are exported verbatim (no spreadsheet-formula escaping) so their hashes recompute.
+/// One CSV cell per RFC 4180 (quoted when it holds a comma, quote or line break), after the
+/// spreadsheet formula guard every CSV the server writes shares
+/// ([`rolecall_bulk::formula::escape`]): a cell starting with `=`, `+`, `-`, `@`, tab or
+/// carriage return, or with `'` followed by one of those or another `'`, gets one leading `'`.
+/// Names, e-mails and details come from users, and these files (the audit CSV, the access
+/// reports, the import report) are opened by administrators in spreadsheets. The guard is
+/// reversible: an auditor recomputing hashes from the CSV first drops that `'`
+/// ([`rolecall_bulk::formula::unescape`]); the JSON-lines export stays verbatim.
 pub(crate) fn csv_cell(out: &mut String, v: &str) {
+    let v = rolecall_bulk::formula::escape(v);
     if v.contains([',', '"', '\n', '\r']) {
         out.push('"');
         out.push_str(&v.replace('"', "\"\""));
         out.push('"');
     } else {
-        out.push_str(v);
+        out.push_str(&v);
     }
 }
 

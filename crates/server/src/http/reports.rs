@@ -54,7 +54,9 @@ impl Format {
 
 /// A CSV document: a header row, then rows. Cells that a spreadsheet would run as a formula
 /// (starting with `=`, `+`, `-`, `@`, tab or carriage return) get a leading `'`: names and
-/// e-mails come from users, and a report is opened by administrators.
+/// e-mails come from users, and a report is opened by administrators. The guard is the one
+/// every CSV of the server shares, applied by [`super::audit::csv_cell`]
+/// ([`rolecall_bulk::formula::escape`]).
 struct Csv(String);
 
 impl Csv {
@@ -69,13 +71,7 @@ impl Csv {
             if i > 0 {
                 self.0.push(',');
             }
-            let v = cell.as_ref();
-            let guarded = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                format!("'{v}")
-            } else {
-                v.to_string()
-            };
-            super::audit::csv_cell(&mut self.0, &guarded);
+            super::audit::csv_cell(&mut self.0, cell.as_ref());
         }
         self.0.push_str("\r\n");
     }
@@ -619,5 +615,10 @@ mod tests {
             c.0,
             "a,b\r\n\"'=HYPERLINK(\"\"x\"\")\",\"plain, with comma\"\r\n"
         );
+        // Guarded once, not twice; a quote that could pass for the guard gets another; a
+        // name that merely starts with a quote is left alone.
+        let mut c = Csv::new(&["a", "b", "c", "d"]);
+        c.row(&["+cmd", "'=x", "'t Hooft", "-"]);
+        assert_eq!(c.0, "a,b,c,d\r\n'+cmd,''=x,'t Hooft,'-\r\n");
     }
 }

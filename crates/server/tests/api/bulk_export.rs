@@ -240,3 +240,70 @@ async fn export_is_for_system_admins(b: Backend) {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 both!(export_is_for_system_admins);
+
+/// CSV formula injection: a name a spreadsheet would run as a formula is exported with one
+/// leading `'` in both templates (a whole list cell is guarded at its start), and the import
+/// takes that `'` off again, so the stored name is exact and the round trip byte-identical.
+async fn formulas_are_guarded_in_exports_and_round_trip(b: Backend) {
+    const HYPERLINK: &str = r#"=HYPERLINK("http://x","y")"#;
+    let app = spawn_app(b).await;
+    let group = app.group("+evil").await;
+    let r = app
+        .post(
+            "/users",
+            json!({ "email": "eve@example.com", "first_name": HYPERLINK, "last_name": "'t Hooft" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let eve = r.body["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/groups/{group}/members"),
+            json!({ "user_id": eve }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+
+    for template in ["plain", "console"] {
+        let first = export(&app, "acme", template).await;
+        // The first name's cell is quoted (it holds '"' and ','): its text starts with '=.
+        assert!(
+            first.contains(r#","'=HYPERLINK(""http://x"",""y"")","#),
+            "{template}: {first}"
+        );
+        assert!(first.contains(",'+evil,"), "{template}: {first}");
+        // A name that merely starts with a quote is written as it is.
+        assert!(first.contains(",'t Hooft,"), "{template}: {first}");
+        assert!(
+            !first.contains(",\"=HYPERLINK") && !first.contains(",+evil"),
+            "{template}: {first}"
+        );
+
+        let slug = format!("guarded-{template}");
+        app.server.dir.create_org(&slug, "Guarded").await.unwrap();
+        let r = app
+            .post(
+                &format!("/api/v1/organizations/{slug}/groups"),
+                json!({ "name": "+evil" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = import(&app, &slug, &first).await;
+        assert_eq!(r["committed"], true, "{template}: {r}");
+        assert_eq!(r["summary"]["errors"], 0, "{template}: {r}");
+        assert_eq!(r["summary"]["created"], 1, "{template}: {r}");
+        let copy = app
+            .get(&format!("/api/v1/organizations/{slug}/users?q=eve"))
+            .await;
+        let stored = &copy.body["items"][0];
+        assert_eq!(
+            (stored["first_name"].as_str(), stored["last_name"].as_str()),
+            (Some(HYPERLINK), Some("'t Hooft")),
+            "{template}: {}",
+            copy.body
+        );
+        let second = export(&app, &slug, template).await;
+        assert_eq!(first, second, "{template}");
+    }
+}
+both!(formulas_are_guarded_in_exports_and_round_trip);
