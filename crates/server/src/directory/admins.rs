@@ -151,13 +151,25 @@ impl Directory {
             return Ok((ok, false, false));
         }
         let granted_by = admin.principal.user();
+        // Who this right's authority comes from, kept with it (`upstream`): a System right
+        // answers to no one.
+        let lineage = match granted_by {
+            Some(g) if rolecall_core::change::answers_to_grantor(&right) => {
+                let mut l = vec![g];
+                l.extend(self.upstream(&mut w.tx, org.id, g).await?);
+                l.retain(|u| *u != user);
+                l.dedup();
+                l
+            }
+            _ => Vec::new(),
+        };
         s::grant_admin_right(
             &mut w.tx,
             b,
             org.id,
             user,
             (kind, &tgt),
-            granted_by,
+            (granted_by, &lineage),
             self.now(),
         )
         .await?;
@@ -326,11 +338,16 @@ impl Directory {
         }
         let ok = self.approve(&mut w.tx, admin, change).await?;
         let admins = q::active_system_admins(&mut w.tx, b, org.id).await?;
-        if !admins.contains(&to) {
+        // A credential's service account cannot own: revoking the credential would leave the
+        // organisation with an owner nobody can sign in as.
+        let person = q::lock_user(&mut w.tx, b, org.id, to)
+            .await?
+            .is_some_and(|u| u.kind == UserKind::Person);
+        if !admins.contains(&to) || !person {
             return Err(DomainError::invalid(
                 "user_id",
                 "active_system_admin_required",
-                "the new owner must be an active System admin",
+                "the new owner must be a person who is an active System admin",
             )
             .into());
         }

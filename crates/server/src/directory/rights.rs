@@ -15,7 +15,9 @@ use rolecall_core::change::{
 use rolecall_core::model::{OrgId, UserId};
 use sqlx::AnyConnection;
 
-/// A delegation chain longer than this is cut off (and everyone on it stays guarded).
+/// The walk up a delegation chain visits at most this many people. Nobody is lost beyond it:
+/// each right stores its whole lineage when granted, and every person found is guarded, walked
+/// or not.
 const MAX_CHAIN: usize = 64;
 
 impl Directory {
@@ -125,8 +127,9 @@ impl Directory {
 
     /// Everyone whose delegation `user`'s authority comes from: the grantors of their
     /// non-System rights, the creator of their credential, and so on up the chain (`user`
-    /// itself excluded).
-    async fn upstream(
+    /// itself excluded), together with each right's stored lineage — who was upstream when it
+    /// was granted — so revoking a link in the middle does not free the rest of the chain.
+    pub(super) async fn upstream(
         &self,
         c: &mut AnyConnection,
         org: OrgId,
@@ -135,21 +138,26 @@ impl Directory {
         let b = self.backend();
         let mut found: Vec<UserId> = Vec::new();
         let mut todo = vec![user];
+        let mut walked = 0;
         while let Some(next) = todo.pop() {
-            if found.len() >= MAX_CHAIN {
+            if walked >= MAX_CHAIN {
                 break;
             }
+            walked += 1;
             let mut sources = Vec::new();
             if let Some(creator) = rq::credential_creator(&mut *c, b, next).await? {
                 sources.push(creator);
             }
-            let rows = rq::rights_with_grantors(&mut *c, b, org, next).await?;
+            let rows = rq::rights_with_lineage(&mut *c, b, org, next).await?;
             // A System admin's authority answers to no one: their grantors are peers.
-            let system = rows.iter().any(|(k, t, _)| {
+            let system = rows.iter().any(|(k, t, _, _)| {
                 AdminRight::from_row(k, t).is_some_and(|r| !answers_to_grantor(&r))
             });
             if !system {
-                sources.extend(rows.into_iter().filter_map(|(_, _, g)| g));
+                for (_, _, grantor, lineage) in rows {
+                    sources.extend(grantor);
+                    sources.extend(lineage);
+                }
             }
             for s in sources {
                 if s != user && !found.contains(&s) {

@@ -805,7 +805,7 @@ impl Directory {
             org.id,
             user,
             ("system", ""),
-            admin.principal.user(),
+            (admin.principal.user(), &[]),
             self.now(),
         )
         .await?;

@@ -379,6 +379,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_log_rowid",
         include_str!("../../migrations/0020_audit_log_rowid.sql"),
     ),
+    // right_lineage: who a right's authority came from when granted (directory/rights.rs).
+    (
+        21,
+        "right_lineage",
+        include_str!("../../migrations/0021_right_lineage.sql"),
+    ),
 ];
 
 /// The parts of a migration whose syntax differs between the databases (triggers), run after

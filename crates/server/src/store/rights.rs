@@ -96,6 +96,37 @@ pub async fn rights_with_grantors(
         .collect()
 }
 
+/// A person's admin rights with where each one's authority came from: (kind, target, granted
+/// by, the lineage stored when it was granted).
+pub async fn rights_with_lineage(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    user: UserId,
+) -> Result<Vec<(String, String, Option<UserId>, Vec<UserId>)>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT kind, target, granted_by, lineage FROM admin_rights WHERE org_id = $1 AND user_id = $2 ORDER BY kind, target",
+    ))
+    .bind(org.to_string())
+    .bind(user.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                get_str(r, "kind")?,
+                get_str(r, "target")?,
+                get_opt_str(r, "granted_by")?.and_then(|s| s.parse().ok()),
+                get_str(r, "lineage")?
+                    .split(',')
+                    .filter_map(|s| s.parse().ok())
+                    .collect(),
+            ))
+        })
+        .collect()
+}
+
 /// The person who created the credential behind a service account, if a person did.
 pub async fn credential_creator(
     c: &mut AnyConnection,

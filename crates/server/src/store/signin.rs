@@ -561,13 +561,14 @@ pub async fn admin_rights(
         .collect()
 }
 
+/// Writes a right with where its authority came from: who granted it and their upstream then.
 pub async fn grant_admin_right(
     c: &mut AnyConnection,
     b: Backend,
     org: OrgId,
     user: UserId,
     (kind, target): (&str, &str),
-    granted_by: Option<UserId>,
+    (granted_by, lineage): (Option<UserId>, &[UserId]),
     now: Millis,
 ) -> Result<()> {
     sqlx::query(&sql_for(
@@ -580,13 +581,19 @@ pub async fn grant_admin_right(
     .bind(target)
     .execute(&mut *c)
     .await?;
-    sqlx::query(&sql_for(b, "INSERT INTO admin_rights (org_id, user_id, kind, target, created_at, granted_by) VALUES ($1, $2, $3, $4, $5, $6)"))
+    let lineage = lineage
+        .iter()
+        .map(UserId::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    sqlx::query(&sql_for(b, "INSERT INTO admin_rights (org_id, user_id, kind, target, created_at, granted_by, lineage) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
         .bind(org.to_string())
         .bind(user.to_string())
         .bind(kind)
         .bind(target)
         .bind(now)
         .bind(granted_by.map(|u| u.to_string()))
+        .bind(lineage)
         .execute(c)
         .await?;
     Ok(())

@@ -392,6 +392,23 @@ async fn the_owner_and_the_last_system_admin_stay(b: Backend) {
             "active_system_admin_required".to_string()
         )]
     );
+    // A credential's service account holding System cannot own (before: it could, and
+    // revoking the credential then deactivated the owner).
+    let r = app.post("/credentials", json!({ "name": "robot" })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let robot = r.body["credential"]["service_user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    grant(&app, &robot, json!({ "kind": "system" })).await;
+    let r = app.put("/owner", json!({ "user_id": robot })).await;
+    assert_eq!(
+        r.field_errors(),
+        vec![(
+            "user_id".to_string(),
+            "active_system_admin_required".to_string()
+        )]
+    );
     grant(&app, &second, json!({ "kind": "system" })).await;
     let r = app.put("/owner", json!({ "user_id": second })).await;
     assert_eq!(

@@ -329,3 +329,69 @@ async fn nobody_changes_their_own_access(b: Backend) {
         forbidden("own_access")
     );
 }
+
+both!(revoking_a_link_does_not_free_the_rest_of_the_chain);
+/// A grants P, P grants Q, A revokes P: before, Q's upstream was worked out from the rights
+/// held now and stopped at P, so Q (A's puppet) could give A the Administrators role. Each
+/// right now keeps who its authority came from when granted.
+async fn revoking_a_link_does_not_free_the_rest_of_the_chain(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let a = app.signed_in("a@example.com", false).await;
+    let p = app.signed_in("p@example.com", false).await;
+    let q = app.signed_in("q@example.com", false).await;
+    let other = app.user("other@example.com").await;
+    let product = json!({ "kind": "product", "application": "commerce-admin" });
+    grant(&app, &a.id, product.clone()).await;
+    for (by, to) in [(&a, &p), (&p, &q)] {
+        let (status, _) = as_person(
+            &app,
+            by,
+            Method::POST,
+            &format!("/users/{}/admin-rights", to.id),
+            Some(product.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, _) = as_person(
+        &app,
+        &a,
+        Method::DELETE,
+        &format!(
+            "/users/{}/admin-rights?kind=product&target=commerce-admin",
+            p.id
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let admins = app.role_id("commerce-admin", "Administrators").await;
+    assert_eq!(
+        as_person(
+            &app,
+            &q,
+            Method::POST,
+            &format!("/users/{}/roles", a.id),
+            Some(json!({ "role_id": admins }))
+        )
+        .await,
+        forbidden("upstream_access")
+    );
+    assert!(
+        app.get(&format!("/users/{}/roles", a.id)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Q keeps the right itself and uses it on anyone else.
+    let (status, _) = as_person(
+        &app,
+        &q,
+        Method::POST,
+        &format!("/users/{other}/roles"),
+        Some(json!({ "role_id": admins })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+}

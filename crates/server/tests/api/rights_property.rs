@@ -357,23 +357,57 @@ fn reach(w: &World, a: UserId) -> Option<BTreeSet<String>> {
     Some(out)
 }
 
-/// The people `a`'s authority came from, transitively (System admins answer to no one).
-fn upstream(w: &World, a: UserId) -> BTreeSet<UserId> {
+/// Who each right's authority came from when it was granted, as this oracle saw the grants:
+/// (holder, kind, target) → people. Kept across the script's steps, since revoking a link in
+/// the middle of a chain must not free the rest of it.
+type Lineage = BTreeMap<(UserId, String, String), BTreeSet<UserId>>;
+
+/// The people `a`'s authority came from, transitively (System admins answer to no one): the
+/// grantors of the rights held now and the lineage of each.
+fn upstream(w: &World, lin: &Lineage, a: UserId) -> BTreeSet<UserId> {
     let mut found = BTreeSet::new();
     let mut todo = vec![a];
     while let Some(u) = todo.pop() {
         if is_system(w, u) {
             continue;
         }
-        for (_, _, by) in w.rights.get(&u).cloned().unwrap_or_default() {
-            if let Some(by) = by.and_then(|s| s.parse::<UserId>().ok()) {
-                if by != a && found.insert(by) {
-                    todo.push(by);
+        for (kind, target, by) in w.rights.get(&u).cloned().unwrap_or_default() {
+            let past = lin.get(&(u, kind, target)).cloned().unwrap_or_default();
+            let by = by.and_then(|s| s.parse::<UserId>().ok());
+            for up in by.into_iter().chain(past) {
+                if up != a && found.insert(up) {
+                    todo.push(up);
                 }
             }
         }
     }
     found
+}
+
+/// After an accepted step: a right that appeared takes its grantor and the grantor's upstream
+/// as they were before the step; a right that went takes its lineage with it.
+fn record_lineage(before: &World, after: &World, lin: &mut Lineage) {
+    for (u, rights) in &after.rights {
+        let old = before.rights.get(u).cloned().unwrap_or_default();
+        for (kind, target, by) in rights.difference(&old) {
+            let Some(by) = by.as_ref().and_then(|s| s.parse::<UserId>().ok()) else {
+                continue;
+            };
+            if kind == "system" {
+                continue;
+            }
+            let mut from: BTreeSet<UserId> = upstream(before, lin, by);
+            from.insert(by);
+            from.remove(u);
+            lin.insert((*u, kind.clone(), target.clone()), from);
+        }
+    }
+    for (u, rights) in &before.rights {
+        let now = after.rights.get(u).cloned().unwrap_or_default();
+        for (kind, target, _) in rights.difference(&now) {
+            lin.remove(&(*u, kind.clone(), target.clone()));
+        }
+    }
 }
 
 /// May `a` hand out (or take away) the right (kind, target)?
@@ -428,8 +462,15 @@ fn changed_for(before: &World, after: &World, u: UserId) -> Vec<String> {
 }
 
 /// The invariant, checked after an accepted operation by `a`.
-fn invariant(before: &World, after: &World, o: &Org, a: UserId, what: &Op) -> Result<(), String> {
-    let guarded: BTreeSet<UserId> = upstream(before, a).into_iter().chain([a]).collect();
+fn invariant(
+    before: &World,
+    after: &World,
+    lin: &Lineage,
+    o: &Org,
+    a: UserId,
+    what: &Op,
+) -> Result<(), String> {
+    let guarded: BTreeSet<UserId> = upstream(before, lin, a).into_iter().chain([a]).collect();
     for u in &guarded {
         let changed = changed_for(before, after, *u);
         if !changed.is_empty() {
@@ -766,6 +807,7 @@ async fn run_script(backend: Backend, s: Script) -> Result<usize, TestCaseError>
     let mut o = build(&dir, &s).await;
     let mut accepted = 0;
     let mut before = observe(&dir, &o).await;
+    let mut lineage = Lineage::new();
     for (i, op) in &s.steps {
         let Some(actor) = pick_actor(&dir, &o, *i).await else {
             break;
@@ -775,7 +817,9 @@ async fn run_script(backend: Backend, s: Script) -> Result<usize, TestCaseError>
         }
         accepted += 1;
         let after = observe(&dir, &o).await;
-        invariant(&before, &after, &o, o.users[actor], op).map_err(TestCaseError::fail)?;
+        invariant(&before, &after, &lineage, &o, o.users[actor], op)
+            .map_err(TestCaseError::fail)?;
+        record_lineage(&before, &after, &mut lineage);
         before = after;
     }
     server.stop();
