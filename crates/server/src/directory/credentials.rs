@@ -9,6 +9,7 @@ use crate::directory::OrgAdmin;
 use crate::error::Result;
 use crate::store::credentials::{self as cq, Credential};
 use crate::store::directory as q;
+use crate::store::scim_clients::{self as sq, ScimClient};
 use crate::store::WriteTx;
 use rolecall_core::admin::Operation;
 use rolecall_core::audit::{field, Party};
@@ -85,6 +86,9 @@ impl CredentialPlan {
 pub struct SettledCredential {
     pub id: String,
     pub name: String,
+    /// `api_credential` or `scim_client`: an identity provider's connection is an integration
+    /// too, and outliving the admin who set it up silently is what seed 001 complains of.
+    pub kind: String,
     /// `revoked`, `kept` or `transferred`.
     pub outcome: String,
     pub transferred_to: Option<UserId>,
@@ -95,10 +99,25 @@ impl SettledCredential {
         SettledCredential {
             id: cr.id.clone(),
             name: cr.name.clone(),
+            kind: "api_credential".into(),
             outcome: outcome.into(),
             transferred_to: to,
         }
     }
+
+    fn scim(sc: &ScimClient, outcome: &str, to: Option<UserId>) -> SettledCredential {
+        SettledCredential {
+            id: sc.id.clone(),
+            name: sc.name.clone(),
+            kind: "scim_client".into(),
+            outcome: outcome.into(),
+            transferred_to: to,
+        }
+    }
+}
+
+fn scim_target(sc: &ScimClient) -> Party {
+    Party::new("scim_client", &sc.id, sc.name.as_str())
 }
 
 fn credential_target(cr: &Credential) -> Party {
@@ -293,9 +312,9 @@ impl Directory {
         self.record_with(w, admin, client, record).await
     }
 
-    /// Before a person is deactivated or deleted: their live credentials must be decided on.
-    /// Without a decision the change is refused, naming the credentials; nothing is revoked or
-    /// kept silently. Returns what became of each credential, for the offboarding report.
+    /// Before a person is deactivated or deleted: their live credentials and SCIM clients must be
+    /// decided on. Without a decision the change is refused, naming them; nothing is revoked or
+    /// kept silently. Returns what became of each, for the offboarding report.
     pub(crate) async fn settle_credentials_of(
         &self,
         w: &mut WriteTx,
@@ -305,7 +324,8 @@ impl Directory {
     ) -> Result<Vec<SettledCredential>> {
         let b = self.backend();
         let live = cq::live_created_by(&mut w.tx, b, user, self.now()).await?;
-        if live.is_empty() {
+        let live_scim = sq::live_created_by(&mut w.tx, b, user).await?;
+        if live.is_empty() && live_scim.is_empty() {
             return Ok(Vec::new());
         }
         let mut out = Vec::new();
@@ -314,10 +334,15 @@ impl Directory {
                 let names: Vec<String> = live
                     .iter()
                     .map(|cr| format!("{} ({})", cr.name, cr.id))
+                    .chain(
+                        live_scim
+                            .iter()
+                            .map(|sc| format!("SCIM client {} ({})", sc.name, sc.id)),
+                    )
                     .collect();
                 return Err(DomainError::conflict(
                     "creator_has_credentials",
-                    format!("this user created live API credentials: {}; repeat with credentials=revoke, credentials=keep or credentials=transfer and transfer_to", names.join(", ")),
+                    format!("this user created live API credentials or SCIM clients: {}; repeat with credentials=revoke, credentials=keep or credentials=transfer and transfer_to", names.join(", ")),
                 )
                 .into());
             }
@@ -334,6 +359,15 @@ impl Directory {
                     .await?;
                     out.push(SettledCredential::new(cr, "revoked", None));
                 }
+                for sc in &live_scim {
+                    let now = self.now();
+                    sq::revoke(&mut w.tx, b, &sc.id, now).await?;
+                    let record = Record::new("scim_client_revoked", scim_target(sc))
+                        .changes(field("revoked_at", Value::Null, json!(now)))
+                        .detail("revoked when its creator was offboarded");
+                    self.record(w, admin, record).await?;
+                    out.push(SettledCredential::scim(sc, "revoked", None));
+                }
             }
             Some(CredentialPlan::Keep) => {
                 for cr in &live {
@@ -341,6 +375,12 @@ impl Directory {
                         .detail(format!("{} kept when its creator was offboarded", cr.name));
                     self.record(w, admin, record).await?;
                     out.push(SettledCredential::new(cr, "kept", None));
+                }
+                for sc in &live_scim {
+                    let record = Record::new("scim_client_kept", scim_target(sc))
+                        .detail(format!("{} kept when its creator was offboarded", sc.name));
+                    self.record(w, admin, record).await?;
+                    out.push(SettledCredential::scim(sc, "kept", None));
                 }
             }
             Some(CredentialPlan::TransferTo(to)) => {
@@ -367,6 +407,18 @@ impl Directory {
                         .detail(format!("to {}", heir.email.as_str()));
                     self.record(w, admin, record).await?;
                     out.push(SettledCredential::new(cr, "transferred", Some(heir.id)));
+                }
+                for sc in &live_scim {
+                    sq::set_creator(&mut w.tx, b, &sc.id, heir.id, heir.email.as_str()).await?;
+                    let record = Record::new("scim_client_transferred", scim_target(sc))
+                        .changes(field(
+                            "created_by_user",
+                            json!(sc.created_by_user),
+                            json!(heir.id.to_string()),
+                        ))
+                        .detail(format!("to {}", heir.email.as_str()));
+                    self.record(w, admin, record).await?;
+                    out.push(SettledCredential::scim(sc, "transferred", Some(heir.id)));
                 }
                 // The credentials now answer to the heir: the rights rule reads creators.
                 q::bump_epoch(&mut w.tx, b, admin.org.id).await?;

@@ -2,7 +2,7 @@
 
 use super::{get_i64, get_opt_i64, get_opt_str, get_str, get_uuid, sql_for, Backend};
 use crate::error::Result;
-use rolecall_core::model::{Millis, OrgId};
+use rolecall_core::model::{Millis, OrgId, UserId};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -139,4 +139,40 @@ pub async fn revoke(c: &mut AnyConnection, b: Backend, id: &str, now: Millis) ->
     .execute(c)
     .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// The unrevoked clients `user` created (offboarding them decides about these too).
+pub async fn live_created_by(
+    c: &mut AnyConnection,
+    b: Backend,
+    user: UserId,
+) -> Result<Vec<ScimClient>> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        "SELECT * FROM scim_clients WHERE created_by_user = $1 AND revoked_at IS NULL ORDER BY name_key",
+    ))
+    .bind(user.to_string())
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Hands a client to another person: from now on its creator guard protects them.
+pub async fn set_creator(
+    c: &mut AnyConnection,
+    b: Backend,
+    id: &str,
+    user: UserId,
+    label: &str,
+) -> Result<()> {
+    sqlx::query(&sql_for(
+        b,
+        "UPDATE scim_clients SET created_by_user = $1, created_by = $2 WHERE id = $3",
+    ))
+    .bind(user.to_string())
+    .bind(format!("user {label}"))
+    .bind(id)
+    .execute(c)
+    .await?;
+    Ok(())
 }

@@ -340,3 +340,89 @@ async fn credentials_are_exempt_from_reverification_only_when_made_for_it(b: Bac
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
 }
+
+both!(offboarding_decides_about_the_scim_clients_a_person_set_up);
+/// An identity provider's connection is an integration too: before, offboarding the admin who
+/// set it up left it running without a word, while their API credentials needed a decision.
+async fn offboarding_decides_about_the_scim_clients_a_person_set_up(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let admin = app.signed_in("admin@example.com", true).await;
+    let (heir, _) = app.person("heir@example.com", true).await;
+    app.person("keeper@example.com", true).await;
+    let mut secrets = Vec::new();
+    for name in ["entra", "okta"] {
+        let r = app
+            .send_as(
+                &admin.token,
+                Method::POST,
+                "/scim-clients",
+                Some(json!({ "name": name })),
+                &[("x-rolecall-password", &admin.password)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        secrets.push((
+            r.body["client"]["id"].as_str().unwrap().to_string(),
+            r.body["secret"].as_str().unwrap().to_string(),
+        ));
+    }
+    let scim_status = |secret: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(format!("{}/scim/v2/Users?count=0", app.base))
+                .bearer_auth(secret)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let r = app
+        .patch(
+            &format!("/users/{}", admin.id),
+            json!({ "status": "inactive" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("SCIM client entra"),
+        "{}",
+        r.body
+    );
+    // Handed to another admin: it keeps working and now answers to them.
+    let r = app
+        .post(
+            &format!("/users/{}/offboard", admin.id),
+            json!({ "mode": "deactivate", "credentials": "transfer", "transfer_to": heir }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let settled = r.body["credentials"].as_array().unwrap();
+    assert_eq!(settled.len(), 2, "{}", r.body);
+    assert!(settled
+        .iter()
+        .all(|c| c["kind"] == "scim_client" && c["outcome"] == "transferred"));
+    let listed = app.get("/scim-clients").await.body;
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["created_by_user"] == heir.as_str()),
+        "{listed}"
+    );
+    assert_eq!(scim_status(secrets[0].1.clone()).await, StatusCode::OK);
+    // Offboarding the heir with revoke ends both.
+    let r = app
+        .delete(&format!("/users/{heir}?credentials=revoke"))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    for (_, secret) in secrets {
+        assert_eq!(scim_status(secret).await, StatusCode::UNAUTHORIZED);
+    }
+}
