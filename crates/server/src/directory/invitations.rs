@@ -184,6 +184,27 @@ pub(crate) async fn issue(
     Ok(view(&row, user.email.as_str(), now))
 }
 
+/// After `user`'s e-mail changed: an open invitation gets a new token, mailed to the new
+/// address (the old token dies with its hash); without one, nothing is sent. Whether one was.
+pub(crate) async fn redirect_open(
+    c: &mut AnyConnection,
+    org: &Organization,
+    user: &User,
+    admin: &OrgAdmin,
+    dir: &Directory,
+) -> Result<bool> {
+    let b = dir.backend();
+    if iq::lock_open_for_user(c, b, org.id, user.id)
+        .await?
+        .is_none()
+    {
+        return Ok(false);
+    }
+    let by = super::scim_clients::principal_label(&admin.principal);
+    issue(c, b, org, user, Some(&by), dir.now(), dir).await?;
+    Ok(true)
+}
+
 /// A new invitation for `user`, not yet written: its row, its token's hash and the mail that
 /// carries the token (the token itself is nowhere else). No I/O, so the import's batches issue
 /// theirs the same way and write them many at a time.

@@ -703,6 +703,15 @@ impl Directory {
             // outlive it.
             crate::store::signin::void_reset_tokens(&mut w.tx, b, id, next.updated_at).await?;
         }
+        if next.email != current.email && next.status == UserStatus::Invited {
+            // The open invitation's token went to the old address: whoever reads that mailbox
+            // must not accept it for the person now at the new one. It goes there instead.
+            if super::invitations::redirect_open(&mut w.tx, org, &next, admin, self).await? {
+                let record = Record::new("invitation_sent", user_target(&next))
+                    .detail("sent again to the new address; the earlier token no longer works");
+                self.record(w, admin, record).await?;
+            }
+        }
         let affects_rights = next.status != current.status;
         if next.status == UserStatus::Inactive && current.status != UserStatus::Inactive {
             let plan = deprovision_plan(scim, &settings, decision)?;

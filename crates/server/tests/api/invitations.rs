@@ -423,3 +423,33 @@ async fn support_admins_cannot_invite(b: Backend) {
     // Nobody was added by the refused request.
     assert_eq!(app.get("/users?q=y%40example.com").await.body["total"], 0);
 }
+
+both!(a_new_address_gets_the_invitation_and_the_old_token_dies);
+/// Before: correcting an invited person's e-mail left the token mailed to the old address
+/// working, so whoever read that mailbox could accept the account the person now holds.
+async fn a_new_address_gets_the_invitation_and_the_old_token_dies(b: Backend) {
+    let app = spawn_app(b).await;
+    let (id, _) = invite(&app, json!({ "email": "jane.doe@examp1e.com" })).await;
+    let old = next_token(&app, "jane.doe@examp1e.com", &[]).await;
+    let r = app
+        .patch(
+            &format!("/users/{id}"),
+            json!({ "email": "jane.doe@example.com" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        invalid(&accept(&app, &old, GOOD).await),
+        "the old token is dead"
+    );
+    let new = next_token(&app, "jane.doe@example.com", &[]).await;
+    assert_eq!(
+        accept(&app, &new, GOOD).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let sent = app.get("/audit?action=invitation_sent").await.body;
+    assert!(
+        sent.to_string().contains("sent again to the new address"),
+        "{sent}"
+    );
+}
