@@ -216,12 +216,14 @@ impl Directory {
         q::list_orgs(&mut c, self.backend()).await
     }
 
+    /// Renames the organisation; the log names `admin`, whoever they are.
     pub async fn rename_org(
         &self,
-        org: &Organization,
+        admin: &OrgAdmin,
         name: &str,
         if_match: Option<i64>,
     ) -> Result<Organization> {
+        let org = &admin.org;
         let name =
             DisplayName::parse("name", name).map_err(|e| rolecall_core::Error::Invalid(vec![e]))?;
         let b = self.backend();
@@ -241,7 +243,7 @@ impl Directory {
         }
         self.record(
             &mut w,
-            &OrgAdmin::operator(current.clone()),
+            admin,
             Record::new("organization_renamed", org_target(&current))
                 .between(Some(&current), Some(&updated)),
         )

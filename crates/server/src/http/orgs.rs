@@ -105,7 +105,7 @@ async fn update_org(
     )
     .await?;
     let body = body.parse()?;
-    let org = s.dir.rename_org(&admin.org, &body.name, v).await?;
+    let org = s.dir.rename_org(&admin, &body.name, v).await?;
     Ok(with_etag(StatusCode::OK, org.version, &org))
 }
 

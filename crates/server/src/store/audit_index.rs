@@ -304,7 +304,7 @@ pub async fn page(
     let window = match order {
         Order::NewestFirst => Window {
             above: None,
-            upto: cursor.map(|c| c - 1),
+            upto: cursor.map(|c| c.saturating_sub(1)),
         },
         Order::OldestFirst => Window {
             above: cursor,

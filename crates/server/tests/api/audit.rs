@@ -474,6 +474,10 @@ async fn paging_and_filters(b: Backend) {
             r.body
         );
     }
+    // The smallest cursor is a page like any other (before: an overflow, a panic in debug).
+    let r = app.get("/audit?cursor=-9223372036854775808").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body["items"].as_array().unwrap().is_empty());
 }
 both!(paging_and_filters);
 
@@ -1040,3 +1044,40 @@ async fn actors_are_named_as_they_authenticated(b: Backend) {
     );
 }
 both!(actors_are_named_as_they_authenticated);
+
+both!(a_weaker_password_policy_shows_in_the_log);
+/// Before: every field whose name held "password" was dropped as a secret, so a settings change
+/// lowering the minimum length was logged with no changes at all.
+async fn a_weaker_password_policy_shows_in_the_log(b: Backend) {
+    let app = spawn_app(b).await;
+    let mut settings = app.get("/settings").await.body;
+    let before = settings["password_policy"]["min_length"].clone();
+    settings["password_policy"]["min_length"] = json!(8);
+    let r = app.put("/settings", settings).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let log = app.get("/audit?action=settings_changed").await.body;
+    let change = &log["items"][0]["changes"]["password_policy"];
+    assert_eq!(change["before"]["min_length"], before, "{log}");
+    assert_eq!(change["after"]["min_length"], 8, "{log}");
+}
+
+both!(a_rename_names_whoever_renamed);
+/// Before: renaming the organisation was logged as the operator, whoever did it.
+async fn a_rename_names_whoever_renamed(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let admin = app.signed_in("sa@acme.example", true).await;
+    let r = app
+        .send_as(
+            &admin.token,
+            Method::PATCH,
+            "/api/v1/organizations/acme",
+            Some(json!({ "name": "Acme Renamed" })),
+            &[("x-rolecall-password", &admin.password)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let log = app.get("/audit?action=organization_renamed").await.body;
+    assert_eq!(log["items"][0]["actor"]["kind"], "person", "{log}");
+    assert_eq!(log["items"][0]["actor"]["name"], "sa@acme.example", "{log}");
+}
