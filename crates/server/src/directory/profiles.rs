@@ -461,6 +461,12 @@ impl Directory {
         let org = &admin.org;
         let b = self.backend();
         let mut w = self.db.write().await?;
+        let application = pq::get_profile(&mut w.tx, b, org.id, id)
+            .await?
+            .ok_or_else(|| not_found_profile(id))?
+            .application;
+        // All of the application's profiles, this one included, before counting them.
+        let profiles = pq::lock_profiles_of(&mut w.tx, b, org.id, &application).await?;
         let current = pq::lock_profile(&mut w.tx, b, org.id, id)
             .await?
             .ok_or_else(|| not_found_profile(id))?;
@@ -470,9 +476,7 @@ impl Directory {
                 application: current.application.clone(),
             })
             .affecting(Effect::SeatHolders(id));
-        if crate::store::rights::profile_count(&mut w.tx, b, org.id, &current.application).await?
-            == 1
-        {
+        if profiles == 1 {
             // The last profile takes the application's licence gate with it.
             change = change.affecting(Effect::ApplicationUsers(current.application.clone()));
         }

@@ -167,6 +167,29 @@ pub async fn lock_profile(
     row.as_ref().map(profile_from_row).transpose()
 }
 
+/// Locks every profile of `application` (PostgreSQL; by id, the profiles' lock order) and
+/// counts them: deleting the last profile lifts the application's licence gate, so two
+/// deletions must not both count the other one as remaining.
+pub async fn lock_profiles_of(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    application: &str,
+) -> Result<usize> {
+    let rows = sqlx::query(&sql_for(
+        b,
+        &format!(
+            "SELECT id FROM profiles WHERE org_id = $1 AND application = $2 ORDER BY id{}",
+            for_update(b)
+        ),
+    ))
+    .bind(org.to_string())
+    .bind(application)
+    .fetch_all(c)
+    .await?;
+    Ok(rows.len())
+}
+
 pub async fn list_profiles(
     c: &mut AnyConnection,
     b: Backend,

@@ -857,3 +857,93 @@ async fn joining_a_group_checks_both_what_it_carries_and_its_seats(b: Backend) {
         "allow"
     );
 }
+
+both!(the_last_two_profiles_deleted_at_once_are_judged_as_the_last);
+/// Deleting an application's last profile lifts its licence gate, which changes the access of
+/// everyone holding its roles without a seat. Before, on PostgreSQL, two deletions at once each
+/// counted the other profile as remaining, so a product admin could lift the gate over their own
+/// upstream admin's access without that being judged.
+async fn the_last_two_profiles_deleted_at_once_are_judged_as_the_last(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let upstream = app.signed_in("upstream@example.com", false).await;
+    let product = json!({ "kind": "product", "application": "site-search" });
+    let r = app
+        .post(
+            &format!("/users/{}/admin-rights", upstream.id),
+            product.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let admin = app.signed_in("admin@example.com", false).await;
+    let r = app
+        .send_as(
+            &upstream.token,
+            Method::POST,
+            &format!("/api/v1/organizations/acme/users/{}/admin-rights", admin.id),
+            Some(product),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // The upstream admin holds a search role but no seat: the gate keeps them out.
+    let admins = app.role_id("site-search", "Administrators").await;
+    let r = app
+        .post(
+            &format!("/users/{}/roles", upstream.id),
+            json!({ "role_id": admins }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    for round in 0..5 {
+        let p1 = profile(
+            &app,
+            "site-search",
+            &format!("A{round}"),
+            Value::Null,
+            json!([]),
+        )
+        .await;
+        let p2 = profile(
+            &app,
+            "site-search",
+            &format!("B{round}"),
+            Value::Null,
+            json!([]),
+        )
+        .await;
+        let delete = |p: String| {
+            let (app, token) = (&app, admin.token.clone());
+            async move {
+                app.send_as(
+                    &token,
+                    Method::DELETE,
+                    &format!("/api/v1/organizations/acme/profiles/{p}"),
+                    None,
+                    &[],
+                )
+                .await
+                .status
+            }
+        };
+        let (a, c) = tokio::join!(delete(p1), delete(p2));
+        assert!(
+            !(a.is_success() && c.is_success()),
+            "round {round}: both deletions went through ({a}, {c})"
+        );
+        let left = app.get("/profiles?application=site-search").await.body;
+        assert!(
+            !left["items"].as_array().unwrap().is_empty(),
+            "round {round}: {left}"
+        );
+        // Clear what is left for the next round (the operator answers to no one).
+        for p in left["items"].as_array().unwrap() {
+            let id = p["id"].as_str().unwrap();
+            assert!(app
+                .delete(&format!("/profiles/{id}"))
+                .await
+                .status
+                .is_success());
+        }
+    }
+}
