@@ -178,6 +178,8 @@ impl Directory {
             .await?;
         let sessions_ended =
             s::revoke_user_sessions(&mut w.tx, b, id, "offboarded", None, now).await?;
+        // A reset link mailed before must not set a password for the day they come back.
+        s::void_reset_tokens(&mut w.tx, b, id, now).await?;
         let invitations_withdrawn = iq::withdraw_open(&mut w.tx, b, org.id, id, now).await?;
         let admin_rights_removed: Vec<RightHeld> = s::admin_rights(&mut w.tx, b, org.id, id)
             .await?

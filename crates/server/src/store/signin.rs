@@ -634,7 +634,8 @@ pub async fn insert_reset_token(
     Ok(())
 }
 
-/// The user of this organisation a usable reset token belongs to, without consuming it.
+/// The user of this organisation a usable reset token belongs to, without consuming it. Only
+/// an active person's: a deactivated one cannot set a password for the day they come back.
 pub async fn reset_token_user(
     c: &mut AnyConnection,
     b: Backend,
@@ -645,7 +646,8 @@ pub async fn reset_token_user(
     let row = sqlx::query(&sql_for(
         b,
         "SELECT t.user_id FROM reset_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2 AND u.org_id = $3",
+         WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2 AND u.org_id = $3 \
+         AND u.status = 'active'",
     ))
     .bind(hash)
     .bind(now)

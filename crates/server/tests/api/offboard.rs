@@ -386,3 +386,61 @@ async fn an_invited_person_loses_the_invitation(b: Backend) {
     assert_eq!(r.body["status_before"], "invited");
 }
 both!(an_invited_person_loses_the_invitation);
+
+both!(a_reset_link_from_before_the_offboarding_stays_dead);
+/// Before: a reset link mailed before an offboarding still set a password, which worked again
+/// the day the person was reactivated; and a deactivated person's token was accepted.
+async fn a_reset_link_from_before_the_offboarding_stays_dead(b: Backend) {
+    let app = spawn_app(b).await;
+    let (id, _) = app.person("leaver@acme.example", false).await;
+    let ask = || {
+        app.send_as(
+            "",
+            Method::POST,
+            "/password-reset",
+            Some(json!({ "email": "leaver@acme.example" })),
+            &[],
+        )
+    };
+    assert_eq!(ask().await.status, StatusCode::ACCEPTED);
+    let token = crate::owner_takeover::reset_token(&app, "leaver@acme.example", 1).await;
+    let r = app
+        .post(
+            &format!("/users/{id}/offboard"),
+            json!({ "mode": "deactivate" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .patch(&format!("/users/{id}"), json!({ "status": "active" }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let confirm = |token: String| {
+        app.send_as(
+            "",
+            Method::POST,
+            "/password-reset/confirm",
+            Some(json!({ "token": token, "new_password": "Brand-New-Horse-Battery-8" })),
+            &[],
+        )
+    };
+    let r = confirm(token).await;
+    assert!(
+        r.body.to_string().contains("reset_token_invalid"),
+        "{}",
+        r.body
+    );
+    // While deactivated, even a fresh token cannot be used.
+    assert_eq!(ask().await.status, StatusCode::ACCEPTED);
+    let fresh = crate::owner_takeover::reset_token(&app, "leaver@acme.example", 2).await;
+    let r = app
+        .patch(&format!("/users/{id}"), json!({ "status": "inactive" }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = confirm(fresh).await;
+    assert!(
+        r.body.to_string().contains("reset_token_invalid"),
+        "{}",
+        r.body
+    );
+}
