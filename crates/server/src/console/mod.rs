@@ -451,8 +451,8 @@ pub(crate) fn done(to: &str, message: &str) -> Response {
 }
 
 /// Whether the request reached us over TLS, so the console's cookies get `Secure`: decided as
-/// the API decides it ([`AppState::over_tls`]): directly, or before a proxy in `trusted_proxies`
-/// that says so in `Forwarded` or `X-Forwarded-Proto`. Anyone else's say-so is ignored.
+/// the API decides it ([`AppState::over_tls`]), by a proxy in `trusted_proxies` that says so in
+/// `Forwarded` or `X-Forwarded-Proto`. Anyone else's say-so is ignored.
 pub(crate) struct OverTls(pub bool);
 
 impl FromRequestParts<AppState> for OverTls {

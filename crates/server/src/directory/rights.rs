@@ -105,10 +105,10 @@ impl Directory {
             }
             Principal::Person(u, _) | Principal::Service { user: u, .. } => *u,
         };
-        let rights: Vec<AdminRight> = rq::rights_with_grantors(&mut *c, b, org, user)
+        let rights: Vec<AdminRight> = crate::store::signin::admin_rights(&mut *c, b, org, user)
             .await?
             .iter()
-            .filter_map(|(k, t, _)| AdminRight::from_row(k, t))
+            .filter_map(|(k, t)| AdminRight::from_row(k, t))
             .collect();
         let mut guarded = Vec::new();
         if has_effects {

@@ -667,7 +667,7 @@ impl Directory {
         }
         let mut change = user_change(org, &current, &next);
         if redirects_or_revives(&current, &next)
-            && !crate::store::rights::rights_with_grantors(&mut w.tx, b, org.id, id)
+            && !crate::store::signin::admin_rights(&mut w.tx, b, org.id, id)
                 .await?
                 .is_empty()
         {

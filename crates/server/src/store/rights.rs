@@ -70,32 +70,6 @@ pub async fn holdings(c: &mut AnyConnection, b: Backend, user: UserId) -> Result
     })
 }
 
-/// A person's admin rights as stored rows: (kind, target, granted by).
-pub async fn rights_with_grantors(
-    c: &mut AnyConnection,
-    b: Backend,
-    org: OrgId,
-    user: UserId,
-) -> Result<Vec<(String, String, Option<UserId>)>> {
-    let rows = sqlx::query(&sql_for(
-        b,
-        "SELECT kind, target, granted_by FROM admin_rights WHERE org_id = $1 AND user_id = $2 ORDER BY kind, target",
-    ))
-    .bind(org.to_string())
-    .bind(user.to_string())
-    .fetch_all(c)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                get_str(r, "kind")?,
-                get_str(r, "target")?,
-                get_opt_str(r, "granted_by")?.and_then(|s| s.parse().ok()),
-            ))
-        })
-        .collect()
-}
-
 /// A person's admin rights with where each one's authority came from: (kind, target, granted
 /// by, the lineage stored when it was granted).
 pub async fn rights_with_lineage(
