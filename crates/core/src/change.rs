@@ -116,6 +116,11 @@ pub enum Reach {
     /// rights. The operation's row decides for administrators; a SCIM client never may, so a
     /// provisioning token cannot redirect or revive an administrator's account.
     AdminAccount { user: UserId },
+    /// An open invitation resent or withdrawn, with who sent its live token (`None`: the
+    /// operator, the server, a SCIM client, or before senders were kept). Inviting is open to
+    /// product and profile admins, but another admin's invitation is not theirs to cancel or
+    /// re-send; System admins (and the operator, who acts as one) may act on any.
+    Invitation { sent_by: Option<UserId> },
 }
 
 /// A change about to be written, described for [`judge`] (and for the audit trail).
@@ -308,6 +313,7 @@ fn provisioning_reach(p: &Provisioner, op: Operation, reach: &Reach) -> Result<(
         Reach::Profile { .. } | Reach::Licence { .. } => Err(outside("a product profile")),
         Reach::Right { .. } => Err(outside("an admin right")),
         Reach::OwnerCredentials { .. } => Err(outside("the account owner's sign-in identity")),
+        Reach::Invitation { .. } => Err(outside("an invitation")),
         Reach::AdminAccount { user } => Err(refuse(
             "administrator_account",
             format!("user {user} holds admin rights: their e-mail, sign-in name and reactivation are changed by a System admin in rolecall, not by a SCIM client"),
@@ -407,6 +413,19 @@ fn reach_allowed(actor: &Actor, op: Operation, reach: &Reach) -> Result<(), Erro
                 "only the account owner changes the owner's password, second factor, sessions or e-mail",
             )),
         },
+        // The operator, the server and policies act as System admins (`Actor::operator`).
+        Reach::Invitation { sent_by } => {
+            if rights.contains(&AdminRight::System)
+                || (actor.user.is_some() && actor.user == *sent_by)
+            {
+                Ok(())
+            } else {
+                Err(refuse(
+                    "invitation_of_another",
+                    "only a System admin or whoever sent it resends or withdraws an invitation",
+                ))
+            }
+        }
     }
 }
 
@@ -535,6 +554,51 @@ mod tests {
             }],
         );
         assert_eq!(code(judge(&group_admin, edit())), "admin_required");
+    }
+
+    #[test]
+    fn only_a_system_admin_or_its_sender_resends_or_withdraws_an_invitation() {
+        let handle = |sent_by| {
+            Change::new(Operation::AddUser)
+                .reaching(Reach::Organization)
+                .reaching(Reach::Invitation { sent_by })
+        };
+        let sys = actor(1, vec![AdminRight::System]);
+        assert_eq!(code(judge(&sys, handle(Some(uid(2))))), "ok");
+        assert_eq!(code(judge(&sys, handle(None))), "ok");
+        let p = actor(2, vec![product("commerce-admin")]);
+        assert_eq!(code(judge(&p, handle(Some(uid(2))))), "ok");
+        assert_eq!(
+            code(judge(&p, handle(Some(uid(3))))),
+            "invitation_of_another"
+        );
+        assert_eq!(code(judge(&p, handle(None))), "invitation_of_another");
+        let profile_admin = actor(
+            3,
+            vec![AdminRight::ProductProfile {
+                profile_id: pid(1).to_string(),
+            }],
+        );
+        assert_eq!(code(judge(&profile_admin, handle(Some(uid(3))))), "ok");
+        assert_eq!(
+            code(judge(&profile_admin, handle(Some(uid(2))))),
+            "invitation_of_another"
+        );
+        // Nobody's own invitation: acting without a person never matches an unknown sender.
+        let nobody = Actor {
+            user: None,
+            rights: vec![product("commerce-admin")],
+            guarded: Vec::new(),
+            provisioner: None,
+        };
+        assert_eq!(code(judge(&nobody, handle(None))), "invitation_of_another");
+        assert_eq!(code(judge(&Actor::operator(), handle(Some(uid(2))))), "ok");
+        assert_eq!(code(judge(&Actor::operator(), handle(None))), "ok");
+        assert_eq!(code(judge(&scim(), handle(None))), "provisioning_scope");
+        assert_eq!(
+            code(judge(&scim(), handle(Some(uid(1))))),
+            "provisioning_scope"
+        );
     }
 
     #[test]

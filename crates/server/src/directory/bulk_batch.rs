@@ -542,8 +542,9 @@ impl Directory {
         // An invited person gets the "Get started" mail with the insert, as `create_user` does.
         let mut invitations = Vec::new();
         let mut mails = Vec::new();
+        let sent_by = admin.principal.user();
         for u in people.iter().filter(|u| u.status == UserStatus::Invited) {
-            let i = draft_invitation(&admin.org, u, Some("bulk import"), now, self);
+            let i = draft_invitation(&admin.org, u, Some("bulk import"), sent_by, now, self);
             invitations.push(iq::invitation_row(&i.row, &i.token_hash));
             mails.push(sq::mail_row(admin.org.id, &i.mail, now));
         }

@@ -154,7 +154,9 @@ fn invitation_mail(
 
 /// Issues a fresh token for `user` and queues the "Get started" e-mail, inside the caller's
 /// transaction: a new invitation, or, when one is open, the same invitation with a new token
-/// (the old one dies with its hash), a new sender and the expiry reset.
+/// (the old one dies with its hash), a new sender and the expiry reset. `sent_by` is the
+/// person or service account acting (`Principal::user`): whoever sent the live token may
+/// resend or withdraw it (`Reach::Invitation`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn issue(
     c: &mut AnyConnection,
@@ -162,13 +164,15 @@ pub(crate) async fn issue(
     org: &Organization,
     user: &User,
     invited_by: Option<&str>,
+    sent_by: Option<UserId>,
     now: Millis,
     dir: &Directory,
 ) -> Result<Invitation> {
-    let fresh = draft_invitation(org, user, invited_by, now, dir);
+    let fresh = draft_invitation(org, user, invited_by, sent_by, now, dir);
     let row = match iq::lock_open_for_user(c, b, org.id, user.id).await? {
         Some(mut open) => {
             open.invited_by = fresh.row.invited_by.clone();
+            open.sent_by = fresh.row.sent_by;
             open.sent_at = now;
             open.expires_at = fresh.row.expires_at;
             iq::renew(c, b, &open, &fresh.token_hash).await?;
@@ -201,7 +205,8 @@ pub(crate) async fn redirect_open(
         return Ok(false);
     }
     let by = super::scim_clients::principal_label(&admin.principal);
-    issue(c, b, org, user, Some(&by), dir.now(), dir).await?;
+    let sent_by = admin.principal.user();
+    issue(c, b, org, user, Some(&by), sent_by, dir.now(), dir).await?;
     Ok(true)
 }
 
@@ -218,6 +223,7 @@ pub(crate) fn draft_invitation(
     org: &Organization,
     user: &User,
     invited_by: Option<&str>,
+    sent_by: Option<UserId>,
     now: Millis,
     dir: &Directory,
 ) -> DraftInvitation {
@@ -242,6 +248,7 @@ pub(crate) fn draft_invitation(
             sent_at: now,
             accepted_at: None,
             withdrawn_at: None,
+            sent_by,
         },
         token_hash: hash_secret(&token),
         mail: s::Mail {
@@ -311,6 +318,12 @@ fn inviting() -> Change {
     Change::new(Operation::AddUser).reaching(Reach::Organization)
 }
 
+/// Resending or withdrawing an invitation: adding users, and the invitation must be the
+/// actor's own (`sent_by`) unless they are a System admin (`Reach::Invitation`).
+fn handling(sent_by: Option<UserId>) -> Change {
+    inviting().reaching(Reach::Invitation { sent_by })
+}
+
 impl Directory {
     /// Adds a user as `invited` and sends the invitation, in one transaction (user row,
     /// invitation row, outbox message). `invited_by` labels the caller for the audit trail.
@@ -368,6 +381,9 @@ impl Directory {
 
     /// Sends a new token to a user who is still invited; any earlier token stops working and
     /// the seven days start again. A conflict when the user is not (or no longer) invited.
+    /// Only a System admin or whoever sent the live token resends it; with no open invitation
+    /// (it was withdrawn) the resend invites the person afresh, which only a System admin may,
+    /// so a withdrawn invitation cannot be revived by another admin.
     pub async fn resend_invitation(
         &self,
         admin: &OrgAdmin,
@@ -379,7 +395,8 @@ impl Directory {
         let b = self.backend();
         let now = self.now();
         let mut w = self.db.write().await?;
-        let ok = self.approve(&mut w.tx, admin, inviting()).await?;
+        // First whether the caller may add users at all, so others learn nothing of the user.
+        self.approve(&mut w.tx, admin, inviting()).await?;
         let target = q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| DomainError::not_found("user", user))?;
@@ -390,7 +407,22 @@ impl Directory {
             )
             .into());
         }
-        let invitation = issue(&mut w.tx, b, org, &target, Some(invited_by), now, self).await?;
+        let sent_by = iq::lock_open_for_user(&mut w.tx, b, org.id, user)
+            .await?
+            .and_then(|open| open.sent_by);
+        let ok = self.approve(&mut w.tx, admin, handling(sent_by)).await?;
+        let sender = admin.principal.user();
+        let invitation = issue(
+            &mut w.tx,
+            b,
+            org,
+            &target,
+            Some(invited_by),
+            sender,
+            now,
+            self,
+        )
+        .await?;
         let target = super::signin::user_party(&mut w.tx, b, user).await?;
         let record = Record::new("invitation_sent", target).detail(format!(
             "invitation {} resent by {invited_by}",
@@ -402,7 +434,8 @@ impl Directory {
     }
 
     /// Withdraws the open invitation: its token stops working. The user record stays, still
-    /// `invited` and so without any access; a resend can invite them again.
+    /// `invited` and so without any access; a System admin's resend can invite them again.
+    /// Only a System admin or whoever sent the live token withdraws it.
     pub async fn withdraw_invitation(
         &self,
         admin: &OrgAdmin,
@@ -413,10 +446,17 @@ impl Directory {
         let b = self.backend();
         let now = self.now();
         let mut w = self.db.write().await?;
-        let ok = self.approve(&mut w.tx, admin, inviting()).await?;
+        // First whether the caller may add users at all, so others learn nothing of the user.
+        self.approve(&mut w.tx, admin, inviting()).await?;
         q::lock_user(&mut w.tx, b, org.id, user)
             .await?
             .ok_or_else(|| DomainError::not_found("user", user))?;
+        let open = iq::lock_open_for_user(&mut w.tx, b, org.id, user)
+            .await?
+            .ok_or_else(|| DomainError::not_found("invitation", user))?;
+        let ok = self
+            .approve(&mut w.tx, admin, handling(open.sent_by))
+            .await?;
         if iq::withdraw_open(&mut w.tx, b, org.id, user, now).await? == 0 {
             return Err(DomainError::not_found("invitation", user).into());
         }

@@ -435,7 +435,17 @@ impl Directory {
         // invitations: an invited user gets the "Get started" e-mail with this very insert.
         let invitation = match user.status {
             UserStatus::Invited => Some(
-                super::invitations::issue(&mut w.tx, b, org, &user, invited_by, now, self).await?,
+                super::invitations::issue(
+                    &mut w.tx,
+                    b,
+                    org,
+                    &user,
+                    invited_by,
+                    admin.principal.user(),
+                    now,
+                    self,
+                )
+                .await?,
             ),
             _ => {
                 if notify {

@@ -117,9 +117,12 @@ async fn list_invitations(
 }
 
 /// Sends a new token to an invited user; the previous one stops working and the 7 days restart.
-/// 409 when the user is not invited.
+/// 409 when the user is not invited. Only a System admin or whoever sent the live token resends
+/// it; a withdrawn invitation is sent again by a System admin only.
 #[utoipa::path(post, path = "/api/v1/organizations/{org}/users/{id}/invitation", tag = "invitations", params(("org" = String, Path), ("id" = String, Path), Reverify),
-    responses((status = 200, body = Invitation), (status = 404, body = super::problem::Problem), (status = 409, body = super::problem::Problem)))]
+    responses((status = 200, body = Invitation),
+        (status = 403, body = super::problem::Problem, content_type = "application/problem+json", description = "Not an admin who may add users (`admin_required`); the invitation was sent by another admin, or there is no open invitation, and the caller is not a System admin (`invitation_of_another`); or the password must be re-entered (`reverification_required`)"),
+        (status = 404, body = super::problem::Problem), (status = 409, body = super::problem::Problem)))]
 async fn resend(
     State(s): State<AppState>,
     caller: Caller,
@@ -150,8 +153,11 @@ async fn resend(
 }
 
 /// Withdraws the open invitation: its token stops working; the user stays `invited`, without access.
+/// Only a System admin or whoever sent the live token withdraws it.
 #[utoipa::path(delete, path = "/api/v1/organizations/{org}/users/{id}/invitation", tag = "invitations", params(("org" = String, Path), ("id" = String, Path), Reverify),
-    responses((status = 204), (status = 404, body = super::problem::Problem)))]
+    responses((status = 204),
+        (status = 403, body = super::problem::Problem, content_type = "application/problem+json", description = "Not an admin who may add users (`admin_required`); the invitation was sent by another admin and the caller is not a System admin (`invitation_of_another`); or the password must be re-entered (`reverification_required`)"),
+        (status = 404, body = super::problem::Problem)))]
 async fn withdraw(
     State(s): State<AppState>,
     caller: Caller,

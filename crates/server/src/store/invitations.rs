@@ -18,9 +18,13 @@ pub struct InvitationRow {
     pub sent_at: Millis,
     pub accepted_at: Option<Millis>,
     pub withdrawn_at: Option<Millis>,
+    /// The person or service account who sent the live token; `None` for the operator, the
+    /// server, a SCIM client, or an invitation sent before migration 0022 (then only System
+    /// admins resend or withdraw it).
+    pub sent_by: Option<UserId>,
 }
 
-const COLS: &str = "i.id, i.org_id, i.user_id, i.invited_by, i.created_at, i.expires_at, i.sent_at, i.accepted_at, i.withdrawn_at";
+const COLS: &str = "i.id, i.org_id, i.user_id, i.invited_by, i.created_at, i.expires_at, i.sent_at, i.accepted_at, i.withdrawn_at, i.sent_by";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<InvitationRow> {
     Ok(InvitationRow {
@@ -33,6 +37,12 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<InvitationRow> {
         sent_at: get_i64(r, "sent_at")?,
         accepted_at: get_opt_i64(r, "accepted_at")?,
         withdrawn_at: get_opt_i64(r, "withdrawn_at")?,
+        sent_by: get_opt_str(r, "sent_by")?
+            .map(|s| {
+                s.parse::<UserId>()
+                    .map_err(|e| crate::error::Error::Internal(format!("bad uuid in sent_by: {e}")))
+            })
+            .transpose()?,
     })
 }
 
@@ -76,6 +86,7 @@ pub(crate) const INSERT_COLUMNS: &[&str] = &[
     "created_at",
     "expires_at",
     "sent_at",
+    "sent_by",
 ];
 
 /// A new invitation as a row (neither accepted nor withdrawn).
@@ -89,6 +100,7 @@ pub(crate) fn invitation_row(inv: &InvitationRow, token_hash: &str) -> Vec<super
         inv.created_at.into(),
         inv.expires_at.into(),
         inv.sent_at.into(),
+        inv.sent_by.map(|u| u.to_string()).into(),
     ]
 }
 
@@ -113,12 +125,13 @@ pub async fn renew(
 ) -> Result<()> {
     sqlx::query(&sql_for(
         b,
-        "UPDATE invitations SET token_hash = $1, invited_by = $2, sent_at = $3, expires_at = $4 WHERE id = $5",
+        "UPDATE invitations SET token_hash = $1, invited_by = $2, sent_at = $3, expires_at = $4, sent_by = $5 WHERE id = $6",
     ))
     .bind(token_hash)
     .bind(inv.invited_by.clone())
     .bind(inv.sent_at)
     .bind(inv.expires_at)
+    .bind(inv.sent_by.map(|u| u.to_string()))
     .bind(&inv.id)
     .execute(c)
     .await?;

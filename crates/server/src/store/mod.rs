@@ -385,6 +385,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "right_lineage",
         include_str!("../../migrations/0021_right_lineage.sql"),
     ),
+    // invitation_sender: who sent an invitation's live token (directory/invitations.rs).
+    (
+        22,
+        "invitation_sender",
+        include_str!("../../migrations/0022_invitation_sender.sql"),
+    ),
 ];
 
 /// The parts of a migration whose syntax differs between the databases (triggers), run after

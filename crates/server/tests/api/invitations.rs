@@ -424,6 +424,82 @@ async fn support_admins_cannot_invite(b: Backend) {
     assert_eq!(app.get("/users?q=y%40example.com").await.body["total"], 0);
 }
 
+both!(a_delegated_admin_resends_and_withdraws_only_its_own_invitations);
+/// Before: any admin who may add users (a product or profile admin) could resend or withdraw
+/// every open invitation of the organisation, another admin's included.
+async fn a_delegated_admin_resends_and_withdraws_only_its_own_invitations(b: Backend) {
+    let app = spawn_app(b).await;
+    app.without_2fa().await;
+    let a = app.signed_in("product.a@example.com", false).await;
+    let other = app.signed_in("product.b@example.com", false).await;
+    let sys = app.signed_in("system@example.com", true).await;
+    for p in [&a, &other] {
+        let r = app
+            .post(
+                &format!("/users/{}/admin-rights", p.id),
+                json!({ "kind": "product", "application": "commerce-admin" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    // Each signed in a moment ago, so within the re-verification window: no password needed.
+    let as_person = |p: &crate::helpers::Person, method: Method, path: String| {
+        let app = &app;
+        let token = p.token.clone();
+        let body = (method == Method::POST).then(|| json!({}));
+        async move { app.send_as(&token, method, &path, body, &[]).await }
+    };
+    let refused = |r: &crate::helpers::Reply| {
+        r.status == StatusCode::FORBIDDEN && r.body["code"] == "invitation_of_another"
+    };
+
+    // A invites; B, another product admin of the same application, may not touch it.
+    let r = app
+        .send_as(
+            &a.token,
+            Method::POST,
+            "/invitations",
+            Some(json!({ "email": "invitee@example.com" })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["user"]["id"].as_str().unwrap().to_string();
+    let path = format!("/users/{id}/invitation");
+    let r = as_person(&other, Method::POST, path.clone()).await;
+    assert!(refused(&r), "{} {}", r.status, r.body);
+    let r = as_person(&other, Method::DELETE, path.clone()).await;
+    assert!(refused(&r), "{} {}", r.status, r.body);
+    assert_eq!(app.get("/invitations").await.body["total"], 1);
+
+    // A resends and withdraws its own.
+    let r = as_person(&a, Method::POST, path.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = as_person(&a, Method::DELETE, path.clone()).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    // Withdrawn, it is nobody's: inviting the person again is for a System admin.
+    let r = as_person(&a, Method::POST, path.clone()).await;
+    assert!(refused(&r), "{} {}", r.status, r.body);
+    let r = as_person(&sys, Method::POST, path.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The live token is now the System admin's: A no longer withdraws it.
+    let r = as_person(&a, Method::DELETE, path.clone()).await;
+    assert!(refused(&r), "{} {}", r.status, r.body);
+
+    // An invitation the operator sent: a System admin's to handle, not A's.
+    let (ops, _) = invite(&app, json!({ "email": "ops.invitee@example.com" })).await;
+    let ops_path = format!("/users/{ops}/invitation");
+    let r = as_person(&a, Method::DELETE, ops_path.clone()).await;
+    assert!(refused(&r), "{} {}", r.status, r.body);
+    let r = as_person(&a, Method::POST, ops_path.clone()).await;
+    assert!(refused(&r), "{} {}", r.status, r.body);
+    let r = as_person(&sys, Method::DELETE, ops_path).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let r = app.delete(&path).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(app.get("/invitations").await.body["total"], 0);
+}
+
 both!(a_new_address_gets_the_invitation_and_the_old_token_dies);
 /// Before: correcting an invited person's e-mail left the token mailed to the old address
 /// working, so whoever read that mailbox could accept the account the person now holds.
