@@ -16,6 +16,7 @@
 use super::audit::Record;
 use super::bulk_batch::{Lane, BATCH};
 use super::bulk_names::{fold, problem, problems, resolve, Names, Part, Wanted};
+pub use super::bulk_report::{ReportRows, RowsReading};
 use super::credentials::CredentialDecision;
 use super::signin::ClientInfo;
 use super::{Directory, NewUser, OrgAdmin, UserPatch};
@@ -115,7 +116,7 @@ pub struct ImportSummary {
 pub(super) const AUDIT_FLUSH: usize = 2048;
 
 /// The per-row report of an import or dry run.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// `console` (Adobe Admin Console template) or `plain` (rolecall's template).
     pub template: String,
@@ -128,7 +129,10 @@ pub struct ImportReport {
     /// import with errors (then nothing was written).
     pub committed: bool,
     pub summary: ImportSummary,
-    pub rows: Vec<RowReport>,
+    /// Every row's result in file order (held partly on disk while the import runs: issue
+    /// 12's flat memory).
+    #[schema(value_type = Vec<RowReport>)]
+    pub rows: ReportRows,
 }
 
 /// What the reader hands the import, in order: the template, rows, then the end.
@@ -259,42 +263,44 @@ pub(super) struct Run<'a> {
     client: &'a ClientInfo,
     pub(super) statistics: bq::StatisticsSchedule,
     pub(super) lane: Lane,
-    rows: Vec<RowReport>,
+    rows: ReportRows,
     approved: Option<Approved>,
     changed_any: bool,
 }
 
 impl Run<'_> {
     /// A row the batch created its person from.
-    pub(super) fn created(&mut self, row: &RowPlan, ok: Approved) {
+    pub(super) fn created(&mut self, row: &RowPlan, ok: Approved) -> Result<()> {
         self.take(ok, true);
-        self.report(row, RowResult::Created);
+        self.report(row, RowResult::Created, Vec::new())
     }
 
     /// A row that changes nothing (`bulk_known`).
-    pub(super) fn unchanged(&mut self, row: &RowPlan) {
-        self.report(row, RowResult::Unchanged);
+    pub(super) fn unchanged(&mut self, row: &RowPlan) -> Result<()> {
+        self.report(row, RowResult::Unchanged, Vec::new())
     }
 
-    /// How many rows have been reported.
-    pub(super) fn reports_so_far(&self) -> usize {
-        self.rows.len()
+    /// The rows reported from now on are one batch's, settled in any order.
+    pub(super) fn begin_batch(&mut self) {
+        self.rows.begin_batch();
     }
 
-    /// Puts the reports from the `first`th on in file order: each is a row of one batch.
-    pub(super) fn order_reports_from(&mut self, first: usize) {
-        if let Some(batch) = self.rows.get_mut(first..) {
-            batch.sort_by_key(|r| r.line);
-        }
+    /// Puts the batch's reports in file order.
+    pub(super) fn end_batch(&mut self) -> Result<()> {
+        self.rows.end_batch().map_err(spool_failed)
     }
 
-    fn report(&mut self, row: &RowPlan, result: RowResult) {
-        self.rows.push(RowReport {
+    fn report(&mut self, row: &RowPlan, result: RowResult, errors: Vec<RowProblem>) -> Result<()> {
+        self.push(RowReport {
             line: row.line,
             email: row.user.email.clone(),
             result,
-            errors: Vec::new(),
-        });
+            errors,
+        })
+    }
+
+    fn push(&mut self, row: RowReport) -> Result<()> {
+        self.rows.push(row).map_err(spool_failed)
     }
 
     fn take(&mut self, ok: Approved, changed: bool) {
@@ -304,6 +310,12 @@ impl Run<'_> {
         });
         self.changed_any |= changed;
     }
+}
+
+/// The report could not be written to its spool file (the disk is full, say): a fault of the
+/// server's, and the import is rolled back with the transaction.
+fn spool_failed(e: std::io::Error) -> Error {
+    Error::Internal(format!("the import's report could not be spooled: {e}"))
 }
 
 /// One applied step: the approval, and whether something changed.
@@ -345,7 +357,7 @@ impl Directory {
             client,
             statistics: bq::StatisticsSchedule::default(),
             lane: Lane::default(),
-            rows: Vec::new(),
+            rows: ReportRows::default(),
             approved: Some(approved),
             changed_any: false,
         };
@@ -365,7 +377,7 @@ impl Directory {
                         // The body broke off part-way: never apply a truncated file.
                         self.run_batch(&mut run, std::mem::take(&mut pending))
                             .await?;
-                        run.rows.push(RowReport {
+                        run.push(RowReport {
                             line: 0,
                             email: String::new(),
                             result: RowResult::Error,
@@ -375,7 +387,7 @@ impl Directory {
                                 rule: "incomplete".into(),
                                 reason: e.to_string(),
                             }],
-                        });
+                        })?;
                         truncated = true;
                         break None;
                     }
@@ -394,7 +406,7 @@ impl Directory {
                     }
                     self.run_batch(&mut run, std::mem::take(&mut pending))
                         .await?;
-                    run.rows.push(RowReport {
+                    run.push(RowReport {
                         line: errs.line(),
                         email: String::new(),
                         result: RowResult::Error,
@@ -408,7 +420,7 @@ impl Directory {
                                 reason: e.message.clone(),
                             })
                             .collect(),
-                    });
+                    })?;
                     continue;
                 }
             };
@@ -448,20 +460,9 @@ impl Directory {
             dry_run: options.dry_run,
             mode: options.mode,
             committed: false,
-            summary: ImportSummary::default(),
+            summary: row_reports.summary().clone(),
             rows: row_reports,
         };
-        for r in &report.rows {
-            let s = &mut report.summary;
-            s.rows += 1;
-            match r.result {
-                RowResult::Created => s.created += 1,
-                RowResult::Updated => s.updated += 1,
-                RowResult::Removed => s.removed += 1,
-                RowResult::Unchanged => s.unchanged += 1,
-                RowResult::Error => s.errors += 1,
-            }
-        }
         if let Some(d) = &digest {
             report.sha256 = d.sha256.clone();
             report.bytes = d.bytes;
@@ -523,21 +524,11 @@ impl Directory {
                 for (ok, changed) in steps {
                     run.take(ok, changed);
                 }
-                run.rows.push(RowReport {
-                    line: row.line,
-                    email: row.user.email.clone(),
-                    result,
-                    errors: Vec::new(),
-                });
+                run.report(row, result, Vec::new())?;
             }
             Err(errors) => {
                 run.w.rollback_to_mark(mark).await?;
-                run.rows.push(RowReport {
-                    line: row.line,
-                    email: row.user.email.clone(),
-                    result: RowResult::Error,
-                    errors,
-                });
+                run.report(row, RowResult::Error, errors)?;
             }
         }
         Ok(())

@@ -113,7 +113,7 @@ impl Directory {
         let known = self.known_people(run, &pending).await?;
         // Rows that change nothing are reported at once, created ones when their batch is
         // written: the batch's reports are put back in file order at the end.
-        let first_report = run.reports_so_far();
+        run.begin_batch();
         // A SCIM client never imports; should one, its groups are judged by the use cases.
         let lane_open = !matches!(run.admin.principal, Principal::Scim { .. });
         // The sign-in names in use, asked once for each run of new people between rows that
@@ -127,7 +127,7 @@ impl Directory {
         let mut ready = Vec::new();
         for (i, item) in pending.iter().enumerate() {
             if known::changes_nothing(run, &known, item) {
-                run.unchanged(item.row());
+                run.unchanged(item.row())?;
                 continue;
             }
             let fresh = match item {
@@ -165,7 +165,7 @@ impl Directory {
             }
         }
         self.write_ready(run, &pending, ready).await?;
-        run.order_reports_from(first_report);
+        run.end_batch()?;
         Ok(())
     }
 
@@ -517,7 +517,7 @@ impl Directory {
         let mut touched = BTreeSet::new();
         for r in ready {
             touched.extend(r.groups.iter().copied());
-            run.created(pending[r.at].row(), r.approved);
+            run.created(pending[r.at].row(), r.approved)?;
         }
         for g in touched {
             run.w.touch_group(g, now).await?;

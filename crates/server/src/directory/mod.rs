@@ -17,6 +17,7 @@ pub mod bulk_changes; // many users into a group, profile or role; a product wit
 pub mod bulk_export; // bulk export of user files (issue 12)
 mod bulk_known; // the import's rows about people already there that change nothing (issue 12)
 mod bulk_names; // names and problems of a bulk import
+mod bulk_report; // an import's per-row report, spooled to disk as it grows (issue 12)
 mod catalogue;
 pub mod credentials;
 mod holding; // one role per user, keep an administrator

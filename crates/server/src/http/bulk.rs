@@ -14,7 +14,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use futures_util::StreamExt;
 use rolecall_core::admin::{Operation, Target};
 use serde::Deserialize;
@@ -148,15 +147,15 @@ fn wants_csv(headers: &HeaderMap) -> bool {
 /// through [`csv_cell`] and so through the spreadsheet formula guard the exports use
 /// ([`rolecall_bulk::formula::escape`]): the e-mail and the reasons echo the uploaded file,
 /// and the report is opened in a spreadsheet by the administrator who uploaded it.
-pub(crate) fn report_csv(r: &ImportReport) -> String {
-    let mut out = String::from("line,email,result,column,rule,reason\r\n");
-    let result = |r: &crate::directory::bulk::RowReport| {
-        serde_json::to_value(r.result)
+fn write_report_csv(r: &ImportReport, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    out.write_all(b"line,email,result,column,rule,reason\r\n")?;
+    let mut text = String::new();
+    for row in r.rows.read() {
+        let row = row?;
+        let result = serde_json::to_value(row.result)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
-    };
-    for row in &r.rows {
+            .unwrap_or_default();
         let lines: Vec<(u64, &str, &str, &str)> = if row.errors.is_empty() {
             vec![(row.line, "", "", "")]
         } else {
@@ -172,16 +171,112 @@ pub(crate) fn report_csv(r: &ImportReport) -> String {
                 })
                 .collect()
         };
+        text.clear();
         for (line, column, rule, reason) in lines {
-            out.push_str(&line.to_string());
-            for v in [row.email.as_str(), &result(row), column, rule, reason] {
-                out.push(',');
-                csv_cell(&mut out, v);
+            text.push_str(&line.to_string());
+            for v in [row.email.as_str(), &result, column, rule, reason] {
+                text.push(',');
+                csv_cell(&mut text, v);
             }
-            out.push_str("\r\n");
+            text.push_str("\r\n");
         }
+        out.write_all(text.as_bytes())?;
     }
-    out
+    Ok(())
+}
+
+/// The report as JSON, the same document `ImportReport` serialises to, written row by row.
+fn write_report_json(r: &ImportReport, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Head<'a> {
+        template: &'a str,
+        sha256: &'a str,
+        bytes: u64,
+        dry_run: bool,
+        mode: ImportMode,
+        committed: bool,
+        summary: &'a crate::directory::bulk::ImportSummary,
+    }
+    let mut head = serde_json::to_vec(&Head {
+        template: &r.template,
+        sha256: &r.sha256,
+        bytes: r.bytes,
+        dry_run: r.dry_run,
+        mode: r.mode,
+        committed: r.committed,
+        summary: &r.summary,
+    })?;
+    // `{…}` without its closing brace, continued by the rows.
+    head.pop();
+    out.write_all(&head)?;
+    out.write_all(b",\"rows\":[")?;
+    for (i, row) in r.rows.read().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, &row?)?;
+    }
+    out.write_all(b"]}")
+}
+
+/// What a streamed report is cut into.
+const REPORT_CHUNK: usize = 64 * 1024;
+
+/// Bytes written on a blocking thread, sent to the response a chunk at a time.
+struct Chunks {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<axum::body::Bytes>>,
+    buf: Vec<u8>,
+}
+
+impl Chunks {
+    fn send(&mut self) -> std::io::Result<()> {
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(REPORT_CHUNK));
+        self.tx
+            .blocking_send(Ok(chunk.into()))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client left"))
+    }
+}
+
+impl std::io::Write for Chunks {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= REPORT_CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        self.send()
+    }
+}
+
+/// The report as a response body, written on a blocking thread (it reads the report's spool
+/// file) and streamed, so a report of any length is never held whole (issue 12).
+pub(crate) fn report_body(report: ImportReport, csv: bool) -> Body {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let mut out = Chunks {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(REPORT_CHUNK),
+        };
+        let written = if csv {
+            write_report_csv(&report, &mut out)
+        } else {
+            write_report_json(&report, &mut out)
+        };
+        if let Err(e) = written.and_then(|()| std::io::Write::flush(&mut out)) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                // Headers are gone: cutting the body is how the client learns it is incomplete.
+                tracing::warn!(error = %e, "an import's report broke off");
+                let _ = tx.blocking_send(Err(std::io::Error::other("the report broke off")));
+            }
+        }
+    });
+    Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }
 
 /// Imports users from a CSV file in the Adobe Admin Console bulk-upload template or rolecall's
@@ -246,23 +341,30 @@ async fn import_users(
     };
     let rows = read_rows(stream_body(body, s.body_timeout));
     let report = s.dir.import_users(&admin, rows, options, &client).await?;
-    if wants_csv(&headers) {
-        let mut res = report_csv(&report).into_response();
-        let h = res.headers_mut();
+    let csv = wants_csv(&headers);
+    let sha256 = HeaderValue::from_str(&report.sha256).ok();
+    let committed = report.committed;
+    let mut res = report_body(report, csv).into_response();
+    let h = res.headers_mut();
+    if csv {
         h.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/csv; charset=utf-8"),
         );
-        if let Ok(v) = HeaderValue::from_str(&report.sha256) {
+        if let Some(v) = sha256 {
             h.insert("x-rolecall-import-sha256", v);
         }
         h.insert(
             "x-rolecall-import-committed",
-            HeaderValue::from_static(if report.committed { "true" } else { "false" }),
+            HeaderValue::from_static(if committed { "true" } else { "false" }),
         );
-        return Ok(res);
+    } else {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
-    Ok(Json(report).into_response())
+    Ok(res)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

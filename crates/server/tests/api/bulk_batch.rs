@@ -204,8 +204,9 @@ fn without_ids(line: &str) -> String {
 /// their ids, which differ between the servers).
 fn outcome(r: &ImportReport) -> Vec<String> {
     r.rows
-        .iter()
+        .read()
         .map(|row| {
+            let row = row.expect("a row of the report");
             let problems: Vec<String> = row
                 .errors
                 .iter()
@@ -375,8 +376,9 @@ async fn batches_refuse_what_the_rules_refuse(b: Backend) {
     let r = run(&app, &csv, false, false).await;
     let results: Vec<(u64, String)> = r
         .rows
-        .iter()
+        .read()
         .map(|row| {
+            let row = row.expect("a row of the report");
             (
                 row.line,
                 row.errors
@@ -458,8 +460,9 @@ async fn a_batch_the_database_refuses_goes_row_by_row(b: Backend) {
     assert!(r.committed);
     let results: Vec<(u64, String)> = r
         .rows
-        .iter()
+        .read()
         .map(|row| {
+            let row = row.expect("a row of the report");
             (
                 row.line,
                 row.errors.first().map_or(format!("{:?}", row.result), |e| {

@@ -653,3 +653,75 @@ async fn the_csv_report_guards_formulas(b: Backend) {
     }
 }
 both!(the_csv_report_guards_formulas);
+
+/// A report longer than what an import holds in memory (`bulk_report::SPILL`, 2,048 rows) is
+/// spooled to disk and read back for the answer: every row, in file order, as JSON and as CSV,
+/// with rows in error and rows of batches (which settle out of order) in between.
+async fn a_report_longer_than_memory_holds_comes_back_whole(b: Backend) {
+    let app = spawn_app(b).await;
+    let n: usize = 5_000;
+    let mut csv = String::from("email,groups\n");
+    for i in 0..n {
+        if i.is_multiple_of(997) {
+            csv.push_str(&format!("spool{i}@example.com,Nowhere\n"));
+        } else if i.is_multiple_of(1_501) {
+            csv.push_str(&format!("not-an-email-{i},\n"));
+        } else {
+            csv.push_str(&format!("spool{i}@example.com,\n"));
+        }
+    }
+    let bad = |i: usize| i.is_multiple_of(997) || i.is_multiple_of(1_501);
+    let r = import(&app, "dry_run=true", &csv).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "application/json");
+    let got = rows(&r);
+    assert_eq!(got.len(), n);
+    for (i, (line, result, column, rule)) in got.iter().enumerate() {
+        assert_eq!(*line, i as u64 + 2, "file order");
+        if i.is_multiple_of(997) {
+            assert_eq!(
+                (result.as_str(), column.as_str(), rule.as_str()),
+                ("error", "groups", "unknown_group")
+            );
+        } else if i.is_multiple_of(1_501) {
+            assert_eq!(
+                (result.as_str(), column.as_str()),
+                ("error", "email"),
+                "line {line}"
+            );
+        } else {
+            assert_eq!(result, "created", "line {line}");
+        }
+    }
+    assert_eq!(r.body["summary"]["rows"], n);
+    let errors = (0..n).filter(|&i| bad(i)).count();
+    assert_eq!(r.body["summary"]["errors"], errors);
+    assert_eq!(r.body["summary"]["created"], n - errors);
+    assert_eq!(r.body["committed"], false);
+
+    let r = import_as(&app, &app.token.clone(), "dry_run=true", &csv, "text/csv").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.body.as_str().expect("CSV text");
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines.len(),
+        n + 1,
+        "the header and one line a row (one problem each)"
+    );
+    assert_eq!(
+        lines[1],
+        "2,spool0@example.com,error,groups,unknown_group,\"no user group \"\"Nowhere\"\"\""
+    );
+    assert_eq!(
+        lines[n],
+        format!("{},spool{}@example.com,created,,,", n + 1, n - 1)
+    );
+
+    // The real run in valid-rows mode writes the good rows and reports all of them.
+    let before = user_count(&app).await;
+    let r = import(&app, "mode=valid_rows&invitations=false", &csv).await;
+    assert_eq!(r.body["committed"], true, "{}", r.body["summary"]);
+    assert_eq!(rows(&r).len(), n);
+    assert_eq!(user_count(&app).await, before + (n - errors) as i64);
+}
+both!(a_report_longer_than_memory_holds_comes_back_whole);

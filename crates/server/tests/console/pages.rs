@@ -601,3 +601,55 @@ async fn a_stale_account_the_rules_keep_is_refused_with_the_reason_then_settled(
     let creds = app.get("/credentials").await.body;
     assert!(creds["items"][0]["revoked_at"].is_i64(), "{creds}");
 }
+
+/// A check of a file longer than the console lists (1,000 rows) shows every row with a problem
+/// and says how many others it leaves out, instead of a page of every row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_check_lists_the_rows_with_problems_only() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.without_2fa().await;
+    let (mut ada, _, pw) = system_admin(&app, "ada@example.com").await;
+    let page = ada.get("/console/users/import").await;
+    let csrf = page.csrf();
+    let mut csv = String::from("email,groups\r\n");
+    for i in 0..3_000 {
+        if i % 1_000 == 500 {
+            csv.push_str(&format!("long{i}@example.com,Nowhere\r\n"));
+        } else {
+            csv.push_str(&format!("long{i}@example.com,\r\n"));
+        }
+    }
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("_reverify", pw.as_str()),
+        ("mode", "all_or_nothing"),
+        ("invitations", "1"),
+        ("credentials", ""),
+    ];
+    let r = ada
+        .post_file(
+            "/console/users/import?run=check",
+            &fields,
+            ("people.csv", &csv),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("3000 row(s): 2997 created"), "{}", r.body);
+    assert_eq!(
+        r.body.matches(">error<").count(),
+        3,
+        "only the rows with problems"
+    );
+    assert_eq!(r.body.matches(">created<").count(), 0);
+    for line in [502, 1502, 2502] {
+        assert!(
+            r.body.contains(&format!("line {line}, column groups")),
+            "line {line}"
+        );
+    }
+    assert!(
+        r.body.contains("2997 other row(s) are not listed here"),
+        "{}",
+        r.body
+    );
+}

@@ -276,10 +276,15 @@ async fn run(
                 ctx.dir().import_users(&admin, rows, options, &ctx.client)
             );
             return match report {
-                Ok(report) => Ok(import_page(
-                    &ctx,
-                    html! { (report_view(&report)) (import_form(&ctx, Some(&posted), &None)) },
-                )),
+                Ok(report) => {
+                    let view = tokio::task::spawn_blocking(move || report_view(&report))
+                        .await
+                        .map_err(|e| crate::error::Error::Internal(e.to_string()))??;
+                    Ok(import_page(
+                        &ctx,
+                        html! { (view) (import_form(&ctx, Some(&posted), &None)) },
+                    ))
+                }
                 Err(e) => match view::Errors::from_error(&e) {
                     Some(errors) => {
                         let text = errors
@@ -352,9 +357,13 @@ fn result_label(r: RowResult) -> &'static str {
     }
 }
 
+/// Rows the console's report shows at most: a page of 100,000 rows helps nobody, so a longer
+/// report shows its rows with problems (the first of them); the API gives the whole report.
+const SHOWN_ROWS: u64 = 1000;
+
 /// The per-row report: what each row did (or would do), and every problem with its line and
-/// column.
-fn report_view(r: &ImportReport) -> Markup {
+/// column. Reads the report's spool file: build it where blocking is allowed.
+fn report_view(r: &ImportReport) -> Result<Markup, ConsoleError> {
     let s = &r.summary;
     let headline = if r.dry_run {
         "Check only: nothing was written."
@@ -363,16 +372,38 @@ fn report_view(r: &ImportReport) -> Markup {
     } else {
         "Nothing was written: the file has errors and the import is all or nothing."
     };
-    html! {
+    let only_problems = s.rows > SHOWN_ROWS;
+    let mut shown = Vec::new();
+    for row in r.rows.read() {
+        let row =
+            row.map_err(|e| crate::error::Error::Internal(format!("the import's report: {e}")))?;
+        if only_problems && row.errors.is_empty() {
+            continue;
+        }
+        shown.push(row);
+        if shown.len() as u64 == SHOWN_ROWS {
+            break;
+        }
+    }
+    let left_out = if only_problems {
+        s.rows - shown.len() as u64
+    } else {
+        0
+    };
+    Ok(html! {
         div #import-result .notice .ok[r.committed] .error[!r.committed && !r.dry_run] role="status" {
             p { strong { (headline) } " " (s.rows) " row(s): " (s.created) " created, " (s.updated) " updated, "
                 (s.removed) " removed, " (s.unchanged) " unchanged, " (s.errors) " with errors." }
             p.muted { "Template: " (r.template) " · " (r.bytes) " bytes · SHA-256 " code { (r.sha256) } }
         }
+        @if left_out > 0 {
+            p #import-rows-left-out .muted { "Shown: " (shown.len()) " row(s) with problems; " (left_out)
+                " other row(s) are not listed here. The API's import (POST …/users/import) answers every row." }
+        }
         div.table-wrap { table.list.stack #import-rows {
             caption.sr-only { "Result per row" }
             thead { tr { th scope="col" { "Line" } th scope="col" { "E-mail" } th scope="col" { "Result" } th scope="col" { "Problems" } } }
-            tbody { @for row in &r.rows { tr {
+            tbody { @for row in &shown { tr {
                 td { (row.line) } td { (row.email) }
                 td { span class={ "badge result-" (result_label(row.result)) } { (result_label(row.result)) } }
                 td { @for e in &row.errors { div.error-text {
@@ -380,7 +411,7 @@ fn report_view(r: &ImportReport) -> Markup {
                 } } }
             } } }
         } }
-    }
+    })
 }
 
 // ------------------------------------------------------------------ export
