@@ -216,6 +216,61 @@ fn run(c: &mut Criterion, label: &str, database_url: Option<&str>) {
             })
         },
     );
+    // The request floor: what the same HTTP, authentication and JSON path costs with no write
+    // at all, `SCIM_CONCURRENCY` reads of a user by id in flight. A create can go no faster
+    // than this; the gap between the two is the write.
+    let ids: Vec<String> = f.rt.block_on(async {
+        let res = client
+            .get(format!("{base}/Users"))
+            .query(&[("count", "100"), ("attributes", "id")])
+            .bearer_auth(&f.token)
+            .send()
+            .await
+            .expect("list");
+        let body: serde_json::Value = res.json().await.expect("json");
+        body["Resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .filter_map(|r| r["id"].as_str().map(str::to_string))
+            .collect()
+    });
+    assert!(!ids.is_empty(), "the fixture has users");
+    let ids = std::sync::Arc::new(ids);
+    group.bench_function(
+        format!("read a user by id, {concurrency} in flight (organisation of {users}+)"),
+        |b| {
+            b.iter_custom(|iters| {
+                f.rt.block_on(async {
+                    let t0 = std::time::Instant::now();
+                    let mut tasks = tokio::task::JoinSet::new();
+                    for lane in 0..concurrency {
+                        let (client, base, token, ids) =
+                            (client.clone(), base.clone(), f.token.clone(), ids.clone());
+                        tasks.spawn(async move {
+                            let mut n = lane;
+                            while n < iters {
+                                let id = &ids[(n as usize) % ids.len()];
+                                let res = client
+                                    .get(format!("{base}/Users/{id}"))
+                                    .bearer_auth(&token)
+                                    .send()
+                                    .await
+                                    .expect("read");
+                                assert_eq!(res.status().as_u16(), 200);
+                                res.bytes().await.expect("body");
+                                n += concurrency;
+                            }
+                        });
+                    }
+                    while let Some(done) = tasks.join_next().await {
+                        done.expect("read task");
+                    }
+                    t0.elapsed()
+                })
+            })
+        },
+    );
     group.finish();
 }
 
