@@ -185,7 +185,8 @@ impl Iterator for RowsReading<'_> {
     }
 }
 
-/// Written as the array of its rows, read back from the spool file as it goes.
+/// Written as the array of its rows, read back from the spool file as it goes: the API
+/// streams its JSON answer through this (`http::bulk::report_body`).
 impl Serialize for ReportRows {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(usize::try_from(self.summary.rows).ok())?;

@@ -185,40 +185,6 @@ fn write_report_csv(r: &ImportReport, out: &mut impl std::io::Write) -> std::io:
     Ok(())
 }
 
-/// The report as JSON, the same document `ImportReport` serialises to, written row by row.
-fn write_report_json(r: &ImportReport, out: &mut impl std::io::Write) -> std::io::Result<()> {
-    #[derive(serde::Serialize)]
-    struct Head<'a> {
-        template: &'a str,
-        sha256: &'a str,
-        bytes: u64,
-        dry_run: bool,
-        mode: ImportMode,
-        committed: bool,
-        summary: &'a crate::directory::bulk::ImportSummary,
-    }
-    let mut head = serde_json::to_vec(&Head {
-        template: &r.template,
-        sha256: &r.sha256,
-        bytes: r.bytes,
-        dry_run: r.dry_run,
-        mode: r.mode,
-        committed: r.committed,
-        summary: &r.summary,
-    })?;
-    // `{…}` without its closing brace, continued by the rows.
-    head.pop();
-    out.write_all(&head)?;
-    out.write_all(b",\"rows\":[")?;
-    for (i, row) in r.rows.read().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        serde_json::to_writer(&mut *out, &row?)?;
-    }
-    out.write_all(b"]}")
-}
-
 /// What a streamed report is cut into.
 const REPORT_CHUNK: usize = 64 * 1024;
 
@@ -266,7 +232,9 @@ pub(crate) fn report_body(report: ImportReport, csv: bool) -> Body {
         let written = if csv {
             write_report_csv(&report, &mut out)
         } else {
-            write_report_json(&report, &mut out)
+            // `ReportRows` serialises row by row from its spool file, so this never holds
+            // more of the answer than a chunk.
+            serde_json::to_writer(&mut out, &report).map_err(std::io::Error::from)
         };
         if let Err(e) = written.and_then(|()| std::io::Write::flush(&mut out)) {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
