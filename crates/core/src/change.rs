@@ -223,6 +223,17 @@ pub fn administers_application(rights: &[AdminRight], application: &str) -> bool
     })
 }
 
+/// May someone resend or withdraw an invitation? A System admin, or whoever sent its live
+/// token. [`judge`] enforces it (`Reach::Invitation`); the console asks it only to decide which
+/// buttons to show.
+pub fn handles_invitation(
+    rights: &[AdminRight],
+    actor: Option<UserId>,
+    sent_by: Option<UserId>,
+) -> bool {
+    rights.contains(&AdminRight::System) || (actor.is_some() && actor == sent_by)
+}
+
 /// Does a set of rights administer a profile (its seats and bundle)?
 pub fn administers_profile(rights: &[AdminRight], id: ProfileId, application: &str) -> bool {
     let id = id.to_string();
@@ -415,9 +426,7 @@ fn reach_allowed(actor: &Actor, op: Operation, reach: &Reach) -> Result<(), Erro
         },
         // The operator, the server and policies act as System admins (`Actor::operator`).
         Reach::Invitation { sent_by } => {
-            if rights.contains(&AdminRight::System)
-                || (actor.user.is_some() && actor.user == *sent_by)
-            {
+            if handles_invitation(rights, actor.user, *sent_by) {
                 Ok(())
             } else {
                 Err(refuse(

@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use rolecall_core::admin::{Operation, Target};
+use rolecall_core::change::handles_invitation;
 use rolecall_core::settings::OrgSettings;
 use serde::Deserialize;
 use serde_json::Value;
@@ -59,7 +60,7 @@ async fn invitations(ctx: Ctx, Query(q): Query<PageQuery>) -> Response {
                         td { (date(Some(i.sent_at))) }
                         td { (date(Some(i.expires_at))) }
                         td { span class={ "badge " (i.status) } { (i.status) } }
-                        td { @if may {
+                        td { @if may && handles_invitation(&ctx.rights, Some(ctx.me.id), i.sent_by) {
                             (view::action_button(&ctx.csrf, &format!("/console/users/{}/invitation?do=resend", i.user_id), "Resend", false, None))
                             " "
                             (view::action_button(&ctx.csrf, &format!("/console/users/{}/invitation?do=withdraw", i.user_id), "Withdraw", true, Some("Withdraw this invitation?")))

@@ -54,6 +54,10 @@ pub struct Invitation {
     /// Who sent the live token ("user <id>", "token <name>", "credential <name>"); null when the
     /// user was added through `POST users` with status `invited`.
     pub invited_by: Option<String>,
+    /// The person who sent the live token, when a person did. Only they and System admins may
+    /// resend or withdraw it; null for the operator, an API token or SCIM, and for invitations
+    /// from before senders were recorded.
+    pub sent_by: Option<UserId>,
     pub created_at: Millis,
     /// When the live token was sent (a resend moves it).
     pub sent_at: Millis,
@@ -68,6 +72,7 @@ fn view(row: &InvitationRow, email: &str, now: Millis) -> Invitation {
         user_id: row.user_id,
         email: email.to_string(),
         invited_by: row.invited_by.clone(),
+        sent_by: row.sent_by,
         created_at: row.created_at,
         sent_at: row.sent_at,
         expires_at: row.expires_at,
@@ -377,6 +382,19 @@ impl Directory {
                 .collect(),
             total,
         ))
+    }
+
+    /// The user's open invitation (pending or expired), if any: the console shows its sender's
+    /// buttons from it.
+    pub async fn open_invitation(
+        &self,
+        org: &Organization,
+        user: &User,
+    ) -> Result<Option<Invitation>> {
+        let now = self.now();
+        let mut c = self.db.pool.acquire().await?;
+        let open = iq::open_for_user(&mut c, self.backend(), org.id, user.id).await?;
+        Ok(open.map(|row| view(&row, user.email.as_str(), now)))
     }
 
     /// Sends a new token to a user who is still invited; any earlier token stops working and

@@ -61,12 +61,31 @@ pub async fn lock_open_for_user(
     org: OrgId,
     user: UserId,
 ) -> Result<Option<InvitationRow>> {
+    open_of(c, b, org, user, for_update(b)).await
+}
+
+/// The user's open invitation, to show: nothing is locked.
+pub async fn open_for_user(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    user: UserId,
+) -> Result<Option<InvitationRow>> {
+    open_of(c, b, org, user, "").await
+}
+
+async fn open_of(
+    c: &mut AnyConnection,
+    b: Backend,
+    org: OrgId,
+    user: UserId,
+    lock: &str,
+) -> Result<Option<InvitationRow>> {
     let row = sqlx::query(&sql_for(
         b,
         &format!(
             "SELECT {COLS} FROM invitations i WHERE i.org_id = $1 AND i.user_id = $2 \
-             AND i.accepted_at IS NULL AND i.withdrawn_at IS NULL{}",
-            for_update(b)
+             AND i.accepted_at IS NULL AND i.withdrawn_at IS NULL{lock}"
         ),
     ))
     .bind(org.to_string())

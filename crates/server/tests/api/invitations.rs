@@ -470,7 +470,10 @@ async fn a_delegated_admin_resends_and_withdraws_only_its_own_invitations(b: Bac
     assert!(refused(&r), "{} {}", r.status, r.body);
     let r = as_person(&other, Method::DELETE, path.clone()).await;
     assert!(refused(&r), "{} {}", r.status, r.body);
-    assert_eq!(app.get("/invitations").await.body["total"], 1);
+    let list = app.get("/invitations").await.body;
+    assert_eq!(list["total"], 1);
+    // The list names the sender, so a client shows the buttons only to whoever may press them.
+    assert_eq!(list["items"][0]["sent_by"], json!(a.id), "{list}");
 
     // A resends and withdraws its own.
     let r = as_person(&a, Method::POST, path.clone()).await;
@@ -489,6 +492,15 @@ async fn a_delegated_admin_resends_and_withdraws_only_its_own_invitations(b: Bac
     // An invitation the operator sent: a System admin's to handle, not A's.
     let (ops, _) = invite(&app, json!({ "email": "ops.invitee@example.com" })).await;
     let ops_path = format!("/users/{ops}/invitation");
+    let list = app.get("/invitations").await.body;
+    let sent_by: Vec<_> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["user_id"] == json!(ops))
+        .map(|i| i["sent_by"].clone())
+        .collect();
+    assert_eq!(sent_by, vec![Value::Null], "the operator is nobody: {list}");
     let r = as_person(&a, Method::DELETE, ops_path.clone()).await;
     assert!(refused(&r), "{} {}", r.status, r.body);
     let r = as_person(&a, Method::POST, ops_path.clone()).await;

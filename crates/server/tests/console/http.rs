@@ -560,3 +560,83 @@ async fn bulk_add_to_a_profile_is_all_or_nothing() {
     );
     assert_eq!(used().await, json!(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitation_buttons_are_offered_only_to_their_sender_and_system_admins() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.without_2fa().await;
+    // Pat, a Product admin, may invite; the operator's invitation is a System admin's to handle.
+    let pat = app.signed_in("pat@example.com", false).await;
+    let r = app
+        .post(
+            &format!("/users/{}/admin-rights", pat.id),
+            json!({ "kind": "product", "application": "commerce-admin" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = app
+        .post(
+            "/invitations",
+            json!({ "email": "ops.invitee@example.com" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let theirs = r.body["user"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .send_as(
+            &pat.token,
+            reqwest::Method::POST,
+            "/invitations",
+            Some(json!({ "email": "pats.invitee@example.com" })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let mine = r.body["user"]["id"].as_str().unwrap().to_string();
+    let (_, sys_pw) = app.person("sys@example.com", true).await;
+
+    let button = |user: &str, what: &str| format!("/console/users/{user}/invitation?do={what}");
+    let mut c = FormClient::new(&app);
+    c.sign_in("acme", "pat@example.com", &pat.password).await;
+    let list = c.get("/console/invitations").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.body.contains("ops.invitee@example.com"),
+        "both are listed"
+    );
+    for what in ["resend", "withdraw"] {
+        assert!(
+            list.body.contains(&button(&mine, what)),
+            "{what} on Pat's own"
+        );
+        assert!(
+            !list.body.contains(&button(&theirs, what)),
+            "no {what} on the operator's: {}",
+            list.body
+        );
+    }
+    let own_page = c.get(&format!("/console/users/{mine}")).await;
+    assert!(
+        own_page.body.contains("Resend invitation"),
+        "{}",
+        own_page.body
+    );
+    let other_page = c.get(&format!("/console/users/{theirs}")).await;
+    assert_eq!(other_page.status, StatusCode::OK);
+    assert!(!other_page.body.contains("Resend invitation"));
+    assert!(!other_page.body.contains("Withdraw invitation"));
+
+    // A System admin handles every invitation.
+    let mut s = FormClient::new(&app);
+    s.sign_in("acme", "sys@example.com", &sys_pw).await;
+    let list = s.get("/console/invitations").await;
+    for user in [&mine, &theirs] {
+        assert!(
+            list.body.contains(&button(user, "withdraw")),
+            "{}",
+            list.body
+        );
+    }
+    let other_page = s.get(&format!("/console/users/{theirs}")).await;
+    assert!(other_page.body.contains("Withdraw invitation"));
+}

@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use rolecall_core::admin::{Operation, Target};
+use rolecall_core::change::handles_invitation;
 use rolecall_core::model::{RoleId, User, UserId, UserStatus};
 
 pub(super) fn router() -> Router<AppState> {
@@ -56,7 +57,25 @@ fn tab_page(ctx: &Ctx, u: &User, tab: &str, body: Markup) -> Response {
 
 // ------------------------------------------------------------------ account
 
-fn account_body(ctx: &Ctx, u: &User, form: Option<&Posted>, errors: &Errors) -> Markup {
+/// May the admin resend or withdraw `u`'s invitation? Only a System admin or whoever sent the
+/// live token (`handles_invitation`, the rule `judge` enforces); with no open invitation (it
+/// was withdrawn) a resend invites afresh, which only a System admin may.
+async fn handles_invitation_of(ctx: &Ctx, u: &User) -> Result<bool, ConsoleError> {
+    if u.status != UserStatus::Invited || !ctx.can(Operation::AddUser, Target::Organization) {
+        return Ok(false);
+    }
+    let open = ctx.dir().open_invitation(&ctx.org, u).await?;
+    let sent_by = open.and_then(|i| i.sent_by);
+    Ok(handles_invitation(&ctx.rights, Some(ctx.me.id), sent_by))
+}
+
+fn account_body(
+    ctx: &Ctx,
+    u: &User,
+    invitation: bool,
+    form: Option<&Posted>,
+    errors: &Errors,
+) -> Markup {
     let id = u.id;
     let v = |k: &str, cur: &str| {
         form.map(|f| f.get(k).to_string())
@@ -99,7 +118,7 @@ fn account_body(ctx: &Ctx, u: &User, form: Option<&Posted>, errors: &Errors) -> 
         }
         h2 { "Actions" }
         div.actions {
-            @if u.status == UserStatus::Invited && ctx.can(Operation::AddUser, Target::Organization) {
+            @if invitation {
                 (view::action_button(&ctx.csrf, &format!("/console/users/{id}/invitation?do=resend"), "Resend invitation", false, None))
                 (view::action_button(&ctx.csrf, &format!("/console/users/{id}/invitation?do=withdraw"), "Withdraw invitation", true, Some("Withdraw the invitation? The link stops working.")))
             }
@@ -145,11 +164,12 @@ fn account_body(ctx: &Ctx, u: &User, form: Option<&Posted>, errors: &Errors) -> 
 async fn account(ctx: Ctx, Path(id): Path<String>) -> Response {
     let r: Page = async {
         let u = load(&ctx, &id).await?;
+        let invitation = handles_invitation_of(&ctx, &u).await?;
         Ok(tab_page(
             &ctx,
             &u,
             "account",
-            account_body(&ctx, &u, None, &Errors::default()),
+            account_body(&ctx, &u, invitation, None, &Errors::default()),
         ))
     }
     .await;
@@ -180,11 +200,12 @@ async fn edit(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Response {
             Ok(_) => Ok(done(&format!("/console/users/{}", u.id), "User saved.")),
             Err(e) => match Errors::from_error(&e) {
                 Some(errors) => {
+                    let invitation = handles_invitation_of(&ctx, &u).await?;
                     let mut res = tab_page(
                         &ctx,
                         &u,
                         "account",
-                        account_body(&ctx, &u, Some(&form), &errors),
+                        account_body(&ctx, &u, invitation, Some(&form), &errors),
                     );
                     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                     Ok(res)
@@ -266,8 +287,13 @@ async fn set_password(ctx: Ctx, Path(id): Path<String>, form: Posted) -> Respons
                     for fe in &mut errors.0 {
                         fe.field = "password".into();
                     }
-                    let mut res =
-                        tab_page(&ctx, &u, "account", account_body(&ctx, &u, None, &errors));
+                    let invitation = handles_invitation_of(&ctx, &u).await?;
+                    let mut res = tab_page(
+                        &ctx,
+                        &u,
+                        "account",
+                        account_body(&ctx, &u, invitation, None, &errors),
+                    );
                     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                     Ok(res)
                 }
