@@ -1,11 +1,9 @@
 //! Cell-level rules both templates share: text without control characters, the basic
-//! e-mail shape, the duplicate-key index, list splitting (the Admin Console's plain commas,
+//! e-mail shape, list splitting (the Admin Console's plain commas,
 //! the plain template's `;` with backslash escapes, and the escaping the writer uses).
 
 use crate::error::{RowError, Rule};
 use crate::reader::{Record, Schema};
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 
 /// Collects every problem of one row while its cells are parsed.
 pub(crate) struct Cells<'a> {
@@ -103,34 +101,6 @@ pub(crate) fn email_shape(s: &str) -> Result<(), &'static str> {
 /// The domain part of a shaped e-mail.
 pub(crate) fn email_domain(email: &str) -> &str {
     email.rsplit_once('@').map_or("", |(_, d)| d)
-}
-
-/// Remembers each key's first line, to name it when the key comes back.
-///
-/// The one thing a file's reader keeps for every row (issue 12: memory stays flat whatever the
-/// file's size), so it keeps little: 96 bits of the key's SHA-256 and the line as 32 bits,
-/// 16 bytes an entry where the key itself took 60–90. Two different e-mails share those 96
-/// bits with a chance of about 10^-17 in a file of a million rows; lines past 2^32 (a file
-/// of more than four billion rows) are remembered as the last line 32 bits can hold.
-#[derive(Default)]
-pub(crate) struct KeyIndex {
-    seen: HashMap<[u8; 12], u32>,
-}
-
-impl KeyIndex {
-    /// `Some(first_line)` when `key` was already seen.
-    pub(crate) fn check(&mut self, key: &str, line: u64) -> Option<u64> {
-        let digest = Sha256::digest(key.as_bytes());
-        let mut short = [0u8; 12];
-        short.copy_from_slice(&digest[..12]);
-        match self.seen.entry(short) {
-            std::collections::hash_map::Entry::Occupied(first) => Some(u64::from(*first.get())),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(u32::try_from(line).unwrap_or(u32::MAX));
-                None
-            }
-        }
-    }
 }
 
 /// The Admin Console's lists: items separated by commas, trimmed, empty items dropped.
@@ -232,26 +202,6 @@ pub(crate) fn plain_escape(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_key_index_names_the_first_line_of_a_key_that_comes_back() {
-        let mut keys = KeyIndex::default();
-        for line in 2..20_002u64 {
-            assert_eq!(
-                keys.check(&format!("person{line}@shop.example"), line),
-                None
-            );
-        }
-        assert_eq!(keys.check("person7@shop.example", 30_000), Some(7));
-        assert_eq!(keys.check("person20001@shop.example", 30_001), Some(20_001));
-        assert_eq!(keys.check("person20002@shop.example", 30_002), None);
-        // Past what 32 bits hold, the line is remembered as the largest they do.
-        assert_eq!(keys.check("late@shop.example", u64::MAX), None);
-        assert_eq!(
-            keys.check("late@shop.example", 1),
-            Some(u64::from(u32::MAX))
-        );
-    }
 
     #[test]
     fn email_shapes() {

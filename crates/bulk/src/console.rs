@@ -2,13 +2,14 @@
 //! [`ConsoleRow`], the reader (per-cell rules, admin-role spellings, duplicate e-mails) and a
 //! deterministic writer whose output reads back to the same rows.
 
-use crate::cells::{comma_items, email_domain, Cells, KeyIndex};
+use crate::cells::{comma_items, email_domain, Cells};
 use crate::digest::FileDigest;
 use crate::error::{FileError, RowError, RowErrors, Rule, WriteError};
 use crate::plan::{
     AdminRightRef, IdentityType, ListChange, Operation, ProfileRef, RowPlan, UserFields,
 };
 use crate::reader::{Column, CsvReader, ExtraColumns, Record, Schema};
+use crate::seen::KeyIndex;
 use crate::writer::{write_table, WriteOptions};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -469,6 +470,9 @@ impl<R: Read> Iterator for ConsoleReader<R> {
     type Item = Result<ConsoleRecord, RowErrors>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.keys.broken() {
+            return None;
+        }
         let rec = match self.csv.next()? {
             Ok(rec) => rec,
             Err(e) => return Some(Err(e)),
@@ -477,7 +481,10 @@ impl<R: Read> Iterator for ConsoleReader<R> {
         let duplicate = if email.is_empty() {
             None
         } else {
-            self.keys.check(&email, rec.line)
+            match self.keys.check(&email, rec.line) {
+                Ok(first) => first,
+                Err(e) => return Some(Err(crate::seen::lost(rec.line, &e))),
+            }
         };
         let parsed = parse_row(&rec);
         Some(match (parsed, duplicate) {

@@ -1,6 +1,8 @@
 //! rolecall's bulk-user file formats, with no I/O of their own: every reader takes
 //! `impl std::io::Read` and every writer `impl std::io::Write`, so the server decides where
-//! bytes come from and the rules here are tested without files or a database.
+//! bytes come from and the rules here are tested without files or a database. The one
+//! exception is the duplicate-row index of a file longer than 131,072 rows, which moves to
+//! an unnamed scratch file so that memory stays flat (`seen`).
 //!
 //! - [`reader`]: the streaming CSV reader (UTF-8 with or without BOM, CRLF or LF, `,` or `;`
 //!   detected from the header, strict quoting, per-row errors with line and column, SHA-256
@@ -27,6 +29,7 @@ mod magento_plan;
 pub mod plain;
 pub mod plan;
 pub mod reader;
+mod seen;
 pub mod writer;
 
 pub use console::{write_console, AdminRole, ConsoleReader, ConsoleRecord, ConsoleRow};

@@ -3,13 +3,14 @@
 //! and admin rights. Lists are `;`-separated with backslash escapes, so every name can be
 //! written; an export re-imported changes nothing.
 
-use crate::cells::{plain_escape, plain_items, Cells, Item, KeyIndex};
+use crate::cells::{plain_escape, plain_items, Cells, Item};
 use crate::digest::FileDigest;
 use crate::error::{FileError, RowError, RowErrors, Rule, WriteError};
 use crate::plan::{
     AdminRightRef, ListChange, Operation, ProfileRef, RoleRef, RowPlan, Status, UserFields,
 };
 use crate::reader::{Column, CsvReader, ExtraColumns, Record, Schema};
+use crate::seen::KeyIndex;
 use crate::writer::{write_table, WriteOptions};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -366,6 +367,9 @@ impl<R: Read> Iterator for PlainReader<R> {
     type Item = Result<PlainRecord, RowErrors>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.keys.broken() {
+            return None;
+        }
         let rec = match self.csv.next()? {
             Ok(rec) => rec,
             Err(e) => return Some(Err(e)),
@@ -374,7 +378,10 @@ impl<R: Read> Iterator for PlainReader<R> {
         let duplicate = if email.is_empty() {
             None
         } else {
-            self.keys.check(&email, rec.line)
+            match self.keys.check(&email, rec.line) {
+                Ok(first) => first,
+                Err(e) => return Some(Err(crate::seen::lost(rec.line, &e))),
+            }
         };
         Some(match (parse_row(&rec), duplicate) {
             (Ok(row), None) => Ok(PlainRecord {

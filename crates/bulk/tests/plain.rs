@@ -198,3 +198,32 @@ fn writer_refuses_a_remove_row_carrying_values() {
     row.groups.insert("Sales".into());
     assert!(write_plain(&[row], Vec::new(), WriteOptions::default()).is_err());
 }
+
+#[test]
+fn duplicates_are_found_on_both_sides_of_the_index_moving_to_disk() {
+    // Past 131,072 e-mails the duplicate-row index leaves memory for a scratch file
+    // (`seen::IN_MEMORY`): a repeat is named with its first line either way.
+    const ROWS: usize = 200_000;
+    let mut text = String::with_capacity(ROWS * 24);
+    text.push_str("email\n");
+    for i in 0..ROWS {
+        text.push_str(&format!("p{i}@shop.example\n"));
+    }
+    // Lines: the header is 1, person i is on line i + 2.
+    let repeats = [(3usize, 5usize), (150_000, 150_002), (199_999, 200_001)];
+    for (person, _) in repeats {
+        text.push_str(&format!("P{person}@Shop.example\n"));
+    }
+    let got: Vec<_> = PlanReader::open(text.as_bytes()).unwrap().collect();
+    assert_eq!(got.len(), ROWS + repeats.len());
+    assert!(got[..ROWS].iter().all(Result::is_ok), "no false duplicate");
+    for ((_, first), result) in repeats.iter().zip(&got[ROWS..]) {
+        let e = result.as_ref().unwrap_err();
+        assert_eq!(e.0[0].rule, Rule::Duplicate);
+        assert!(
+            e.0[0].message.contains(&format!("line {first} ")),
+            "{}",
+            e.0[0].message
+        );
+    }
+}
