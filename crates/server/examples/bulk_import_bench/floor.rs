@@ -32,7 +32,7 @@ pub async fn measure(db: &Path, org: &str) -> Result<(), Box<dyn std::error::Err
         "PRAGMA journal_mode = WAL",
         "PRAGMA synchronous = NORMAL",
         "PRAGMA cache_size = -65536",
-        "PRAGMA temp_store = MEMORY",
+        "PRAGMA temp_store = FILE",
         "PRAGMA foreign_keys = OFF",
     ] {
         c.execute(pragma).await?;

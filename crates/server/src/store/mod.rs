@@ -707,9 +707,12 @@ impl Db {
                                 conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str())
                                     .await?;
                                 // Statement journals (a savepoint's undo) and temporary
-                                // tables in memory: an import's batch savepoint wrote each
-                                // page it first changed to a temporary file.
-                                conn.execute("PRAGMA temp_store = MEMORY").await?;
+                                // tables go to an unnamed file past 64 KiB. In memory (as
+                                // from the fifth session) an import's batch savepoint kept
+                                // every page it first changed, which grew with the tables up
+                                // to ~64 MiB; on file an import's memory stays flat and it
+                                // ran no slower (BENCHMARKS.md, eleventh session; issue 12).
+                                conn.execute("PRAGMA temp_store = FILE").await?;
                                 // The checkpoint task copies the log (checkpoint.rs).
                                 conn.execute(
                                     format!(
